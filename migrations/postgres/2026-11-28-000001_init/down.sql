@@ -1,0 +1,10 @@
+DROP TABLE user_roles;
+DROP TABLE target_teams;
+DROP TABLE targets;
+DROP TABLE teams;
+DROP TABLE roles;
+DROP TABLE user_labels;
+DROP TABLE labels;
+DROP TABLE users;
+DROP TABLE organizations;
+DROP TABLE settings;

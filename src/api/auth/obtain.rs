@@ -1,0 +1,80 @@
+use actix_web::web;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::{Body, REQUIRED};
+use crate::error::{FieldErrors, Result};
+use crate::service::auth::{self, LoginInput};
+use crate::state::AppState;
+
+/// Credentials for a token.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "documents the shape read by obtain_token")]
+pub struct ObtainTokenRequest {
+    /// The user's email.
+    #[schema(example = "admin@example.com")]
+    username: String,
+    #[schema(format = Password)]
+    password: String,
+    /// Organization id; needed only when the same email and password open
+    /// accounts in several organizations.
+    organization: Option<String>,
+}
+
+/// A JSON Web Token; send it as `Authorization: JWT <token>` (or `Bearer <token>`).
+#[derive(Serialize, ToSchema)]
+pub struct Token {
+    pub token: String,
+}
+
+/// Obtain token
+///
+/// Exchanges an email and password for a token (HS256 JWT, valid one hour by
+/// default). Wrong credentials, an unknown email and a deactivated user all
+/// get the same answer.
+#[utoipa::path(
+    post,
+    path = "/auth/obtain/",
+    tag = "auth",
+    request_body(content = ObtainTokenRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A token", body = Token),
+        (status = 400, description = "Missing fields, `Unable to log in with provided credentials.`, or `organization` needed", body = ValidationErrors),
+        (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
+        (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),
+    ),
+    security(())
+)]
+pub async fn obtain_token(state: web::Data<AppState>, body: Body) -> Result<web::Json<Token>> {
+    let fields = body.fields()?;
+    let mut errors = FieldErrors::new();
+    let mut required = |key: &str| match fields.string(key, &mut errors) {
+        Some(v) if !v.is_empty() && v.len() <= 1024 => Some(v),
+        Some(v) if v.len() > 1024 => {
+            errors.add(key, "Ensure this field has no more than 1024 characters.");
+            None
+        }
+        Some(_) => {
+            errors.add(key, "This field may not be blank.");
+            None
+        }
+        None => {
+            if !fields.has(key) {
+                errors.add(key, REQUIRED);
+            }
+            None
+        }
+    };
+    let email = required("username");
+    let password = required("password");
+    let organization = fields.string("organization", &mut errors);
+    errors.into_result()?;
+    let input = LoginInput {
+        email: email.expect("checked"),
+        password: password.expect("checked"),
+        organization,
+    };
+    let token = auth::obtain_token(&state, input).await?;
+    Ok(web::Json(Token { token }))
+}

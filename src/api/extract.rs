@@ -1,0 +1,445 @@
+//! Request bodies and query strings, read into DRF-style field errors.
+//!
+//! Bodies are buffered (at most 1 MiB) by the extractor but parsed by the
+//! handler, after authorization, so that a forbidden write is a 403 even when
+//! its body is also invalid.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpRequest, dev};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, FieldErrors, Result};
+
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A request body not yet parsed.
+pub struct Body {
+    content_type: Option<String>,
+    bytes: Bytes,
+}
+
+impl FromRequest for Body {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut dev::Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > BODY_LIMIT) {
+                return Err(Error::PayloadTooLarge);
+            }
+            let mut buf = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|_| Error::BadRequest("The request body could not be read.".into()))?;
+                if buf.len() + chunk.len() > BODY_LIMIT {
+                    return Err(Error::PayloadTooLarge);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(Body {
+                content_type,
+                bytes: buf.freeze(),
+            })
+        })
+    }
+}
+
+impl Body {
+    /// The body as a JSON object (JSON, or a flat form). An empty body is `{}`.
+    pub fn fields(&self) -> Result<Fields> {
+        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Fields(Map::new()));
+        }
+        let media = self
+            .content_type
+            .as_deref()
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        if media == "application/json" || media.ends_with("+json") {
+            let value: Value = serde_json::from_slice(&self.bytes).map_err(|e| {
+                Error::BadRequest(format!("JSON parse error - {}", short_reason(&e)))
+            })?;
+            match value {
+                Value::Object(map) => Ok(Fields(map)),
+                other => Err(Error::non_field(format!(
+                    "Invalid data. Expected a dictionary, but got {}.",
+                    json_type(&other)
+                ))),
+            }
+        } else if media == "application/x-www-form-urlencoded" {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&self.bytes).map_err(|_| {
+                    Error::BadRequest("Form parse error - the body is not valid form data.".into())
+                })?;
+            Ok(Fields(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect(),
+            ))
+        } else {
+            Err(Error::UnsupportedMediaType(media))
+        }
+    }
+}
+
+fn short_reason(e: &serde_json::Error) -> String {
+    let reason = match e.classify() {
+        serde_json::error::Category::Io => "the body could not be read",
+        serde_json::error::Category::Syntax => "invalid syntax",
+        serde_json::error::Category::Data => "invalid data",
+        serde_json::error::Category::Eof => "unexpected end of input",
+    };
+    if e.to_string().contains("recursion limit") {
+        return "nesting is too deep".into();
+    }
+    format!("{reason} at line {} column {}", e.line(), e.column())
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+pub const REQUIRED: &str = "This field is required.";
+pub const NOT_NULL: &str = "This field may not be null.";
+
+/// A JSON object read field by field; each reader records DRF's message
+/// under the field's name when the value has the wrong type.
+pub struct Fields(pub Map<String, Value>);
+
+impl Fields {
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    fn take(&self, key: &str, errors: &mut FieldErrors, allow_null: bool) -> Option<&Value> {
+        match self.0.get(key) {
+            None => None,
+            Some(Value::Null) if !allow_null => {
+                errors.add(key, NOT_NULL);
+                None
+            }
+            Some(v) => Some(v),
+        }
+    }
+
+    /// A string (numbers are taken as their text, as DRF does).
+    pub fn string(&self, key: &str, errors: &mut FieldErrors) -> Option<String> {
+        self.take(key, errors, false).and_then(|v| {
+            as_string(v).or_else(|| {
+                errors.add(key, "Not a valid string.");
+                None
+            })
+        })
+    }
+
+    /// A string or `null`: `Some(None)` means "clear it".
+    pub fn nullable_string(&self, key: &str, errors: &mut FieldErrors) -> Option<Option<String>> {
+        match self.take(key, errors, true)? {
+            Value::Null => Some(None),
+            v => match as_string(v) {
+                Some(s) => Some(Some(s)),
+                None => {
+                    errors.add(key, "Not a valid string.");
+                    None
+                }
+            },
+        }
+    }
+
+    /// `true/false/True/False/1/0` (as JSON or as text).
+    pub fn boolean(&self, key: &str, errors: &mut FieldErrors) -> Option<bool> {
+        let v = self.take(key, errors, false)?;
+        let parsed = match v {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) if n.as_i64() == Some(1) => Some(true),
+            Value::Number(n) if n.as_i64() == Some(0) => Some(false),
+            Value::String(s) => parse_bool(s),
+            _ => None,
+        };
+        if parsed.is_none() {
+            errors.add(key, "Must be a valid boolean.");
+        }
+        parsed
+    }
+
+    /// A list whose items are read by `item`; errors in items are reported
+    /// under the field as a list mirroring the input.
+    pub fn list(&self, key: &str, errors: &mut FieldErrors, max: usize) -> Option<Vec<Value>> {
+        match self.take(key, errors, false)? {
+            Value::Array(items) if items.len() > max => {
+                errors.add(
+                    key,
+                    format!("Ensure this field has no more than {max} elements."),
+                );
+                None
+            }
+            Value::Array(items) => Some(items.clone()),
+            v => {
+                errors.add(
+                    key,
+                    format!(
+                        "Expected a list of items but got type \"{}\".",
+                        json_type(v)
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+pub fn as_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The boolean spellings API.md accepts.
+pub fn parse_bool(raw: &str) -> Option<bool> {
+    match raw {
+        "true" | "True" | "1" => Some(true),
+        "false" | "False" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// A reference to an object: its id, or an object `{"id": ...}`.
+pub fn reference(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(map) => map.get("id").and_then(as_string),
+        other => as_string(other),
+    }
+}
+
+/// The query string as ordered pairs (repeated keys kept).
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn from_request(req: &HttpRequest) -> Result<Self> {
+        serde_urlencoded::from_str(req.query_string())
+            .map(Query)
+            .map_err(|_| Error::BadRequest("The query string is not valid.".into()))
+    }
+
+    pub fn first(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// A boolean parameter; a bad spelling is a 400 naming it.
+    pub fn boolean(&self, key: &str, errors: &mut FieldErrors) -> Option<bool> {
+        let raw = self.first(key)?;
+        let parsed = parse_bool(raw);
+        if parsed.is_none() {
+            errors.add(key, "Must be a valid boolean.");
+        }
+        parsed
+    }
+}
+
+pub const DEFAULT_LENGTH: i64 = 10;
+pub const MAX_LENGTH: i64 = 100;
+
+/// `page` and `length` of a list request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pagination {
+    pub page: i64,
+    pub length: i64,
+}
+
+impl Pagination {
+    /// `length` above the maximum is capped; below 1 or not an integer is a
+    /// 400; a bad `page` is DRF's 404 `Invalid page.` (reported by `check`).
+    pub fn parse(query: &Query, errors: &mut FieldErrors) -> Result<Self> {
+        let length = match query.first("length") {
+            None | Some("") => DEFAULT_LENGTH,
+            Some(raw) => match raw.trim().parse::<i64>() {
+                Ok(n) if n >= 1 => n.min(MAX_LENGTH),
+                Ok(_) => {
+                    errors.add("length", "Ensure this value is greater than or equal to 1.");
+                    DEFAULT_LENGTH
+                }
+                Err(_) if raw.trim().chars().all(|c| c.is_ascii_digit()) => MAX_LENGTH,
+                Err(_) => {
+                    errors.add("length", "A valid integer is required.");
+                    DEFAULT_LENGTH
+                }
+            },
+        };
+        let page = match query.first("page") {
+            None | Some("") => 1,
+            Some(raw) => match raw.trim().parse::<i64>() {
+                Ok(n) if n >= 1 => n,
+                _ => return Err(Error::InvalidPage),
+            },
+        };
+        Ok(Self { page, length })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.length)
+    }
+
+    /// Page 1 always exists; a later page must hold something.
+    pub fn check(&self, count: i64) -> Result<i64> {
+        let page_total = if count == 0 {
+            1
+        } else {
+            (count + self.length - 1) / self.length
+        };
+        if self.page > page_total {
+            return Err(Error::InvalidPage);
+        }
+        Ok(page_total)
+    }
+}
+
+/// `ordering=field` or `-field`, from the allowed names.
+pub fn ordering<T: Copy>(
+    query: &Query,
+    allowed: &[(&str, T)],
+    errors: &mut FieldErrors,
+) -> Option<(T, bool)> {
+    let raw = query.first("ordering")?.trim();
+    let (name, descending) = match raw.strip_prefix('-') {
+        Some(name) => (name, true),
+        None => (raw, false),
+    };
+    match allowed.iter().find(|(n, _)| *n == name) {
+        Some((_, field)) => Some((*field, descending)),
+        None => {
+            let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+            errors.add(
+                "ordering",
+                format!(
+                    "Invalid ordering \"{raw}\": use one of {} (prefix - for descending).",
+                    names.join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(s: &str) -> Query {
+        Query(serde_urlencoded::from_str(s).unwrap())
+    }
+
+    #[test]
+    fn length_is_capped_and_validated() {
+        let mut e = FieldErrors::new();
+        assert_eq!(
+            Pagination::parse(&query("length=1000"), &mut e)
+                .unwrap()
+                .length,
+            100
+        );
+        assert_eq!(
+            Pagination::parse(&query("length=99999999999999999999999"), &mut e)
+                .unwrap()
+                .length,
+            100
+        );
+        assert!(e.is_empty());
+        Pagination::parse(&query("length=0"), &mut e).unwrap();
+        assert!(e.contains("length"));
+        let mut e = FieldErrors::new();
+        Pagination::parse(&query("length=abc"), &mut e).unwrap();
+        assert!(e.contains("length"));
+    }
+
+    #[test]
+    fn bad_pages_are_invalid() {
+        let mut e = FieldErrors::new();
+        for q in ["page=0", "page=-1", "page=x", "page=1.5"] {
+            assert!(
+                matches!(
+                    Pagination::parse(&query(q), &mut e),
+                    Err(Error::InvalidPage)
+                ),
+                "{q}"
+            );
+        }
+        let p = Pagination::parse(&query("page=2&length=10"), &mut e).unwrap();
+        assert_eq!(p.offset(), 10);
+        assert!(p.check(10).is_err());
+        assert_eq!(p.check(11).unwrap(), 2);
+        let first = Pagination::parse(&query(""), &mut e).unwrap();
+        assert_eq!(first.check(0).unwrap(), 1);
+    }
+
+    #[test]
+    fn booleans_accept_the_documented_spellings() {
+        for (raw, v) in [
+            ("true", true),
+            ("True", true),
+            ("1", true),
+            ("false", false),
+            ("False", false),
+            ("0", false),
+        ] {
+            assert_eq!(parse_bool(raw), Some(v));
+        }
+        assert_eq!(parse_bool("yes"), None);
+    }
+
+    #[test]
+    fn ordering_accepts_known_fields_only() {
+        let allowed = [("name", 1), ("email", 2)];
+        let mut e = FieldErrors::new();
+        assert_eq!(
+            ordering(&query("ordering=-email"), &allowed, &mut e),
+            Some((2, true))
+        );
+        assert_eq!(
+            ordering(&query("ordering=password_hash"), &allowed, &mut e),
+            None
+        );
+        assert!(e.contains("ordering"));
+    }
+}

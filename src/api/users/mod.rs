@@ -1,0 +1,386 @@
+//! `/users/`: people of the caller's organization (Probely "User").
+
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod update;
+
+pub use create::create_user;
+pub use delete::delete_user;
+pub use get::get_user;
+pub use list::list_users;
+pub use update::{partial_update_user, update_user};
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::common::{ChangedBy, NamedRef};
+use super::extract::{Fields, REQUIRED, reference};
+use crate::db::models::{LabelRow, UserDetail, UserRoleDetail};
+use crate::domain::role::{BuiltinRole, Tier};
+use crate::domain::time;
+use crate::domain::user::{self, Email, Kind, Source, State, Title, UserName};
+use crate::error::{Collect, FieldErrors};
+use crate::service::users::{AssignmentInput, Parsed, UserInput};
+
+/// A label as embedded in a user.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct Label {
+    /// A unique Base58 value identifying this object.
+    #[schema(min_length = 12, max_length = 12)]
+    pub id: String,
+    /// Name of the label. The maximum length is 255 characters.
+    #[schema(max_length = 255)]
+    pub name: String,
+    /// Color of the label, in RGB hexadecimal format prefixed with "#"; for example, "#00FF00" for green.
+    #[schema(pattern = "^[a-zA-Z0-9#_-]*$")]
+    pub color: String,
+    pub changed_by: ChangedBy,
+    /// Date and time of the last change, in ISO 8601 UTC format.
+    #[serde(serialize_with = "time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub changed: NaiveDateTime,
+}
+
+impl From<LabelRow> for Label {
+    fn from(row: LabelRow) -> Self {
+        Self {
+            changed_by: row.changed_by().into(),
+            id: row.id,
+            name: row.name,
+            color: row.color,
+            changed: row.changed,
+        }
+    }
+}
+
+/// Where a role assignment applies.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct RoleScope {
+    pub tier: Tier,
+}
+
+/// A role held by a user, at a tier (account, team or scope).
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct UserRole {
+    /// Id of this assignment (the membership id in the MCP view).
+    #[schema(min_length = 12, max_length = 12)]
+    pub id: String,
+    pub role: NamedRef,
+    pub scope: RoleScope,
+    /// The team of a team-tier assignment.
+    pub team: Option<NamedRef>,
+    /// The target of a scope-tier assignment.
+    pub target: Option<NamedRef>,
+}
+
+impl From<UserRoleDetail> for UserRole {
+    fn from(r: UserRoleDetail) -> Self {
+        let named = |id: Option<String>, name: Option<String>| {
+            id.map(|id| NamedRef {
+                id,
+                name: name.unwrap_or_default(),
+            })
+        };
+        Self {
+            id: r.id,
+            role: NamedRef {
+                id: r.role_id,
+                name: r.role_name,
+            },
+            scope: RoleScope {
+                tier: Tier::from_stored(&r.tier),
+            },
+            team: named(r.team_id, r.team_name),
+            target: named(r.target_id, r.target_name),
+        }
+    }
+}
+
+/// A user: Probely's "Retrieve User" schema plus Probo's profile fields.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+#[schema(as = User)]
+pub struct UserView {
+    /// A unique Base58 value identifying this object.
+    #[schema(min_length = 12, max_length = 12, example = "3aGsWt9oZb2Q")]
+    pub id: String,
+    /// Email of the user; unique in the organization, compared case-insensitively.
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// Name of the user.
+    #[schema(max_length = 60)]
+    pub name: String,
+    /// Job title: ceo, cto, cso, seceng, dev, devop, manager, other or "".
+    pub title: Title,
+    /// If true, the user has permissions to manage billing (holds OWNER or BILLING at account tier). Read-only.
+    pub is_billing_admin: bool,
+    pub changed_by: ChangedBy,
+    /// Date and time of the last change, in ISO 8601 UTC format.
+    #[serde(serialize_with = "time::serialize")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-28T13:27:43.820830Z")]
+    pub changed: NaiveDateTime,
+    /// If false, the user's access to the apps and the API is blocked (at once, including tokens and keys already issued).
+    pub active: bool,
+    pub labels: Vec<Label>,
+    pub user_roles: Vec<UserRole>,
+    /// Date and time of the last login of the user, in ISO 8601 UTC format.
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_login: Option<NaiveDateTime>,
+    /// If true, an application that uses the API (see /api-users/); false for a person.
+    pub is_apiuser: bool,
+    /// True once the user has enrolled TOTP multi-factor authentication.
+    pub mfa_enabled: bool,
+    /// PENDING until the user has a password, ACTIVE, or DEACTIVATED (iff not active).
+    pub state: State,
+    /// How the user was created.
+    pub source: Source,
+    /// When the user was created, in ISO 8601 UTC format.
+    #[serde(serialize_with = "time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created: NaiveDateTime,
+    /// Kind of user (Probo).
+    pub kind: Option<Kind>,
+    /// Job title or position, free text (Probo).
+    #[schema(max_length = 255)]
+    pub position: Option<String>,
+    /// Additional email addresses (Probo).
+    pub additional_email_addresses: Vec<String>,
+    /// Contract or employment start date.
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub contract_start_date: Option<NaiveDateTime>,
+    /// Contract or employment end date.
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub contract_end_date: Option<NaiveDateTime>,
+}
+
+impl From<UserDetail> for UserView {
+    fn from(d: UserDetail) -> Self {
+        let u = d.user;
+        let is_billing_admin = d.roles.iter().any(|r| {
+            r.tier == Tier::Account.as_str()
+                && (r.role_id == BuiltinRole::Owner.id() || r.role_id == BuiltinRole::Billing.id())
+        });
+        Self {
+            state: State::derive(u.active, u.password_hash.is_some(), u.is_apiuser),
+            changed_by: u.changed_by().into(),
+            additional_email_addresses: u.additional_emails(),
+            title: Title::from_stored(&u.title),
+            source: Source::from_stored(&u.source),
+            kind: Kind::from_stored(u.kind.as_deref()),
+            is_billing_admin,
+            labels: d.labels.into_iter().map(Label::from).collect(),
+            user_roles: d.roles.into_iter().map(UserRole::from).collect(),
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            changed: u.changed,
+            active: u.active,
+            last_login: u.last_login,
+            is_apiuser: u.is_apiuser,
+            mfa_enabled: u.mfa_enabled,
+            created: u.created,
+            position: u.position,
+            contract_start_date: u.contract_start_date,
+            contract_end_date: u.contract_end_date,
+        }
+    }
+}
+
+/// A page of users.
+#[derive(Serialize, ToSchema)]
+pub struct UserPage {
+    /// Number of users matching the query.
+    pub count: i64,
+    /// Number of pages.
+    pub page_total: i64,
+    pub page: i64,
+    pub length: i64,
+    pub results: Vec<UserView>,
+}
+
+/// A role assignment on input. `scope.tier` is `account`, `team` or `scope`
+/// (`target` is accepted as an alias of `scope`); when `scope` is omitted the
+/// tier is inferred: `scope` with a target, `team` with a team, else `account`.
+#[derive(ToSchema)]
+#[schema(as = UserRoleInput)]
+pub struct UserRoleInputDoc {
+    /// Role id, built-in role name (e.g. "OWNER"), or {"id": ...}.
+    #[schema(value_type = Object, example = json!({"id": "RoLeadmin2Xy"}))]
+    pub role: String,
+    #[schema(value_type = Option<Object>, example = json!({"tier": "account"}))]
+    pub scope: Option<String>,
+    /// Team id or {"id": ...} (team tier).
+    #[schema(value_type = Option<Object>)]
+    pub team: Option<String>,
+    /// Target id or {"id": ...} (scope tier).
+    #[schema(value_type = Option<Object>)]
+    pub target: Option<String>,
+}
+
+/// Writable fields of a user. `email` and `name` are required on POST and
+/// PUT; PUT and PATCH leave omitted fields unchanged; `null` clears a
+/// nullable field. Read-only fields sent are ignored.
+#[derive(ToSchema)]
+#[schema(as = UserWrite)]
+pub struct UserWriteDoc {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    #[schema(max_length = 60)]
+    pub name: String,
+    pub title: Option<Title>,
+    pub active: Option<bool>,
+    /// Label ids, or objects `{"id": ...}`.
+    pub labels: Option<Vec<String>>,
+    /// Must contain exactly one membership role (OWNER, ADMIN, EMPLOYEE, VIEWER or AUDITOR at account tier). Default on creation: EMPLOYEE.
+    #[schema(value_type = Option<Vec<UserRoleInputDoc>>)]
+    pub user_roles: Option<Vec<String>>,
+    /// employee, contractor or service_account (case-insensitive).
+    #[schema(nullable)]
+    pub kind: Option<Kind>,
+    #[schema(nullable, max_length = 255)]
+    pub position: Option<String>,
+    pub additional_email_addresses: Option<Vec<String>>,
+    #[schema(nullable, format = DateTime)]
+    pub contract_start_date: Option<String>,
+    #[schema(nullable, format = DateTime)]
+    pub contract_end_date: Option<String>,
+    /// Write-only: sets the user's password (at least 10 characters, one of them a digit or symbol). Never returned.
+    #[schema(write_only, min_length = 10, max_length = 256)]
+    pub password: Option<String>,
+}
+
+/// Whether required fields must be present (POST, PUT) or not (PATCH).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Create,
+    Replace,
+    Patch,
+}
+
+/// Reads the writable user fields of a body. The password comes back apart,
+/// still plain, to be hashed before the database transaction.
+pub fn parse_user_input(
+    fields: &Fields,
+    mode: Mode,
+) -> (Parsed<UserInput>, Option<user::Password>) {
+    let mut e = FieldErrors::new();
+    let mut input = UserInput::default();
+    if mode != Mode::Patch {
+        for key in ["email", "name"] {
+            if !fields.has(key) {
+                e.add(key, REQUIRED);
+            }
+        }
+    }
+    input.email = fields
+        .string("email", &mut e)
+        .and_then(|s| Email::parse(&s).collect(&mut e, "email"));
+    input.name = fields
+        .string("name", &mut e)
+        .and_then(|s| UserName::parse(&s).collect(&mut e, "name"));
+    input.title = fields
+        .string("title", &mut e)
+        .and_then(|s| Title::parse(&s).collect(&mut e, "title"));
+    input.active = fields.boolean("active", &mut e);
+    input.kind = fields
+        .nullable_string("kind", &mut e)
+        .and_then(|k| match k {
+            None => Some(None),
+            Some(s) => Kind::parse(&s).collect(&mut e, "kind").map(Some),
+        });
+    input.position = fields
+        .nullable_string("position", &mut e)
+        .and_then(|p| match p {
+            None => Some(None),
+            Some(s) => user::parse_position(&s)
+                .collect(&mut e, "position")
+                .map(|s| (!s.is_empty()).then_some(s)),
+        });
+    for (key, slot) in [
+        ("contract_start_date", &mut input.contract_start_date),
+        ("contract_end_date", &mut input.contract_end_date),
+    ] {
+        *slot = fields.nullable_string(key, &mut e).and_then(|d| match d {
+            None => Some(None),
+            Some(s) => time::parse(&s).collect(&mut e, key).map(Some),
+        });
+    }
+    if let (Some(Some(start)), Some(Some(end))) =
+        (input.contract_start_date, input.contract_end_date)
+    {
+        if end < start {
+            e.add(
+                "contract_end_date",
+                "The contract cannot end before it starts.",
+            );
+        }
+    }
+    input.additional_email_addresses = fields
+        .list(
+            "additional_email_addresses",
+            &mut e,
+            user::ADDITIONAL_EMAILS_MAX,
+        )
+        .and_then(|items| {
+            let parsed: Vec<Result<Email, String>> = items
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::String(s) => Email::parse(s),
+                    _ => Err("Not a valid string.".into()),
+                })
+                .collect();
+            if parsed.iter().any(Result::is_err) {
+                for message in parsed.iter().filter_map(|r| r.as_ref().err()) {
+                    e.add("additional_email_addresses", message.clone());
+                }
+                None
+            } else {
+                Some(parsed.into_iter().flatten().collect())
+            }
+        });
+    input.labels = fields.list("labels", &mut e, 1000).and_then(|items| {
+        let ids: Vec<Option<String>> = items.iter().map(reference).collect();
+        if ids.iter().any(Option::is_none) {
+            e.add(
+                "labels",
+                "Each label must be an id or an object with an id.",
+            );
+            None
+        } else {
+            Some(ids.into_iter().flatten().collect())
+        }
+    });
+    input.user_roles = fields
+        .list("user_roles", &mut e, 1000)
+        .map(|items| items.iter().map(assignment_input).collect());
+    let password = fields
+        .string("password", &mut e)
+        .and_then(|p| user::Password::parse(&p).collect(&mut e, "password"));
+    (
+        Parsed {
+            value: input,
+            errors: e,
+        },
+        password,
+    )
+}
+
+fn assignment_input(item: &serde_json::Value) -> AssignmentInput {
+    let get = |key: &str| item.get(key).filter(|v| !v.is_null());
+    AssignmentInput {
+        role: get("role").and_then(reference),
+        tier: get("scope").and_then(|s| match s {
+            serde_json::Value::Object(map) => {
+                map.get("tier").and_then(|t| t.as_str()).map(str::to_owned)
+            }
+            other => other.as_str().map(str::to_owned),
+        }),
+        team: get("team").and_then(reference),
+        target: get("target").and_then(reference),
+    }
+}

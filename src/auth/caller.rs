@@ -1,0 +1,112 @@
+//! The authenticated caller, extracted from `Authorization: JWT <token>` or
+//! `Bearer <token>` on every protected request, and the one permission check.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use crate::db::models::{ChangedBy, UserRow};
+use crate::db::users;
+use crate::domain::role::Permission;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// Who is making the request, with the permissions it holds at account tier.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: UserRow,
+    pub permissions: BTreeSet<Permission>,
+}
+
+impl Caller {
+    pub fn organization_id(&self) -> &str {
+        &self.user.organization_id
+    }
+
+    /// How writes by this caller are recorded in `changed_by`.
+    pub fn actor(&self) -> ChangedBy {
+        self.user.changed_by_self()
+    }
+
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    /// The one permission check: 403 unless the caller holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.has(permission) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}
+
+impl UserRow {
+    /// This user as the author of a change.
+    pub fn changed_by_self(&self) -> ChangedBy {
+        ChangedBy {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// The credential in an `Authorization` header, if it uses a scheme we know.
+fn credential(req: &HttpRequest) -> Result<String> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(Error::NotAuthenticated);
+    };
+    let value = value.to_str().map_err(|_| Error::InvalidToken)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(Error::InvalidToken)?;
+    if !(scheme.eq_ignore_ascii_case("jwt") || scheme.eq_ignore_ascii_case("bearer")) {
+        return Err(Error::NotAuthenticated);
+    }
+    let token = token.trim();
+    if token.is_empty() || token.len() > 4096 {
+        return Err(Error::InvalidToken);
+    }
+    Ok(token.to_owned())
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Caller> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("application state missing")))?
+        .clone();
+    let token = credential(&req)?;
+    let claims = state.tokens.verify(&token).ok_or(Error::InvalidToken)?;
+    state
+        .db
+        .read(move |conn| {
+            let user = users::find(conn, &claims.sub)?.ok_or(Error::InvalidToken)?;
+            let valid = user.organization_id == claims.org
+                && user.active
+                && !user.is_system
+                && !user.is_apiuser
+                && user.token_version == claims.ver;
+            if !valid {
+                return Err(Error::InvalidToken);
+            }
+            let permissions = users::account_permissions(conn, &user.id)?
+                .iter()
+                .flat_map(|list| Permission::parse_stored(list).collect::<Vec<_>>())
+                .collect();
+            Ok(Caller { user, permissions })
+        })
+        .await
+}
+
+impl FromRequest for Caller {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}

@@ -1,0 +1,7 @@
+//! Authentication (passwords, tokens, the caller) and the permission check.
+
+pub mod caller;
+pub mod password;
+pub mod token;
+
+pub use caller::Caller;

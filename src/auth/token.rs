@@ -1,0 +1,155 @@
+//! JSON Web Tokens (HS256). A token names its user, organization and the
+//! user's token version: a password change or deactivation bumps the version,
+//! so every earlier token stops working at once.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::UserRow;
+use crate::domain::id::random_secret;
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user's id.
+    pub sub: String,
+    /// The user's organization id.
+    pub org: String,
+    /// Unique token id (for revocation).
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// The user's token version when the token was issued.
+    pub ver: i32,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl,
+        }
+    }
+
+    pub fn issue(&self, user: &UserRow) -> String {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.id.clone(),
+            org: user.organization_id.clone(),
+            jti: random_secret(16),
+            iat: now,
+            exp: now + self.ttl.as_secs() as i64,
+            ver: user.token_version,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 encoding of plain claims cannot fail")
+    }
+
+    /// The claims of a well-formed, correctly signed, unexpired token; `None`
+    /// for anything else (including `alg: none` and other algorithms).
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64_like::encode_segment;
+
+    fn user() -> UserRow {
+        let t = crate::domain::time::now();
+        UserRow {
+            id: "123456789ABC".into(),
+            organization_id: "OrgOrgOrgOrg".into(),
+            email: "a@example.com".into(),
+            name: "A".into(),
+            title: String::new(),
+            active: true,
+            is_apiuser: false,
+            is_system: false,
+            password_hash: None,
+            token_version: 3,
+            mfa_enabled: false,
+            mfa_secret: None,
+            last_login: None,
+            source: "MANUAL".into(),
+            kind: None,
+            position: None,
+            additional_email_addresses: "[]".into(),
+            contract_start_date: None,
+            contract_end_date: None,
+            created: t,
+            changed: t,
+            changed_by_id: "x".into(),
+            changed_by_email: "x".into(),
+            changed_by_name: "x".into(),
+        }
+    }
+
+    mod base64_like {
+        /// URL-safe base64 without padding, enough to forge a test token.
+        pub fn encode_segment(bytes: &[u8]) -> String {
+            const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let mut out = String::new();
+            for chunk in bytes.chunks(3) {
+                let b = [
+                    chunk[0],
+                    *chunk.get(1).unwrap_or(&0),
+                    *chunk.get(2).unwrap_or(&0),
+                ];
+                let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+                for i in 0..=chunk.len() {
+                    out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                }
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify_with_the_same_key_only() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let token = keys.issue(&user());
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!(
+            (claims.sub.as_str(), claims.org.as_str(), claims.ver),
+            ("123456789ABC", "OrgOrgOrgOrg", 3)
+        );
+        let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
+        assert!(other.verify(&token).is_none());
+        assert!(keys.verify("garbage").is_none());
+    }
+
+    #[test]
+    fn alg_none_and_expired_tokens_are_rejected() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let header = encode_segment(br#"{"alg":"none","typ":"JWT"}"#);
+        let payload = encode_segment(
+            format!(r#"{{"sub":"123456789ABC","org":"OrgOrgOrgOrg","jti":"x","iat":0,"exp":{},"ver":3}}"#, i64::MAX / 2)
+                .as_bytes(),
+        );
+        assert!(keys.verify(&format!("{header}.{payload}.")).is_none());
+        let expired = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(0));
+        let token = expired.issue(&user());
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(keys.verify(&token).is_none());
+    }
+}

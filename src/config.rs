@@ -1,0 +1,115 @@
+//! Settings, from flags or `TESSERA_*` environment variables.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    /// Database: `sqlite://<path>` (embedded, the default) or `postgres://...`.
+    #[arg(
+        long,
+        env = "TESSERA_DATABASE_URL",
+        default_value = "sqlite://tessera.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "TESSERA_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+
+    /// Key signing tokens (at least 32 characters). On SQLite a random one is
+    /// generated once and kept in the database when unset; PostgreSQL
+    /// deployments must set it so every replica shares it.
+    #[arg(
+        long,
+        env = "TESSERA_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "TESSERA_WORKERS", global = true)]
+    pub workers: Option<usize>,
+
+    /// Comma-separated origins allowed by CORS (e.g. `https://app.example.com`).
+    #[arg(
+        long,
+        env = "TESSERA_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub db_pool_size: u32,
+
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, env = "TESSERA_TOKEN_TTL", default_value_t = 3600, global = true)]
+    pub token_ttl: u64,
+
+    /// Password hashes computed at once (each argon2 hash takes ~19 MiB).
+    #[arg(
+        long,
+        env = "TESSERA_HASH_CONCURRENCY",
+        default_value_t = 2,
+        global = true
+    )]
+    pub hash_concurrency: usize,
+
+    /// Name of the organization created on first start.
+    #[arg(
+        long,
+        env = "TESSERA_BOOTSTRAP_ORG",
+        default_value = "Default",
+        global = true
+    )]
+    pub bootstrap_org: String,
+
+    /// Email of the OWNER created on first start.
+    #[arg(
+        long,
+        env = "TESSERA_BOOTSTRAP_EMAIL",
+        default_value = "admin@example.com",
+        global = true
+    )]
+    pub bootstrap_email: String,
+
+    /// Password of the OWNER created on first start (generated and printed once when unset).
+    #[arg(
+        long,
+        env = "TESSERA_BOOTSTRAP_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub bootstrap_password: Option<String>,
+
+    /// Log format: `text` or `json`.
+    #[arg(
+        long,
+        env = "TESSERA_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: String,
+}
+
+impl Settings {
+    pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.bind.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "invalid bind address {:?}: expected HOST:PORT such as 127.0.0.1:8080",
+                self.bind
+            )
+        })
+    }
+}

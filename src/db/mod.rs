@@ -1,0 +1,282 @@
+//! Persistence: one connection type for both backends, the pool, migrations,
+//! and the two ways handlers reach the database (`Db::read`, `Db::write`).
+
+pub mod models;
+pub mod orgs;
+pub mod roles;
+pub mod schema;
+pub mod settings;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Result};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type serving both backends from the same queries.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which backend a `TESSERA_DATABASE_URL` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://<path>`).
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() || path.contains(":memory:") {
+                bail!(
+                    "invalid database URL {raw:?}: sqlite:// needs a file path (an in-memory database would not be shared by the pool)"
+                );
+            }
+            return Ok(DatabaseUrl::Sqlite(path.to_owned()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| anyhow!("invalid database URL: {e}"))?;
+            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+        }
+        bail!(
+            "invalid database URL: expected sqlite://<path> or postgres://..., got {:?}",
+            redact(raw)
+        )
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DatabaseUrl::Sqlite(_))
+    }
+}
+
+/// Hides a password in a URL so it can be printed.
+fn redact(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => raw.chars().take(80).collect(),
+    }
+}
+
+/// Opens one connection with the per-connection settings each backend needs.
+pub fn establish(url: &DatabaseUrl) -> anyhow::Result<DbConnection> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path)
+                .with_context(|| format!("cannot open SQLite database {path:?}"))?;
+            // busy_timeout first, so the other statements already wait on a lock.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+        DatabaseUrl::Postgres(url) => {
+            let conn = PgConnection::establish(url)
+                .map_err(|e| anyhow!("cannot connect to PostgreSQL: {}", e.to_string().trim()))?;
+            Ok(DbConnection::Postgresql(conn))
+        }
+    }
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock keeps replicas
+/// that start together from racing.
+pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow!("migration failed: {e}"))?;
+        }
+        DbConnection::Postgresql(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7358201)")?;
+            let outcome = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| anyhow!("migration failed: {e}"));
+            c.batch_execute("SELECT pg_advisory_unlock(7358201)")?;
+            outcome?;
+        }
+    }
+    Ok(())
+}
+
+pub const BOOTSTRAP_LOCK: i64 = 7358202;
+
+/// Holds a PostgreSQL transaction-scoped advisory lock (SQLite writes are
+/// already serialized).
+pub fn advisory_lock(conn: &mut DbConnection, key: i64) -> QueryResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Serializes a writer against others touching the same organization's
+/// owners (last-owner rule). SQLite writes are already serialized.
+pub fn lock_organization(conn: &mut DbConnection, organization_id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(organization_id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        establish(&self.url).map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                e.to_string(),
+            ))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// The database as handlers see it: blocking work runs on actix's blocking
+/// pool, never on the async workers.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    /// SQLite allows one writer at a time: queueing writers here (without
+    /// holding a thread) avoids `database is locked` and snapshot upgrades.
+    sqlite_writer: Option<Arc<Semaphore>>,
+    url: Arc<DatabaseUrl>,
+}
+
+impl Db {
+    /// Connects once directly (to report the real cause of a failure), runs
+    /// the migrations, then builds the pool.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Self> {
+        let mut first = establish(url)?;
+        migrate(&mut first)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(ConnectionManager { url: url.clone() })
+            .context("cannot build the database pool")?;
+        Ok(Self {
+            pool,
+            sqlite_writer: url.is_sqlite().then(|| Arc::new(Semaphore::new(1))),
+            url: Arc::new(url.clone()),
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// A pooled connection for synchronous callers (CLI, start-up).
+    pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs read-only work on a pooled connection, off the async workers.
+    pub async fn read<T, F>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `work` in one transaction, off the async workers: all of it
+    /// commits or none of it does.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _turn = match &self.sqlite_writer {
+            Some(gate) => Some(
+                gate.clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(Error::internal)?,
+            ),
+            None => None,
+        };
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            let conn: &mut DbConnection = &mut conn;
+            conn.transaction(work)
+        })
+        .await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://tessera.db").unwrap(),
+            DatabaseUrl::Sqlite("tessera.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert!(
+            DatabaseUrl::parse("postgres://u@127.0.0.1:5432/db")
+                .unwrap()
+                .ne(&DatabaseUrl::Sqlite(String::new()))
+        );
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+        let err = DatabaseUrl::parse("nope://u:hunter2@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,186 @@
+//! Rows as stored, and the insert/update forms that write them. API views are
+//! built from these in `api/`, so the wire format can change without a migration.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+/// Who made the last change to an object, as recorded on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedBy {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub name: String,
+    pub title: String,
+    pub active: bool,
+    pub is_apiuser: bool,
+    pub is_system: bool,
+    pub password_hash: Option<String>,
+    pub token_version: i32,
+    pub mfa_enabled: bool,
+    pub mfa_secret: Option<String>,
+    pub last_login: Option<NaiveDateTime>,
+    pub source: String,
+    pub kind: Option<String>,
+    pub position: Option<String>,
+    pub additional_email_addresses: String,
+    pub contract_start_date: Option<NaiveDateTime>,
+    pub contract_end_date: Option<NaiveDateTime>,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+impl UserRow {
+    pub fn changed_by(&self) -> ChangedBy {
+        ChangedBy {
+            id: self.changed_by_id.clone(),
+            email: self.changed_by_email.clone(),
+            name: self.changed_by_name.clone(),
+        }
+    }
+
+    pub fn additional_emails(&self) -> Vec<String> {
+        serde_json::from_str(&self.additional_email_addresses).unwrap_or_default()
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub name: String,
+    pub title: String,
+    pub active: bool,
+    pub is_apiuser: bool,
+    pub is_system: bool,
+    pub password_hash: Option<String>,
+    pub source: String,
+    pub kind: Option<String>,
+    pub position: Option<String>,
+    pub additional_email_addresses: String,
+    pub contract_start_date: Option<NaiveDateTime>,
+    pub contract_end_date: Option<NaiveDateTime>,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+/// A partial update: `None` leaves a column as it is; for nullable columns
+/// `Some(None)` clears it.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub active: Option<bool>,
+    pub password_hash: Option<Option<String>>,
+    pub kind: Option<Option<String>>,
+    pub position: Option<Option<String>>,
+    pub additional_email_addresses: Option<String>,
+    pub contract_start_date: Option<Option<NaiveDateTime>>,
+    pub contract_end_date: Option<Option<NaiveDateTime>>,
+    pub changed: Option<NaiveDateTime>,
+    pub changed_by_id: Option<String>,
+    pub changed_by_email: Option<String>,
+    pub changed_by_name: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = labels)]
+pub struct LabelRow {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub color: String,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+impl LabelRow {
+    pub fn changed_by(&self) -> ChangedBy {
+        ChangedBy {
+            id: self.changed_by_id.clone(),
+            email: self.changed_by_email.clone(),
+            name: self.changed_by_name.clone(),
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = roles)]
+pub struct RoleRow {
+    pub id: String,
+    pub organization_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub permissions: String,
+    pub builtin: bool,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = user_roles)]
+pub struct NewUserRole {
+    pub id: String,
+    pub user_id: String,
+    pub role_id: String,
+    pub tier: String,
+    pub team_id: Option<String>,
+    pub target_id: Option<String>,
+    pub created: NaiveDateTime,
+}
+
+/// A role assignment with the names a view shows.
+#[derive(Queryable, Clone, Debug)]
+pub struct UserRoleDetail {
+    pub id: String,
+    pub user_id: String,
+    pub tier: String,
+    pub created: NaiveDateTime,
+    pub role_id: String,
+    pub role_name: String,
+    pub role_permissions: String,
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
+    pub target_id: Option<String>,
+    pub target_name: Option<String>,
+}
+
+/// A user with what its view embeds.
+#[derive(Clone, Debug)]
+pub struct UserDetail {
+    pub user: UserRow,
+    pub labels: Vec<LabelRow>,
+    pub roles: Vec<UserRoleDetail>,
+}

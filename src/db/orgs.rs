@@ -1,0 +1,33 @@
+//! Organizations.
+
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::models::OrganizationRow;
+use super::schema::organizations;
+
+pub fn insert(conn: &mut DbConnection, row: &OrganizationRow) -> QueryResult<()> {
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(&row.id),
+            organizations::name.eq(&row.name),
+            organizations::created.eq(row.created),
+            organizations::changed.eq(row.changed),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<OrganizationRow> {
+    organizations::table
+        .find(id)
+        .select(OrganizationRow::as_select())
+        .first(conn)
+}
+
+pub fn any_exists(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        organizations::table.select(organizations::id),
+    ))
+    .get_result(conn)
+}

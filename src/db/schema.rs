@@ -1,0 +1,151 @@
+//! Diesel table definitions, written by hand to match `migrations/` (both
+//! backends share one logical schema).
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        created -> Timestamp,
+        changed -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        organization_id -> Text,
+        email -> Text,
+        name -> Text,
+        title -> Text,
+        active -> Bool,
+        is_apiuser -> Bool,
+        is_system -> Bool,
+        password_hash -> Nullable<Text>,
+        token_version -> Integer,
+        mfa_enabled -> Bool,
+        mfa_secret -> Nullable<Text>,
+        last_login -> Nullable<Timestamp>,
+        source -> Text,
+        kind -> Nullable<Text>,
+        position -> Nullable<Text>,
+        additional_email_addresses -> Text,
+        contract_start_date -> Nullable<Timestamp>,
+        contract_end_date -> Nullable<Timestamp>,
+        created -> Timestamp,
+        changed -> Timestamp,
+        changed_by_id -> Text,
+        changed_by_email -> Text,
+        changed_by_name -> Text,
+    }
+}
+
+diesel::table! {
+    labels (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        color -> Text,
+        created -> Timestamp,
+        changed -> Timestamp,
+        changed_by_id -> Text,
+        changed_by_email -> Text,
+        changed_by_name -> Text,
+    }
+}
+
+diesel::table! {
+    user_labels (user_id, label_id) {
+        user_id -> Text,
+        label_id -> Text,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Text,
+        organization_id -> Nullable<Text>,
+        name -> Text,
+        description -> Text,
+        permissions -> Text,
+        builtin -> Bool,
+        created -> Timestamp,
+        changed -> Timestamp,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        description -> Text,
+        created -> Timestamp,
+        changed -> Timestamp,
+        changed_by_id -> Text,
+        changed_by_email -> Text,
+        changed_by_name -> Text,
+    }
+}
+
+diesel::table! {
+    targets (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        url -> Text,
+        created -> Timestamp,
+        changed -> Timestamp,
+        changed_by_id -> Text,
+        changed_by_email -> Text,
+        changed_by_name -> Text,
+    }
+}
+
+diesel::table! {
+    target_teams (target_id, team_id) {
+        target_id -> Text,
+        team_id -> Text,
+    }
+}
+
+diesel::table! {
+    user_roles (id) {
+        id -> Text,
+        user_id -> Text,
+        role_id -> Text,
+        tier -> Text,
+        team_id -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        created -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(user_labels -> users (user_id));
+diesel::joinable!(user_labels -> labels (label_id));
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(user_roles -> teams (team_id));
+diesel::joinable!(user_roles -> targets (target_id));
+diesel::joinable!(target_teams -> targets (target_id));
+diesel::joinable!(target_teams -> teams (team_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    organizations,
+    users,
+    labels,
+    user_labels,
+    roles,
+    teams,
+    targets,
+    target_teams,
+    user_roles,
+);

@@ -1,0 +1,360 @@
+//! Users (people and API users) and what hangs off them.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::models::{
+    LabelRow, NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow,
+};
+use super::schema::{labels, roles, targets, teams, user_labels, user_roles, users};
+use crate::domain::role::{BuiltinRole, Tier};
+
+type Backend = <DbConnection as Connection>::Backend;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+pub fn insert(conn: &mut DbConnection, row: &NewUser) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// A user visible through the API (never the hidden `System` actor) of one
+/// organization, person or API user as asked.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    id: &str,
+    is_apiuser: bool,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::id.eq(id))
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::is_apiuser.eq(is_apiuser))
+        .filter(users::is_system.eq(false))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// People of any organization whose email matches, case-insensitively.
+pub fn find_people_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(lower(users::email).eq(email.to_lowercase()))
+        .filter(users::is_apiuser.eq(false))
+        .filter(users::is_system.eq(false))
+        .select(UserRow::as_select())
+        .order(users::id)
+        .limit(32)
+        .load(conn)
+}
+
+/// The organization's `System` actor, to whom writes made by no user are attributed.
+pub fn system_actor(conn: &mut DbConnection, organization_id: &str) -> QueryResult<UserRow> {
+    users::table
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::is_system.eq(true))
+        .select(UserRow::as_select())
+        .first(conn)
+}
+
+pub fn update(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(users::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Invalidates every token issued to the user so far.
+pub fn bump_token_version(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::token_version.eq(users::token_version + 1))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn record_login(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login.eq(at))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Account-tier permissions (as stored on the roles) of an active user.
+pub fn account_permissions(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+    user_roles::table
+        .inner_join(roles::table)
+        .filter(user_roles::user_id.eq(user_id))
+        .filter(user_roles::tier.eq(Tier::Account.as_str()))
+        .select(roles::permissions)
+        .load(conn)
+}
+
+/// Active users holding OWNER at account tier.
+pub fn count_active_owners(conn: &mut DbConnection, organization_id: &str) -> QueryResult<i64> {
+    user_roles::table
+        .inner_join(users::table)
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::active.eq(true))
+        .filter(user_roles::role_id.eq(BuiltinRole::Owner.id()))
+        .filter(user_roles::tier.eq(Tier::Account.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+pub fn roles_of(conn: &mut DbConnection, user_ids: &[String]) -> QueryResult<Vec<UserRoleDetail>> {
+    user_roles::table
+        .inner_join(roles::table)
+        .left_join(teams::table)
+        .left_join(targets::table)
+        .filter(user_roles::user_id.eq_any(user_ids))
+        .select((
+            user_roles::id,
+            user_roles::user_id,
+            user_roles::tier,
+            user_roles::created,
+            roles::id,
+            roles::name,
+            roles::permissions,
+            teams::id.nullable(),
+            teams::name.nullable(),
+            targets::id.nullable(),
+            targets::name.nullable(),
+        ))
+        .order((user_roles::user_id, user_roles::created, user_roles::id))
+        .load(conn)
+}
+
+pub fn labels_of(
+    conn: &mut DbConnection,
+    user_ids: &[String],
+) -> QueryResult<Vec<(String, LabelRow)>> {
+    user_labels::table
+        .inner_join(labels::table)
+        .filter(user_labels::user_id.eq_any(user_ids))
+        .select((user_labels::user_id, LabelRow::as_select()))
+        .order((user_labels::user_id, labels::name, labels::id))
+        .load(conn)
+}
+
+pub fn insert_role(conn: &mut DbConnection, row: &NewUserRole) -> QueryResult<()> {
+    diesel::insert_into(user_roles::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_roles(conn: &mut DbConnection, ids: &[String]) -> QueryResult<()> {
+    diesel::delete(user_roles::table.filter(user_roles::id.eq_any(ids)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Makes the user's labels exactly `label_ids`.
+pub fn set_labels(conn: &mut DbConnection, user_id: &str, label_ids: &[String]) -> QueryResult<()> {
+    diesel::delete(user_labels::table.filter(user_labels::user_id.eq(user_id))).execute(conn)?;
+    for label_id in label_ids {
+        diesel::insert_into(user_labels::table)
+            .values((
+                user_labels::user_id.eq(user_id),
+                user_labels::label_id.eq(label_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Of `ids`, those naming labels of the organization.
+pub fn existing_labels(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    ids: &[String],
+) -> QueryResult<Vec<String>> {
+    labels::table
+        .filter(labels::organization_id.eq(organization_id))
+        .filter(labels::id.eq_any(ids))
+        .select(labels::id)
+        .load(conn)
+}
+
+pub fn team_in_org(conn: &mut DbConnection, organization_id: &str, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        teams::table
+            .filter(teams::id.eq(id))
+            .filter(teams::organization_id.eq(organization_id)),
+    ))
+    .get_result(conn)
+}
+
+pub fn target_in_org(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    id: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        targets::table
+            .filter(targets::id.eq(id))
+            .filter(targets::organization_id.eq(organization_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Embeds labels and roles into rows: two queries whatever the number of rows.
+pub fn with_details(conn: &mut DbConnection, rows: Vec<UserRow>) -> QueryResult<Vec<UserDetail>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
+    let mut roles_by_user: HashMap<String, Vec<UserRoleDetail>> = HashMap::new();
+    for role in roles_of(conn, &ids)? {
+        roles_by_user
+            .entry(role.user_id.clone())
+            .or_default()
+            .push(role);
+    }
+    let mut labels_by_user: HashMap<String, Vec<LabelRow>> = HashMap::new();
+    for (user_id, label) in labels_of(conn, &ids)? {
+        labels_by_user.entry(user_id).or_default().push(label);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|user| UserDetail {
+            labels: labels_by_user.remove(&user.id).unwrap_or_default(),
+            roles: roles_by_user.remove(&user.id).unwrap_or_default(),
+            user,
+        })
+        .collect())
+}
+
+pub fn detail(conn: &mut DbConnection, row: UserRow) -> QueryResult<UserDetail> {
+    Ok(with_details(conn, vec![row])?.remove(0))
+}
+
+/// What a list of users may be narrowed by.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub is_apiuser: bool,
+    /// Case-insensitive substring of name or email.
+    pub search: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserOrderField {
+    Name,
+    Email,
+    Changed,
+    Created,
+    LastLogin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserOrdering {
+    pub field: UserOrderField,
+    pub descending: bool,
+}
+
+fn filtered<'a>(
+    organization_id: &'a str,
+    filter: &'a UserFilter,
+) -> users::BoxedQuery<'a, Backend> {
+    let mut query = users::table
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::is_apiuser.eq(filter.is_apiuser))
+        .filter(users::is_system.eq(false))
+        .into_boxed();
+    if let Some(active) = filter.active {
+        query = query.filter(users::active.eq(active));
+    }
+    if let Some(term) = &filter.search {
+        let pattern = format!("%{}%", escape_like(&term.to_lowercase()));
+        query = query.filter(
+            lower(users::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::email).like(pattern).escape('\\')),
+        );
+    }
+    query
+}
+
+/// Escapes LIKE wildcards so a search term matches literally.
+fn escape_like(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn count(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    filter: &UserFilter,
+) -> QueryResult<i64> {
+    filtered(organization_id, filter).count().get_result(conn)
+}
+
+/// One page of users, ordered with the id as tie-break so pages are stable.
+pub fn page(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    filter: &UserFilter,
+    ordering: UserOrdering,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let query = filtered(organization_id, filter);
+    let query = match (ordering.field, ordering.descending) {
+        (UserOrderField::Name, false) => query.order((users::name.asc(), users::id.asc())),
+        (UserOrderField::Name, true) => query.order((users::name.desc(), users::id.desc())),
+        (UserOrderField::Email, false) => query.order((users::email.asc(), users::id.asc())),
+        (UserOrderField::Email, true) => query.order((users::email.desc(), users::id.desc())),
+        (UserOrderField::Changed, false) => query.order((users::changed.asc(), users::id.asc())),
+        (UserOrderField::Changed, true) => query.order((users::changed.desc(), users::id.desc())),
+        (UserOrderField::Created, false) => query.order((users::created.asc(), users::id.asc())),
+        (UserOrderField::Created, true) => query.order((users::created.desc(), users::id.desc())),
+        (UserOrderField::LastLogin, false) => {
+            query.order((users::last_login.asc(), users::id.asc()))
+        }
+        (UserOrderField::LastLogin, true) => {
+            query.order((users::last_login.desc(), users::id.desc()))
+        }
+    };
+    query
+        .offset(offset)
+        .limit(limit)
+        .select(UserRow::as_select())
+        .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}

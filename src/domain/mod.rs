@@ -1,0 +1,9 @@
+//! Domain types and rules: no HTTP, no SQL.
+
+pub mod id;
+pub mod role;
+pub mod time;
+pub mod user;
+
+pub use id::PublicId;
+pub mod user_roles;

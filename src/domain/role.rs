@@ -1,0 +1,262 @@
+//! Permissions, built-in roles and the tiers a role is granted at.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::user::not_a_choice;
+
+/// The fixed permission catalogue (API.md "Roles and permissions").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+pub enum Permission {
+    #[serde(rename = "users.view")]
+    UsersView,
+    #[serde(rename = "users.manage")]
+    UsersManage,
+    #[serde(rename = "roles.grant")]
+    RolesGrant,
+    #[serde(rename = "owner.grant")]
+    OwnerGrant,
+    #[serde(rename = "labels.manage")]
+    LabelsManage,
+    #[serde(rename = "teams.manage")]
+    TeamsManage,
+    #[serde(rename = "roles.manage")]
+    RolesManage,
+    #[serde(rename = "targets.view")]
+    TargetsView,
+    #[serde(rename = "targets.manage")]
+    TargetsManage,
+    #[serde(rename = "keys.manage")]
+    KeysManage,
+    #[serde(rename = "account.manage")]
+    AccountManage,
+    #[serde(rename = "billing.manage")]
+    BillingManage,
+    #[serde(rename = "audit.view")]
+    AuditView,
+    #[serde(rename = "access_review.view")]
+    AccessReviewView,
+    #[serde(rename = "webhooks.manage")]
+    WebhooksManage,
+    #[serde(rename = "scim.provision")]
+    ScimProvision,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 16] = [
+        Permission::UsersView,
+        Permission::UsersManage,
+        Permission::RolesGrant,
+        Permission::OwnerGrant,
+        Permission::LabelsManage,
+        Permission::TeamsManage,
+        Permission::RolesManage,
+        Permission::TargetsView,
+        Permission::TargetsManage,
+        Permission::KeysManage,
+        Permission::AccountManage,
+        Permission::BillingManage,
+        Permission::AuditView,
+        Permission::AccessReviewView,
+        Permission::WebhooksManage,
+        Permission::ScimProvision,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::UsersView => "users.view",
+            Permission::UsersManage => "users.manage",
+            Permission::RolesGrant => "roles.grant",
+            Permission::OwnerGrant => "owner.grant",
+            Permission::LabelsManage => "labels.manage",
+            Permission::TeamsManage => "teams.manage",
+            Permission::RolesManage => "roles.manage",
+            Permission::TargetsView => "targets.view",
+            Permission::TargetsManage => "targets.manage",
+            Permission::KeysManage => "keys.manage",
+            Permission::AccountManage => "account.manage",
+            Permission::BillingManage => "billing.manage",
+            Permission::AuditView => "audit.view",
+            Permission::AccessReviewView => "access_review.view",
+            Permission::WebhooksManage => "webhooks.manage",
+            Permission::ScimProvision => "scim.provision",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == raw)
+            .ok_or_else(|| not_a_choice(raw))
+    }
+
+    /// Reads the space-separated list stored on a role; unknown names (none
+    /// are ever written) are skipped.
+    pub fn parse_stored(list: &str) -> impl Iterator<Item = Permission> + '_ {
+        list.split_whitespace().filter_map(|p| Self::parse(p).ok())
+    }
+}
+
+/// The built-in roles. Their rows in the `roles` table have these fixed ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum BuiltinRole {
+    Owner,
+    Admin,
+    Employee,
+    Viewer,
+    Auditor,
+    Billing,
+}
+
+impl BuiltinRole {
+    pub const ALL: [BuiltinRole; 6] = [
+        BuiltinRole::Owner,
+        BuiltinRole::Admin,
+        BuiltinRole::Employee,
+        BuiltinRole::Viewer,
+        BuiltinRole::Auditor,
+        BuiltinRole::Billing,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            BuiltinRole::Owner => "RoLeowner1Xy",
+            BuiltinRole::Admin => "RoLeadmin2Xy",
+            BuiltinRole::Employee => "RoLemp1oyeeX",
+            BuiltinRole::Viewer => "RoLeviewerXy",
+            BuiltinRole::Auditor => "RoLeauditorX",
+            BuiltinRole::Billing => "RoLebi11ingX",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BuiltinRole::Owner => "OWNER",
+            BuiltinRole::Admin => "ADMIN",
+            BuiltinRole::Employee => "EMPLOYEE",
+            BuiltinRole::Viewer => "VIEWER",
+            BuiltinRole::Auditor => "AUDITOR",
+            BuiltinRole::Billing => "BILLING",
+        }
+    }
+
+    pub fn by_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    pub fn by_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.id() == id)
+    }
+
+    /// Exactly API.md's table.
+    pub fn permissions(self) -> Vec<Permission> {
+        use Permission::*;
+        match self {
+            BuiltinRole::Owner => Permission::ALL.to_vec(),
+            BuiltinRole::Admin => Permission::ALL
+                .into_iter()
+                .filter(|p| !matches!(p, OwnerGrant | BillingManage))
+                .collect(),
+            BuiltinRole::Employee | BuiltinRole::Viewer => vec![UsersView, TargetsView],
+            BuiltinRole::Auditor => vec![UsersView, TargetsView, AuditView, AccessReviewView],
+            BuiltinRole::Billing => vec![BillingManage],
+        }
+    }
+
+    /// Every user holds exactly one of these at account tier.
+    pub fn is_membership(self) -> bool {
+        !matches!(self, BuiltinRole::Billing)
+    }
+
+    /// OWNER and BILLING exist only at account tier.
+    pub fn account_tier_only(self) -> bool {
+        matches!(self, BuiltinRole::Owner | BuiltinRole::Billing)
+    }
+}
+
+/// Where a role assignment applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// The whole organization.
+    Account,
+    /// One team: its members and its targets.
+    Team,
+    /// One target.
+    Scope,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Account => "account",
+            Tier::Team => "team",
+            Tier::Scope => "scope",
+        }
+    }
+
+    /// `target` is accepted as an alias of `scope` on input.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "account" => Ok(Tier::Account),
+            "team" => Ok(Tier::Team),
+            "scope" | "target" => Ok(Tier::Scope),
+            _ => Err(not_a_choice(raw)),
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Self {
+        Self::parse(raw).unwrap_or(Tier::Account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_names_round_trip() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.as_str()), Ok(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        assert!(Permission::parse("users.delete").is_err());
+    }
+
+    #[test]
+    fn builtin_table_matches_api_md() {
+        use Permission::*;
+        assert_eq!(BuiltinRole::Owner.permissions().len(), 16);
+        let admin = BuiltinRole::Admin.permissions();
+        assert_eq!(admin.len(), 14);
+        assert!(!admin.contains(&OwnerGrant) && !admin.contains(&BillingManage));
+        assert_eq!(
+            BuiltinRole::Auditor.permissions(),
+            vec![UsersView, TargetsView, AuditView, AccessReviewView]
+        );
+        assert_eq!(BuiltinRole::Billing.permissions(), vec![BillingManage]);
+        assert!(!BuiltinRole::Billing.is_membership());
+        assert!(BuiltinRole::Owner.account_tier_only());
+        assert!(!BuiltinRole::Admin.account_tier_only());
+    }
+
+    #[test]
+    fn builtin_ids_are_public_ids() {
+        for r in BuiltinRole::ALL {
+            assert!(
+                crate::domain::id::PublicId::parse(r.id()).is_some(),
+                "{r:?}"
+            );
+            assert_eq!(BuiltinRole::by_name(r.name()), Some(r));
+            assert_eq!(BuiltinRole::by_id(r.id()), Some(r));
+        }
+    }
+
+    #[test]
+    fn tier_accepts_target_alias() {
+        assert_eq!(Tier::parse("target"), Ok(Tier::Scope));
+        assert_eq!(Tier::parse("scope"), Ok(Tier::Scope));
+        assert!(Tier::parse("Account").is_err());
+    }
+}

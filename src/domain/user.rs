@@ -1,0 +1,339 @@
+//! The user's own fields, parsed once at the edge. Each `parse` returns the
+//! DRF-style message a client sees under that field's name.
+
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+use validator::ValidateEmail;
+
+pub const NAME_MAX: usize = 60;
+pub const EMAIL_MAX: usize = 254;
+pub const POSITION_MAX: usize = 255;
+pub const PASSWORD_MIN: usize = 10;
+/// Bounds the work argon2 does for one request.
+pub const PASSWORD_MAX: usize = 256;
+pub const ADDITIONAL_EMAILS_MAX: usize = 20;
+
+pub fn too_long(max: usize) -> String {
+    format!("Ensure this field has no more than {max} characters.")
+}
+
+pub const BLANK: &str = "This field may not be blank.";
+
+/// An e-mail address, stored as given, compared case-insensitively.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(BLANK.into());
+        }
+        if value.chars().count() > EMAIL_MAX {
+            return Err(too_long(EMAIL_MAX));
+        }
+        if !value.validate_email() {
+            return Err("Enter a valid email address.".into());
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A person's or application's display name: 1 to 60 characters, trimmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserName(String);
+
+impl UserName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(BLANK.into());
+        }
+        if value.chars().count() > NAME_MAX {
+            return Err(too_long(NAME_MAX));
+        }
+        if value.chars().any(char::is_control) {
+            return Err("Control characters are not allowed.".into());
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Probely's job-title enum; `""` means none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub enum Title {
+    #[serde(rename = "ceo")]
+    Ceo,
+    #[serde(rename = "cto")]
+    Cto,
+    #[serde(rename = "cso")]
+    Cso,
+    #[serde(rename = "seceng")]
+    SecEng,
+    #[serde(rename = "dev")]
+    Dev,
+    #[serde(rename = "devop")]
+    DevOp,
+    #[serde(rename = "manager")]
+    Manager,
+    #[serde(rename = "other")]
+    Other,
+    #[serde(rename = "")]
+    None,
+}
+
+impl Title {
+    pub const ALL: [Title; 9] = [
+        Title::Ceo,
+        Title::Cto,
+        Title::Cso,
+        Title::SecEng,
+        Title::Dev,
+        Title::DevOp,
+        Title::Manager,
+        Title::Other,
+        Title::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Title::Ceo => "ceo",
+            Title::Cto => "cto",
+            Title::Cso => "cso",
+            Title::SecEng => "seceng",
+            Title::Dev => "dev",
+            Title::DevOp => "devop",
+            Title::Manager => "manager",
+            Title::Other => "other",
+            Title::None => "",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == raw)
+            .ok_or_else(|| not_a_choice(raw))
+    }
+
+    /// Reads a stored value; an unknown one (never written by this code) is no title.
+    pub fn from_stored(raw: &str) -> Self {
+        Self::parse(raw).unwrap_or(Title::None)
+    }
+}
+
+pub fn not_a_choice(raw: &str) -> String {
+    format!("\"{raw}\" is not a valid choice.")
+}
+
+/// Probo's user kind. Case-insensitive on input, lowercase when stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Employee,
+    Contractor,
+    ServiceAccount,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Employee => "employee",
+            Kind::Contractor => "contractor",
+            Kind::ServiceAccount => "service_account",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "employee" => Ok(Kind::Employee),
+            "contractor" => Ok(Kind::Contractor),
+            "service_account" => Ok(Kind::ServiceAccount),
+            _ => Err(not_a_choice(raw)),
+        }
+    }
+
+    pub fn from_stored(raw: Option<&str>) -> Option<Self> {
+        raw.and_then(|r| Self::parse(r).ok())
+    }
+}
+
+/// Free-text job position (Probo), at most 255 characters.
+pub fn parse_position(raw: &str) -> Result<String, String> {
+    let value = raw.trim();
+    if value.chars().count() > POSITION_MAX {
+        return Err(too_long(POSITION_MAX));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("Control characters are not allowed.".into());
+    }
+    Ok(value.to_owned())
+}
+
+/// Where a user's lifecycle stands; derived, never stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum State {
+    Pending,
+    Active,
+    Deactivated,
+}
+
+impl State {
+    /// DEACTIVATED iff not active; PENDING until the user has a password.
+    pub fn derive(active: bool, has_password: bool, is_apiuser: bool) -> Self {
+        match (active, has_password || is_apiuser) {
+            (false, _) => State::Deactivated,
+            (true, false) => State::Pending,
+            (true, true) => State::Active,
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "PENDING" => Ok(State::Pending),
+            "ACTIVE" => Ok(State::Active),
+            "DEACTIVATED" => Ok(State::Deactivated),
+            _ => Err(not_a_choice(raw)),
+        }
+    }
+}
+
+/// How the user came to exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Source {
+    Manual,
+    Scim,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Manual => "MANUAL",
+            Source::Scim => "SCIM",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Self {
+        if raw == "SCIM" {
+            Source::Scim
+        } else {
+            Source::Manual
+        }
+    }
+}
+
+/// A password that meets the policy: 10 to 256 characters, at least one of
+/// them a digit or a symbol. Never printed.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let count = raw.chars().count();
+        if count < PASSWORD_MIN {
+            return Err(format!(
+                "This password is too short. It must contain at least {PASSWORD_MIN} characters."
+            ));
+        }
+        if count > PASSWORD_MAX {
+            return Err(too_long(PASSWORD_MAX));
+        }
+        if !raw
+            .chars()
+            .any(|c| !c.is_alphabetic() && !c.is_whitespace())
+        {
+            return Err("This password must contain at least one digit or symbol.".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_kept_as_given_and_bounded() {
+        assert_eq!(
+            Email::parse(" Ann@Example.com ").unwrap().as_str(),
+            "Ann@Example.com"
+        );
+        assert!(Email::parse("not-an-email").is_err());
+        assert_eq!(Email::parse("  ").unwrap_err(), BLANK);
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(Email::parse(&long).unwrap_err(), too_long(EMAIL_MAX));
+    }
+
+    #[test]
+    fn name_is_one_to_sixty_characters() {
+        assert!(UserName::parse(&"é".repeat(60)).is_ok());
+        assert_eq!(UserName::parse(&"é".repeat(61)).unwrap_err(), too_long(60));
+        assert_eq!(UserName::parse("").unwrap_err(), BLANK);
+        assert!(UserName::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn title_accepts_exactly_the_enum() {
+        for t in Title::ALL {
+            assert_eq!(Title::parse(t.as_str()), Ok(t));
+        }
+        assert_eq!(
+            Title::parse("CEO").unwrap_err(),
+            "\"CEO\" is not a valid choice."
+        );
+    }
+
+    #[test]
+    fn kind_is_case_insensitive() {
+        assert_eq!(Kind::parse("Contractor"), Ok(Kind::Contractor));
+        assert_eq!(Kind::parse("SERVICE_ACCOUNT"), Ok(Kind::ServiceAccount));
+        assert!(Kind::parse("intern").is_err());
+    }
+
+    #[test]
+    fn state_is_derived() {
+        assert_eq!(State::derive(false, true, false), State::Deactivated);
+        assert_eq!(State::derive(true, false, false), State::Pending);
+        assert_eq!(State::derive(true, true, false), State::Active);
+        assert_eq!(State::derive(true, false, true), State::Active);
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(Password::parse("short1!").is_err());
+        assert!(Password::parse("onlyletterss").is_err());
+        assert!(Password::parse("letters and spaces").is_err());
+        assert!(Password::parse("letters-and-dash").is_ok());
+        assert!(Password::parse("correcthorse9").is_ok());
+        assert!(Password::parse(&"a1".repeat(200)).is_err());
+        assert_eq!(
+            format!("{:?}", Password::parse("secret-pass-1").unwrap()),
+            "Password(***)"
+        );
+    }
+}

@@ -1,0 +1,269 @@
+//! One error type for the whole service and its one mapping to the DRF-style
+//! JSON envelope. Internal causes are logged here and never sent to a client.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Map, Value, json};
+use std::fmt;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Field errors in DRF's shape: `{"field": ["message", ...]}`; a value may
+/// also be a nested object or list mirroring the input.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FieldErrors(Map<String, Value>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
+
+    /// Appends a message under `field`.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        let entry = self
+            .0
+            .entry(field.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = entry {
+            list.push(Value::String(message.into()));
+        }
+    }
+
+    /// Sets a nested structure (e.g. per-item errors of a list) under `field`.
+    pub fn set(&mut self, field: &str, nested: Value) {
+        self.0.insert(field.to_owned(), nested);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    /// `Ok(())` when nothing was recorded, the 400 otherwise.
+    pub fn into_result(self) -> Result<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self))
+        }
+    }
+
+    pub fn into_value(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+/// Records a field's parse outcome: the value on success, the message under
+/// `field` on failure.
+pub trait Collect<T> {
+    fn collect(self, errors: &mut FieldErrors, field: &str) -> Option<T>;
+}
+
+impl<T> Collect<T> for std::result::Result<T, String> {
+    fn collect(self, errors: &mut FieldErrors, field: &str) -> Option<T> {
+        match self {
+            Ok(v) => Some(v),
+            Err(message) => {
+                errors.add(field, message);
+                None
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// 400 with field errors.
+    Validation(FieldErrors),
+    /// 400 with a `detail` (e.g. malformed JSON).
+    BadRequest(String),
+    /// 401: no credentials were sent.
+    NotAuthenticated,
+    /// 401: credentials were sent and are not valid (any reason).
+    InvalidToken,
+    /// 403.
+    Forbidden,
+    /// 404 `Not found.`
+    NotFound,
+    /// 404 with a richer body (e.g. `invalid_ids`).
+    NotFoundWith(Value),
+    /// 404 `Invalid page.`
+    InvalidPage,
+    MethodNotAllowed {
+        method: String,
+        allow: String,
+    },
+    NotAcceptable,
+    PayloadTooLarge,
+    UnsupportedMediaType(String),
+    Throttled {
+        wait_seconds: u64,
+    },
+    /// 503: overloaded or the database cannot be reached.
+    Unavailable(String),
+    /// 500; the cause is logged, never sent.
+    Internal(anyhow::Error),
+}
+
+impl Error {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Error::Validation(FieldErrors::single(field, message))
+    }
+
+    pub fn non_field(message: impl Into<String>) -> Self {
+        Self::field("non_field_errors", message)
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Error::Internal(cause.into())
+    }
+
+    fn body(&self) -> Value {
+        match self {
+            Error::Validation(errors) => errors.clone().into_value(),
+            Error::BadRequest(detail) => json!({ "detail": detail }),
+            Error::NotAuthenticated => {
+                json!({ "detail": "Authentication credentials were not provided." })
+            }
+            Error::InvalidToken => json!({ "detail": "Invalid token." }),
+            Error::Forbidden => {
+                json!({ "detail": "You do not have permission to perform this action." })
+            }
+            Error::NotFound => json!({ "detail": "Not found." }),
+            Error::NotFoundWith(body) => body.clone(),
+            Error::InvalidPage => json!({ "detail": "Invalid page." }),
+            Error::MethodNotAllowed { method, .. } => {
+                json!({ "detail": format!("Method \"{method}\" not allowed.") })
+            }
+            Error::NotAcceptable => {
+                json!({ "detail": "Could not satisfy the request Accept header." })
+            }
+            Error::PayloadTooLarge => {
+                json!({ "detail": "Request body is too large (the limit is 1 MiB)." })
+            }
+            Error::UnsupportedMediaType(media) => {
+                json!({ "detail": format!("Unsupported media type \"{media}\" in request.") })
+            }
+            Error::Throttled { wait_seconds } => json!({
+                "detail": format!("Request was throttled. Expected available in {wait_seconds} seconds.")
+            }),
+            Error::Unavailable(detail) => json!({ "detail": detail }),
+            Error::Internal(_) => json!({ "detail": "A server error occurred." }),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Internal(cause) => write!(f, "internal error: {cause:#}"),
+            other => write!(f, "{}", other.body()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::Validation(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::NotAuthenticated | Error::InvalidToken => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::NotFound | Error::NotFoundWith(_) | Error::InvalidPage => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Error::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Error::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Error::NotAuthenticated | Error::InvalidToken => {
+                response.insert_header((header::WWW_AUTHENTICATE, "JWT realm=\"api\""));
+            }
+            Error::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
+            }
+            Error::Throttled { wait_seconds } => {
+                response.insert_header((header::RETRY_AFTER, wait_seconds.to_string()));
+            }
+            Error::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        response.json(self.body())
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => Error::NotFound,
+            other => Error::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for Error {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        tracing::warn!(error = %e, "database pool exhausted or unreachable");
+        Error::Unavailable("The database is not available right now; try again shortly.".into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for Error {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+/// True when `e` is a unique-constraint violation, on either backend.
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_accumulate_per_field() {
+        let mut errors = FieldErrors::new();
+        errors.add("email", "a");
+        errors.add("email", "b");
+        errors.add("name", "c");
+        assert_eq!(
+            errors.into_value(),
+            json!({"email": ["a", "b"], "name": ["c"]})
+        );
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let e = Error::internal(anyhow::anyhow!("SELECT secret FROM users"));
+        assert_eq!(e.body(), json!({"detail": "A server error occurred."}));
+        assert_eq!(e.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -1,0 +1,17 @@
+//! Tessera: a self-hostable user and access-management service.
+//!
+//! `api` (HTTP handlers) → `service` (every write, every rule) → `db`
+//! (queries); `domain` holds the types and pure rules all of them share;
+//! `auth` authenticates callers and holds the permission check.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod openapi;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

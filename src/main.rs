@@ -1,0 +1,138 @@
+//! The `tessera` command: serve (default), migrate, openapi, bootstrap.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tessera::config::Settings;
+use tessera::db::DatabaseUrl;
+use tessera::domain::user::{Email, Password};
+use tessera::startup::{self, Application};
+use tessera::{openapi, service, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Self-hostable user and access-management service"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Create another organization and its OWNER.
+    Bootstrap {
+        /// Name of the new organization.
+        #[arg(long)]
+        org: String,
+        /// Email of its OWNER.
+        #[arg(long)]
+        email: String,
+        /// The OWNER's password (generated and printed once when omitted).
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            print!("{}", openapi::pretty_json());
+            Ok(())
+        }
+        Command::Serve => {
+            telemetry::init(&settings.log_format);
+            actix_web::rt::System::new().block_on(serve(settings))
+        }
+        Command::Migrate => actix_web::rt::System::new().block_on(async {
+            let url = DatabaseUrl::parse(&settings.database_url)?;
+            startup::connect(&url, 1).await?;
+            println!("migrations applied");
+            Ok(())
+        }),
+        Command::Bootstrap {
+            org,
+            email,
+            password,
+        } => actix_web::rt::System::new().block_on(bootstrap(settings, org, email, password)),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings.clone()).await?;
+    let host = settings.bind_addr()?.ip();
+    let base = format!("http://{host}:{}", app.port());
+    println!("Tessera is listening on {base}");
+    println!("Swagger UI: {base}/docs/");
+    match &app.bootstrapped {
+        Some(first) => {
+            println!(
+                "First run: created organization {:?} ({}) with OWNER {}",
+                first.organization, first.organization_id, first.email
+            );
+            match &first.generated_password {
+                Some(p) => println!(
+                    "  password: {p}   (shown only this once; set TESSERA_BOOTSTRAP_PASSWORD to choose it)"
+                ),
+                None => println!("  password: the one in TESSERA_BOOTSTRAP_PASSWORD"),
+            }
+        }
+        None => println!("Log in with an existing user of your organization."),
+    }
+    println!(
+        "Log in: curl -s -X POST {base}/auth/obtain/ -H 'Content-Type: application/json' \
+         -d '{{\"username\": \"<email>\", \"password\": \"<password>\"}}'"
+    );
+    println!(
+        "then send 'Authorization: JWT <token>' (in Swagger UI: Authorize, and enter JWT <token>)."
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn bootstrap(
+    settings: Settings,
+    org: String,
+    email: String,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let url = DatabaseUrl::parse(&settings.database_url)?;
+    let db = startup::connect(&url, 2).await?;
+    let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(startup::generated_password);
+    let parsed = Password::parse(&password).map_err(|m| anyhow::anyhow!("--password: {m}"))?;
+    let hash = tessera::auth::password::Hasher::new(1).hash(parsed).await?;
+    let (org, owner) = db
+        .write(move |conn| service::orgs::bootstrap(conn, &org, &email, hash))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("organization {:?} created: id {}", org.name, org.id);
+    println!("OWNER {} (id {})", owner.email, owner.id);
+    if generated {
+        println!("password: {password}   (shown only this once)");
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Organizations and their first members.
+
+use crate::db::models::{NewUser, NewUserRole, OrganizationRow, UserRow};
+use crate::db::{DbConnection, orgs, users};
+use crate::domain::role::{BuiltinRole, Tier};
+use crate::domain::user::{Email, Source, UserName};
+use crate::domain::{PublicId, time};
+use crate::error::{Error, Result};
+
+pub const SYSTEM_NAME: &str = "System";
+
+/// Creates an organization, its hidden `System` actor and its first OWNER
+/// (attributed to `System`). Runs inside the caller's transaction.
+pub fn bootstrap(
+    conn: &mut DbConnection,
+    name: &str,
+    owner_email: &Email,
+    owner_password_hash: String,
+) -> Result<(OrganizationRow, UserRow)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(Error::field(
+            "name",
+            "The organization name must have 1 to 255 characters.",
+        ));
+    }
+    let now = time::now();
+    let org = OrganizationRow {
+        id: PublicId::random().into_string(),
+        name: name.to_owned(),
+        created: now,
+        changed: now,
+    };
+    orgs::insert(conn, &org)?;
+
+    let system_id = PublicId::random().into_string();
+    let system_email = format!("system+{}@tessera.invalid", org.id.to_lowercase());
+    let base = |id: String, email: String, name: String| NewUser {
+        id,
+        organization_id: org.id.clone(),
+        email,
+        name,
+        title: String::new(),
+        active: true,
+        is_apiuser: false,
+        is_system: false,
+        password_hash: None,
+        source: Source::Manual.as_str().to_owned(),
+        kind: None,
+        position: None,
+        additional_email_addresses: "[]".to_owned(),
+        contract_start_date: None,
+        contract_end_date: None,
+        created: now,
+        changed: now,
+        changed_by_id: system_id.clone(),
+        changed_by_email: system_email.clone(),
+        changed_by_name: SYSTEM_NAME.to_owned(),
+    };
+    users::insert(
+        conn,
+        &NewUser {
+            is_apiuser: true,
+            is_system: true,
+            ..base(
+                system_id.clone(),
+                system_email.clone(),
+                SYSTEM_NAME.to_owned(),
+            )
+        },
+    )?;
+
+    let owner_id = PublicId::random().into_string();
+    let owner_name = owner_email
+        .as_str()
+        .split('@')
+        .next()
+        .and_then(|local| UserName::parse(local).ok())
+        .map_or_else(|| "Owner".to_owned(), UserName::into_string);
+    users::insert(
+        conn,
+        &NewUser {
+            kind: Some("employee".to_owned()),
+            password_hash: Some(owner_password_hash),
+            ..base(
+                owner_id.clone(),
+                owner_email.as_str().to_owned(),
+                owner_name,
+            )
+        },
+    )?;
+    users::insert_role(
+        conn,
+        &NewUserRole {
+            id: PublicId::random().into_string(),
+            user_id: owner_id.clone(),
+            role_id: BuiltinRole::Owner.id().to_owned(),
+            tier: Tier::Account.as_str().to_owned(),
+            team_id: None,
+            target_id: None,
+            created: now,
+        },
+    )?;
+    let owner = users::find(conn, &owner_id)?.ok_or(Error::NotFound)?;
+    Ok((org, owner))
+}

@@ -1,0 +1,463 @@
+//! Every write to users goes through here (REST today; MCP, SCIM and the CLI
+//! later), so each rule and each `changed_by` stamp has exactly one home.
+//! Functions run inside the caller's database transaction.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::auth::Caller;
+use crate::db::models::{NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow};
+use crate::db::{self, DbConnection, roles as role_rows, users};
+use crate::domain::role::{BuiltinRole, Permission, Tier};
+use crate::domain::user::{Email, Kind, Source, Title, UserName};
+use crate::domain::user_roles::{self, Assignment, RoleRef};
+use crate::domain::{PublicId, time};
+use crate::error::{Error, FieldErrors, Result, is_unique_violation};
+
+pub const EMAIL_TAKEN: &str = "user with this email already exists.";
+pub const LAST_OWNER: &str =
+    "The last active owner of the organization cannot be deleted, deactivated or demoted.";
+
+/// A role assignment as a client wrote it, references not yet resolved.
+#[derive(Clone, Debug, Default)]
+pub struct AssignmentInput {
+    /// A role id or a built-in role's uppercase name.
+    pub role: Option<String>,
+    /// `account`, `team`, `scope` or `target`; inferred from team/target when absent.
+    pub tier: Option<String>,
+    pub team: Option<String>,
+    pub target: Option<String>,
+}
+
+/// Parsed user fields. `None` leaves a field unchanged; for nullable fields
+/// `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct UserInput {
+    pub email: Option<Email>,
+    pub name: Option<UserName>,
+    pub title: Option<Title>,
+    pub active: Option<bool>,
+    pub labels: Option<Vec<String>>,
+    pub user_roles: Option<Vec<AssignmentInput>>,
+    pub kind: Option<Option<Kind>>,
+    pub position: Option<Option<String>>,
+    pub additional_email_addresses: Option<Vec<Email>>,
+    pub contract_start_date: Option<Option<NaiveDateTime>>,
+    pub contract_end_date: Option<Option<NaiveDateTime>>,
+    /// Already hashed (hashing happens before the transaction).
+    pub password_hash: Option<String>,
+}
+
+impl UserInput {
+    /// Whether anything besides `user_roles` is being written.
+    fn touches_profile(&self) -> bool {
+        self.email.is_some()
+            || self.name.is_some()
+            || self.title.is_some()
+            || self.active.is_some()
+            || self.labels.is_some()
+            || self.kind.is_some()
+            || self.position.is_some()
+            || self.additional_email_addresses.is_some()
+            || self.contract_start_date.is_some()
+            || self.contract_end_date.is_some()
+            || self.password_hash.is_some()
+    }
+}
+
+/// Input as parsed at the edge, with the validation errors found there. The
+/// service reports them only after authorization, so a forbidden write is a
+/// 403 even when its body is also invalid.
+pub struct Parsed<T> {
+    pub value: T,
+    pub errors: FieldErrors,
+}
+
+pub fn get(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    is_apiuser: bool,
+) -> Result<UserDetail> {
+    caller.require(Permission::UsersView)?;
+    let row = find(conn, caller, id, is_apiuser)?;
+    Ok(users::detail(conn, row)?)
+}
+
+fn find(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bool) -> Result<UserRow> {
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    users::find_visible(conn, caller.organization_id(), id.as_str(), is_apiuser)?
+        .ok_or(Error::NotFound)
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    is_apiuser: bool,
+    input: Parsed<UserInput>,
+) -> Result<UserDetail> {
+    caller.require(Permission::UsersManage)?;
+    let Parsed {
+        value: input,
+        mut errors,
+    } = input;
+    let org = caller.organization_id().to_owned();
+    let assignments = match &input.user_roles {
+        Some(items) => resolve_assignments(conn, &org, items, &mut errors)?,
+        None => Some(vec![default_membership()]),
+    };
+    let labels = resolve_labels(conn, &org, input.labels.as_deref(), &mut errors)?;
+    errors.into_result()?;
+    let assignments = assignments.expect("resolved when there are no errors");
+    // Judged against what a plain create would have given.
+    authorize_roles(caller, &[default_membership()], &assignments)?;
+
+    let now = time::now();
+    let actor = caller.actor();
+    let id = PublicId::random().into_string();
+    let row = NewUser {
+        id: id.clone(),
+        organization_id: org.clone(),
+        email: input.email.expect("required").into_string(),
+        name: input.name.expect("required").into_string(),
+        title: input.title.unwrap_or(Title::None).as_str().to_owned(),
+        active: input.active.unwrap_or(true),
+        is_apiuser,
+        is_system: false,
+        password_hash: input.password_hash,
+        source: Source::Manual.as_str().to_owned(),
+        kind: input.kind.flatten().map(|k| k.as_str().to_owned()),
+        position: input.position.flatten(),
+        additional_email_addresses: emails_json(
+            input.additional_email_addresses.unwrap_or_default(),
+        ),
+        contract_start_date: input.contract_start_date.flatten(),
+        contract_end_date: input.contract_end_date.flatten(),
+        created: now,
+        changed: now,
+        changed_by_id: actor.id,
+        changed_by_email: actor.email,
+        changed_by_name: actor.name,
+    };
+    users::insert(conn, &row).map_err(email_conflict)?;
+    replace_assignments(conn, &id, &[], &assignments, now)?;
+    if let Some(labels) = labels {
+        users::set_labels(conn, &id, &labels)?;
+    }
+    let row = users::find(conn, &id)?.ok_or(Error::NotFound)?;
+    Ok(users::detail(conn, row)?)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    is_apiuser: bool,
+    input: Parsed<UserInput>,
+) -> Result<UserDetail> {
+    let current = find(conn, caller, id, is_apiuser)?;
+    let Parsed {
+        value: input,
+        mut errors,
+    } = input;
+    let org = caller.organization_id().to_owned();
+    let before = assignments_of(conn, &current.id)?;
+    let was_owner = user_roles::holds_owner(&before);
+    if input.touches_profile() {
+        caller.require(Permission::UsersManage)?;
+    }
+    if was_owner {
+        caller.require(Permission::OwnerGrant)?;
+    }
+    let after = match &input.user_roles {
+        Some(items) => resolve_assignments(conn, &org, items, &mut errors)?,
+        None => None,
+    };
+    let labels = resolve_labels(conn, &org, input.labels.as_deref(), &mut errors)?;
+    if input.user_roles.is_some() && after.is_none() && !caller.has(Permission::RolesGrant) {
+        return Err(Error::Forbidden);
+    }
+    errors.into_result()?;
+    if let Some(after) = &after {
+        authorize_roles(caller, &before, after)?;
+    }
+
+    let guards_owner = was_owner && (input.active == Some(false) || after.is_some());
+    if guards_owner {
+        db::lock_organization(conn, &org)?;
+    }
+    let now = time::now();
+    let actor = caller.actor();
+    let deactivating = input.active == Some(false) && current.active;
+    let new_password = input.password_hash.is_some();
+    let changes = UserChanges {
+        email: input.email.map(Email::into_string),
+        name: input.name.map(UserName::into_string),
+        title: input.title.map(|t| t.as_str().to_owned()),
+        active: input.active,
+        password_hash: input.password_hash.map(Some),
+        kind: input.kind.map(|k| k.map(|k| k.as_str().to_owned())),
+        position: input.position,
+        additional_email_addresses: input.additional_email_addresses.map(emails_json),
+        contract_start_date: input.contract_start_date,
+        contract_end_date: input.contract_end_date,
+        changed: Some(now),
+        changed_by_id: Some(actor.id),
+        changed_by_email: Some(actor.email),
+        changed_by_name: Some(actor.name),
+    };
+    users::update(conn, &current.id, &changes).map_err(email_conflict)?;
+    if deactivating || new_password {
+        users::bump_token_version(conn, &current.id)?;
+    }
+    if let Some(after) = &after {
+        replace_assignments(conn, &current.id, &before, after, now)?;
+    }
+    if let Some(labels) = labels {
+        users::set_labels(conn, &current.id, &labels)?;
+    }
+    if guards_owner && users::count_active_owners(conn, &org)? == 0 {
+        let field = if after.is_some() {
+            "user_roles"
+        } else {
+            "active"
+        };
+        return Err(Error::field(field, LAST_OWNER));
+    }
+    let row = users::find(conn, &current.id)?.ok_or(Error::NotFound)?;
+    Ok(users::detail(conn, row)?)
+}
+
+pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bool) -> Result<()> {
+    let current = find(conn, caller, id, is_apiuser)?;
+    caller.require(Permission::UsersManage)?;
+    let was_owner = user_roles::holds_owner(&assignments_of(conn, &current.id)?);
+    if was_owner {
+        caller.require(Permission::OwnerGrant)?;
+        db::lock_organization(conn, caller.organization_id())?;
+    }
+    users::delete(conn, &current.id)?;
+    if was_owner && users::count_active_owners(conn, caller.organization_id())? == 0 {
+        return Err(Error::non_field(LAST_OWNER));
+    }
+    Ok(())
+}
+
+fn default_membership() -> Assignment {
+    Assignment {
+        role: RoleRef::builtin(BuiltinRole::Employee),
+        tier: Tier::Account,
+        team: None,
+        target: None,
+    }
+}
+
+/// No escalation: changing assignments needs `roles.grant`, and each role
+/// added or removed needs every one of its permissions (so OWNER needs
+/// `owner.grant`, BILLING `billing.manage`).
+fn authorize_roles(caller: &Caller, before: &[Assignment], after: &[Assignment]) -> Result<()> {
+    let (added, removed) = user_roles::diff(before, after);
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    caller.require(Permission::RolesGrant)?;
+    for a in added.into_iter().chain(removed) {
+        for p in &a.role.permissions {
+            caller.require(*p)?;
+        }
+    }
+    Ok(())
+}
+
+fn assignments_of(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Assignment>> {
+    Ok(users::roles_of(conn, &[user_id.to_owned()])?
+        .into_iter()
+        .map(|r| assignment_of_row(&r))
+        .collect())
+}
+
+pub fn assignment_of_row(r: &UserRoleDetail) -> Assignment {
+    Assignment {
+        role: RoleRef {
+            id: r.role_id.clone(),
+            name: r.role_name.clone(),
+            builtin: BuiltinRole::by_id(&r.role_id),
+            permissions: Permission::parse_stored(&r.role_permissions).collect(),
+        },
+        tier: Tier::from_stored(&r.tier),
+        team: r.team_id.clone(),
+        target: r.target_id.clone(),
+    }
+}
+
+const DOES_NOT_EXIST: fn(&str) -> String =
+    |raw| format!("Invalid pk \"{raw}\" - object does not exist.");
+
+/// Resolves references of each item; `None` when any item has errors (which
+/// are then recorded under `user_roles`).
+fn resolve_assignments(
+    conn: &mut DbConnection,
+    org: &str,
+    items: &[AssignmentInput],
+    errors: &mut FieldErrors,
+) -> Result<Option<Vec<Assignment>>> {
+    let mut resolved = Vec::with_capacity(items.len());
+    let mut item_errors = Vec::with_capacity(items.len());
+    for item in items {
+        let mut e = FieldErrors::new();
+        let role = match item.role.as_deref() {
+            None => {
+                e.add("role", "This field is required.");
+                None
+            }
+            Some(raw) => match resolve_role(conn, org, raw)? {
+                Some(role) => Some(role),
+                None => {
+                    e.add("role", DOES_NOT_EXIST(raw));
+                    None
+                }
+            },
+        };
+        let team = match item.team.as_deref() {
+            Some(raw) if !exists_in_org(conn, org, raw, users::team_in_org)? => {
+                e.add("team", DOES_NOT_EXIST(raw));
+                None
+            }
+            other => other.map(str::to_owned),
+        };
+        let target = match item.target.as_deref() {
+            Some(raw) if !exists_in_org(conn, org, raw, users::target_in_org)? => {
+                e.add("target", DOES_NOT_EXIST(raw));
+                None
+            }
+            other => other.map(str::to_owned),
+        };
+        let tier = match item.tier.as_deref() {
+            Some(raw) => Tier::parse(raw).map_err(|m| e.add("scope", m)).ok(),
+            None if item.target.is_some() => Some(Tier::Scope),
+            None if item.team.is_some() => Some(Tier::Team),
+            None => Some(Tier::Account),
+        };
+        resolved.push(match (role, tier, e.is_empty()) {
+            (Some(role), Some(tier), true) => Some(Assignment {
+                role,
+                tier,
+                team,
+                target,
+            }),
+            _ => None,
+        });
+        item_errors.push(e);
+    }
+    match user_roles::validate(&resolved, item_errors) {
+        Ok(()) => Ok(Some(resolved.into_iter().flatten().collect())),
+        Err(shape) => {
+            errors.set("user_roles", shape);
+            Ok(None)
+        }
+    }
+}
+
+fn exists_in_org(
+    conn: &mut DbConnection,
+    org: &str,
+    raw: &str,
+    lookup: fn(&mut DbConnection, &str, &str) -> QueryResult<bool>,
+) -> Result<bool> {
+    match PublicId::parse(raw) {
+        Some(id) => Ok(lookup(conn, org, id.as_str())?),
+        None => Ok(false),
+    }
+}
+
+/// A built-in role by uppercase name or id, or one of the organization's own by id.
+fn resolve_role(conn: &mut DbConnection, org: &str, raw: &str) -> Result<Option<RoleRef>> {
+    if let Some(builtin) = BuiltinRole::by_name(raw).or_else(|| BuiltinRole::by_id(raw)) {
+        return Ok(Some(RoleRef::builtin(builtin)));
+    }
+    let Some(id) = PublicId::parse(raw) else {
+        return Ok(None);
+    };
+    Ok(
+        role_rows::find_assignable(conn, org, id.as_str())?.map(|r| RoleRef {
+            builtin: None,
+            permissions: Permission::parse_stored(&r.permissions).collect(),
+            id: r.id,
+            name: r.name,
+        }),
+    )
+}
+
+fn resolve_labels(
+    conn: &mut DbConnection,
+    org: &str,
+    ids: Option<&[String]>,
+    errors: &mut FieldErrors,
+) -> Result<Option<Vec<String>>> {
+    let Some(ids) = ids else { return Ok(None) };
+    let unique: BTreeSet<String> = ids.iter().cloned().collect();
+    let wanted: Vec<String> = unique
+        .iter()
+        .filter(|id| PublicId::parse(id).is_some())
+        .cloned()
+        .collect();
+    let found: BTreeSet<String> = users::existing_labels(conn, org, &wanted)?
+        .into_iter()
+        .collect();
+    for id in unique.iter().filter(|id| !found.contains(*id)) {
+        errors.add("labels", DOES_NOT_EXIST(id));
+    }
+    Ok(Some(found.into_iter().collect()))
+}
+
+/// Makes the stored assignments equal `after`, keeping the rows (and ids) of
+/// those that stay.
+fn replace_assignments(
+    conn: &mut DbConnection,
+    user_id: &str,
+    before: &[Assignment],
+    after: &[Assignment],
+    now: NaiveDateTime,
+) -> Result<()> {
+    let (added, removed) = user_roles::diff(before, after);
+    if !removed.is_empty() {
+        let rows = users::roles_of(conn, &[user_id.to_owned()])?;
+        let removed_keys: BTreeSet<_> = removed.iter().map(|a| a.key()).collect();
+        let ids: Vec<String> = rows
+            .iter()
+            .filter(|r| removed_keys.contains(&assignment_of_row(r).key()))
+            .map(|r| r.id.clone())
+            .collect();
+        users::delete_roles(conn, &ids)?;
+    }
+    for a in added {
+        users::insert_role(
+            conn,
+            &NewUserRole {
+                id: PublicId::random().into_string(),
+                user_id: user_id.to_owned(),
+                role_id: a.role.id.clone(),
+                tier: a.tier.as_str().to_owned(),
+                team_id: a.team.clone(),
+                target_id: a.target.clone(),
+                created: now,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn emails_json(emails: Vec<Email>) -> String {
+    let list: Vec<String> = emails.into_iter().map(Email::into_string).collect();
+    serde_json::to_string(&list).expect("a list of strings serializes")
+}
+
+fn email_conflict(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e) {
+        Error::field("email", EMAIL_TAKEN)
+    } else {
+        e.into()
+    }
+}

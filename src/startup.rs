@@ -1,0 +1,247 @@
+//! Builds the application: database, keys, first-run bootstrap, routes and
+//! middleware.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::Uri;
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use anyhow::{Context, bail};
+use futures_util::FutureExt;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::auth::password::Hasher;
+use crate::auth::token::TokenKeys;
+use crate::config::Settings;
+use crate::db::{self, DatabaseUrl, Db, settings as stored};
+use crate::domain::id::random_secret;
+use crate::domain::user::{Email, Password};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::{api, openapi, service};
+
+pub const SECRET_MIN: usize = 32;
+
+/// What the first start created, for the operator to read once.
+pub struct Bootstrapped {
+    pub organization: String,
+    pub organization_id: String,
+    pub email: String,
+    /// Set when the password was generated (so it must be printed).
+    pub generated_password: Option<String>,
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    pub bootstrapped: Option<Bootstrapped>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let url = DatabaseUrl::parse(&settings.database_url)?;
+        let addr = settings.bind_addr()?;
+        let db = connect(&url, settings.db_pool_size).await?;
+        let secret = signing_secret(&db, &settings).await?;
+        let hasher = Hasher::new(settings.hash_concurrency);
+        let bootstrapped = first_run(&db, &hasher, &settings).await?;
+        let state = web::Data::new(AppState {
+            db,
+            tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
+            hasher,
+        });
+        let listener =
+            TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+        let port = listener.local_addr()?.port();
+        let origins = settings.cors_origins.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(api::routes)
+                .service(web::resource("/docs").to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url("/openapi.json", openapi::document())
+                        .config(
+                            Config::new(["/openapi.json"])
+                                .validator_url("none")
+                                .persist_authorization(true),
+                        ),
+                )
+                .default_service(web::to(|| async { Error::NotFound.error_response() }))
+                .wrap(cors(&origins))
+                .wrap_fn(|req, srv| catch_panics(req, srv))
+                .wrap(tracing_actix_web::TracingLogger::default())
+                // Outermost: it rewrites the path, which needs sole ownership of the request.
+                .wrap_fn(|req, srv| strip_trailing_slash(req, srv))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        Ok(Self {
+            server: server.run(),
+            port,
+            bootstrapped,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects (and migrates) off the async runtime's threads.
+pub async fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Db> {
+    let url = url.clone();
+    web::block(move || Db::connect(&url, pool_size))
+        .await
+        .context("database start-up was interrupted")?
+}
+
+/// `TESSERA_SECRET_KEY`, or on SQLite a random key generated once and kept in
+/// the database (so restarts keep tokens valid).
+async fn signing_secret(db: &Db, settings: &Settings) -> anyhow::Result<String> {
+    if let Some(secret) = &settings.secret_key {
+        if secret.len() < SECRET_MIN {
+            bail!("TESSERA_SECRET_KEY must be at least {SECRET_MIN} characters long");
+        }
+        return Ok(secret.clone());
+    }
+    if !db.url().is_sqlite() {
+        bail!(
+            "TESSERA_SECRET_KEY is required with PostgreSQL: every replica must sign tokens with the same key"
+        );
+    }
+    Ok(db
+        .write(|conn| {
+            Ok(stored::get_or_insert(
+                conn,
+                "secret_key",
+                &random_secret(48),
+            )?)
+        })
+        .await?)
+}
+
+/// Creates the first organization and its OWNER when there is none.
+async fn first_run(
+    db: &Db,
+    hasher: &Hasher,
+    settings: &Settings,
+) -> anyhow::Result<Option<Bootstrapped>> {
+    if db.read(|conn| Ok(db::orgs::any_exists(conn)?)).await? {
+        return Ok(None);
+    }
+    let email = Email::parse(&settings.bootstrap_email)
+        .map_err(|m| anyhow::anyhow!("TESSERA_BOOTSTRAP_EMAIL: {m}"))?;
+    let (password, generated) = match &settings.bootstrap_password {
+        Some(p) => (p.clone(), false),
+        None => (generated_password(), true),
+    };
+    let parsed = Password::parse(&password)
+        .map_err(|m| anyhow::anyhow!("TESSERA_BOOTSTRAP_PASSWORD: {m}"))?;
+    let hash = hasher.hash(parsed).await?;
+    let org_name = settings.bootstrap_org.clone();
+    let created = db
+        .write(move |conn| {
+            db::advisory_lock(conn, db::BOOTSTRAP_LOCK)?;
+            if db::orgs::any_exists(conn)? {
+                return Ok(None);
+            }
+            service::orgs::bootstrap(conn, &org_name, &email, hash).map(Some)
+        })
+        .await?;
+    Ok(created.map(|(org, owner)| Bootstrapped {
+        organization: org.name,
+        organization_id: org.id,
+        email: owner.email,
+        generated_password: generated.then_some(password),
+    }))
+}
+
+/// Four groups of Base58 characters joined by dashes: easy to copy, and it
+/// always meets the password policy.
+pub fn generated_password() -> String {
+    (0..4)
+        .map(|_| random_secret(5))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers(["authorization", "content-type", "accept"])
+        .expose_headers(["location", "retry-after"])
+        .max_age(3600);
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Serves `/users/` and `/users` alike, without a redirect (Swagger UI's own
+/// paths under `/docs/` are left alone).
+fn strip_trailing_slash<S, B>(mut req: ServiceRequest, srv: &S) -> S::Future
+where
+    S: actix_web::dev::Service<
+            ServiceRequest,
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+{
+    let path = req.path();
+    if path.len() > 1 && path.ends_with('/') && !path.starts_with("/docs/") {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+        let new_uri = match req.query_string() {
+            "" => trimmed.to_owned(),
+            q => format!("{trimmed}?{q}"),
+        };
+        if let Ok(uri) = new_uri.parse::<Uri>() {
+            let head = req.head_mut();
+            head.uri = uri;
+            let uri = head.uri.clone();
+            req.match_info_mut().get_mut().update(&uri);
+        }
+    }
+    srv.call(req)
+}
+
+/// A panic in a handler becomes a JSON 500, never a dropped connection.
+fn catch_panics<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>> + use<S, B>
+where
+    S: actix_web::dev::Service<
+            ServiceRequest,
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    // Holding a clone of the request here would stop the router from
+    // matching it, so the panic is answered as an error, rendered by actix.
+    let response = srv.call(req);
+    async move {
+        match std::panic::AssertUnwindSafe(response).catch_unwind().await {
+            Ok(result) => result.map(ServiceResponse::map_into_boxed_body),
+            Err(_) => Err(Error::internal(anyhow::anyhow!("a request handler panicked")).into()),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! What every request handler can reach.
+
+use crate::auth::password::Hasher;
+use crate::auth::token::TokenKeys;
+use crate::db::Db;
+
+pub struct AppState {
+    pub db: Db,
+    pub tokens: TokenKeys,
+    pub hasher: Hasher,
+}

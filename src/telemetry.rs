@@ -1,0 +1,19 @@
+//! Logging set-up.
+
+use tracing_subscriber::EnvFilter;
+
+/// Logs to stderr, as text or JSON lines. `RUST_LOG` overrides the default
+/// levels; request-level 4xx answers are not logged as warnings, so a scan
+/// does not flood the log.
+pub fn init(format: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tracing_actix_web=error,actix_server=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
