@@ -72,7 +72,11 @@ impl TokenKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64_like::encode_segment;
+    use base64::Engine;
+
+    fn encode_segment(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
 
     fn user() -> UserRow {
         let t = crate::domain::time::now();
@@ -101,26 +105,6 @@ mod tests {
             changed_by_id: "x".into(),
             changed_by_email: "x".into(),
             changed_by_name: "x".into(),
-        }
-    }
-
-    mod base64_like {
-        /// URL-safe base64 without padding, enough to forge a test token.
-        pub fn encode_segment(bytes: &[u8]) -> String {
-            const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            let mut out = String::new();
-            for chunk in bytes.chunks(3) {
-                let b = [
-                    chunk[0],
-                    *chunk.get(1).unwrap_or(&0),
-                    *chunk.get(2).unwrap_or(&0),
-                ];
-                let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-                for i in 0..=chunk.len() {
-                    out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-                }
-            }
-            out
         }
     }
 
