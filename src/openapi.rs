@@ -8,8 +8,7 @@ use crate::api;
 
 const DESCRIPTION: &str = r#"Tessera manages the users of an organization: people and API users, their
 labels and their roles at account, team and scope tiers. The REST API follows
-the Probely users API; the same users are reachable as Probo profiles through
-MCP tools at `/api/mcp/v1`.
+the Probely users API (Probely's "account" is Tessera's organization).
 
 **Authentication.** `POST /auth/obtain/` with `{"username": email, "password"}`
 returns a token; send it as `Authorization: JWT <token>` (or `Bearer <token>`).

@@ -90,8 +90,15 @@ pub fn settings(database_url: &str) -> Settings {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the application with settings adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (database_url, db) = fresh_database();
-    let app = Application::build(settings(&database_url))
+    let mut settings = settings(&database_url);
+    adjust(&mut settings);
+    let app = Application::build(settings)
         .await
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());

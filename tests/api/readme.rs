@@ -1,1 +1,56 @@
+//! The README's walk-through, run as written against a live server.
 
+use std::process::Command;
+
+use crate::helpers::{OWNER_PASSWORD, spawn_app_with};
+
+fn walkthrough() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("<!-- walkthrough:start -->")
+        .expect("walkthrough start marker");
+    let end = readme
+        .find("<!-- walkthrough:end -->")
+        .expect("walkthrough end marker");
+    let block = &readme[start..end];
+    let code_start = block.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let code_end = block[code_start..]
+        .find("```")
+        .expect("end of the sh block")
+        + code_start;
+    block[code_start..code_end].to_owned()
+}
+
+#[actix_web::test]
+async fn the_readme_walkthrough_works() {
+    // The README logs in as the default first-run OWNER.
+    let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
+    let script = walkthrough();
+    let base = app.address.clone();
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .env("BASE", base)
+            .env("PASSWORD", OWNER_PASSWORD)
+            .output()
+            .expect("bash runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the README walkthrough failed:\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Step 3 prints the user, step 4 a page that lists it.
+    let mut values = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
+    let user = values.next().expect("the user").unwrap();
+    assert_eq!(user["email"], "jane@example.com");
+    assert_eq!(user["user_roles"][0]["role"]["name"], "VIEWER");
+    let page = values.next().expect("the page").unwrap();
+    assert_eq!(page["count"], 1);
+    assert_eq!(page["length"], 20);
+    assert_eq!(page["results"][0]["id"], user["id"]);
+}

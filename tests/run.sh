@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests and black-box HTTP tests on SQLite,
+# then the HTTP tests on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The PostgreSQL client library is needed to link (Debian: libpq-dev).
+if ! { ldconfig -p 2>/dev/null | grep -q 'libpq\.so ' || [ -e /usr/lib/x86_64-linux-gnu/libpq.so ]; }; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq libpq-dev >/dev/null
+    else
+        echo "libpq-dev is missing: install it (apt-get install libpq-dev)" >&2
+        exit 1
+    fi
+fi
+
+pg_url="${TESSERA_TEST_POSTGRES_URL:-}"
+echo "== tests on SQLite"
+env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets
+
+if [ -n "$pg_url" ]; then
+    echo "== HTTP tests on PostgreSQL"
+    TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api
+fi
