@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Build: the release binary, with libpq for the PostgreSQL backend.
+FROM rust:1-slim-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY migrations ./migrations
+COPY openapi ./openapi
+RUN cargo build --release --locked --bin tessera
+
+# Run: a slim image, a non-root user, the SQLite file in a volume.
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin tessera \
+ && mkdir -p /data && chown tessera /data
+COPY --from=build /src/target/release/tessera /usr/local/bin/tessera
+USER tessera
+WORKDIR /data
+VOLUME ["/data"]
+ENV TESSERA_DATABASE_URL=sqlite:///data/tessera.db \
+    TESSERA_BIND=0.0.0.0:8080
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+ENTRYPOINT ["tessera"]
+CMD ["serve"]
