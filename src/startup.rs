@@ -44,6 +44,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = DatabaseUrl::parse(&settings.database_url)?;
         let addr = settings.bind_addr()?;
+        // Bind first: a taken port must fail before anything is written.
+        let listener =
+            TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let db = connect(&url, settings.db_pool_size).await?;
         let secret = signing_secret(&db, &settings).await?;
         let hasher = Hasher::new(settings.hash_concurrency);
@@ -53,8 +56,6 @@ impl Application {
             tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
             hasher,
         });
-        let listener =
-            TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let port = listener.local_addr()?.port();
         let origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
@@ -77,10 +78,10 @@ impl Application {
                 )
                 .default_service(web::to(|| async { Error::NotFound.error_response() }))
                 .wrap(cors(&origins))
-                .wrap_fn(|req, srv| catch_panics(req, srv))
+                .wrap_fn(catch_panics)
                 .wrap(tracing_actix_web::TracingLogger::default())
                 // Outermost: it rewrites the path, which needs sole ownership of the request.
-                .wrap_fn(|req, srv| strip_trailing_slash(req, srv))
+                .wrap_fn(strip_trailing_slash)
         })
         .listen(listener)?
         .shutdown_timeout(30);

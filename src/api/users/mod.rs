@@ -312,13 +312,12 @@ pub fn parse_user_input(
     }
     if let (Some(Some(start)), Some(Some(end))) =
         (input.contract_start_date, input.contract_end_date)
+        && end < start
     {
-        if end < start {
-            e.add(
-                "contract_end_date",
-                "The contract cannot end before it starts.",
-            );
-        }
+        e.add(
+            "contract_end_date",
+            "The contract cannot end before it starts.",
+        );
     }
     input.additional_email_addresses = fields
         .list(
