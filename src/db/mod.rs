@@ -1,6 +1,7 @@
 //! Persistence: one connection type for both backends, the pool, migrations,
 //! and the two ways handlers reach the database (`Db::read`, `Db::write`).
 
+pub mod labels;
 pub mod models;
 pub mod orgs;
 pub mod roles;
@@ -118,6 +119,29 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends (ASCII-only folding on SQLite).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A case-insensitive `LIKE` pattern matching `term` anywhere, with the
+/// wildcards in `term` escaped (use with `.escape('\\')`).
+pub fn contains_pattern(term: &str) -> String {
+    format!("%{}%", escape_like(&term.to_lowercase()))
+}
+
+/// Escapes LIKE wildcards so a search term matches literally.
+pub fn escape_like(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub const BOOTSTRAP_LOCK: i64 = 7358202;
@@ -255,6 +279,12 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(contains_pattern("Ann_"), "%ann\\_%");
+    }
 
     #[test]
     fn parses_database_urls() {

@@ -14,7 +14,7 @@ use crate::domain::role::{BuiltinRole, Tier};
 
 type Backend = <DbConnection as Connection>::Backend;
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+use super::lower;
 
 pub fn insert(conn: &mut DbConnection, row: &NewUser) -> QueryResult<()> {
     diesel::insert_into(users::table)
@@ -285,7 +285,7 @@ fn filtered<'a>(
         query = query.filter(users::active.eq(active));
     }
     if let Some(term) = &filter.search {
-        let pattern = format!("%{}%", escape_like(&term.to_lowercase()));
+        let pattern = super::contains_pattern(term);
         query = query.filter(
             lower(users::name)
                 .like(pattern.clone())
@@ -294,18 +294,6 @@ fn filtered<'a>(
         );
     }
     query
-}
-
-/// Escapes LIKE wildcards so a search term matches literally.
-fn escape_like(term: &str) -> String {
-    let mut out = String::with_capacity(term.len());
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 pub fn count(
@@ -347,14 +335,4 @@ pub fn page(
         .limit(limit)
         .select(UserRow::as_select())
         .load(conn)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_like;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
-    }
 }
