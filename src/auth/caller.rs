@@ -9,9 +9,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use crate::auth::keys;
+use crate::auth::token::Claims;
 use crate::db::models::{ChangedBy, UserRow};
-use crate::db::users;
+use crate::db::{DbConnection, keys as db_keys, users};
 use crate::domain::role::Permission;
+use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -74,32 +77,84 @@ fn credential(req: &HttpRequest) -> Result<String> {
     Ok(token.to_owned())
 }
 
+/// Keys' `last_used` is written at most this often (seconds), so key
+/// authentication does not turn every read into a write.
+const LAST_USED_GRANULARITY: i64 = 60;
+
 async fn authenticate(req: HttpRequest) -> Result<Caller> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| Error::internal(anyhow::anyhow!("application state missing")))?
         .clone();
-    let token = credential(&req)?;
-    let claims = state.tokens.verify(&token).ok_or(Error::InvalidToken)?;
+    let credential = credential(&req)?;
+    if let Some(prefix) = keys::prefix_of(&credential) {
+        return authenticate_key(&state, prefix.to_owned(), credential).await;
+    }
+    let claims = state
+        .tokens
+        .verify(&credential)
+        .ok_or(Error::InvalidToken)?;
     state
         .db
         .read(move |conn| {
-            let user = users::find(conn, &claims.sub)?.ok_or(Error::InvalidToken)?;
-            let valid = user.organization_id == claims.org
+            let user = token_user(conn, &claims)?;
+            caller_of(conn, user)
+        })
+        .await
+}
+
+/// The user a verified token stands for, if the token still stands: the
+/// user exists in the token's organization, is active, is a person, has not
+/// changed its password or been deactivated since, and the token was not revoked.
+pub fn token_user(conn: &mut DbConnection, claims: &Claims) -> Result<UserRow> {
+    let user = users::find(conn, &claims.sub)?.ok_or(Error::InvalidToken)?;
+    let valid = user.organization_id == claims.org
+        && user.active
+        && !user.is_system
+        && !user.is_apiuser
+        && user.token_version == claims.ver
+        && !db_keys::is_revoked(conn, &claims.jti)?;
+    if valid {
+        Ok(user)
+    } else {
+        Err(Error::InvalidToken)
+    }
+}
+
+async fn authenticate_key(state: &AppState, prefix: String, credential: String) -> Result<Caller> {
+    let (caller, key_id, stale) = state
+        .db
+        .read(move |conn| {
+            let (key, user) = db_keys::by_prefix(conn, &prefix)?.ok_or(Error::InvalidToken)?;
+            let now = time::now();
+            let valid = keys::matches(&credential, &key.key_hash)
+                && key.expires.is_none_or(|expires| expires > now)
                 && user.active
-                && !user.is_system
-                && !user.is_apiuser
-                && user.token_version == claims.ver;
+                && !user.is_system;
             if !valid {
                 return Err(Error::InvalidToken);
             }
-            let permissions = users::account_permissions(conn, &user.id)?
-                .iter()
-                .flat_map(|list| Permission::parse_stored(list).collect::<Vec<_>>())
-                .collect();
-            Ok(Caller { user, permissions })
+            let stale = key
+                .last_used
+                .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_GRANULARITY);
+            Ok((caller_of(conn, user)?, key.id, stale))
         })
-        .await
+        .await?;
+    if stale {
+        state
+            .db
+            .write(move |conn| Ok(db_keys::touch(conn, &key_id, time::now())?))
+            .await?;
+    }
+    Ok(caller)
+}
+
+fn caller_of(conn: &mut DbConnection, user: UserRow) -> Result<Caller> {
+    let permissions = users::account_permissions(conn, &user.id)?
+        .iter()
+        .flat_map(|list| Permission::parse_stored(list).collect::<Vec<_>>())
+        .collect();
+    Ok(Caller { user, permissions })
 }
 
 impl FromRequest for Caller {

@@ -1,12 +1,15 @@
 //! Persistence: one connection type for both backends, the pool, migrations,
 //! and the two ways handlers reach the database (`Db::read`, `Db::write`).
 
+pub mod keys;
 pub mod labels;
 pub mod models;
 pub mod orgs;
 pub mod roles;
 pub mod schema;
 pub mod settings;
+pub mod targets;
+pub mod teams;
 pub mod users;
 
 use std::sync::Arc;

@@ -184,3 +184,136 @@ pub struct UserDetail {
     pub labels: Vec<LabelRow>,
     pub roles: Vec<UserRoleDetail>,
 }
+
+#[derive(Insertable)]
+#[diesel(table_name = labels)]
+pub struct NewLabel {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub color: String,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+/// A partial update of a label: `None` leaves a column as it is.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = labels)]
+pub struct LabelChanges {
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub changed: Option<NaiveDateTime>,
+    pub changed_by_id: Option<String>,
+    pub changed_by_email: Option<String>,
+    pub changed_by_name: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = teams)]
+pub struct TeamRow {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub description: String,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+impl TeamRow {
+    pub fn changed_by(&self) -> ChangedBy {
+        ChangedBy {
+            id: self.changed_by_id.clone(),
+            email: self.changed_by_email.clone(),
+            name: self.changed_by_name.clone(),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = teams)]
+pub struct NewTeam {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub description: String,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+/// A partial update of a team: `None` leaves a column as it is.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = teams)]
+pub struct TeamChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub changed: Option<NaiveDateTime>,
+    pub changed_by_id: Option<String>,
+    pub changed_by_email: Option<String>,
+    pub changed_by_name: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = targets)]
+pub struct TargetRow {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub url: String,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+impl TargetRow {
+    pub fn changed_by(&self) -> ChangedBy {
+        ChangedBy {
+            id: self.changed_by_id.clone(),
+            email: self.changed_by_email.clone(),
+            name: self.changed_by_name.clone(),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = targets)]
+pub struct NewTarget {
+    pub id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub url: String,
+    pub created: NaiveDateTime,
+    pub changed: NaiveDateTime,
+    pub changed_by_id: String,
+    pub changed_by_email: String,
+    pub changed_by_name: String,
+}
+
+/// A partial update of a target: `None` leaves a column as it is.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = targets)]
+pub struct TargetChanges {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub changed: Option<NaiveDateTime>,
+    pub changed_by_id: Option<String>,
+    pub changed_by_email: Option<String>,
+    pub changed_by_name: Option<String>,
+}
+
+/// A target with the ids of its teams, as its view embeds them.
+#[derive(Clone, Debug)]
+pub struct TargetDetail {
+    pub target: TargetRow,
+    pub teams: Vec<String>,
+}

@@ -31,3 +31,15 @@ pub fn any_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+pub fn rename(
+    conn: &mut DbConnection,
+    id: &str,
+    name: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(organizations::table.find(id))
+        .set((organizations::name.eq(name), organizations::changed.eq(at)))
+        .execute(conn)
+        .map(drop)
+}

@@ -127,6 +127,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        created -> Timestamp,
+        expires -> Nullable<Timestamp>,
+        last_used -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_labels -> users (user_id));
 diesel::joinable!(user_labels -> labels (label_id));
@@ -138,6 +159,8 @@ diesel::joinable!(target_teams -> targets (target_id));
 diesel::joinable!(target_teams -> teams (team_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    revoked_tokens,
     settings,
     organizations,
     users,

@@ -151,7 +151,7 @@ pub fn labels_of(
         .inner_join(labels::table)
         .filter(user_labels::user_id.eq_any(user_ids))
         .select((user_labels::user_id, LabelRow::as_select()))
-        .order((user_labels::user_id, labels::name, labels::id))
+        .order((user_labels::user_id, lower(labels::name), labels::id))
         .load(conn)
 }
 

@@ -1,7 +1,10 @@
 //! Domain types and rules: no HTTP, no SQL.
 
 pub mod id;
+pub mod label;
 pub mod role;
+pub mod target;
+pub mod team;
 pub mod time;
 pub mod user;
 

@@ -1,5 +1,7 @@
 //! Permissions, built-in roles and the tiers a role is granted at.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -90,6 +92,44 @@ impl Permission {
             .ok_or_else(|| not_a_choice(raw))
     }
 
+    /// What the permission grants (API.md's catalogue).
+    pub fn description(self) -> &'static str {
+        match self {
+            Permission::UsersView => "Read users, API users, labels, teams and roles.",
+            Permission::UsersManage => {
+                "Create, update, deactivate and delete users and API users; assign labels."
+            }
+            Permission::RolesGrant => "Grant and remove any role except OWNER.",
+            Permission::OwnerGrant => "Grant and remove OWNER; act on a user who is an OWNER.",
+            Permission::LabelsManage => "Create, update and delete labels.",
+            Permission::TeamsManage => "Create, update and delete teams.",
+            Permission::RolesManage => "Create, update and delete custom roles.",
+            Permission::TargetsView => "Read targets.",
+            Permission::TargetsManage => "Create, update and delete targets.",
+            Permission::KeysManage => "Manage API users' keys (own keys need no permission).",
+            Permission::AccountManage => "Change the organization's settings.",
+            Permission::BillingManage => "Manage billing settings.",
+            Permission::AuditView => "Read audit events.",
+            Permission::AccessReviewView => "Read the access review.",
+            Permission::WebhooksManage => "Manage webhooks.",
+            Permission::ScimProvision => "Use the SCIM provisioning endpoints.",
+        }
+    }
+
+    /// Permissions a custom role may never hold: they stay with OWNER (and BILLING).
+    pub fn reserved(self) -> bool {
+        matches!(self, Permission::OwnerGrant | Permission::BillingManage)
+    }
+
+    /// The space-separated form stored on a role.
+    pub fn to_stored(permissions: &BTreeSet<Permission>) -> String {
+        permissions
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Reads the space-separated list stored on a role; unknown names (none
     /// are ever written) are skipped.
     pub fn parse_stored(list: &str) -> impl Iterator<Item = Permission> + '_ {
@@ -175,6 +215,65 @@ impl BuiltinRole {
     }
 }
 
+pub const ROLE_NAME_MAX: usize = 100;
+pub const ROLE_DESCRIPTION_MAX: usize = 1000;
+
+/// A custom role's name: 1 to 100 characters, not a built-in role's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleName(String);
+
+impl RoleName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(super::user::BLANK.into());
+        }
+        if value.chars().count() > ROLE_NAME_MAX {
+            return Err(super::user::too_long(ROLE_NAME_MAX));
+        }
+        if value.chars().any(char::is_control) {
+            return Err("Control characters are not allowed.".into());
+        }
+        if BuiltinRole::by_name(&value.to_uppercase()).is_some() {
+            return Err(format!("\"{value}\" is the name of a built-in role."));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A role's description: at most 1000 characters.
+pub fn parse_description(raw: &str) -> Result<String, String> {
+    let value = raw.trim();
+    if value.chars().count() > ROLE_DESCRIPTION_MAX {
+        return Err(super::user::too_long(ROLE_DESCRIPTION_MAX));
+    }
+    Ok(value.to_owned())
+}
+
+/// The permission set of a custom role: known names, none reserved.
+pub fn parse_custom_permissions(names: &[String]) -> Result<BTreeSet<Permission>, Vec<String>> {
+    let mut set = BTreeSet::new();
+    let mut errors = Vec::new();
+    for name in names {
+        match Permission::parse(name) {
+            Ok(p) if p.reserved() => errors.push(format!("A custom role cannot hold \"{name}\".")),
+            Ok(p) => {
+                set.insert(p);
+            }
+            Err(m) => errors.push(m),
+        }
+    }
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Where a role assignment applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -251,6 +350,28 @@ mod tests {
             assert_eq!(BuiltinRole::by_name(r.name()), Some(r));
             assert_eq!(BuiltinRole::by_id(r.id()), Some(r));
         }
+    }
+
+    #[test]
+    fn custom_roles_cannot_hold_reserved_permissions_or_builtin_names() {
+        let ok = parse_custom_permissions(&[
+            "users.view".into(),
+            "users.view".into(),
+            "teams.manage".into(),
+        ])
+        .unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(Permission::to_stored(&ok), "users.view teams.manage");
+        let err = parse_custom_permissions(&[
+            "owner.grant".into(),
+            "nope".into(),
+            "billing.manage".into(),
+        ])
+        .unwrap_err();
+        assert_eq!(err.len(), 3);
+        assert!(RoleName::parse("owner").is_err());
+        assert!(RoleName::parse(" Team lead ").is_ok());
+        assert!(RoleName::parse(&"x".repeat(101)).is_err());
     }
 
     #[test]

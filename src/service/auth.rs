@@ -1,7 +1,10 @@
-//! Logging in: one answer for every failure, whether or not the email exists.
+//! Logging in (one answer for every failure, whether or not the email
+//! exists) and the token lifecycle: refresh, verify, revoke.
 
+use crate::auth::caller::token_user;
+use crate::auth::token::Claims;
 use crate::db::models::UserRow;
-use crate::db::users;
+use crate::db::{keys as db_keys, users};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -52,4 +55,56 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
         .write(move |conn| Ok(users::record_login(conn, &id, time::now())?))
         .await?;
     Ok(state.tokens.issue(&user))
+}
+
+pub const TOKEN_INVALID: &str = "Token is invalid or expired.";
+
+/// The user of a token that still stands (see `token_user`), or a 400 on `token`.
+async fn standing(state: &AppState, token: String) -> Result<(Claims, UserRow)> {
+    let invalid = || Error::field("token", TOKEN_INVALID);
+    let claims = state.tokens.verify(&token).ok_or_else(invalid)?;
+    let (claims, user) = state
+        .db
+        .read(move |conn| {
+            let user = token_user(conn, &claims)?;
+            Ok((claims, user))
+        })
+        .await
+        .map_err(|e| {
+            if matches!(e, Error::InvalidToken) {
+                invalid()
+            } else {
+                e
+            }
+        })?;
+    Ok((claims, user))
+}
+
+/// A new token for the same user; the old one keeps its expiry.
+pub async fn refresh_token(state: &AppState, token: String) -> Result<String> {
+    let (_, user) = standing(state, token).await?;
+    Ok(state.tokens.issue(&user))
+}
+
+pub async fn verify_token(state: &AppState, token: String) -> Result<()> {
+    standing(state, token).await.map(drop)
+}
+
+/// Revokes a token for good (across restarts and replicas).
+pub async fn revoke_token(state: &AppState, token: String) -> Result<()> {
+    let (claims, _) = standing(state, token).await?;
+    let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| Error::field("token", TOKEN_INVALID))?;
+    state
+        .db
+        .write(move |conn| {
+            Ok(db_keys::revoke_token(
+                conn,
+                &claims.jti,
+                expires,
+                time::now(),
+            )?)
+        })
+        .await
 }

@@ -1,11 +1,14 @@
 //! Organizations and their first members.
 
+use crate::auth::Caller;
 use crate::db::models::{NewUser, NewUserRole, OrganizationRow, UserRow};
 use crate::db::{DbConnection, orgs, users};
+use crate::domain::role::Permission;
 use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::user::{Email, Source, UserName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
+use crate::service::Parsed;
 
 pub const SYSTEM_NAME: &str = "System";
 
@@ -17,17 +20,11 @@ pub fn bootstrap(
     owner_email: &Email,
     owner_password_hash: String,
 ) -> Result<(OrganizationRow, UserRow)> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 255 {
-        return Err(Error::field(
-            "name",
-            "The organization name must have 1 to 255 characters.",
-        ));
-    }
+    let name = parse_name(name).map_err(|m| Error::field("name", m))?;
     let now = time::now();
     let org = OrganizationRow {
         id: PublicId::random().into_string(),
-        name: name.to_owned(),
+        name,
         created: now,
         changed: now,
     };
@@ -103,4 +100,37 @@ pub fn bootstrap(
     )?;
     let owner = users::find(conn, &owner_id)?.ok_or(Error::NotFound)?;
     Ok((org, owner))
+}
+
+pub const ORG_NAME_MAX: usize = 255;
+
+/// An organization's name: 1 to 255 characters, trimmed.
+pub fn parse_name(raw: &str) -> std::result::Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(crate::domain::user::BLANK.into());
+    }
+    if name.chars().count() > ORG_NAME_MAX || name.chars().any(char::is_control) {
+        return Err(crate::domain::user::too_long(ORG_NAME_MAX));
+    }
+    Ok(name.to_owned())
+}
+
+/// The caller's organization.
+pub fn get(conn: &mut DbConnection, caller: &Caller) -> Result<OrganizationRow> {
+    Ok(orgs::find(conn, caller.organization_id())?)
+}
+
+/// Renames the caller's organization (`account.manage`).
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    name: Parsed<Option<String>>,
+) -> Result<OrganizationRow> {
+    caller.require(Permission::AccountManage)?;
+    name.errors.into_result()?;
+    if let Some(name) = name.value {
+        orgs::rename(conn, caller.organization_id(), &name, time::now())?;
+    }
+    get(conn, caller)
 }

@@ -48,32 +48,27 @@ pub struct UserInput {
     pub contract_end_date: Option<Option<NaiveDateTime>>,
     /// Already hashed (hashing happens before the transaction).
     pub password_hash: Option<String>,
+    /// Whether the body named any writable field besides `user_roles`, valid
+    /// or not: that alone needs `users.manage`.
+    pub profile_sent: bool,
 }
 
-impl UserInput {
-    /// Whether anything besides `user_roles` is being written.
-    fn touches_profile(&self) -> bool {
-        self.email.is_some()
-            || self.name.is_some()
-            || self.title.is_some()
-            || self.active.is_some()
-            || self.labels.is_some()
-            || self.kind.is_some()
-            || self.position.is_some()
-            || self.additional_email_addresses.is_some()
-            || self.contract_start_date.is_some()
-            || self.contract_end_date.is_some()
-            || self.password_hash.is_some()
+pub const CONTRACT_ENDS_BEFORE_START: &str = "The contract cannot end before it starts.";
+
+/// The contract dates a write would leave, checked together.
+fn check_contract(
+    start: Option<NaiveDateTime>,
+    end: Option<NaiveDateTime>,
+    errors: &mut FieldErrors,
+) {
+    if let (Some(start), Some(end)) = (start, end)
+        && end < start
+    {
+        errors.add("contract_end_date", CONTRACT_ENDS_BEFORE_START);
     }
 }
 
-/// Input as parsed at the edge, with the validation errors found there. The
-/// service reports them only after authorization, so a forbidden write is a
-/// 403 even when its body is also invalid.
-pub struct Parsed<T> {
-    pub value: T,
-    pub errors: FieldErrors,
-}
+pub use super::Parsed;
 
 pub fn get(
     conn: &mut DbConnection,
@@ -109,6 +104,11 @@ pub fn create(
         None => Some(vec![default_membership()]),
     };
     let labels = resolve_labels(conn, &org, input.labels.as_deref(), &mut errors)?;
+    check_contract(
+        input.contract_start_date.flatten(),
+        input.contract_end_date.flatten(),
+        &mut errors,
+    );
     errors.into_result()?;
     let assignments = assignments.expect("resolved when there are no errors");
     // Judged against what a plain create would have given.
@@ -165,7 +165,12 @@ pub fn update(
     let org = caller.organization_id().to_owned();
     let before = assignments_of(conn, &current.id)?;
     let was_owner = user_roles::holds_owner(&before);
-    if input.touches_profile() {
+    // Any write needs one of the two; profile fields need users.manage
+    // whether or not they are valid (authorization before validation).
+    if !caller.has(Permission::UsersManage) && !caller.has(Permission::RolesGrant) {
+        return Err(Error::Forbidden);
+    }
+    if input.profile_sent || input.user_roles.is_none() {
         caller.require(Permission::UsersManage)?;
     }
     if was_owner {
@@ -179,6 +184,13 @@ pub fn update(
     if input.user_roles.is_some() && after.is_none() && !caller.has(Permission::RolesGrant) {
         return Err(Error::Forbidden);
     }
+    check_contract(
+        input
+            .contract_start_date
+            .unwrap_or(current.contract_start_date),
+        input.contract_end_date.unwrap_or(current.contract_end_date),
+        &mut errors,
+    );
     errors.into_result()?;
     if let Some(after) = &after {
         authorize_roles(caller, &before, after)?;
@@ -460,4 +472,68 @@ fn email_conflict(e: diesel::result::Error) -> Error {
     } else {
         e.into()
     }
+}
+
+/// What a person may change about itself through `/profile/`.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileInput {
+    pub email: Option<Email>,
+    pub name: Option<UserName>,
+    pub title: Option<Title>,
+    pub kind: Option<Option<Kind>>,
+    pub position: Option<Option<String>>,
+    pub additional_email_addresses: Option<Vec<Email>>,
+}
+
+/// The caller's own user.
+pub fn profile(conn: &mut DbConnection, caller: &Caller) -> Result<UserDetail> {
+    let row = users::find(conn, &caller.user.id)?.ok_or(Error::NotFound)?;
+    Ok(users::detail(conn, row)?)
+}
+
+/// Updates the caller's own profile fields; no permission is needed.
+pub fn update_profile(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: Parsed<ProfileInput>,
+) -> Result<UserDetail> {
+    input.errors.into_result()?;
+    let input = input.value;
+    let actor = caller.actor();
+    let changes = UserChanges {
+        email: input.email.map(Email::into_string),
+        name: input.name.map(UserName::into_string),
+        title: input.title.map(|t| t.as_str().to_owned()),
+        kind: input.kind.map(|k| k.map(|k| k.as_str().to_owned())),
+        position: input.position,
+        additional_email_addresses: input.additional_email_addresses.map(emails_json),
+        changed: Some(time::now()),
+        changed_by_id: Some(actor.id),
+        changed_by_email: Some(actor.email),
+        changed_by_name: Some(actor.name),
+        ..UserChanges::default()
+    };
+    users::update(conn, &caller.user.id, &changes).map_err(email_conflict)?;
+    profile(conn, caller)
+}
+
+/// Sets the caller's password (already checked and hashed) and invalidates
+/// every token issued to it so far.
+pub fn set_own_password(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    password_hash: String,
+) -> Result<()> {
+    let actor = caller.actor();
+    let changes = UserChanges {
+        password_hash: Some(Some(password_hash)),
+        changed: Some(time::now()),
+        changed_by_id: Some(actor.id),
+        changed_by_email: Some(actor.email),
+        changed_by_name: Some(actor.name),
+        ..UserChanges::default()
+    };
+    users::update(conn, &caller.user.id, &changes)?;
+    users::bump_token_version(conn, &caller.user.id)?;
+    Ok(())
 }

@@ -224,7 +224,9 @@ impl TestApp {
             .expect("run tessera bootstrap");
         assert!(
             output.status.success(),
-            "bootstrap failed: {}",
+            "bootstrap failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
         let reply = self

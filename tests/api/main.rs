@@ -4,8 +4,16 @@
 
 mod helpers;
 
+mod api_users;
 mod auth;
 mod docs;
+mod keys;
+mod labels;
+mod profile;
 mod protocol;
 mod readme;
+mod roles;
+mod targets;
+mod teams;
+mod tokens;
 mod users;

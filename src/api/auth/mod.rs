@@ -1,5 +1,6 @@
-//! `/auth/`: obtaining tokens.
+//! `/auth/`: obtaining tokens and their lifecycle.
 
+pub mod lifecycle;
 pub mod obtain;
 
 pub use obtain::{ObtainTokenRequest, Token, obtain_token};

@@ -48,7 +48,7 @@ pub async fn create(
 ) -> Result<HttpResponse> {
     caller.require(Permission::UsersManage)?;
     let fields = body.fields()?;
-    let (mut input, password) = parse_user_input(&fields, Mode::Create);
+    let (mut input, password) = parse_user_input(&fields, Mode::Create, is_apiuser);
     if let Some(password) = password.filter(|_| input.errors.is_empty()) {
         input.value.password_hash = Some(state.hasher.hash(password).await?);
     }

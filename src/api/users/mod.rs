@@ -18,43 +18,13 @@ use utoipa::ToSchema;
 
 use super::common::{ChangedBy, NamedRef};
 use super::extract::{Fields, REQUIRED, reference};
-use crate::db::models::{LabelRow, UserDetail, UserRoleDetail};
+use super::labels::Label;
+use crate::db::models::{UserDetail, UserRoleDetail};
 use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::time;
 use crate::domain::user::{self, Email, Kind, Source, State, Title, UserName};
 use crate::error::{Collect, FieldErrors};
 use crate::service::users::{AssignmentInput, Parsed, UserInput};
-
-/// A label as embedded in a user.
-#[derive(Serialize, ToSchema, Clone, Debug)]
-pub struct Label {
-    /// A unique Base58 value identifying this object.
-    #[schema(min_length = 12, max_length = 12)]
-    pub id: String,
-    /// Name of the label. The maximum length is 255 characters.
-    #[schema(max_length = 255)]
-    pub name: String,
-    /// Color of the label, in RGB hexadecimal format prefixed with "#"; for example, "#00FF00" for green.
-    #[schema(pattern = "^[a-zA-Z0-9#_-]*$")]
-    pub color: String,
-    pub changed_by: ChangedBy,
-    /// Date and time of the last change, in ISO 8601 UTC format.
-    #[serde(serialize_with = "time::serialize")]
-    #[schema(value_type = String, format = DateTime)]
-    pub changed: NaiveDateTime,
-}
-
-impl From<LabelRow> for Label {
-    fn from(row: LabelRow) -> Self {
-        Self {
-            changed_by: row.changed_by().into(),
-            id: row.id,
-            name: row.name,
-            color: row.color,
-            changed: row.changed,
-        }
-    }
-}
 
 /// Where a role assignment applies.
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -254,6 +224,21 @@ pub struct UserWriteDoc {
     pub password: Option<String>,
 }
 
+/// The writable fields other than `user_roles` (which has rules of its own).
+const PROFILE_FIELDS: [&str; 11] = [
+    "email",
+    "name",
+    "title",
+    "active",
+    "labels",
+    "kind",
+    "position",
+    "additional_email_addresses",
+    "contract_start_date",
+    "contract_end_date",
+    "password",
+];
+
 /// Whether required fields must be present (POST, PUT) or not (PATCH).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -262,14 +247,19 @@ pub enum Mode {
     Patch,
 }
 
-/// Reads the writable user fields of a body. The password comes back apart,
+/// Reads the writable user fields of a body (of a person, or of an API user,
+/// which has no password). The password comes back apart,
 /// still plain, to be hashed before the database transaction.
 pub fn parse_user_input(
     fields: &Fields,
     mode: Mode,
+    is_apiuser: bool,
 ) -> (Parsed<UserInput>, Option<user::Password>) {
     let mut e = FieldErrors::new();
-    let mut input = UserInput::default();
+    let mut input = UserInput {
+        profile_sent: PROFILE_FIELDS.iter().any(|key| fields.has(key)),
+        ..UserInput::default()
+    };
     if mode != Mode::Patch {
         for key in ["email", "name"] {
             if !fields.has(key) {
@@ -310,15 +300,6 @@ pub fn parse_user_input(
             Some(s) => time::parse(&s).collect(&mut e, key).map(Some),
         });
     }
-    if let (Some(Some(start)), Some(Some(end))) =
-        (input.contract_start_date, input.contract_end_date)
-        && end < start
-    {
-        e.add(
-            "contract_end_date",
-            "The contract cannot end before it starts.",
-        );
-    }
     input.additional_email_addresses = fields
         .list(
             "additional_email_addresses",
@@ -357,9 +338,19 @@ pub fn parse_user_input(
     input.user_roles = fields
         .list("user_roles", &mut e, 1000)
         .map(|items| items.iter().map(assignment_input).collect());
-    let password = fields
-        .string("password", &mut e)
-        .and_then(|p| user::Password::parse(&p).collect(&mut e, "password"));
+    let password = if is_apiuser {
+        if fields.has("password") {
+            e.add(
+                "password",
+                "API users have no password: they authenticate with API keys.",
+            );
+        }
+        None
+    } else {
+        fields
+            .string("password", &mut e)
+            .and_then(|p| user::Password::parse(&p).collect(&mut e, "password"))
+    };
     (
         Parsed {
             value: input,

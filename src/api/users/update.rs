@@ -81,7 +81,7 @@ pub async fn update(
     is_apiuser: bool,
 ) -> Result<web::Json<UserView>> {
     let fields = body.fields()?;
-    let (mut input, password) = parse_user_input(&fields, mode);
+    let (mut input, password) = parse_user_input(&fields, mode, is_apiuser);
     if let Some(password) = password {
         // Hashing is costly: only for callers who may set passwords at all.
         caller.require(Permission::UsersManage)?;

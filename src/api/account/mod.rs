@@ -1,0 +1,112 @@
+//! `/account/`: the caller's organization (Probely's "account").
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::Body;
+use crate::auth::Caller;
+use crate::db::models::OrganizationRow;
+use crate::domain::role::Permission;
+use crate::domain::time;
+use crate::error::{Collect, FieldErrors, Result};
+use crate::service::{self, Parsed};
+use crate::state::AppState;
+use actix_web::web;
+
+/// The caller's organization.
+#[derive(Serialize, ToSchema)]
+pub struct Account {
+    #[schema(min_length = 12, max_length = 12)]
+    pub id: String,
+    #[schema(max_length = 255)]
+    pub name: String,
+    #[serde(serialize_with = "time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created: NaiveDateTime,
+    #[serde(serialize_with = "time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub changed: NaiveDateTime,
+}
+
+impl From<OrganizationRow> for Account {
+    fn from(row: OrganizationRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            created: row.created,
+            changed: row.changed,
+        }
+    }
+}
+
+/// Writable fields of the account.
+#[derive(ToSchema)]
+#[schema(as = AccountWrite)]
+pub struct AccountWriteDoc {
+    #[schema(max_length = 255)]
+    pub name: Option<String>,
+}
+
+/// Retrieve account
+///
+/// The caller's organization; every member may read it.
+#[utoipa::path(
+    get,
+    path = "/account/",
+    tag = "account",
+    responses(
+        (status = 200, description = "The organization", body = Account),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Never: every member may read it", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn get_account(caller: Caller, state: web::Data<AppState>) -> Result<web::Json<Account>> {
+    let row = state
+        .db
+        .read(move |conn| service::orgs::get(conn, &caller))
+        .await?;
+    Ok(web::Json(row.into()))
+}
+
+/// Update account
+///
+/// Renames the organization. Needs `account.manage`.
+#[utoipa::path(
+    patch,
+    path = "/account/",
+    tag = "account",
+    request_body(content = AccountWriteDoc, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The organization", body = Account),
+        (status = 400, description = "Invalid name", body = ValidationErrors),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Lacks account.manage", body = ErrorDetail),
+        (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
+        (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn update_account(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: Body,
+) -> Result<web::Json<Account>> {
+    caller.require(Permission::AccountManage)?;
+    let fields = body.fields()?;
+    let mut errors = FieldErrors::new();
+    let name = fields
+        .string("name", &mut errors)
+        .and_then(|n| service::orgs::parse_name(&n).collect(&mut errors, "name"));
+    let input = Parsed {
+        value: name,
+        errors,
+    };
+    let row = state
+        .db
+        .write(move |conn| service::orgs::update(conn, &caller, input))
+        .await?;
+    Ok(web::Json(row.into()))
+}

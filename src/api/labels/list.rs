@@ -1,0 +1,91 @@
+use actix_web::{HttpRequest, web};
+use utoipa::IntoParams;
+
+use super::{Label, LabelPage};
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::{Pagination, Query, ordering};
+use crate::auth::Caller;
+use crate::db::labels::{LabelFilter, LabelOrderField, LabelOrdering};
+use crate::domain::role::Permission;
+use crate::error::{FieldErrors, Result};
+use crate::service;
+use crate::state::AppState;
+
+/// Query parameters of label lists.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters read by list_labels()")]
+pub struct LabelListParams {
+    /// Page number, from 1. A page past the end is a 404 `Invalid page.`
+    page: Option<i64>,
+    /// Results per page: default 10, values above 100 are capped to 100.
+    length: Option<i64>,
+    /// Case-insensitive substring of the name.
+    search: Option<String>,
+    /// name, changed or created; prefix `-` for descending. Default `name` (case-insensitive); ties are broken by id.
+    ordering: Option<String>,
+}
+
+const ORDERINGS: [(&str, LabelOrderField); 3] = [
+    ("name", LabelOrderField::Name),
+    ("changed", LabelOrderField::Changed),
+    ("created", LabelOrderField::Created),
+];
+
+/// List labels
+///
+/// User labels of the caller's organization, a page at a time. Needs
+/// `users.view`.
+#[utoipa::path(
+    get,
+    path = "/labels/users/",
+    tag = "labels",
+    params(LabelListParams),
+    responses(
+        (status = 200, description = "A page of labels", body = LabelPage),
+        (status = 400, description = "A bad parameter", body = ValidationErrors),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Lacks users.view", body = ErrorDetail),
+        (status = 404, description = "Invalid page", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn list_labels(
+    caller: Caller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<web::Json<LabelPage>> {
+    caller.require(Permission::UsersView)?;
+    let query = Query::from_request(&req)?;
+    let mut errors = FieldErrors::new();
+    let pagination = Pagination::parse(&query, &mut errors)?;
+    let (field, descending) =
+        ordering(&query, &ORDERINGS, &mut errors).unwrap_or((LabelOrderField::Name, false));
+    let filter = LabelFilter {
+        search: query
+            .first("search")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+    };
+    errors.into_result()?;
+    let listed = state
+        .db
+        .read(move |conn| {
+            service::labels::list(
+                conn,
+                &caller,
+                &filter,
+                LabelOrdering { field, descending },
+                pagination,
+            )
+        })
+        .await?;
+    Ok(web::Json(LabelPage {
+        count: listed.count,
+        page_total: listed.page_total,
+        page: pagination.page,
+        length: pagination.length,
+        results: listed.rows.into_iter().map(Label::from).collect(),
+    }))
+}

@@ -1,0 +1,90 @@
+use actix_web::{HttpRequest, web};
+use utoipa::IntoParams;
+
+use super::{RolePage, RoleView};
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::{Pagination, Query, ordering};
+use crate::auth::Caller;
+use crate::db::roles::{self, RoleOrderField};
+use crate::domain::role::Permission;
+use crate::error::{FieldErrors, Result};
+use crate::state::AppState;
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters read by list_roles")]
+pub struct RoleListParams {
+    /// Page number, from 1.
+    page: Option<i64>,
+    /// Results per page: default 10, capped to 100.
+    length: Option<i64>,
+    /// Case-insensitive substring of the name.
+    search: Option<String>,
+    /// name, created or changed; prefix `-` for descending. Default `name`.
+    ordering: Option<String>,
+}
+
+const ORDERINGS: [(&str, RoleOrderField); 3] = [
+    ("name", RoleOrderField::Name),
+    ("created", RoleOrderField::Created),
+    ("changed", RoleOrderField::Changed),
+];
+
+/// List roles
+///
+/// The built-in roles and the organization's custom roles.
+#[utoipa::path(
+    get,
+    path = "/roles/",
+    tag = "roles",
+    params(RoleListParams),
+    responses(
+        (status = 200, description = "A page of roles", body = RolePage),
+        (status = 400, description = "A bad parameter", body = ValidationErrors),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Lacks users.view", body = ErrorDetail),
+        (status = 404, description = "Invalid page", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn list_roles(
+    caller: Caller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<web::Json<RolePage>> {
+    caller.require(Permission::UsersView)?;
+    let query = Query::from_request(&req)?;
+    let mut errors = FieldErrors::new();
+    let pagination = Pagination::parse(&query, &mut errors)?;
+    let order = ordering(&query, &ORDERINGS, &mut errors).unwrap_or((RoleOrderField::Name, false));
+    let search = query
+        .first("search")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    errors.into_result()?;
+    let org = caller.organization_id().to_owned();
+    let page = state
+        .db
+        .read(move |conn| {
+            let count = roles::count(conn, &org, search.as_deref())?;
+            let page_total = pagination.check(count)?;
+            let rows = roles::page(
+                conn,
+                &org,
+                search.as_deref(),
+                order,
+                pagination.offset(),
+                pagination.length,
+            )?;
+            Ok(RolePage {
+                count,
+                page_total,
+                page: pagination.page,
+                length: pagination.length,
+                results: rows.into_iter().map(RoleView::from).collect(),
+            })
+        })
+        .await?;
+    Ok(web::Json(page))
+}

@@ -1,0 +1,104 @@
+//! `/roles/`: built-in roles (read-only) and the organization's custom roles.
+
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod list;
+pub mod update;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::extract::{Fields, REQUIRED, as_string};
+use crate::db::models::RoleRow;
+use crate::domain::role::{self, Permission, RoleName};
+use crate::error::{Collect, FieldErrors};
+use crate::service::Parsed;
+use crate::service::roles::RoleInput;
+
+/// A role: a named set of permissions, granted to users at a tier.
+#[derive(Serialize, ToSchema, Clone, Debug)]
+#[schema(as = Role)]
+pub struct RoleView {
+    /// A unique Base58 value identifying this object (fixed for built-in roles).
+    #[schema(min_length = 12, max_length = 12, example = "RoLeadmin2Xy")]
+    pub id: String,
+    /// Built-in roles have uppercase names (OWNER, ADMIN, EMPLOYEE, VIEWER, AUDITOR, BILLING).
+    #[schema(max_length = 100)]
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<Permission>,
+    /// True for the built-in roles, which are read-only.
+    pub builtin: bool,
+}
+
+impl From<RoleRow> for RoleView {
+    fn from(row: RoleRow) -> Self {
+        Self {
+            permissions: Permission::parse_stored(&row.permissions).collect(),
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            builtin: row.builtin,
+        }
+    }
+}
+
+/// A page of roles.
+#[derive(Serialize, ToSchema)]
+pub struct RolePage {
+    pub count: i64,
+    pub page_total: i64,
+    pub page: i64,
+    pub length: i64,
+    pub results: Vec<RoleView>,
+}
+
+/// Writable fields of a custom role. `name` is required on POST and PUT.
+/// `permissions` may not contain `owner.grant` or `billing.manage`, nor any
+/// permission the caller does not hold.
+#[derive(ToSchema)]
+#[schema(as = RoleWrite)]
+pub struct RoleWriteDoc {
+    #[schema(max_length = 100)]
+    pub name: String,
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+    pub permissions: Option<Vec<Permission>>,
+}
+
+/// Reads the writable fields of a role; `required` on POST and PUT.
+pub fn parse_role_input(fields: &Fields, required: bool) -> Parsed<RoleInput> {
+    let mut e = FieldErrors::new();
+    if required && !fields.has("name") {
+        e.add("name", REQUIRED);
+    }
+    let name = fields
+        .string("name", &mut e)
+        .and_then(|s| RoleName::parse(&s).collect(&mut e, "name"));
+    let description = fields
+        .string("description", &mut e)
+        .and_then(|s| role::parse_description(&s).collect(&mut e, "description"));
+    let permissions = fields.list("permissions", &mut e, 64).and_then(|items| {
+        let names: Option<Vec<String>> = items.iter().map(as_string).collect();
+        match names.map(|n| role::parse_custom_permissions(&n)) {
+            Some(Ok(set)) => Some(set),
+            Some(Err(messages)) => {
+                messages.into_iter().for_each(|m| e.add("permissions", m));
+                None
+            }
+            None => {
+                e.add("permissions", "Each permission must be a string.");
+                None
+            }
+        }
+    });
+    Parsed {
+        value: RoleInput {
+            name,
+            description,
+            permissions,
+        },
+        errors: e,
+    }
+}

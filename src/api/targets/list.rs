@@ -1,0 +1,94 @@
+use actix_web::{HttpRequest, web};
+use utoipa::IntoParams;
+
+use super::{TargetPage, TargetView};
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::{Pagination, Query, ordering};
+use crate::auth::Caller;
+use crate::db::targets::{TargetFilter, TargetOrderField, TargetOrdering};
+use crate::domain::role::Permission;
+use crate::error::{FieldErrors, Result};
+use crate::service;
+use crate::state::AppState;
+
+/// Query parameters of target lists.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters read by list_targets()")]
+pub struct TargetListParams {
+    /// Page number, from 1. A page past the end is a 404 `Invalid page.`
+    page: Option<i64>,
+    /// Results per page: default 10, values above 100 are capped to 100.
+    length: Option<i64>,
+    /// Case-insensitive substring of the name or the URL.
+    search: Option<String>,
+    /// name, changed or created; prefix `-` for descending. Default `name`; ties are broken by id.
+    ordering: Option<String>,
+}
+
+const ORDERINGS: [(&str, TargetOrderField); 3] = [
+    ("name", TargetOrderField::Name),
+    ("changed", TargetOrderField::Changed),
+    ("created", TargetOrderField::Created),
+];
+
+/// List targets
+///
+/// Targets of the caller's organization, a page at a time, each with its
+/// teams. Needs `targets.view`.
+#[utoipa::path(
+    get,
+    path = "/targets/",
+    tag = "targets",
+    params(TargetListParams),
+    responses(
+        (status = 200, description = "A page of targets", body = TargetPage),
+        (status = 400, description = "A bad parameter", body = ValidationErrors),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Lacks targets.view", body = ErrorDetail),
+        (status = 404, description = "Invalid page", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn list_targets(
+    caller: Caller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<web::Json<TargetPage>> {
+    caller.require(Permission::TargetsView)?;
+    let query = Query::from_request(&req)?;
+    let mut errors = FieldErrors::new();
+    let pagination = Pagination::parse(&query, &mut errors)?;
+    let ordering = ordering(&query, &ORDERINGS, &mut errors)
+        .map(|(field, descending)| TargetOrdering { field, descending })
+        .unwrap_or_default();
+    let filter = TargetFilter {
+        search: query
+            .first("search")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+    };
+    errors.into_result()?;
+    let list = state
+        .db
+        .read(move |conn| {
+            service::targets::list(
+                conn,
+                &caller,
+                &filter,
+                ordering,
+                pagination.offset(),
+                pagination.length,
+            )
+        })
+        .await?;
+    let page_total = pagination.check(list.count)?;
+    Ok(web::Json(TargetPage {
+        count: list.count,
+        page_total,
+        page: pagination.page,
+        length: pagination.length,
+        results: list.targets.into_iter().map(TargetView::from).collect(),
+    }))
+}

@@ -1,0 +1,38 @@
+use actix_web::web;
+
+use super::TeamView;
+use crate::api::common::ErrorDetail;
+use crate::auth::Caller;
+use crate::error::Result;
+use crate::service;
+use crate::state::AppState;
+
+/// Retrieve team
+///
+/// One team of the caller's organization. Another organization's id or a
+/// malformed id is a 404. Needs `users.view`.
+#[utoipa::path(
+    get,
+    path = "/teams/{id}/",
+    tag = "teams",
+    params(("id" = String, Path, description = "A unique Base58 value identifying this team.")),
+    responses(
+        (status = 200, description = "The team", body = TeamView),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Lacks users.view", body = ErrorDetail),
+        (status = 404, description = "No such team in the organization", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn get_team(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<web::Json<TeamView>> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .read(move |conn| service::teams::get(conn, &caller, &id))
+        .await?;
+    Ok(web::Json(row.into()))
+}

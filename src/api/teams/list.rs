@@ -1,0 +1,93 @@
+use actix_web::{HttpRequest, web};
+use utoipa::IntoParams;
+
+use super::{TeamPage, TeamView};
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::{Pagination, Query, ordering};
+use crate::auth::Caller;
+use crate::db::teams::{TeamFilter, TeamOrderField, TeamOrdering};
+use crate::domain::role::Permission;
+use crate::error::{FieldErrors, Result};
+use crate::service;
+use crate::state::AppState;
+
+/// Query parameters of team lists.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters read by list_teams()")]
+pub struct TeamListParams {
+    /// Page number, from 1. A page past the end is a 404 `Invalid page.`
+    page: Option<i64>,
+    /// Results per page: default 10, values above 100 are capped to 100.
+    length: Option<i64>,
+    /// Case-insensitive substring of the name.
+    search: Option<String>,
+    /// name, changed or created; prefix `-` for descending. Default `name`; ties are broken by id.
+    ordering: Option<String>,
+}
+
+const ORDERINGS: [(&str, TeamOrderField); 3] = [
+    ("name", TeamOrderField::Name),
+    ("changed", TeamOrderField::Changed),
+    ("created", TeamOrderField::Created),
+];
+
+/// List teams
+///
+/// Teams of the caller's organization, a page at a time. Needs `users.view`.
+#[utoipa::path(
+    get,
+    path = "/teams/",
+    tag = "teams",
+    params(TeamListParams),
+    responses(
+        (status = 200, description = "A page of teams", body = TeamPage),
+        (status = 400, description = "A bad parameter", body = ValidationErrors),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Lacks users.view", body = ErrorDetail),
+        (status = 404, description = "Invalid page", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn list_teams(
+    caller: Caller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<web::Json<TeamPage>> {
+    caller.require(Permission::UsersView)?;
+    let query = Query::from_request(&req)?;
+    let mut errors = FieldErrors::new();
+    let pagination = Pagination::parse(&query, &mut errors)?;
+    let ordering = ordering(&query, &ORDERINGS, &mut errors)
+        .map(|(field, descending)| TeamOrdering { field, descending })
+        .unwrap_or_default();
+    let filter = TeamFilter {
+        search: query
+            .first("search")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+    };
+    errors.into_result()?;
+    let list = state
+        .db
+        .read(move |conn| {
+            service::teams::list(
+                conn,
+                &caller,
+                &filter,
+                ordering,
+                pagination.offset(),
+                pagination.length,
+            )
+        })
+        .await?;
+    let page_total = pagination.check(list.count)?;
+    Ok(web::Json(TeamPage {
+        count: list.count,
+        page_total,
+        page: pagination.page,
+        length: pagination.length,
+        results: list.teams.into_iter().map(TeamView::from).collect(),
+    }))
+}

@@ -1,0 +1,82 @@
+//! API keys: a caller's own, and (with `keys.manage`) an API user's.
+
+use chrono::NaiveDateTime;
+
+use crate::auth::{Caller, keys};
+use crate::db::keys::{self as key_rows, KeyRow};
+use crate::db::models::UserRow;
+use crate::db::{DbConnection, users};
+use crate::domain::role::Permission;
+use crate::domain::{PublicId, time};
+use crate::error::{Error, Result};
+use crate::service::Parsed;
+
+/// Parsed fields of a new key.
+#[derive(Clone, Debug, Default)]
+pub struct KeyInput {
+    pub name: Option<String>,
+    pub expires: Option<NaiveDateTime>,
+}
+
+/// Whose keys a request is about.
+pub enum Owner<'a> {
+    /// The caller's own keys: no permission needed.
+    Caller,
+    /// An API user's keys: `keys.manage` at account tier.
+    ApiUser(&'a str),
+}
+
+fn owner(conn: &mut DbConnection, caller: &Caller, owner: Owner) -> Result<UserRow> {
+    match owner {
+        Owner::Caller => Ok(caller.user.clone()),
+        Owner::ApiUser(id) => {
+            let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+            let user = users::find_visible(conn, caller.organization_id(), id.as_str(), true)?
+                .ok_or(Error::NotFound)?;
+            caller.require(Permission::KeysManage)?;
+            Ok(user)
+        }
+    }
+}
+
+pub fn list(conn: &mut DbConnection, caller: &Caller, whose: Owner) -> Result<Vec<KeyRow>> {
+    let user = owner(conn, caller, whose)?;
+    Ok(key_rows::of_user(conn, &user.id)?)
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, whose: Owner, id: &str) -> Result<KeyRow> {
+    let user = owner(conn, caller, whose)?;
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    key_rows::find_of_user(conn, &user.id, id.as_str())?.ok_or(Error::NotFound)
+}
+
+/// Creates a key; the secret is returned once and never stored.
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    whose: Owner,
+    input: Parsed<KeyInput>,
+) -> Result<(KeyRow, String)> {
+    let user = owner(conn, caller, whose)?;
+    input.errors.into_result()?;
+    let generated = keys::generate();
+    let row = KeyRow {
+        id: PublicId::random().into_string(),
+        user_id: user.id,
+        name: input.value.name.expect("required"),
+        prefix: generated.prefix,
+        key_hash: generated.hash,
+        created: time::now(),
+        expires: input.value.expires,
+        last_used: None,
+    };
+    key_rows::insert(conn, &row)?;
+    Ok((row, generated.secret))
+}
+
+/// Revokes a key at once.
+pub fn revoke(conn: &mut DbConnection, caller: &Caller, whose: Owner, id: &str) -> Result<()> {
+    let key = get(conn, caller, whose, id)?;
+    key_rows::delete(conn, &key.id)?;
+    Ok(())
+}

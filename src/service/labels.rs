@@ -1,0 +1,143 @@
+//! Every read and write of user labels goes through here, so each rule and
+//! each `changed_by` stamp has exactly one home. Functions run inside the
+//! caller's database connection (writes: inside its transaction).
+
+use crate::api::extract::Pagination;
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::db::labels::{self, LabelFilter, LabelOrdering};
+use crate::db::models::{LabelChanges, LabelRow, NewLabel};
+use crate::domain::label::{LabelColor, LabelName};
+use crate::domain::role::Permission;
+use crate::domain::{PublicId, time};
+use crate::error::{Error, Result, is_unique_violation};
+use crate::service::users::Parsed;
+
+pub const NAME_TAKEN: &str = "label with this name already exists.";
+
+/// Parsed label fields; `None` leaves a field unchanged (or, on creation,
+/// takes its default).
+#[derive(Clone, Debug, Default)]
+pub struct LabelInput {
+    pub name: Option<LabelName>,
+    pub color: Option<LabelColor>,
+}
+
+/// One page of a list, with what the envelope reports.
+#[derive(Clone, Debug)]
+pub struct Listed<T> {
+    pub count: i64,
+    pub page_total: i64,
+    pub rows: Vec<T>,
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<LabelRow> {
+    caller.require(Permission::UsersView)?;
+    find(conn, caller, id)
+}
+
+/// Another organization's label and a malformed id are alike: not found.
+fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<LabelRow> {
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    labels::find_in_organization(conn, caller.organization_id(), id.as_str())?
+        .ok_or(Error::NotFound)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &LabelFilter,
+    ordering: LabelOrdering,
+    pagination: Pagination,
+) -> Result<Listed<LabelRow>> {
+    caller.require(Permission::UsersView)?;
+    let org = caller.organization_id();
+    let count = labels::count(conn, org, filter)?;
+    let page_total = pagination.check(count)?;
+    let rows = labels::page(
+        conn,
+        org,
+        filter,
+        ordering,
+        pagination.offset(),
+        pagination.length,
+    )?;
+    Ok(Listed {
+        count,
+        page_total,
+        rows,
+    })
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: Parsed<LabelInput>,
+) -> Result<LabelRow> {
+    caller.require(Permission::LabelsManage)?;
+    let Parsed {
+        value: input,
+        errors,
+    } = input;
+    errors.into_result()?;
+    let now = time::now();
+    let actor = caller.actor();
+    let id = PublicId::random().into_string();
+    let row = NewLabel {
+        id: id.clone(),
+        organization_id: caller.organization_id().to_owned(),
+        name: input.name.expect("required").into_string(),
+        color: input.color.map(LabelColor::into_string).unwrap_or_default(),
+        created: now,
+        changed: now,
+        changed_by_id: actor.id,
+        changed_by_email: actor.email,
+        changed_by_name: actor.name,
+    };
+    labels::insert(conn, &row).map_err(name_conflict)?;
+    find(conn, caller, &id)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    input: Parsed<LabelInput>,
+) -> Result<LabelRow> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::LabelsManage)?;
+    let Parsed {
+        value: input,
+        errors,
+    } = input;
+    errors.into_result()?;
+    let actor = caller.actor();
+    let changes = LabelChanges {
+        name: input.name.map(LabelName::into_string),
+        color: input.color.map(LabelColor::into_string),
+        changed: Some(time::now()),
+        changed_by_id: Some(actor.id),
+        changed_by_email: Some(actor.email),
+        changed_by_name: Some(actor.name),
+    };
+    labels::update(conn, &current.id, &changes).map_err(name_conflict)?;
+    find(conn, caller, &current.id)
+}
+
+/// Users holding the label lose it.
+pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::LabelsManage)?;
+    labels::delete(conn, &current.id)?;
+    Ok(())
+}
+
+/// The database's unique index on (organization, lower(name)) is the one
+/// source of truth for duplicate names: no check-then-insert race.
+fn name_conflict(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e) {
+        Error::field("name", NAME_TAKEN)
+    } else {
+        e.into()
+    }
+}

@@ -1,0 +1,126 @@
+//! Custom roles (built-in roles are read-only).
+
+use std::collections::BTreeSet;
+
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::db::models::RoleRow;
+use crate::db::roles::{self, NewRole, RoleChanges};
+use crate::domain::role::{Permission, RoleName};
+use crate::domain::{PublicId, time};
+use crate::error::{Error, Result, is_unique_violation};
+use crate::service::Parsed;
+
+pub const NAME_TAKEN: &str = "role with this name already exists.";
+pub const BUILTIN_READ_ONLY: &str = "Built-in roles are read-only.";
+
+/// Parsed role fields; `None` leaves a field unchanged.
+#[derive(Clone, Debug, Default)]
+pub struct RoleInput {
+    pub name: Option<RoleName>,
+    pub description: Option<String>,
+    pub permissions: Option<BTreeSet<Permission>>,
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<RoleRow> {
+    caller.require(Permission::UsersView)?;
+    find(conn, caller, id)
+}
+
+fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<RoleRow> {
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    roles::find_assignable(conn, caller.organization_id(), id.as_str())?.ok_or(Error::NotFound)
+}
+
+/// No escalation through roles: a caller may only put into a role
+/// permissions it holds itself.
+fn authorize_permissions(
+    caller: &Caller,
+    permissions: Option<&BTreeSet<Permission>>,
+) -> Result<()> {
+    permissions
+        .into_iter()
+        .flatten()
+        .try_for_each(|p| caller.require(*p))
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: Parsed<RoleInput>,
+) -> Result<RoleRow> {
+    caller.require(Permission::RolesManage)?;
+    authorize_permissions(caller, input.value.permissions.as_ref())?;
+    input.errors.into_result()?;
+    let value = input.value;
+    let now = time::now();
+    let id = PublicId::random().into_string();
+    roles::insert(
+        conn,
+        &NewRole {
+            id: id.clone(),
+            organization_id: Some(caller.organization_id().to_owned()),
+            name: value.name.expect("required").into_string(),
+            description: value.description.unwrap_or_default(),
+            permissions: Permission::to_stored(&value.permissions.unwrap_or_default()),
+            builtin: false,
+            created: now,
+            changed: now,
+        },
+    )
+    .map_err(name_conflict)?;
+    find(conn, caller, &id)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    input: Parsed<RoleInput>,
+) -> Result<RoleRow> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::RolesManage)?;
+    if current.builtin {
+        return Err(Error::BadRequest(BUILTIN_READ_ONLY.into()));
+    }
+    authorize_permissions(caller, input.value.permissions.as_ref())?;
+    input.errors.into_result()?;
+    let value = input.value;
+    let changes = RoleChanges {
+        name: value.name.map(RoleName::into_string),
+        description: value.description,
+        permissions: value.permissions.as_ref().map(Permission::to_stored),
+        changed: time::now(),
+    };
+    roles::update(conn, &current.id, &changes).map_err(name_conflict)?;
+    find(conn, caller, &current.id)
+}
+
+pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::RolesManage)?;
+    if current.builtin {
+        return Err(Error::BadRequest(BUILTIN_READ_ONLY.into()));
+    }
+    let holders = roles::holders(conn, &current.id)?;
+    if holders > 0 {
+        let users = if holders == 1 {
+            "1 user holds"
+        } else {
+            &format!("{holders} users hold")
+        };
+        return Err(Error::non_field(format!(
+            "This role cannot be deleted: {users} it. Remove those assignments first."
+        )));
+    }
+    roles::delete(conn, &current.id)?;
+    Ok(())
+}
+
+fn name_conflict(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e) {
+        Error::field("name", NAME_TAKEN)
+    } else {
+        e.into()
+    }
+}

@@ -1,0 +1,173 @@
+//! Every read and write of targets goes through here, so each rule and each
+//! `changed_by` stamp has exactly one home. Functions run inside the caller's
+//! database transaction (or read connection).
+//!
+//! Permissions are judged at account tier for now: reading needs
+//! `targets.view`, writing `targets.manage`.
+
+use std::collections::BTreeSet;
+
+use crate::auth::Caller;
+use crate::db::models::{NewTarget, TargetChanges, TargetDetail, TargetRow};
+use crate::db::targets::{self, TargetFilter, TargetOrdering};
+use crate::db::{DbConnection, teams};
+use crate::domain::role::Permission;
+use crate::domain::target::{TargetName, TargetUrl};
+use crate::domain::{PublicId, time};
+use crate::error::{Error, FieldErrors, Result};
+use crate::service::Parsed;
+
+const REQUIRED: &str = "This field is required.";
+
+fn does_not_exist(raw: &str) -> String {
+    format!("Invalid pk \"{raw}\" - object does not exist.")
+}
+
+/// Parsed target fields; `None` leaves a field unchanged (or, on creation,
+/// takes its default: no URL, no teams).
+#[derive(Clone, Debug, Default)]
+pub struct TargetInput {
+    pub name: Option<TargetName>,
+    pub url: Option<TargetUrl>,
+    /// Team ids as the client wrote them, not yet resolved; replaces the set.
+    pub teams: Option<Vec<String>>,
+}
+
+/// One page of targets (with their teams) and how many match in all.
+pub struct TargetList {
+    pub count: i64,
+    pub targets: Vec<TargetDetail>,
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TargetDetail> {
+    caller.require(Permission::TargetsView)?;
+    let row = find(conn, caller, id)?;
+    Ok(targets::detail(conn, row)?)
+}
+
+/// A malformed id or another organization's id is simply not found.
+fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TargetRow> {
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    targets::find_in_org(conn, caller.organization_id(), id.as_str())?.ok_or(Error::NotFound)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &TargetFilter,
+    ordering: TargetOrdering,
+    offset: i64,
+    limit: i64,
+) -> Result<TargetList> {
+    caller.require(Permission::TargetsView)?;
+    let org = caller.organization_id();
+    let count = targets::count(conn, org, filter)?;
+    let rows = targets::page(conn, org, filter, ordering, offset, limit)?;
+    Ok(TargetList {
+        count,
+        targets: targets::with_teams(conn, rows)?,
+    })
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: Parsed<TargetInput>,
+) -> Result<TargetDetail> {
+    caller.require(Permission::TargetsManage)?;
+    let Parsed {
+        value: input,
+        mut errors,
+    } = input;
+    let org = caller.organization_id().to_owned();
+    let teams = resolve_teams(conn, &org, input.teams.as_deref(), &mut errors)?;
+    errors.into_result()?;
+    let name = input.name.ok_or_else(|| Error::field("name", REQUIRED))?;
+    let now = time::now();
+    let actor = caller.actor();
+    let row = NewTarget {
+        id: PublicId::random().into_string(),
+        organization_id: org.clone(),
+        name: name.into_string(),
+        url: input.url.map(TargetUrl::into_string).unwrap_or_default(),
+        created: now,
+        changed: now,
+        changed_by_id: actor.id,
+        changed_by_email: actor.email,
+        changed_by_name: actor.name,
+    };
+    targets::insert(conn, &row)?;
+    if let Some(teams) = teams {
+        targets::set_teams(conn, &row.id, &teams)?;
+    }
+    reload(conn, &org, &row.id)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    input: Parsed<TargetInput>,
+) -> Result<TargetDetail> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::TargetsManage)?;
+    let Parsed {
+        value: input,
+        mut errors,
+    } = input;
+    let org = caller.organization_id().to_owned();
+    let teams = resolve_teams(conn, &org, input.teams.as_deref(), &mut errors)?;
+    errors.into_result()?;
+    let now = time::now();
+    let actor = caller.actor();
+    let changes = TargetChanges {
+        name: input.name.map(TargetName::into_string),
+        url: input.url.map(TargetUrl::into_string),
+        changed: Some(now),
+        changed_by_id: Some(actor.id),
+        changed_by_email: Some(actor.email),
+        changed_by_name: Some(actor.name),
+    };
+    targets::update(conn, &current.id, &changes)?;
+    if let Some(teams) = teams {
+        targets::set_teams(conn, &current.id, &teams)?;
+    }
+    reload(conn, &org, &current.id)
+}
+
+/// Deletes the target with its scope-tier role assignments and its links to
+/// teams (the teams themselves stay).
+pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::TargetsManage)?;
+    targets::delete(conn, &current.id)?;
+    Ok(())
+}
+
+fn reload(conn: &mut DbConnection, org: &str, id: &str) -> Result<TargetDetail> {
+    let row = targets::find_in_org(conn, org, id)?.ok_or(Error::NotFound)?;
+    Ok(targets::detail(conn, row)?)
+}
+
+/// The distinct teams named, all of the organization; each unknown,
+/// foreign or malformed id is a message under `teams`.
+fn resolve_teams(
+    conn: &mut DbConnection,
+    org: &str,
+    ids: Option<&[String]>,
+    errors: &mut FieldErrors,
+) -> Result<Option<Vec<String>>> {
+    let Some(ids) = ids else { return Ok(None) };
+    let mut seen = BTreeSet::new();
+    let unique: Vec<&String> = ids.iter().filter(|id| seen.insert(*id)).collect();
+    let wanted: Vec<String> = unique
+        .iter()
+        .filter(|id| PublicId::parse(id).is_some())
+        .map(|id| (*id).clone())
+        .collect();
+    let found: BTreeSet<String> = teams::existing(conn, org, &wanted)?.into_iter().collect();
+    for id in unique.iter().filter(|id| !found.contains(**id)) {
+        errors.add("teams", does_not_exist(id));
+    }
+    Ok(Some(found.into_iter().collect()))
+}

@@ -1,0 +1,126 @@
+//! Every read and write of teams goes through here, so each rule and each
+//! `changed_by` stamp has exactly one home. Functions run inside the caller's
+//! database transaction (or read connection).
+//!
+//! Permissions are judged at account tier for now: reading needs
+//! `users.view`, writing `teams.manage`.
+
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::db::models::{NewTeam, TeamChanges, TeamRow};
+use crate::db::teams::{self, TeamFilter, TeamOrdering};
+use crate::domain::role::Permission;
+use crate::domain::team::{Description, TeamName};
+use crate::domain::{PublicId, time};
+use crate::error::{Error, Result};
+use crate::service::Parsed;
+
+const REQUIRED: &str = "This field is required.";
+
+/// Parsed team fields; `None` leaves a field unchanged (or, on creation,
+/// takes its default).
+#[derive(Clone, Debug, Default)]
+pub struct TeamInput {
+    pub name: Option<TeamName>,
+    pub description: Option<Description>,
+}
+
+/// One page of teams and how many match in all.
+pub struct TeamList {
+    pub count: i64,
+    pub teams: Vec<TeamRow>,
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TeamRow> {
+    caller.require(Permission::UsersView)?;
+    find(conn, caller, id)
+}
+
+/// A malformed id or another organization's id is simply not found.
+fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TeamRow> {
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    teams::find_in_org(conn, caller.organization_id(), id.as_str())?.ok_or(Error::NotFound)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &TeamFilter,
+    ordering: TeamOrdering,
+    offset: i64,
+    limit: i64,
+) -> Result<TeamList> {
+    caller.require(Permission::UsersView)?;
+    let org = caller.organization_id();
+    let count = teams::count(conn, org, filter)?;
+    let teams = teams::page(conn, org, filter, ordering, offset, limit)?;
+    Ok(TeamList { count, teams })
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: Parsed<TeamInput>,
+) -> Result<TeamRow> {
+    caller.require(Permission::TeamsManage)?;
+    let Parsed {
+        value: input,
+        errors,
+    } = input;
+    errors.into_result()?;
+    let name = input.name.ok_or_else(|| Error::field("name", REQUIRED))?;
+    let now = time::now();
+    let actor = caller.actor();
+    let row = NewTeam {
+        id: PublicId::random().into_string(),
+        organization_id: caller.organization_id().to_owned(),
+        name: name.into_string(),
+        description: input
+            .description
+            .map(Description::into_string)
+            .unwrap_or_default(),
+        created: now,
+        changed: now,
+        changed_by_id: actor.id,
+        changed_by_email: actor.email,
+        changed_by_name: actor.name,
+    };
+    teams::insert(conn, &row)?;
+    teams::find_in_org(conn, &row.organization_id, &row.id)?.ok_or(Error::NotFound)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    input: Parsed<TeamInput>,
+) -> Result<TeamRow> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::TeamsManage)?;
+    let Parsed {
+        value: input,
+        errors,
+    } = input;
+    errors.into_result()?;
+    let now = time::now();
+    let actor = caller.actor();
+    let changes = TeamChanges {
+        name: input.name.map(TeamName::into_string),
+        description: input.description.map(Description::into_string),
+        changed: Some(now),
+        changed_by_id: Some(actor.id),
+        changed_by_email: Some(actor.email),
+        changed_by_name: Some(actor.name),
+    };
+    teams::update(conn, &current.id, &changes)?;
+    teams::find_in_org(conn, caller.organization_id(), &current.id)?.ok_or(Error::NotFound)
+}
+
+/// Deletes the team with its team-tier role assignments and its links to
+/// targets (the targets themselves stay).
+pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::TeamsManage)?;
+    teams::delete(conn, &current.id)?;
+    Ok(())
+}
