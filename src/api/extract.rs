@@ -362,6 +362,40 @@ pub fn ordering<T: Copy>(
     }
 }
 
+/// What every list request takes: `page`, `length`, `ordering` and `search`.
+/// A handler reads its own filters from `query` into `errors`, then reports
+/// all parameter errors at once.
+pub struct ListRequest<F> {
+    pub query: Query,
+    pub pagination: Pagination,
+    /// The field to order by, and whether descending.
+    pub ordering: (F, bool),
+    /// Trimmed; `None` when absent or blank.
+    pub search: Option<String>,
+    pub errors: FieldErrors,
+}
+
+impl<F: Copy> ListRequest<F> {
+    pub fn parse(req: &HttpRequest, orderings: &[(&str, F)], default: (F, bool)) -> Result<Self> {
+        let query = Query::from_request(req)?;
+        let mut errors = FieldErrors::new();
+        let pagination = Pagination::parse(&query, &mut errors)?;
+        let ordering = ordering(&query, orderings, &mut errors).unwrap_or(default);
+        let search = query
+            .first("search")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        Ok(Self {
+            query,
+            pagination,
+            ordering,
+            search,
+            errors,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

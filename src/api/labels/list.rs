@@ -3,11 +3,11 @@ use utoipa::IntoParams;
 
 use super::{Label, LabelPage};
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query, ordering};
+use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::labels::{LabelFilter, LabelOrderField, LabelOrdering};
 use crate::domain::role::Permission;
-use crate::error::{FieldErrors, Result};
+use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
 
@@ -56,19 +56,12 @@ pub async fn list_labels(
     req: HttpRequest,
 ) -> Result<web::Json<LabelPage>> {
     caller.require(Permission::UsersView)?;
-    let query = Query::from_request(&req)?;
-    let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
-    let (field, descending) =
-        ordering(&query, &ORDERINGS, &mut errors).unwrap_or((LabelOrderField::Name, false));
+    let list = ListRequest::parse(&req, &ORDERINGS, (LabelOrderField::Name, false))?;
+    list.errors.into_result()?;
+    let (pagination, (field, descending)) = (list.pagination, list.ordering);
     let filter = LabelFilter {
-        search: query
-            .first("search")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
+        search: list.search,
     };
-    errors.into_result()?;
     let listed = state
         .db
         .read(move |conn| {

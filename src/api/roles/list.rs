@@ -3,11 +3,11 @@ use utoipa::IntoParams;
 
 use super::{RolePage, RoleView};
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query, ordering};
+use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::roles::{self, RoleOrderField};
 use crate::domain::role::Permission;
-use crate::error::{FieldErrors, Result};
+use crate::error::Result;
 use crate::state::AppState;
 
 #[derive(IntoParams)]
@@ -53,16 +53,9 @@ pub async fn list_roles(
     req: HttpRequest,
 ) -> Result<web::Json<RolePage>> {
     caller.require(Permission::UsersView)?;
-    let query = Query::from_request(&req)?;
-    let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
-    let order = ordering(&query, &ORDERINGS, &mut errors).unwrap_or((RoleOrderField::Name, false));
-    let search = query
-        .first("search")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    errors.into_result()?;
+    let list = ListRequest::parse(&req, &ORDERINGS, (RoleOrderField::Name, false))?;
+    list.errors.into_result()?;
+    let (pagination, order, search) = (list.pagination, list.ordering, list.search);
     let org = caller.organization_id().to_owned();
     let page = state
         .db

@@ -3,11 +3,11 @@ use utoipa::IntoParams;
 
 use super::{TargetPage, TargetView};
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query, ordering};
+use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::targets::{TargetFilter, TargetOrderField, TargetOrdering};
 use crate::domain::role::Permission;
-use crate::error::{FieldErrors, Result};
+use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
 
@@ -56,20 +56,14 @@ pub async fn list_targets(
     req: HttpRequest,
 ) -> Result<web::Json<TargetPage>> {
     caller.require(Permission::TargetsView)?;
-    let query = Query::from_request(&req)?;
-    let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
-    let ordering = ordering(&query, &ORDERINGS, &mut errors)
-        .map(|(field, descending)| TargetOrdering { field, descending })
-        .unwrap_or_default();
+    let default = TargetOrdering::default();
+    let list = ListRequest::parse(&req, &ORDERINGS, (default.field, default.descending))?;
+    list.errors.into_result()?;
+    let (pagination, (field, descending)) = (list.pagination, list.ordering);
+    let ordering = TargetOrdering { field, descending };
     let filter = TargetFilter {
-        search: query
-            .first("search")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
+        search: list.search,
     };
-    errors.into_result()?;
     let list = state
         .db
         .read(move |conn| {

@@ -3,11 +3,11 @@ use utoipa::IntoParams;
 
 use super::{TeamPage, TeamView};
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query, ordering};
+use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::teams::{TeamFilter, TeamOrderField, TeamOrdering};
 use crate::domain::role::Permission;
-use crate::error::{FieldErrors, Result};
+use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
 
@@ -55,20 +55,14 @@ pub async fn list_teams(
     req: HttpRequest,
 ) -> Result<web::Json<TeamPage>> {
     caller.require(Permission::UsersView)?;
-    let query = Query::from_request(&req)?;
-    let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
-    let ordering = ordering(&query, &ORDERINGS, &mut errors)
-        .map(|(field, descending)| TeamOrdering { field, descending })
-        .unwrap_or_default();
+    let default = TeamOrdering::default();
+    let list = ListRequest::parse(&req, &ORDERINGS, (default.field, default.descending))?;
+    list.errors.into_result()?;
+    let (pagination, (field, descending)) = (list.pagination, list.ordering);
+    let ordering = TeamOrdering { field, descending };
     let filter = TeamFilter {
-        search: query
-            .first("search")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
+        search: list.search,
     };
-    errors.into_result()?;
     let list = state
         .db
         .read(move |conn| {

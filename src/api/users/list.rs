@@ -3,11 +3,11 @@ use utoipa::IntoParams;
 
 use super::{UserPage, UserView};
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query, ordering};
+use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::users::{self, UserFilter, UserOrderField, UserOrdering};
 use crate::domain::role::Permission;
-use crate::error::{FieldErrors, Result};
+use crate::error::Result;
 use crate::state::AppState;
 
 /// Query parameters of user lists.
@@ -68,21 +68,14 @@ pub async fn list(
     is_apiuser: bool,
 ) -> Result<web::Json<UserPage>> {
     caller.require(Permission::UsersView)?;
-    let query = Query::from_request(&req)?;
-    let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
-    let (field, descending) =
-        ordering(&query, &ORDERINGS, &mut errors).unwrap_or((UserOrderField::Changed, true));
+    let mut list = ListRequest::parse(&req, &ORDERINGS, (UserOrderField::Changed, true))?;
     let filter = UserFilter {
         is_apiuser,
-        search: query
-            .first("search")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
-        active: query.boolean("active", &mut errors),
+        search: list.search,
+        active: list.query.boolean("active", &mut list.errors),
     };
-    errors.into_result()?;
+    list.errors.into_result()?;
+    let (pagination, (field, descending)) = (list.pagination, list.ordering);
     let org = caller.organization_id().to_owned();
     let page = state
         .db
