@@ -1,6 +1,6 @@
 //! Settings, from flags or `TESSERA_*` environment variables.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use clap::Args;
 
@@ -66,6 +66,38 @@ pub struct Settings {
     )]
     pub hash_concurrency: usize,
 
+    /// Failed logins allowed per client address, and per account, within
+    /// `--login-window`; further attempts get a 429 until older ones expire.
+    #[arg(
+        long,
+        env = "TESSERA_LOGIN_MAX_FAILURES",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub login_max_failures: u32,
+
+    /// Sliding window of login throttling, in seconds.
+    #[arg(
+        long,
+        env = "TESSERA_LOGIN_WINDOW",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=86_400 * 30),
+        global = true
+    )]
+    pub login_window: u64,
+
+    /// Comma-separated IP addresses of reverse proxies whose `X-Forwarded-For`
+    /// names the client (for login throttling). Default: none, the peer
+    /// address is the client.
+    #[arg(
+        long,
+        env = "TESSERA_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
+
     /// Name of the organization created on first start.
     #[arg(
         long,
@@ -104,6 +136,20 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// `--trusted-proxies` as addresses (blank entries ignored).
+    pub fn trusted_proxy_addrs(&self) -> anyhow::Result<Vec<IpAddr>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse().map_err(|_| {
+                    anyhow::anyhow!("TESSERA_TRUSTED_PROXIES: {p:?} is not an IP address")
+                })
+            })
+            .collect()
+    }
+
     pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
         self.bind.parse().map_err(|_| {
             anyhow::anyhow!(

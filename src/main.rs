@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use diesel::Connection;
 use tessera::config::Settings;
-use tessera::db::DatabaseUrl;
+use tessera::db::{self, DatabaseUrl};
 use tessera::domain::user::{Email, Password};
 use tessera::startup::{self, Application};
 use tessera::{openapi, service, telemetry};
@@ -66,12 +67,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(&settings.log_format);
             actix_web::rt::System::new().block_on(serve(settings))
         }
-        Command::Migrate => actix_web::rt::System::new().block_on(async {
+        Command::Migrate => {
             let url = DatabaseUrl::parse(&settings.database_url)?;
-            startup::connect(&url, 1).await?;
+            db::migrate(&mut db::establish(&url)?)?;
             println!("migrations applied");
             Ok(())
-        }),
+        }
         Command::Bootstrap {
             org,
             email,
@@ -112,6 +113,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs on one direct connection, not a pool: a one-shot command must not
+/// leave pool threads connecting while the process exits.
 async fn bootstrap(
     settings: Settings,
     org: String,
@@ -119,16 +122,17 @@ async fn bootstrap(
     password: Option<String>,
 ) -> anyhow::Result<()> {
     let url = DatabaseUrl::parse(&settings.database_url)?;
-    let db = startup::connect(&url, 2).await?;
+    let mut conn = db::establish(&url)?;
+    db::migrate(&mut conn)?;
     let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
     let generated = password.is_none();
     let password = password.unwrap_or_else(startup::generated_password);
     let parsed = Password::parse(&password).map_err(|m| anyhow::anyhow!("--password: {m}"))?;
     let hash = tessera::auth::password::Hasher::new(1).hash(parsed).await?;
-    let (org, owner) = db
-        .write(move |conn| service::orgs::bootstrap(conn, &org, &email, hash))
-        .await
+    let (org, owner) = conn
+        .transaction(|conn| service::orgs::bootstrap(conn, &org, &email, hash))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    drop(conn);
     println!("organization {:?} created: id {}", org.name, org.id);
     println!("OWNER {} (id {})", owner.email, owner.id);
     if generated {

@@ -12,7 +12,10 @@ the Probely users API (Probely's "account" is Tessera's organization).
 
 **Authentication.** `POST /auth/obtain/` with `{"username": email, "password"}`
 returns a token; send it as `Authorization: JWT <token>` (or `Bearer <token>`).
-In this page, click *Authorize* and enter `JWT <token>`.
+In this page, click *Authorize* and enter `JWT <token>`. A user with MFA on also
+sends `otp`, the current code of an authenticator app (TOTP; enroll at
+`/profile/mfa/`). Failed logins are throttled per client address and per
+account: past the limit, a 429 with `Retry-After`.
 
 **Conventions.** Ids are 12-character Base58 strings; an id that is not one is
 simply not found (404). Times are ISO 8601 UTC with microseconds and `Z`.
@@ -64,6 +67,9 @@ organization's `System` actor."#;
         api::profile::get::get_profile,
         api::profile::update::update_profile,
         api::profile::change_password::change_password,
+        api::profile::mfa_enroll::enroll_mfa,
+        api::profile::mfa_confirm::confirm_mfa,
+        api::profile::mfa_disable::disable_mfa,
         api::account::get_account,
         api::account::update_account,
         api::permissions::list_permissions,

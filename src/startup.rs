@@ -14,6 +14,7 @@ use futures_util::FutureExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::password::Hasher;
+use crate::auth::throttle::LoginThrottle;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DatabaseUrl, Db, settings as stored};
@@ -44,6 +45,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = DatabaseUrl::parse(&settings.database_url)?;
         let addr = settings.bind_addr()?;
+        let trusted_proxies = settings.trusted_proxy_addrs()?;
         // Bind first: a taken port must fail before anything is written.
         let listener =
             TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
@@ -55,6 +57,11 @@ impl Application {
             db,
             tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
             hasher,
+            login_throttle: LoginThrottle {
+                max_failures: settings.login_max_failures,
+                window_seconds: settings.login_window,
+                trusted_proxies,
+            },
         });
         let port = listener.local_addr()?.port();
         let origins = settings.cors_origins.clone();

@@ -125,6 +125,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(not_allowed("POST")),
     )
     .service(
+        web::resource("/profile/mfa")
+            .route(web::post().to(profile::mfa_enroll::enroll_mfa))
+            .route(web::delete().to(profile::mfa_disable::disable_mfa))
+            .default_service(not_allowed("POST, DELETE")),
+    )
+    .service(
+        web::resource("/profile/mfa/confirm")
+            .route(web::post().to(profile::mfa_confirm::confirm_mfa))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
         web::resource("/account")
             .route(web::get().to(account::get_account))
             .route(web::patch().to(account::update_account))

@@ -1,7 +1,6 @@
 //! The authenticated caller, extracted from `Authorization: JWT <token>` or
 //! `Bearer <token>` on every protected request, and the one permission check.
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -9,20 +8,21 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use crate::auth::grants::{Grants, Scope};
 use crate::auth::keys;
 use crate::auth::token::Claims;
 use crate::db::models::{ChangedBy, UserRow};
 use crate::db::{DbConnection, keys as db_keys, users};
-use crate::domain::role::Permission;
+use crate::domain::role::{Permission, Tier};
 use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-/// Who is making the request, with the permissions it holds at account tier.
+/// Who is making the request, with what it may do where.
 #[derive(Clone, Debug)]
 pub struct Caller {
     pub user: UserRow,
-    pub permissions: BTreeSet<Permission>,
+    pub grants: Grants,
 }
 
 impl Caller {
@@ -35,13 +35,25 @@ impl Caller {
         self.user.changed_by_self()
     }
 
+    /// Whether the caller holds `permission` at account tier.
     pub fn has(&self, permission: Permission) -> bool {
-        self.permissions.contains(&permission)
+        self.grants.at_account(permission)
     }
 
-    /// The one permission check: 403 unless the caller holds `permission`.
+    /// Whether the caller holds `permission` at `scope`.
+    pub fn can(&self, permission: Permission, scope: Scope) -> bool {
+        self.grants.can(permission, scope)
+    }
+
+    /// The permission check for organization-wide actions: 403 unless the
+    /// caller holds `permission` at account tier.
     pub fn require(&self, permission: Permission) -> Result<()> {
-        if self.has(permission) {
+        self.require_at(permission, Scope::Organization)
+    }
+
+    /// The permission check: 403 unless the caller holds `permission` at `scope`.
+    pub fn require_at(&self, permission: Permission, scope: Scope) -> Result<()> {
+        if self.can(permission, scope) {
             Ok(())
         } else {
             Err(Error::Forbidden)
@@ -149,12 +161,18 @@ async fn authenticate_key(state: &AppState, prefix: String, credential: String) 
     Ok(caller)
 }
 
+/// The caller with the permissions of all its role assignments (one query).
 fn caller_of(conn: &mut DbConnection, user: UserRow) -> Result<Caller> {
-    let permissions = users::account_permissions(conn, &user.id)?
-        .iter()
-        .flat_map(|list| Permission::parse_stored(list).collect::<Vec<_>>())
-        .collect();
-    Ok(Caller { user, permissions })
+    let mut grants = Grants::default();
+    for role in users::roles_of(conn, std::slice::from_ref(&user.id))? {
+        grants.add(
+            Tier::from_stored(&role.tier),
+            role.team_id.as_deref(),
+            role.target_id.as_deref(),
+            Permission::parse_stored(&role.role_permissions),
+        );
+    }
+    Ok(Caller { user, grants })
 }
 
 impl FromRequest for Caller {

@@ -3,6 +3,8 @@
 
 pub mod keys;
 pub mod labels;
+pub mod login_failures;
+pub mod mfa;
 pub mod models;
 pub mod orgs;
 pub mod roles;

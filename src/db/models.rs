@@ -23,7 +23,9 @@ pub struct OrganizationRow {
     pub changed: NaiveDateTime,
 }
 
-#[derive(Queryable, Selectable, Clone, Debug)]
+/// `Debug` leaves the password hash and the MFA secret out, so that logging
+/// a user never leaks them.
+#[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: String,
@@ -50,6 +52,20 @@ pub struct UserRow {
     pub changed_by_id: String,
     pub changed_by_email: String,
     pub changed_by_name: String,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("email", &self.email)
+            .field("active", &self.active)
+            .field("is_apiuser", &self.is_apiuser)
+            .field("is_system", &self.is_system)
+            .field("mfa_enabled", &self.mfa_enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UserRow {

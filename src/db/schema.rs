@@ -31,6 +31,7 @@ diesel::table! {
         token_version -> Integer,
         mfa_enabled -> Bool,
         mfa_secret -> Nullable<Text>,
+        mfa_last_step -> Nullable<BigInt>,
         last_login -> Nullable<Timestamp>,
         source -> Text,
         kind -> Nullable<Text>,
@@ -144,6 +145,14 @@ diesel::table! {
     revoked_tokens (jti) {
         jti -> Text,
         expires -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        key -> Text,
+        at -> Timestamp,
     }
 }
 

@@ -98,13 +98,13 @@ pub fn record_login(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Que
         .map(drop)
 }
 
-/// Account-tier permissions (as stored on the roles) of an active user.
-pub fn account_permissions(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+/// The teams a user is a member of (holds a role at).
+pub fn teams_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
     user_roles::table
-        .inner_join(roles::table)
         .filter(user_roles::user_id.eq(user_id))
-        .filter(user_roles::tier.eq(Tier::Account.as_str()))
-        .select(roles::permissions)
+        .filter(user_roles::team_id.is_not_null())
+        .select(user_roles::team_id.assume_not_null())
+        .distinct()
         .load(conn)
 }
 

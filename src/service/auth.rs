@@ -7,6 +7,8 @@ use crate::db::models::UserRow;
 use crate::db::{keys as db_keys, users};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
+use crate::service::mfa::{self, SecondFactor};
+use crate::service::throttle;
 use crate::state::AppState;
 
 pub const BAD_CREDENTIALS: &str = "Unable to log in with provided credentials.";
@@ -17,11 +19,21 @@ pub struct LoginInput {
     pub email: String,
     pub password: String,
     pub organization: Option<String>,
+    /// The TOTP code, needed when the user has MFA on.
+    pub otp: Option<String>,
+    /// The client as throttling counts it (`LoginThrottle::client_address`).
+    pub client_address: String,
 }
 
 /// Checks the credentials and issues a token. An unknown email costs one
-/// dummy argon2 verification, like a wrong password.
+/// dummy argon2 verification, like a wrong password. Failures count per
+/// client address and per account; past the limit the answer is a 429,
+/// given before any password is verified.
 pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String> {
+    let keys = state
+        .login_throttle
+        .keys(&input.client_address, &input.email);
+    throttle::check(state, &keys).await?;
     let email = input.email.clone();
     let candidates: Vec<UserRow> = state
         .db
@@ -31,7 +43,7 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
     let verified = state.hasher.verify_many(input.password, hashes).await?;
     let wanted_org = input.organization.as_deref().and_then(PublicId::parse);
     if input.organization.is_some() && wanted_org.is_none() {
-        return Err(Error::non_field(BAD_CREDENTIALS));
+        return refused(state, &keys, Error::non_field(BAD_CREDENTIALS)).await;
     }
     let mut matches: Vec<UserRow> = candidates
         .into_iter()
@@ -45,16 +57,33 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
         })
         .collect();
     let user = match matches.len() {
-        0 => return Err(Error::non_field(BAD_CREDENTIALS)),
+        0 => return refused(state, &keys, Error::non_field(BAD_CREDENTIALS)).await,
         1 => matches.remove(0),
         _ => return Err(Error::field("organization", ORGANIZATION_NEEDED)),
     };
     let id = user.id.clone();
-    state
+    let otp = input.otp;
+    let second_factor = state
         .db
-        .write(move |conn| Ok(users::record_login(conn, &id, time::now())?))
+        .write(move |conn| {
+            let outcome = mfa::check_login_code(conn, &id, otp.as_deref())?;
+            if matches!(outcome, SecondFactor::Passed) {
+                users::record_login(conn, &id, time::now())?;
+            }
+            Ok(outcome)
+        })
         .await?;
-    Ok(state.tokens.issue(&user))
+    match second_factor {
+        SecondFactor::Passed => Ok(state.tokens.issue(&user)),
+        SecondFactor::Missing => Err(Error::field("otp", mfa::OTP_REQUIRED)),
+        SecondFactor::Invalid => refused(state, &keys, Error::field("otp", mfa::OTP_INVALID)).await,
+    }
+}
+
+/// A refusal that was a guess (a wrong password or code): it counts towards throttling.
+async fn refused<T>(state: &AppState, keys: &[String; 2], error: Error) -> Result<T> {
+    throttle::record_failure(state, keys.clone()).await?;
+    Err(error)
 }
 
 pub const TOKEN_INVALID: &str = "Token is invalid or expired.";

@@ -3,10 +3,12 @@
 pub mod auth;
 pub mod keys;
 pub mod labels;
+pub mod mfa;
 pub mod orgs;
 pub mod roles;
 pub mod targets;
 pub mod teams;
+pub mod throttle;
 pub mod users;
 
 /// Input as parsed at the edge, with the validation errors found there. A

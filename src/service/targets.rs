@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::db::models::{NewTarget, TargetChanges, TargetDetail, TargetRow};
 use crate::db::targets::{self, TargetFilter, TargetOrdering};
 use crate::db::{DbConnection, teams};
@@ -40,9 +40,16 @@ pub struct TargetList {
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TargetDetail> {
-    caller.require(Permission::TargetsView)?;
     let row = find(conn, caller, id)?;
-    Ok(targets::detail(conn, row)?)
+    let detail = targets::detail(conn, row)?;
+    caller.require_at(
+        Permission::TargetsView,
+        Scope::Target {
+            id: &detail.target.id,
+            teams: &detail.teams,
+        },
+    )?;
+    Ok(detail)
 }
 
 /// A malformed id or another organization's id is simply not found.
@@ -110,7 +117,22 @@ pub fn update(
     input: Parsed<TargetInput>,
 ) -> Result<TargetDetail> {
     let current = find(conn, caller, id)?;
-    caller.require(Permission::TargetsManage)?;
+    let current_teams: Vec<String> = targets::teams_of(conn, std::slice::from_ref(&current.id))?
+        .into_iter()
+        .map(|(_, team)| team)
+        .collect();
+    // Team and scope tiers cover this target; moving it between teams is
+    // an organization-wide change.
+    caller.require_at(
+        Permission::TargetsManage,
+        Scope::Target {
+            id: &current.id,
+            teams: &current_teams,
+        },
+    )?;
+    if input.value.teams.is_some() {
+        caller.require(Permission::TargetsManage)?;
+    }
     let Parsed {
         value: input,
         mut errors,

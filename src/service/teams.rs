@@ -5,7 +5,7 @@
 //! Permissions are judged at account tier for now: reading needs
 //! `users.view`, writing `teams.manage`.
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::db::DbConnection;
 use crate::db::models::{NewTeam, TeamChanges, TeamRow};
 use crate::db::teams::{self, TeamFilter, TeamOrdering};
@@ -96,7 +96,8 @@ pub fn update(
     input: Parsed<TeamInput>,
 ) -> Result<TeamRow> {
     let current = find(conn, caller, id)?;
-    caller.require(Permission::TeamsManage)?;
+    // Team tier: teams.manage lets the holder edit that team (not create or delete teams).
+    caller.require_at(Permission::TeamsManage, Scope::Team(&current.id))?;
     let Parsed {
         value: input,
         errors,

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::db::models::{NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow};
-use crate::db::{self, DbConnection, roles as role_rows, users};
+use crate::db::{self, DbConnection, roles as role_rows, targets, users};
 use crate::domain::role::{BuiltinRole, Permission, Tier};
 use crate::domain::user::{Email, Kind, Source, Title, UserName};
 use crate::domain::user_roles::{self, Assignment, RoleRef};
@@ -112,7 +112,7 @@ pub fn create(
     errors.into_result()?;
     let assignments = assignments.expect("resolved when there are no errors");
     // Judged against what a plain create would have given.
-    authorize_roles(caller, &[default_membership()], &assignments)?;
+    authorize_roles(conn, caller, &[default_membership()], &assignments)?;
 
     let now = time::now();
     let actor = caller.actor();
@@ -165,13 +165,17 @@ pub fn update(
     let org = caller.organization_id().to_owned();
     let before = assignments_of(conn, &current.id)?;
     let was_owner = user_roles::holds_owner(&before);
-    // Any write needs one of the two; profile fields need users.manage
-    // whether or not they are valid (authorization before validation).
-    if !caller.has(Permission::UsersManage) && !caller.has(Permission::RolesGrant) {
+    // Any write needs one of the two somewhere; profile fields need
+    // users.manage over this user (account tier, or a team it is a member
+    // of), whether or not they are valid: authorization before validation.
+    if !caller.grants.anywhere(Permission::UsersManage)
+        && !caller.grants.anywhere(Permission::RolesGrant)
+    {
         return Err(Error::Forbidden);
     }
     if input.profile_sent || input.user_roles.is_none() {
-        caller.require(Permission::UsersManage)?;
+        let member_of = users::teams_of(conn, &current.id)?;
+        caller.require_at(Permission::UsersManage, Scope::Member { teams: &member_of })?;
     }
     if was_owner {
         caller.require(Permission::OwnerGrant)?;
@@ -181,7 +185,10 @@ pub fn update(
         None => None,
     };
     let labels = resolve_labels(conn, &org, input.labels.as_deref(), &mut errors)?;
-    if input.user_roles.is_some() && after.is_none() && !caller.has(Permission::RolesGrant) {
+    if input.user_roles.is_some()
+        && after.is_none()
+        && !caller.grants.anywhere(Permission::RolesGrant)
+    {
         return Err(Error::Forbidden);
     }
     check_contract(
@@ -193,7 +200,7 @@ pub fn update(
     );
     errors.into_result()?;
     if let Some(after) = &after {
-        authorize_roles(caller, &before, after)?;
+        authorize_roles(conn, caller, &before, after)?;
     }
 
     let guards_owner = was_owner && (input.active == Some(false) || after.is_some());
@@ -269,15 +276,36 @@ fn default_membership() -> Assignment {
 /// No escalation: changing assignments needs `roles.grant`, and each role
 /// added or removed needs every one of its permissions (so OWNER needs
 /// `owner.grant`, BILLING `billing.manage`).
-fn authorize_roles(caller: &Caller, before: &[Assignment], after: &[Assignment]) -> Result<()> {
+/// No escalation: each assignment added or removed needs `roles.grant` and
+/// every permission of its role, held where the assignment applies (so OWNER
+/// needs `owner.grant`, BILLING `billing.manage`, and a team-tier grant needs
+/// them at that team).
+fn authorize_roles(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    before: &[Assignment],
+    after: &[Assignment],
+) -> Result<()> {
     let (added, removed) = user_roles::diff(before, after);
-    if added.is_empty() && removed.is_empty() {
-        return Ok(());
-    }
-    caller.require(Permission::RolesGrant)?;
     for a in added.into_iter().chain(removed) {
+        let target_teams: Vec<String> = match &a.target {
+            Some(target) => targets::teams_of(conn, std::slice::from_ref(target))?
+                .into_iter()
+                .map(|(_, team)| team)
+                .collect(),
+            None => Vec::new(),
+        };
+        let scope = match (a.tier, &a.team, &a.target) {
+            (Tier::Team, Some(team), _) => Scope::Team(team),
+            (Tier::Scope, _, Some(target)) => Scope::Target {
+                id: target,
+                teams: &target_teams,
+            },
+            _ => Scope::Organization,
+        };
+        caller.require_at(Permission::RolesGrant, scope)?;
         for p in &a.role.permissions {
-            caller.require(*p)?;
+            caller.require_at(*p, scope)?;
         }
     }
     Ok(())

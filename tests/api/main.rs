@@ -6,14 +6,17 @@ mod helpers;
 
 mod api_users;
 mod auth;
+mod authorization;
 mod docs;
 mod keys;
 mod labels;
+mod mfa;
 mod profile;
 mod protocol;
 mod readme;
 mod roles;
 mod targets;
 mod teams;
+mod throttling;
 mod tokens;
 mod users;

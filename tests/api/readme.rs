@@ -44,7 +44,7 @@ async fn the_readme_walkthrough_works() {
         "the README walkthrough failed:\nstdout: {stdout}\nstderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    // Step 3 prints the user, step 4 a page that lists it.
+    // Step 3 prints the user, step 4 a page that lists it, step 5 the user again.
     let mut values = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
     let user = values.next().expect("the user").unwrap();
     assert_eq!(user["email"], "jane@example.com");
@@ -53,4 +53,14 @@ async fn the_readme_walkthrough_works() {
     assert_eq!(page["count"], 1);
     assert_eq!(page["length"], 20);
     assert_eq!(page["results"][0]["id"], user["id"]);
+    // Step 5 makes her ADMIN of a team, next to her VIEWER membership.
+    let granted = values.next().expect("the updated user").unwrap();
+    let roles = granted["user_roles"].as_array().unwrap();
+    assert_eq!(roles.len(), 2, "{granted}");
+    let team_role = roles
+        .iter()
+        .find(|r| r["scope"]["tier"] == "team")
+        .expect("a team-tier role");
+    assert_eq!(team_role["role"]["name"], "ADMIN");
+    assert_eq!(team_role["team"]["name"], "Blue team");
 }

@@ -1,4 +1,5 @@
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -20,6 +21,10 @@ pub struct ObtainTokenRequest {
     /// Organization id; needed only when the same email and password open
     /// accounts in several organizations.
     organization: Option<String>,
+    /// The current code of the user's authenticator app; required when the
+    /// user has MFA on.
+    #[schema(example = "123456", min_length = 6, max_length = 6)]
+    otp: Option<String>,
 }
 
 /// A JSON Web Token; send it as `Authorization: JWT <token>` (or `Bearer <token>`).
@@ -32,7 +37,12 @@ pub struct Token {
 ///
 /// Exchanges an email and password for a token (HS256 JWT, valid one hour by
 /// default). Wrong credentials, an unknown email and a deactivated user all
-/// get the same answer.
+/// get the same answer. A user with MFA on also sends `otp`, the current
+/// code of the authenticator app; each code works once.
+///
+/// Failed attempts are counted per client address and per email (known or
+/// not); past `TESSERA_LOGIN_MAX_FAILURES` within `TESSERA_LOGIN_WINDOW`
+/// seconds, attempts get a 429 with `Retry-After` until older failures expire.
 #[utoipa::path(
     post,
     path = "/auth/obtain/",
@@ -40,13 +50,19 @@ pub struct Token {
     request_body(content = ObtainTokenRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "A token", body = Token),
-        (status = 400, description = "Missing fields, `Unable to log in with provided credentials.`, or `organization` needed", body = ValidationErrors),
+        (status = 400, description = "Missing fields, `Unable to log in with provided credentials.`, `organization` needed, or `otp` missing or invalid", body = ValidationErrors),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
         (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),
+        (status = 429, description = "Too many failed logins from this address or for this account; retry after `Retry-After` seconds", body = ErrorDetail,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(())
 )]
-pub async fn obtain_token(state: web::Data<AppState>, body: Body) -> Result<web::Json<Token>> {
+pub async fn obtain_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Body,
+) -> Result<web::Json<Token>> {
     let fields = body.fields()?;
     let mut errors = FieldErrors::new();
     let mut required = |key: &str| match fields.string(key, &mut errors) {
@@ -69,11 +85,21 @@ pub async fn obtain_token(state: web::Data<AppState>, body: Body) -> Result<web:
     let email = required("username");
     let password = required("password");
     let organization = fields.string("organization", &mut errors);
+    let otp = fields.string("otp", &mut errors);
     errors.into_result()?;
+    let forwarded_for = req
+        .headers()
+        .get(header::X_FORWARDED_FOR)
+        .and_then(|v| v.to_str().ok());
+    let client_address = state
+        .login_throttle
+        .client_address(req.peer_addr().map(|a| a.ip()), forwarded_for);
     let input = LoginInput {
         email: email.expect("checked"),
         password: password.expect("checked"),
         organization,
+        otp,
+        client_address,
     };
     let token = auth::obtain_token(&state, input).await?;
     Ok(web::Json(Token { token }))

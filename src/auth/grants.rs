@@ -1,0 +1,177 @@
+//! What a caller may do, and where: the permissions of its role assignments,
+//! by tier. This is the one place that answers "may this caller do P here?".
+//!
+//! A permission held at account tier applies to the whole organization; at
+//! team tier to that team (its members, i.e. users holding a role at that
+//! team, and its targets); at scope tier to that one target.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::domain::role::{Permission, Tier};
+
+/// Where an action applies.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    /// Organization-wide actions (creating or deleting users, labels, roles,
+    /// teams, targets, keys of API users, the account...): account tier only.
+    Organization,
+    /// A team itself (e.g. editing it).
+    Team(&'a str),
+    /// A target, reached directly or through the teams it belongs to.
+    Target { id: &'a str, teams: &'a [String] },
+    /// A user, reached through the teams it is a member of.
+    Member { teams: &'a [String] },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Grants {
+    account: BTreeSet<Permission>,
+    teams: HashMap<String, BTreeSet<Permission>>,
+    targets: HashMap<String, BTreeSet<Permission>>,
+}
+
+impl Grants {
+    /// Adds the permissions of one role assignment.
+    pub fn add(
+        &mut self,
+        tier: Tier,
+        team: Option<&str>,
+        target: Option<&str>,
+        permissions: impl IntoIterator<Item = Permission>,
+    ) {
+        let set = match (tier, team, target) {
+            (Tier::Account, _, _) => &mut self.account,
+            (Tier::Team, Some(team), _) => self.teams.entry(team.to_owned()).or_default(),
+            (Tier::Scope, _, Some(target)) => self.targets.entry(target.to_owned()).or_default(),
+            // A malformed assignment (the database forbids it) grants nothing.
+            _ => return,
+        };
+        set.extend(permissions);
+    }
+
+    /// Every permission, at account tier (the system actor, the CLI).
+    pub fn everything() -> Self {
+        Self {
+            account: Permission::ALL.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    pub fn at_account(&self, permission: Permission) -> bool {
+        self.account.contains(&permission)
+    }
+
+    /// Whether `permission` is held at `scope`, from any tier that covers it.
+    pub fn can(&self, permission: Permission, scope: Scope) -> bool {
+        if self.at_account(permission) {
+            return true;
+        }
+        let at_team = |team: &str| {
+            self.teams
+                .get(team)
+                .is_some_and(|set| set.contains(&permission))
+        };
+        match scope {
+            Scope::Organization => false,
+            Scope::Team(team) => at_team(team),
+            Scope::Target { id, teams } => {
+                self.targets
+                    .get(id)
+                    .is_some_and(|set| set.contains(&permission))
+                    || teams.iter().any(|team| at_team(team))
+            }
+            Scope::Member { teams } => teams.iter().any(|team| at_team(team)),
+        }
+    }
+
+    /// Whether `permission` is held anywhere (to decide 403 before looking deeper).
+    pub fn anywhere(&self, permission: Permission) -> bool {
+        self.at_account(permission)
+            || self.teams.values().any(|set| set.contains(&permission))
+            || self.targets.values().any(|set| set.contains(&permission))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Permission::*;
+
+    fn grants() -> Grants {
+        let mut g = Grants::default();
+        g.add(Tier::Account, None, None, [UsersView, TargetsView]);
+        g.add(Tier::Team, Some("T1"), None, [UsersManage, TargetsManage]);
+        g.add(Tier::Scope, None, Some("X9"), [TargetsManage, RolesGrant]);
+        g
+    }
+
+    #[test]
+    fn account_tier_covers_everything() {
+        let g = grants();
+        assert!(g.can(UsersView, Scope::Organization));
+        assert!(g.can(UsersView, Scope::Member { teams: &[] }));
+        assert!(g.can(
+            TargetsView,
+            Scope::Target {
+                id: "X1",
+                teams: &[]
+            }
+        ));
+    }
+
+    #[test]
+    fn team_tier_covers_its_members_and_targets_only() {
+        let g = grants();
+        let in_team = ["T1".to_owned()];
+        let elsewhere = ["T2".to_owned()];
+        assert!(g.can(UsersManage, Scope::Member { teams: &in_team }));
+        assert!(!g.can(UsersManage, Scope::Member { teams: &elsewhere }));
+        assert!(!g.can(UsersManage, Scope::Organization));
+        assert!(g.can(
+            TargetsManage,
+            Scope::Target {
+                id: "X1",
+                teams: &in_team
+            }
+        ));
+        assert!(!g.can(
+            TargetsManage,
+            Scope::Target {
+                id: "X1",
+                teams: &elsewhere
+            }
+        ));
+        assert!(!g.can(UsersManage, Scope::Team("T2")));
+        assert!(g.can(UsersManage, Scope::Team("T1")));
+    }
+
+    #[test]
+    fn scope_tier_covers_one_target() {
+        let g = grants();
+        assert!(g.can(
+            RolesGrant,
+            Scope::Target {
+                id: "X9",
+                teams: &[]
+            }
+        ));
+        assert!(!g.can(
+            RolesGrant,
+            Scope::Target {
+                id: "X8",
+                teams: &[]
+            }
+        ));
+        assert!(!g.can(RolesGrant, Scope::Team("T1")));
+        assert!(g.anywhere(RolesGrant));
+        assert!(!g.anywhere(OwnerGrant));
+    }
+
+    #[test]
+    fn malformed_assignments_grant_nothing() {
+        let mut g = Grants::default();
+        g.add(Tier::Team, None, None, [UsersManage]);
+        assert!(!g.anywhere(UsersManage));
+        assert!(Grants::everything().can(OwnerGrant, Scope::Organization));
+    }
+}
