@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod openapi;
+pub mod seed;
 pub mod service;
 pub mod startup;
 pub mod state;

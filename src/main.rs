@@ -1,4 +1,4 @@
-//! The `tessera` command: serve (default), migrate, openapi, bootstrap.
+//! The `tessera` command: serve (default), migrate, openapi, bootstrap, seed.
 
 use std::process::ExitCode;
 
@@ -43,6 +43,25 @@ enum Command {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Fill an organization with random development data (labels, teams,
+    /// targets, people); every seeded password is `seed-pass-1`.
+    Seed {
+        /// People to create.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Labels to create.
+        #[arg(long, default_value_t = 20)]
+        labels: usize,
+        /// Teams to create.
+        #[arg(long, default_value_t = 10)]
+        teams: usize,
+        /// Targets to create (each in one or two teams).
+        #[arg(long, default_value_t = 20)]
+        targets: usize,
+        /// Id of the organization to fill (default: the first one created).
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +97,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             password,
         } => actix_web::rt::System::new().block_on(bootstrap(settings, org, email, password)),
+        Command::Seed {
+            users,
+            labels,
+            teams,
+            targets,
+            org,
+        } => {
+            // One direct connection, like `bootstrap`.
+            let url = DatabaseUrl::parse(&settings.database_url)?;
+            let mut conn = db::establish(&url)?;
+            db::migrate(&mut conn)?;
+            let options = tessera::seed::SeedOptions {
+                users,
+                labels,
+                teams,
+                targets,
+                organization_id: org,
+            };
+            let report = tessera::seed::seed(&mut conn, &options)?;
+            drop(conn);
+            println!("{report}");
+            Ok(())
+        }
     }
 }
 

@@ -20,5 +20,5 @@ env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets
 
 if [ -n "$pg_url" ]; then
     echo "== HTTP tests on PostgreSQL"
-    TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api
+    TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api --test seed
 fi

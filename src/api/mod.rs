@@ -95,6 +95,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(not_allowed("GET, POST")),
     )
     .service(
+        web::resource("/api-users/bulk/update")
+            .route(web::post().to(users::bulk_update::bulk_update_api_users))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
+        web::resource("/api-users/bulk/delete")
+            .route(web::post().to(users::bulk_delete::bulk_delete_api_users))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
         web::resource("/api-users/{id}")
             .route(web::get().to(api_users::get::get_api_user))
             .route(web::put().to(api_users::update::update_api_user))
@@ -193,6 +203,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(users::list_users))
             .route(web::post().to(users::create_user))
             .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/users/bulk/update")
+            .route(web::post().to(users::bulk_update::bulk_update_users))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
+        web::resource("/users/bulk/delete")
+            .route(web::post().to(users::bulk_delete::bulk_delete_users))
+            .default_service(not_allowed("POST")),
     )
     .service(
         web::resource("/users/{id}")

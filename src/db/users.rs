@@ -11,6 +11,7 @@ use super::models::{
 };
 use super::schema::{labels, roles, targets, teams, user_labels, user_roles, users};
 use crate::domain::role::{BuiltinRole, Tier};
+use crate::domain::user::{Kind, State};
 
 type Backend = <DbConnection as Connection>::Backend;
 
@@ -255,6 +256,22 @@ pub struct UserFilter {
     /// Case-insensitive substring of name or email.
     pub search: Option<String>,
     pub active: Option<bool>,
+    pub mfa_enabled: Option<bool>,
+    pub state: Option<State>,
+    pub kind: Option<Kind>,
+    /// Label ids; see `labels_all`.
+    pub labels: Vec<String>,
+    /// Users must hold every label in `labels` (else any of them).
+    pub labels_all: bool,
+    /// A role id (built-in names already resolved to their ids).
+    pub role: Option<String>,
+    pub teams: Vec<String>,
+    pub targets: Vec<String>,
+    /// `Some(true)`: only a membership role; `Some(false)`: at least one
+    /// team- or scope-tier role.
+    pub no_access: Option<bool>,
+    pub exclude: Vec<String>,
+    pub ids: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,6 +301,98 @@ fn filtered<'a>(
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }
+    if let Some(mfa) = filter.mfa_enabled {
+        query = query.filter(users::mfa_enabled.eq(mfa));
+    }
+    match filter.state {
+        None => {}
+        Some(State::Deactivated) => query = query.filter(users::active.eq(false)),
+        // API users never wait for a password: nothing matches.
+        Some(State::Pending) if filter.is_apiuser => {
+            query = query.filter(users::is_apiuser.eq(false));
+        }
+        Some(State::Pending) => {
+            query = query
+                .filter(users::active.eq(true))
+                .filter(users::password_hash.is_null());
+        }
+        Some(State::Active) if filter.is_apiuser => query = query.filter(users::active.eq(true)),
+        Some(State::Active) => {
+            query = query
+                .filter(users::active.eq(true))
+                .filter(users::password_hash.is_not_null());
+        }
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(users::kind.eq(kind.as_str()));
+    }
+    if !filter.labels.is_empty() {
+        if filter.labels_all {
+            for label in &filter.labels {
+                query = query.filter(
+                    users::id.eq_any(
+                        user_labels::table
+                            .filter(user_labels::label_id.eq(label))
+                            .select(user_labels::user_id),
+                    ),
+                );
+            }
+        } else {
+            query = query.filter(
+                users::id.eq_any(
+                    user_labels::table
+                        .filter(user_labels::label_id.eq_any(&filter.labels))
+                        .select(user_labels::user_id),
+                ),
+            );
+        }
+    }
+    if let Some(role) = &filter.role {
+        query = query.filter(
+            users::id.eq_any(
+                user_roles::table
+                    .filter(user_roles::role_id.eq(role))
+                    .select(user_roles::user_id),
+            ),
+        );
+    }
+    if !filter.teams.is_empty() {
+        query = query.filter(
+            users::id.eq_any(
+                user_roles::table
+                    .filter(user_roles::team_id.eq_any(&filter.teams))
+                    .select(user_roles::user_id),
+            ),
+        );
+    }
+    if !filter.targets.is_empty() {
+        query = query.filter(
+            users::id.eq_any(
+                user_roles::table
+                    .filter(user_roles::target_id.eq_any(&filter.targets))
+                    .filter(user_roles::tier.eq(Tier::Scope.as_str()))
+                    .select(user_roles::user_id),
+            ),
+        );
+    }
+    if let Some(no_access) = filter.no_access {
+        let with_access = users::id.eq_any(
+            user_roles::table
+                .filter(user_roles::tier.ne(Tier::Account.as_str()))
+                .select(user_roles::user_id),
+        );
+        if no_access {
+            query = query.filter(diesel::dsl::not(with_access));
+        } else {
+            query = query.filter(with_access);
+        }
+    }
+    if !filter.exclude.is_empty() {
+        query = query.filter(diesel::dsl::not(users::id.eq_any(&filter.exclude)));
+    }
+    if !filter.ids.is_empty() {
+        query = query.filter(users::id.eq_any(&filter.ids));
+    }
     if let Some(term) = &filter.search {
         let pattern = super::contains_pattern(term);
         query = query.filter(
@@ -294,6 +403,23 @@ fn filtered<'a>(
         );
     }
     query
+}
+
+/// Of `ids`, those naming visible users of the organization (people or API
+/// users as asked), for `is_id_404_validation`.
+pub fn existing_visible(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    is_apiuser: bool,
+    ids: &[String],
+) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::is_apiuser.eq(is_apiuser))
+        .filter(users::is_system.eq(false))
+        .select(users::id)
+        .load(conn)
 }
 
 pub fn count(

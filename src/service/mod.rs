@@ -1,6 +1,7 @@
 //! The domain service layer: every write of every interface goes through it.
 
 pub mod auth;
+pub mod bulk;
 pub mod keys;
 pub mod labels;
 pub mod mfa;

@@ -1,13 +1,16 @@
 use actix_web::{HttpRequest, web};
+use serde_json::json;
 use utoipa::IntoParams;
 
 use super::{UserPage, UserView};
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::ListRequest;
+use crate::api::extract::{ListRequest, Query};
 use crate::auth::Caller;
 use crate::db::users::{self, UserFilter, UserOrderField, UserOrdering};
-use crate::domain::role::Permission;
-use crate::error::Result;
+use crate::domain::id::PublicId;
+use crate::domain::role::{BuiltinRole, Permission};
+use crate::domain::user::{Kind, State, not_a_choice};
+use crate::error::{Error, FieldErrors, Result};
 use crate::state::AppState;
 
 /// Query parameters of user lists.
@@ -25,6 +28,116 @@ pub struct UserListParams {
     ordering: Option<String>,
     /// Only active (true) or deactivated (false) users. Accepts true/false/True/False/1/0.
     active: Option<bool>,
+    /// Only users with (true) or without (false) TOTP enrolment. Accepts true/false/True/False/1/0.
+    mfa_enabled: Option<bool>,
+    /// PENDING (active, no password yet; never an API user), ACTIVE or DEACTIVATED (not active).
+    state: Option<String>,
+    /// employee, contractor or service_account (case-insensitive).
+    kind: Option<String>,
+    /// A label id; repeat (`label=a&label=b`, at most 100) for several. Combined as `label_logical_operator` says.
+    label: Option<Vec<String>>,
+    /// `or` (default): users with any of the labels; `and`: users with all of them.
+    label_logical_operator: Option<String>,
+    /// A role id or a built-in role name (e.g. `VIEWER`): users holding it at any tier.
+    role: Option<String>,
+    /// A team id; repeatable (at most 100): users holding a role at any of these teams.
+    team: Option<Vec<String>>,
+    /// A target id; repeatable (at most 100): users holding a scope-tier role at any of these targets.
+    target: Option<Vec<String>>,
+    /// true: users with only their membership role (no team- or scope-tier role); false: users with at least one.
+    no_access: Option<bool>,
+    /// A user id to leave out; repeatable (at most 100).
+    exclude: Option<Vec<String>>,
+    /// A user id; repeatable (at most 100): only these users.
+    id: Option<Vec<String>>,
+    /// With `id`: when any given id names no user of this list, answer 404 `{"detail": "Not found.", "is_id_404_validation": true, "invalid_ids": [...]}`.
+    is_id_404_validation: Option<bool>,
+}
+
+/// Most values a repeatable filter takes.
+pub const MAX_REPEATED: usize = 100;
+
+/// The values of a repeatable id parameter (blank ones ignored); a malformed
+/// id or too many values is a 400 naming the parameter.
+fn ids(query: &Query, key: &str, errors: &mut FieldErrors) -> Vec<String> {
+    let values: Vec<&str> = query
+        .all(key)
+        .into_iter()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.len() > MAX_REPEATED {
+        errors.add(
+            key,
+            format!("Ensure this parameter has no more than {MAX_REPEATED} values."),
+        );
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        match PublicId::parse(value) {
+            Some(id) => {
+                if !out.iter().any(|o| o == id.as_str()) {
+                    out.push(id.into_string());
+                }
+            }
+            None => errors.add(key, format!("\"{value}\" is not a valid id.")),
+        }
+    }
+    out
+}
+
+/// A single-valued choice parameter (blank means absent).
+fn choice<T>(
+    query: &Query,
+    key: &str,
+    errors: &mut FieldErrors,
+    parse: impl FnOnce(&str) -> std::result::Result<T, String>,
+) -> Option<T> {
+    let raw = query.first(key).map(str::trim).filter(|v| !v.is_empty())?;
+    parse(raw).map_err(|message| errors.add(key, message)).ok()
+}
+
+/// A role id, or a built-in role's name (any case).
+fn role(raw: &str) -> std::result::Result<String, String> {
+    if let Some(builtin) = BuiltinRole::by_name(&raw.to_ascii_uppercase()) {
+        return Ok(builtin.id().to_owned());
+    }
+    PublicId::parse(raw)
+        .map(PublicId::into_string)
+        .ok_or_else(|| format!("\"{raw}\" is not a valid role id or name."))
+}
+
+/// Reads the filters of a user list; all parameter errors land in `errors`.
+fn read_filter(
+    query: &Query,
+    errors: &mut FieldErrors,
+    is_apiuser: bool,
+    search: Option<String>,
+) -> UserFilter {
+    UserFilter {
+        is_apiuser,
+        search,
+        active: query.boolean("active", errors),
+        mfa_enabled: query.boolean("mfa_enabled", errors),
+        state: choice(query, "state", errors, State::parse),
+        kind: choice(query, "kind", errors, Kind::parse),
+        labels: ids(query, "label", errors),
+        labels_all: choice(query, "label_logical_operator", errors, |raw| {
+            match raw.to_ascii_lowercase().as_str() {
+                "and" => Ok(true),
+                "or" => Ok(false),
+                _ => Err(not_a_choice(raw)),
+            }
+        })
+        .unwrap_or(false),
+        role: choice(query, "role", errors, role),
+        teams: ids(query, "team", errors),
+        targets: ids(query, "target", errors),
+        no_access: query.boolean("no_access", errors),
+        exclude: ids(query, "exclude", errors),
+        ids: ids(query, "id", errors),
+    }
 }
 
 const ORDERINGS: [(&str, UserOrderField); 5] = [
@@ -69,17 +182,34 @@ pub async fn list(
 ) -> Result<web::Json<UserPage>> {
     caller.require(Permission::UsersView)?;
     let mut list = ListRequest::parse(&req, &ORDERINGS, (UserOrderField::Changed, true))?;
-    let filter = UserFilter {
+    let filter = read_filter(
+        &list.query,
+        &mut list.errors,
         is_apiuser,
-        search: list.search,
-        active: list.query.boolean("active", &mut list.errors),
-    };
+        list.search.take(),
+    );
+    let validate_ids = list
+        .query
+        .boolean("is_id_404_validation", &mut list.errors)
+        .unwrap_or(false);
     list.errors.into_result()?;
     let (pagination, (field, descending)) = (list.pagination, list.ordering);
     let org = caller.organization_id().to_owned();
     let page = state
         .db
         .read(move |conn| {
+            if validate_ids && !filter.ids.is_empty() {
+                let found = users::existing_visible(conn, &org, is_apiuser, &filter.ids)?;
+                let invalid: Vec<&String> =
+                    filter.ids.iter().filter(|id| !found.contains(id)).collect();
+                if !invalid.is_empty() {
+                    return Err(Error::NotFoundWith(json!({
+                        "detail": "Not found.",
+                        "is_id_404_validation": true,
+                        "invalid_ids": invalid,
+                    })));
+                }
+            }
             let count = users::count(conn, &org, &filter)?;
             let page_total = pagination.check(count)?;
             let rows = users::page(

@@ -1,5 +1,7 @@
 //! `/users/`: people of the caller's organization (Probely "User").
 
+pub mod bulk_delete;
+pub mod bulk_update;
 pub mod create;
 pub mod delete;
 pub mod get;
