@@ -1,0 +1,2 @@
+DROP INDEX user_roles_user_tier;
+DROP INDEX users_list_active;
