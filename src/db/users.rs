@@ -296,8 +296,12 @@ fn filtered<'a>(
     let mut query = users::table
         .filter(users::organization_id.eq(organization_id))
         .filter(users::is_apiuser.eq(filter.is_apiuser))
-        .filter(users::is_system.eq(false))
         .into_boxed();
+    // The System actor is an API user: people's lists need no test for it,
+    // which keeps their count an index-only scan.
+    if filter.is_apiuser {
+        query = query.filter(users::is_system.eq(false));
+    }
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }

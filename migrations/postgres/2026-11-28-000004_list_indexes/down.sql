@@ -1,4 +1,5 @@
 DROP INDEX user_roles_user_tier;
 DROP INDEX users_list_active;
+DROP INDEX users_list_email;
 DROP INDEX users_email_trgm;
 DROP INDEX users_name_trgm;
