@@ -55,9 +55,10 @@ struct Fixture {
 }
 
 async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> String {
-    let reply = app.post(path, token, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.body);
-    reply.body["id"].as_str().unwrap().to_owned()
+    app.create(path, token, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 async fn fixture(app: &TestApp) -> Fixture {

@@ -161,6 +161,18 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(token), None).await
     }
 
+    /// POSTs `body` to a collection and returns the created object (panics unless 201).
+    pub async fn create(&self, path: &str, token: &str, body: Value) -> Value {
+        let reply = self.post(path, token, body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create at {path} {body}: {}",
+            reply.body
+        );
+        reply.body
+    }
+
     /// Logs in and returns the token (panics with the answer otherwise).
     pub async fn login(&self, email: &str, password: &str) -> String {
         let reply = self

@@ -22,14 +22,7 @@ fn label_path(id: &str) -> String {
 
 /// POSTs `body` to `/labels/users/` and returns the created label (panics unless 201).
 async fn create_label(app: &TestApp, token: &str, body: Value) -> Value {
-    let reply = app.post("/labels/users/", token, body.clone()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "create {body}: {}",
-        reply.body
-    );
-    reply.body
+    app.create("/labels/users/", token, body).await
 }
 
 async fn create_named(app: &TestApp, token: &str, names: &[&str]) -> Vec<String> {

@@ -22,14 +22,7 @@ fn does_not_exist(id: &str) -> String {
 
 /// POSTs `body` to `/targets/` and returns the created target (panics unless 201).
 async fn create_target(app: &TestApp, token: &str, body: Value) -> Value {
-    let reply = app.post("/targets/", token, body.clone()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "create {body}: {}",
-        reply.body
-    );
-    reply.body
+    app.create("/targets/", token, body).await
 }
 
 async fn create_named(app: &TestApp, token: &str, name: &str, url: &str) -> String {

@@ -17,14 +17,7 @@ fn team_path(id: &str) -> String {
 
 /// POSTs `body` to `/teams/` and returns the created team (panics unless 201).
 async fn create_team(app: &TestApp, token: &str, body: Value) -> Value {
-    let reply = app.post("/teams/", token, body.clone()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "create {body}: {}",
-        reply.body
-    );
-    reply.body
+    app.create("/teams/", token, body).await
 }
 
 async fn create_named(app: &TestApp, token: &str, name: &str) -> String {
