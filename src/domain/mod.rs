@@ -7,6 +7,9 @@ pub mod target;
 pub mod team;
 pub mod time;
 pub mod user;
+pub mod user_roles;
+
+#[cfg(test)]
+mod properties;
 
 pub use id::PublicId;
-pub mod user_roles;
