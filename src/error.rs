@@ -8,6 +8,9 @@ use std::fmt;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// DRF's message for a missing required field.
+pub const REQUIRED: &str = "This field is required.";
+
 /// Field errors in DRF's shape: `{"field": ["message", ...]}`; a value may
 /// also be a nested object or list mirroring the input.
 #[derive(Debug, Default, Clone, PartialEq)]

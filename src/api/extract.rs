@@ -128,7 +128,7 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-pub const REQUIRED: &str = "This field is required.";
+pub use crate::error::REQUIRED;
 pub const NOT_NULL: &str = "This field may not be null.";
 
 /// A JSON object read field by field; each reader records DRF's message

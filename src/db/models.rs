@@ -14,6 +14,24 @@ pub struct ChangedBy {
     pub name: String,
 }
 
+/// `changed_by()` for rows that keep a snapshot of their last author in
+/// `changed_by_id`, `changed_by_email` and `changed_by_name`.
+macro_rules! changed_by_snapshot {
+    ($($row:ty),+) => {$(
+        impl $row {
+            pub fn changed_by(&self) -> ChangedBy {
+                ChangedBy {
+                    id: self.changed_by_id.clone(),
+                    email: self.changed_by_email.clone(),
+                    name: self.changed_by_name.clone(),
+                }
+            }
+        }
+    )+};
+}
+
+changed_by_snapshot!(UserRow, LabelRow, TeamRow, TargetRow);
+
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = organizations)]
 pub struct OrganizationRow {
@@ -69,14 +87,6 @@ impl std::fmt::Debug for UserRow {
 }
 
 impl UserRow {
-    pub fn changed_by(&self) -> ChangedBy {
-        ChangedBy {
-            id: self.changed_by_id.clone(),
-            email: self.changed_by_email.clone(),
-            name: self.changed_by_name.clone(),
-        }
-    }
-
     pub fn additional_emails(&self) -> Vec<String> {
         serde_json::from_str(&self.additional_email_addresses).unwrap_or_default()
     }
@@ -140,16 +150,6 @@ pub struct LabelRow {
     pub changed_by_id: String,
     pub changed_by_email: String,
     pub changed_by_name: String,
-}
-
-impl LabelRow {
-    pub fn changed_by(&self) -> ChangedBy {
-        ChangedBy {
-            id: self.changed_by_id.clone(),
-            email: self.changed_by_email.clone(),
-            name: self.changed_by_name.clone(),
-        }
-    }
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -241,16 +241,6 @@ pub struct TeamRow {
     pub changed_by_name: String,
 }
 
-impl TeamRow {
-    pub fn changed_by(&self) -> ChangedBy {
-        ChangedBy {
-            id: self.changed_by_id.clone(),
-            email: self.changed_by_email.clone(),
-            name: self.changed_by_name.clone(),
-        }
-    }
-}
-
 #[derive(Insertable)]
 #[diesel(table_name = teams)]
 pub struct NewTeam {
@@ -289,16 +279,6 @@ pub struct TargetRow {
     pub changed_by_id: String,
     pub changed_by_email: String,
     pub changed_by_name: String,
-}
-
-impl TargetRow {
-    pub fn changed_by(&self) -> ChangedBy {
-        ChangedBy {
-            id: self.changed_by_id.clone(),
-            email: self.changed_by_email.clone(),
-            name: self.changed_by_name.clone(),
-        }
-    }
 }
 
 #[derive(Insertable)]

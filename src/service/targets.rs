@@ -14,10 +14,8 @@ use crate::db::{DbConnection, teams};
 use crate::domain::role::Permission;
 use crate::domain::target::{TargetName, TargetUrl};
 use crate::domain::{PublicId, time};
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, FieldErrors, REQUIRED, Result};
 use crate::service::Parsed;
-
-const REQUIRED: &str = "This field is required.";
 
 fn does_not_exist(raw: &str) -> String {
     format!("Invalid pk \"{raw}\" - object does not exist.")

@@ -12,10 +12,8 @@ use crate::db::teams::{self, TeamFilter, TeamOrdering};
 use crate::domain::role::Permission;
 use crate::domain::team::{Description, TeamName};
 use crate::domain::{PublicId, time};
-use crate::error::{Error, Result};
+use crate::error::{Error, REQUIRED, Result};
 use crate::service::Parsed;
-
-const REQUIRED: &str = "This field is required.";
 
 /// Parsed team fields; `None` leaves a field unchanged (or, on creation,
 /// takes its default).

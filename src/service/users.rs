@@ -349,7 +349,7 @@ fn resolve_assignments(
         let mut e = FieldErrors::new();
         let role = match item.role.as_deref() {
             None => {
-                e.add("role", "This field is required.");
+                e.add("role", crate::error::REQUIRED);
                 None
             }
             Some(raw) => match resolve_role(conn, org, raw)? {
