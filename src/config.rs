@@ -133,6 +133,101 @@ pub struct Settings {
         global = true
     )]
     pub log_format: String,
+
+    #[command(flatten)]
+    pub mail: MailSettings,
+}
+
+/// E-mail delivery (invitations, password resets) and the links mails carry.
+#[derive(Args, Clone, Debug)]
+pub struct MailSettings {
+    /// SMTP server, e.g. `smtp://user:pass@mail.example.com:587?tls=required`
+    /// (STARTTLS), `smtps://...:465` (TLS) or `smtp://127.0.0.1:25` (plain).
+    /// Unset: development mode, no mail is sent and an invitation's answer
+    /// carries its link once.
+    #[arg(long, env = "TESSERA_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of every mail.
+    #[arg(
+        long,
+        env = "TESSERA_MAIL_FROM",
+        default_value = "Tessera <tessera@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// Base address of links in mails (e.g. `https://users.example.com`);
+    /// default: `http://` and the bind address.
+    #[arg(long, env = "TESSERA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Seconds an invitation link stays valid (default 72 hours).
+    #[arg(
+        long,
+        env = "TESSERA_INVITATION_TTL",
+        default_value_t = 72 * 3600,
+        value_parser = clap::value_parser!(u32).range(1..=365 * 86_400),
+        global = true
+    )]
+    pub invitation_ttl: u32,
+
+    /// Seconds a password reset link stays valid (default one hour).
+    #[arg(
+        long,
+        env = "TESSERA_PASSWORD_RESET_TTL",
+        default_value_t = 3600,
+        value_parser = clap::value_parser!(u32).range(1..=7 * 86_400),
+        global = true
+    )]
+    pub password_reset_ttl: u32,
+
+    /// Seconds one SMTP delivery attempt may take.
+    #[arg(
+        long,
+        env = "TESSERA_SMTP_TIMEOUT",
+        default_value_t = 20,
+        value_parser = clap::value_parser!(u64).range(1..=600),
+        global = true
+    )]
+    pub smtp_timeout: u64,
+
+    /// Delivery attempts per mail before it is given up (and marked FAILED).
+    #[arg(
+        long,
+        env = "TESSERA_MAIL_ATTEMPTS",
+        default_value_t = 6,
+        value_parser = clap::value_parser!(u32).range(1..=20),
+        global = true
+    )]
+    pub mail_attempts: u32,
+
+    /// Wait before the first retry, in milliseconds; doubled after each failure
+    /// (capped at ten minutes).
+    #[arg(
+        long,
+        env = "TESSERA_MAIL_RETRY_DELAY_MS",
+        default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(1..=600_000),
+        global = true
+    )]
+    pub mail_retry_delay_ms: u64,
+}
+
+impl Default for MailSettings {
+    /// The flags' defaults: development mode (no SMTP).
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            mail_from: "Tessera <tessera@localhost>".into(),
+            public_url: None,
+            invitation_ttl: 72 * 3600,
+            password_reset_ttl: 3600,
+            smtp_timeout: 20,
+            mail_attempts: 6,
+            mail_retry_delay_ms: 5_000,
+        }
+    }
 }
 
 impl Settings {
@@ -157,5 +252,29 @@ impl Settings {
                 self.bind
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::MailSettings;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        mail: MailSettings,
+    }
+
+    #[test]
+    fn mail_defaults_match_the_flags() {
+        let parsed = Flags::try_parse_from(["tessera"])
+            .expect("defaults parse")
+            .mail;
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", MailSettings::default())
+        );
     }
 }

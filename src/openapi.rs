@@ -17,6 +17,15 @@ sends `otp`, the current code of an authenticator app (TOTP; enroll at
 `/profile/mfa/`). Failed logins are throttled per client address and per
 account: past the limit, a 429 with `Retry-After`.
 
+**Joining and recovering access.** `POST /invitations/` mails a PENDING or
+DEACTIVATED user a single-use link; `POST /invitations/accept/` with its
+token and a password makes the user ACTIVE. `POST /auth/password_reset/`
+(always a 204) mails each ACTIVE user with that email a reset link, confirmed
+at `POST /auth/password_reset/confirm/`. Links carry a token whose hash alone
+is stored. Without an SMTP server (`TESSERA_SMTP_URL` unset) the service is in
+development mode: no mail is sent, and the answer creating an invitation
+carries its `link`, once.
+
 **Conventions.** Ids are 12-character Base58 strings; an id that is not one is
 simply not found (404). Times are ISO 8601 UTC with microseconds and `Z`.
 Paths are documented with a trailing slash and served identically without it.
@@ -40,6 +49,14 @@ organization's `System` actor."#;
         api::auth::lifecycle::refresh_token,
         api::auth::lifecycle::verify_token,
         api::auth::lifecycle::revoke_token,
+        api::auth::password_reset::request_password_reset,
+        api::auth::password_reset::confirm_password_reset,
+        api::auth::password_reset::password_reset_page,
+        api::invitations::list::list_invitations,
+        api::invitations::create::create_invitation,
+        api::invitations::get::get_invitation,
+        api::invitations::accept::accept_invitation,
+        api::invitations::accept::invitation_page,
         api::keys::list::list_keys,
         api::keys::create::create_key,
         api::keys::delete::delete_key,
@@ -101,7 +118,8 @@ organization's `System` actor."#;
     components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::users::UserRoleInputDoc)),
     modifiers(&JwtScheme),
     tags(
-        (name = "auth", description = "Tokens"),
+        (name = "auth", description = "Tokens and password resets"),
+        (name = "invitations", description = "Invitations: how people join and choose a first password"),
         (name = "users", description = "People of the organization"),
         (name = "labels", description = "Labels given to users"),
         (name = "api-users", description = "Applications of the organization"),

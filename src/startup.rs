@@ -21,6 +21,7 @@ use crate::db::{self, DatabaseUrl, Db, settings as stored};
 use crate::domain::id::random_secret;
 use crate::domain::user::{Email, Password};
 use crate::error::Error;
+use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::{api, openapi, service};
 
@@ -53,6 +54,13 @@ impl Application {
         let secret = signing_secret(&db, &settings).await?;
         let hasher = Hasher::new(settings.hash_concurrency);
         let bootstrapped = first_run(&db, &hasher, &settings).await?;
+        let port = listener.local_addr()?.port();
+        let public_url = settings
+            .mail
+            .public_url
+            .clone()
+            .unwrap_or_else(|| default_public_url(addr, port));
+        let mailer = Mailer::start(&settings.mail, public_url, db.clone())?;
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
@@ -62,8 +70,9 @@ impl Application {
                 window_seconds: settings.login_window,
                 trusted_proxies,
             },
+            mailer,
+            mail_settings: settings.mail.clone(),
         });
-        let port = listener.local_addr()?.port();
         let origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -108,6 +117,17 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// `http://` and the address the server listens on (`localhost` when it
+/// listens on every interface).
+fn default_public_url(addr: std::net::SocketAddr, port: u16) -> String {
+    let ip = addr.ip();
+    if ip.is_unspecified() {
+        format!("http://localhost:{port}")
+    } else {
+        format!("http://{}", std::net::SocketAddr::new(ip, port))
     }
 }
 

@@ -3,11 +3,15 @@
 use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::token::TokenKeys;
+use crate::config::MailSettings;
 use crate::db::Db;
+use crate::mail::Mailer;
 
 pub struct AppState {
     pub db: Db,
     pub tokens: TokenKeys,
     pub hasher: Hasher,
     pub login_throttle: LoginThrottle,
+    pub mailer: Mailer,
+    pub mail_settings: MailSettings,
 }

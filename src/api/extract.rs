@@ -242,6 +242,18 @@ pub fn reference(v: &Value) -> Option<String> {
     }
 }
 
+/// The client's address as throttling counts it (behind trusted proxies,
+/// from `X-Forwarded-For`).
+pub fn client_address(req: &HttpRequest, state: &crate::state::AppState) -> String {
+    let forwarded_for = req
+        .headers()
+        .get(actix_web::http::header::X_FORWARDED_FOR)
+        .and_then(|v| v.to_str().ok());
+    state
+        .login_throttle
+        .client_address(req.peer_addr().map(|a| a.ip()), forwarded_for)
+}
+
 /// The query string as ordered pairs (repeated keys kept).
 pub struct Query(Vec<(String, String)>);
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod common;
 pub mod extract;
 pub mod health;
+pub mod invitations;
 pub mod keys;
 pub mod labels;
 pub mod permissions;
@@ -61,6 +62,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(labels::partial_update_label))
             .route(web::delete().to(labels::delete_label))
             .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
+    )
+    .service(
+        web::resource("/auth/password_reset")
+            .route(web::post().to(auth::password_reset::request_password_reset))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
+        web::resource("/auth/password_reset/confirm")
+            .route(web::get().to(auth::password_reset::password_reset_page))
+            .route(web::post().to(auth::password_reset::confirm_password_reset))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/invitations")
+            .route(web::get().to(invitations::list::list_invitations))
+            .route(web::post().to(invitations::create::create_invitation))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/invitations/accept")
+            .route(web::get().to(invitations::accept::invitation_page))
+            .route(web::post().to(invitations::accept::accept_invitation))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/invitations/{id}")
+            .route(web::get().to(invitations::get::get_invitation))
+            .default_service(not_allowed("GET")),
     )
     .service(
         web::resource("/auth/refresh")

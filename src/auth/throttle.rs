@@ -50,6 +50,16 @@ impl LoginThrottle {
         ]
     }
 
+    /// Keys for attempts at something other than a login (`purpose`, e.g.
+    /// `"reset"`), counted apart from logins: per client address and per
+    /// `subject` (an email, a link token).
+    pub fn keys_for(&self, purpose: &str, client_address: &str, subject: &str) -> [String; 2] {
+        [
+            hashed(&format!("{purpose}:address"), client_address),
+            hashed(purpose, subject),
+        ]
+    }
+
     /// Seconds until a key with these failures (newest first, at most
     /// `max_failures` of them, all within the window) may try again; `None`
     /// when it may now.

@@ -59,6 +59,13 @@ pub fn by_prefix(conn: &mut DbConnection, prefix: &str) -> QueryResult<Option<(K
         .optional()
 }
 
+/// Deletes every key of a user.
+pub fn delete_of_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+    diesel::delete(api_keys::table.filter(api_keys::user_id.eq(user_id)))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::delete(api_keys::table.find(id))
         .execute(conn)

@@ -30,7 +30,13 @@ macro_rules! changed_by_snapshot {
     )+};
 }
 
-changed_by_snapshot!(UserRow, LabelRow, TeamRow, TargetRow);
+changed_by_snapshot!(
+    UserRow,
+    LabelRow,
+    TeamRow,
+    TargetRow,
+    super::invitations::InvitationRow
+);
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = organizations)]

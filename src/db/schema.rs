@@ -156,7 +156,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        organization_id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created -> Timestamp,
+        expires -> Timestamp,
+        accepted -> Nullable<Timestamp>,
+        superseded -> Nullable<Timestamp>,
+        mail_status -> Text,
+        mail_error -> Nullable<Text>,
+        changed_by_id -> Text,
+        changed_by_email -> Text,
+        changed_by_name -> Text,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        token_version -> Integer,
+        created -> Timestamp,
+        expires -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(invitations -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(user_labels -> users (user_id));
 diesel::joinable!(user_labels -> labels (label_id));
@@ -169,6 +199,8 @@ diesel::joinable!(target_teams -> teams (team_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    invitations,
+    password_resets,
     revoked_tokens,
     settings,
     organizations,

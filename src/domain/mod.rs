@@ -1,6 +1,7 @@
 //! Domain types and rules: no HTTP, no SQL.
 
 pub mod id;
+pub mod invitation;
 pub mod label;
 pub mod role;
 pub mod target;

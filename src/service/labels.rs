@@ -11,6 +11,7 @@ use crate::domain::label::{LabelColor, LabelName};
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result, is_unique_violation};
+use crate::service::Listed;
 use crate::service::users::Parsed;
 
 pub const NAME_TAKEN: &str = "label with this name already exists.";
@@ -21,14 +22,6 @@ pub const NAME_TAKEN: &str = "label with this name already exists.";
 pub struct LabelInput {
     pub name: Option<LabelName>,
     pub color: Option<LabelColor>,
-}
-
-/// One page of a list, with what the envelope reports.
-#[derive(Clone, Debug)]
-pub struct Listed<T> {
-    pub count: i64,
-    pub page_total: i64,
-    pub rows: Vec<T>,
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<LabelRow> {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod invitations;
 pub mod keys;
 pub mod labels;
 pub mod mfa;
@@ -18,4 +19,17 @@ pub mod users;
 pub struct Parsed<T> {
     pub value: T,
     pub errors: crate::error::FieldErrors,
+}
+
+/// One page of a list, with what the envelope reports.
+#[derive(Clone, Debug)]
+pub struct Listed<T> {
+    pub count: i64,
+    pub page_total: i64,
+    pub rows: Vec<T>,
+}
+
+/// DRF's message for a reference (in a body) to nothing the caller can see.
+pub fn does_not_exist(raw: &str) -> String {
+    format!("Invalid pk \"{raw}\" - object does not exist.")
 }

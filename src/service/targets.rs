@@ -15,11 +15,7 @@ use crate::domain::role::Permission;
 use crate::domain::target::{TargetName, TargetUrl};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, REQUIRED, Result};
-use crate::service::Parsed;
-
-fn does_not_exist(raw: &str) -> String {
-    format!("Invalid pk \"{raw}\" - object does not exist.")
-}
+use crate::service::{Parsed, does_not_exist};
 
 /// Parsed target fields; `None` leaves a field unchanged (or, on creation,
 /// takes its default: no URL, no teams).

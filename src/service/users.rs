@@ -15,6 +15,7 @@ use crate::domain::user::{Email, Kind, Source, Title, UserName};
 use crate::domain::user_roles::{self, Assignment, RoleRef};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, Result, is_unique_violation};
+use crate::service::does_not_exist;
 
 pub const EMAIL_TAKEN: &str = "user with this email already exists.";
 pub const LAST_OWNER: &str =
@@ -311,7 +312,7 @@ fn authorize_roles(
     Ok(())
 }
 
-fn assignments_of(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Assignment>> {
+pub fn assignments_of(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Assignment>> {
     Ok(users::roles_of(conn, &[user_id.to_owned()])?
         .into_iter()
         .map(|r| assignment_of_row(&r))
@@ -331,9 +332,6 @@ pub fn assignment_of_row(r: &UserRoleDetail) -> Assignment {
         target: r.target_id.clone(),
     }
 }
-
-const DOES_NOT_EXIST: fn(&str) -> String =
-    |raw| format!("Invalid pk \"{raw}\" - object does not exist.");
 
 /// Resolves references of each item; `None` when any item has errors (which
 /// are then recorded under `user_roles`).
@@ -355,21 +353,21 @@ fn resolve_assignments(
             Some(raw) => match resolve_role(conn, org, raw)? {
                 Some(role) => Some(role),
                 None => {
-                    e.add("role", DOES_NOT_EXIST(raw));
+                    e.add("role", does_not_exist(raw));
                     None
                 }
             },
         };
         let team = match item.team.as_deref() {
             Some(raw) if !exists_in_org(conn, org, raw, users::team_in_org)? => {
-                e.add("team", DOES_NOT_EXIST(raw));
+                e.add("team", does_not_exist(raw));
                 None
             }
             other => other.map(str::to_owned),
         };
         let target = match item.target.as_deref() {
             Some(raw) if !exists_in_org(conn, org, raw, users::target_in_org)? => {
-                e.add("target", DOES_NOT_EXIST(raw));
+                e.add("target", does_not_exist(raw));
                 None
             }
             other => other.map(str::to_owned),
@@ -447,7 +445,7 @@ fn resolve_labels(
         .into_iter()
         .collect();
     for id in unique.iter().filter(|id| !found.contains(*id)) {
-        errors.add("labels", DOES_NOT_EXIST(id));
+        errors.add("labels", does_not_exist(id));
     }
     Ok(Some(found.into_iter().collect()))
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tessera::config::Settings;
+use tessera::config::{MailSettings, Settings};
 use tessera::startup::Application;
 
 pub const OWNER_EMAIL: &str = "owner@example.com";
@@ -89,6 +89,7 @@ pub fn settings(database_url: &str) -> Settings {
         bootstrap_email: OWNER_EMAIL.into(),
         bootstrap_password: Some(OWNER_PASSWORD.into()),
         log_format: "text".into(),
+        mail: MailSettings::default(),
     }
 }
 

@@ -3,15 +3,18 @@
 //! `TESSERA_TEST_POSTGRES_URL` is set) and talks to it over HTTP.
 
 mod helpers;
+mod smtp;
 
 mod api_users;
 mod auth;
 mod authorization;
 mod bulk;
 mod docs;
+mod invitations;
 mod keys;
 mod labels;
 mod mfa;
+mod password_reset;
 mod profile;
 mod protocol;
 mod readme;

@@ -2,5 +2,6 @@
 
 pub mod lifecycle;
 pub mod obtain;
+pub mod password_reset;
 
 pub use obtain::{ObtainTokenRequest, Token, obtain_token};

@@ -1,10 +1,9 @@
-use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Body, REQUIRED};
+use crate::api::extract::{Body, REQUIRED, client_address};
 use crate::error::{FieldErrors, Result};
 use crate::service::auth::{self, LoginInput};
 use crate::state::AppState;
@@ -87,13 +86,7 @@ pub async fn obtain_token(
     let organization = fields.string("organization", &mut errors);
     let otp = fields.string("otp", &mut errors);
     errors.into_result()?;
-    let forwarded_for = req
-        .headers()
-        .get(header::X_FORWARDED_FOR)
-        .and_then(|v| v.to_str().ok());
-    let client_address = state
-        .login_throttle
-        .client_address(req.peer_addr().map(|a| a.ip()), forwarded_for);
+    let client_address = client_address(&req, &state);
     let input = LoginInput {
         email: email.expect("checked"),
         password: password.expect("checked"),
