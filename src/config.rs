@@ -134,6 +134,25 @@ pub struct Settings {
     )]
     pub log_format: String,
 
+    /// Days audit events are kept; older ones are pruned (0 keeps them forever).
+    #[arg(
+        long,
+        env = "TESSERA_AUDIT_RETENTION_DAYS",
+        default_value_t = 365,
+        global = true
+    )]
+    pub audit_retention_days: u32,
+
+    /// Seconds between two prunings of the audit trail.
+    #[arg(
+        long,
+        env = "TESSERA_AUDIT_PRUNE_INTERVAL",
+        default_value_t = 3600,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub audit_prune_interval: u64,
+
     #[command(flatten)]
     pub mail: MailSettings,
 }

@@ -7,6 +7,7 @@ use diesel::Connection;
 use tessera::config::Settings;
 use tessera::db::{self, DatabaseUrl};
 use tessera::domain::user::{Email, Password};
+use tessera::service::audit::RequestContext;
 use tessera::startup::{self, Application};
 use tessera::{openapi, service, telemetry};
 
@@ -172,7 +173,9 @@ async fn bootstrap(
     let parsed = Password::parse(&password).map_err(|m| anyhow::anyhow!("--password: {m}"))?;
     let hash = tessera::auth::password::Hasher::new(1).hash(parsed).await?;
     let (org, owner) = conn
-        .transaction(|conn| service::orgs::bootstrap(conn, &org, &email, hash))
+        .transaction(|conn| {
+            service::orgs::bootstrap(conn, &RequestContext::cli(), &org, &email, hash)
+        })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     drop(conn);
     println!("organization {:?} created: id {}", org.name, org.id);

@@ -52,6 +52,8 @@ organization's `System` actor."#;
         api::auth::password_reset::request_password_reset,
         api::auth::password_reset::confirm_password_reset,
         api::auth::password_reset::password_reset_page,
+        api::audit_events::list::list_audit_events,
+        api::audit_events::get::get_audit_event,
         api::invitations::list::list_invitations,
         api::invitations::create::create_invitation,
         api::invitations::get::get_invitation,
@@ -119,6 +121,7 @@ organization's `System` actor."#;
     modifiers(&JwtScheme),
     tags(
         (name = "auth", description = "Tokens and password resets"),
+        (name = "audit", description = "The audit trail and the access review"),
         (name = "invitations", description = "Invitations: how people join and choose a first password"),
         (name = "users", description = "People of the organization"),
         (name = "labels", description = "Labels given to users"),

@@ -22,6 +22,7 @@ use crate::domain::id::random_secret;
 use crate::domain::user::{Email, Password};
 use crate::error::Error;
 use crate::mail::Mailer;
+use crate::service::audit::RequestContext;
 use crate::state::AppState;
 use crate::{api, openapi, service};
 
@@ -61,6 +62,13 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_public_url(addr, port));
         let mailer = Mailer::start(&settings.mail, public_url, db.clone())?;
+        if settings.audit_retention_days > 0 {
+            tokio::spawn(prune_audit_trail(
+                db.clone(),
+                settings.audit_retention_days,
+                Duration::from_secs(settings.audit_prune_interval),
+            ));
+        }
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
@@ -117,6 +125,22 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Prunes audit events past retention now and then, on every replica
+/// (deleting what is already gone is harmless).
+async fn prune_audit_trail(db: Db, days: u32, every: Duration) {
+    loop {
+        match db
+            .write(move |conn| service::audit::prune(conn, days))
+            .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, days, "pruned old audit events"),
+            Err(e) => tracing::warn!(error = %e, "cannot prune the audit trail"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -189,7 +213,8 @@ async fn first_run(
             if db::orgs::any_exists(conn)? {
                 return Ok(None);
             }
-            service::orgs::bootstrap(conn, &org_name, &email, hash).map(Some)
+            service::orgs::bootstrap(conn, &RequestContext::cli(), &org_name, &email, hash)
+                .map(Some)
         })
         .await?;
     Ok(created.map(|(org, owner)| Bootstrapped {

@@ -16,6 +16,7 @@ use tessera::db::{self, DatabaseUrl, DbConnection};
 use tessera::domain::user::Email;
 use tessera::seed::{SEED_PASSWORD, SeedOptions, seed};
 use tessera::service;
+use tessera::service::audit::RequestContext;
 
 /// Where a test's database lives; dropped with the test.
 enum TestDb {
@@ -112,7 +113,9 @@ fn seeds_an_organization_and_lists_it_in_constant_queries() {
     let mut conn = connect(&url);
     let email = Email::parse("owner@example.com").unwrap();
     let (org, _owner) = conn
-        .transaction(|conn| service::orgs::bootstrap(conn, "Acme", &email, "x".into()))
+        .transaction(|conn| {
+            service::orgs::bootstrap(conn, &RequestContext::cli(), "Acme", &email, "x".into())
+        })
         .expect("bootstrap");
 
     let options = SeedOptions {

@@ -9,7 +9,7 @@ use std::pin::Pin;
 
 use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{FromRequest, HttpRequest, dev};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
@@ -253,6 +253,38 @@ pub fn client_address(req: &HttpRequest, state: &crate::state::AppState) -> Stri
         .login_throttle
         .client_address(req.peer_addr().map(|a| a.ip()), forwarded_for)
 }
+
+/// Longest `X-Request-Id` / `User-Agent` kept in the audit trail.
+const CONTEXT_VALUE_MAX: usize = 256;
+
+/// The request as the audit trail records it: its id (the client's
+/// `X-Request-Id` when it sent a sane one), client address and user agent.
+pub fn request_context(
+    req: &HttpRequest,
+    state: &crate::state::AppState,
+) -> crate::service::audit::RequestContext {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(CONTEXT_VALUE_MAX).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    crate::service::audit::RequestContext {
+        request_id: req
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .or_else(|| header("x-request-id")),
+        client_address: Some(client_address(req, state)),
+        user_agent: header("user-agent"),
+        interface: crate::service::audit::Interface::Rest,
+    }
+}
+
+/// The id a middleware gave the request, when one did.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
 
 /// The query string as ordered pairs (repeated keys kept).
 pub struct Query(Vec<(String, String)>);

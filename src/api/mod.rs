@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api_users;
+pub mod audit_events;
 pub mod auth;
 pub mod common;
 pub mod extract;
@@ -73,6 +74,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(auth::password_reset::password_reset_page))
             .route(web::post().to(auth::password_reset::confirm_password_reset))
             .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/audit-events")
+            .route(web::get().to(audit_events::list::list_audit_events))
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/audit-events/{id}")
+            .route(web::get().to(audit_events::get::get_audit_event))
+            .default_service(not_allowed("GET")),
     )
     .service(
         web::resource("/invitations")

@@ -8,6 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use crate::api::extract::request_context;
 use crate::auth::grants::{Grants, Scope};
 use crate::auth::keys;
 use crate::auth::token::Claims;
@@ -16,6 +17,7 @@ use crate::db::{DbConnection, keys as db_keys, users};
 use crate::domain::role::{Permission, Tier};
 use crate::domain::time;
 use crate::error::{Error, Result};
+use crate::service::audit::{self, Changes, Object, RequestContext};
 use crate::state::AppState;
 
 /// Who is making the request, with what it may do where.
@@ -23,9 +25,30 @@ use crate::state::AppState;
 pub struct Caller {
     pub user: UserRow,
     pub grants: Grants,
+    /// Where the request came from, for the audit trail.
+    pub context: RequestContext,
 }
 
 impl Caller {
+    /// Appends an audit event of this caller's, in the current transaction.
+    pub fn audit(
+        &self,
+        conn: &mut DbConnection,
+        action: &str,
+        object: Object,
+        changes: Changes,
+    ) -> Result<()> {
+        audit::record(
+            conn,
+            self.organization_id(),
+            Some(&self.user),
+            &self.context,
+            action,
+            object,
+            changes,
+        )
+    }
+
     pub fn organization_id(&self) -> &str {
         &self.user.organization_id
     }
@@ -172,7 +195,11 @@ fn caller_of(conn: &mut DbConnection, user: UserRow) -> Result<Caller> {
             Permission::parse_stored(&role.role_permissions),
         );
     }
-    Ok(Caller { user, grants })
+    Ok(Caller {
+        user,
+        grants,
+        context: RequestContext::default(),
+    })
 }
 
 impl FromRequest for Caller {
@@ -180,6 +207,13 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        let req = req.clone();
+        Box::pin(async move {
+            let mut caller = authenticate(req.clone()).await?;
+            if let Some(state) = req.app_data::<web::Data<AppState>>() {
+                caller.context = request_context(&req, state);
+            }
+            Ok(caller)
+        })
     }
 }

@@ -184,6 +184,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        organization_id -> Text,
+        occurred -> Timestamp,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        actor_email -> Nullable<Text>,
+        actor_name -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+        client_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        interface -> Text,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(invitations -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -199,6 +219,7 @@ diesel::joinable!(target_teams -> teams (team_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    audit_events,
     invitations,
     password_resets,
     revoked_tokens,

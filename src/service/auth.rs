@@ -7,6 +7,7 @@ use crate::db::models::UserRow;
 use crate::db::{keys as db_keys, users};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
+use crate::service::audit::{self, RequestContext};
 use crate::service::mfa::{self, SecondFactor};
 use crate::service::throttle;
 use crate::state::AppState;
@@ -21,8 +22,8 @@ pub struct LoginInput {
     pub organization: Option<String>,
     /// The TOTP code, needed when the user has MFA on.
     pub otp: Option<String>,
-    /// The client as throttling counts it (`LoginThrottle::client_address`).
-    pub client_address: String,
+    /// Where the attempt came from (its client address is what throttling counts).
+    pub context: RequestContext,
 }
 
 /// Checks the credentials and issues a token. An unknown email costs one
@@ -30,9 +31,8 @@ pub struct LoginInput {
 /// client address and per account; past the limit the answer is a 429,
 /// given before any password is verified.
 pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String> {
-    let keys = state
-        .login_throttle
-        .keys(&input.client_address, &input.email);
+    let client_address = input.context.client_address.clone().unwrap_or_default();
+    let keys = state.login_throttle.keys(&client_address, &input.email);
     throttle::check(state, &keys).await?;
     let email = input.email.clone();
     let candidates: Vec<UserRow> = state
@@ -42,8 +42,24 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
     let hashes = candidates.iter().map(|u| u.password_hash.clone()).collect();
     let verified = state.hasher.verify_many(input.password, hashes).await?;
     let wanted_org = input.organization.as_deref().and_then(PublicId::parse);
+    // Failures are audited in the organizations of the people this email names.
+    let attempted: Vec<(String, String)> = candidates
+        .iter()
+        .filter(|u| {
+            wanted_org
+                .as_ref()
+                .is_none_or(|org| org.as_str() == u.organization_id)
+        })
+        .map(|u| (u.organization_id.clone(), u.id.clone()))
+        .collect();
+    let context = input.context;
+    let failed = Failed {
+        keys: &keys,
+        attempted,
+        context: &context,
+    };
     if input.organization.is_some() && wanted_org.is_none() {
-        return refused(state, &keys, Error::non_field(BAD_CREDENTIALS)).await;
+        return refused(state, failed, Error::non_field(BAD_CREDENTIALS)).await;
     }
     let mut matches: Vec<UserRow> = candidates
         .into_iter()
@@ -57,18 +73,28 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
         })
         .collect();
     let user = match matches.len() {
-        0 => return refused(state, &keys, Error::non_field(BAD_CREDENTIALS)).await,
+        0 => return refused(state, failed, Error::non_field(BAD_CREDENTIALS)).await,
         1 => matches.remove(0),
         _ => return Err(Error::field("organization", ORGANIZATION_NEEDED)),
     };
-    let id = user.id.clone();
     let otp = input.otp;
+    let (login_user, login_context) = (user.clone(), context.clone());
     let second_factor = state
         .db
         .write(move |conn| {
-            let outcome = mfa::check_login_code(conn, &id, otp.as_deref())?;
+            let id = &login_user.id;
+            let outcome = mfa::check_login_code(conn, id, otp.as_deref())?;
             if matches!(outcome, SecondFactor::Passed) {
-                users::record_login(conn, &id, time::now())?;
+                users::record_login(conn, id, time::now())?;
+                audit::record(
+                    conn,
+                    &login_user.organization_id,
+                    Some(&login_user),
+                    &login_context,
+                    "auth.login",
+                    audit::object("user", id),
+                    audit::Changes::new(),
+                )?;
             }
             Ok(outcome)
         })
@@ -76,13 +102,50 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
     match second_factor {
         SecondFactor::Passed => Ok(state.tokens.issue(&user)),
         SecondFactor::Missing => Err(Error::field("otp", mfa::OTP_REQUIRED)),
-        SecondFactor::Invalid => refused(state, &keys, Error::field("otp", mfa::OTP_INVALID)).await,
+        SecondFactor::Invalid => {
+            let failed = Failed {
+                keys: &keys,
+                attempted: vec![(user.organization_id.clone(), user.id.clone())],
+                context: &context,
+            };
+            refused(state, failed, Error::field("otp", mfa::OTP_INVALID)).await
+        }
     }
 }
 
-/// A refusal that was a guess (a wrong password or code): it counts towards throttling.
-async fn refused<T>(state: &AppState, keys: &[String; 2], error: Error) -> Result<T> {
-    throttle::record_failure(state, keys.clone()).await?;
+/// A failed login: what it counts under, and whom it tried.
+struct Failed<'a> {
+    keys: &'a [String; 2],
+    /// (organization, user) of each person the attempt named.
+    attempted: Vec<(String, String)>,
+    context: &'a RequestContext,
+}
+
+/// A refusal that was a guess (a wrong password or code): it counts towards
+/// throttling, and is audited as `auth.login_failed` (by an anonymous actor)
+/// on each person it named.
+async fn refused<T>(state: &AppState, failed: Failed<'_>, error: Error) -> Result<T> {
+    throttle::record_failure(state, failed.keys.clone()).await?;
+    if !failed.attempted.is_empty() {
+        let (attempted, context) = (failed.attempted, failed.context.clone());
+        state
+            .db
+            .write(move |conn| {
+                for (org, user) in &attempted {
+                    audit::record(
+                        conn,
+                        org,
+                        None,
+                        &context,
+                        "auth.login_failed",
+                        audit::object("user", user),
+                        audit::Changes::new(),
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
     Err(error)
 }
 
@@ -120,20 +183,24 @@ pub async fn verify_token(state: &AppState, token: String) -> Result<()> {
 }
 
 /// Revokes a token for good (across restarts and replicas).
-pub async fn revoke_token(state: &AppState, token: String) -> Result<()> {
-    let (claims, _) = standing(state, token).await?;
+pub async fn revoke_token(state: &AppState, token: String, context: RequestContext) -> Result<()> {
+    let (claims, user) = standing(state, token).await?;
     let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(|| Error::field("token", TOKEN_INVALID))?;
     state
         .db
         .write(move |conn| {
-            Ok(db_keys::revoke_token(
+            db_keys::revoke_token(conn, &claims.jti, expires, time::now())?;
+            audit::record(
                 conn,
-                &claims.jti,
-                expires,
-                time::now(),
-            )?)
+                &user.organization_id,
+                Some(&user),
+                &context,
+                "auth.token_revoked",
+                audit::object("token", &claims.jti),
+                audit::Changes::new(),
+            )
         })
         .await
 }

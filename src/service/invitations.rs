@@ -19,8 +19,10 @@ use crate::domain::user_roles;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailKind, status};
+use crate::service::audit::{self, RequestContext};
 use crate::service::{Listed, Parsed, throttle, users as user_rules};
 use crate::state::AppState;
+use serde_json::Value;
 
 /// Where mailed links point (a page there posts to the same path).
 pub const ACCEPT_PATH: &str = "/invitations/accept/";
@@ -145,6 +147,14 @@ fn create(
             users::update(conn, &user.id, &changes)?;
             users::bump_token_version(conn, &user.id)?;
             db::keys::delete_of_user(conn, &user.id)?;
+            let mut changes = audit::change("active", false.into(), true.into());
+            changes.extend(audit::change("password", Value::Null, "(cleared)".into()));
+            caller.audit(
+                conn,
+                "user.updated",
+                audit::object("user", &user.id),
+                changes,
+            )?;
         }
     }
     rows::supersede_open(conn, &user.id, now)?;
@@ -164,6 +174,12 @@ fn create(
         changed_by_name: actor.name,
     };
     rows::insert(conn, &row)?;
+    caller.audit(
+        conn,
+        "invitation.created",
+        audit::object("invitation", &row.id),
+        audit::change("user", Value::Null, row.user_id.clone().into()),
+    )?;
     rows::find_in_org(conn, &org, &row.id)?.ok_or(Error::NotFound)
 }
 
@@ -206,8 +222,12 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Invitat
 pub struct LinkInput {
     pub token: String,
     pub password: Password,
-    /// The client as throttling counts it.
-    pub client_address: String,
+    /// Where the request came from (throttling counts its client address).
+    pub context: RequestContext,
+}
+
+fn client_of(context: &RequestContext) -> String {
+    context.client_address.clone().unwrap_or_default()
 }
 
 /// Whether an invitation can still be accepted.
@@ -237,7 +257,7 @@ fn check_invitation(row: &InvitationRow, user: &UserRow, now: NaiveDateTime) -> 
 pub async fn accept(state: &AppState, input: LinkInput) -> Result<()> {
     let keys = state
         .login_throttle
-        .keys_for("link", &input.client_address, &input.token);
+        .keys_for("link", &client_of(&input.context), &input.token);
     throttle::check(state, &keys).await?;
     let token_hash = keys::hash(&input.token);
     let lookup = token_hash.clone();
@@ -264,7 +284,16 @@ pub async fn accept(state: &AppState, input: LinkInput) -> Result<()> {
             if !rows::accept(conn, &row.id, now)? {
                 return Err(Error::field("token", LINK_USED));
             }
-            set_password(conn, &user, hash, now)
+            set_password(conn, &user, hash, now)?;
+            audit::record(
+                conn,
+                &user.organization_id,
+                Some(&user),
+                &input.context,
+                "invitation.accepted",
+                audit::object("invitation", &row.id),
+                audit::change("state", "PENDING".into(), "ACTIVE".into()),
+            )
         })
         .await
 }
@@ -295,11 +324,11 @@ fn set_password(
 /// organization). Answers the same whether or not there is one; requests
 /// count towards a throttle per client address and per email, so that it
 /// cannot be used to flood a mailbox.
-pub async fn request_reset(state: &AppState, email: String, client_address: String) -> Result<()> {
+pub async fn request_reset(state: &AppState, email: String, context: RequestContext) -> Result<()> {
     let keys =
         state
             .login_throttle
-            .keys_for("reset", &client_address, &email.trim().to_lowercase());
+            .keys_for("reset", &client_of(&context), &email.trim().to_lowercase());
     throttle::check(state, &keys).await?;
     throttle::record_failure(state, keys).await?;
     let ttl = Duration::seconds(i64::from(state.mail_settings.password_reset_ttl));
@@ -324,6 +353,15 @@ pub async fn request_reset(state: &AppState, email: String, client_address: Stri
                         created: now,
                         expires: now + ttl,
                     },
+                )?;
+                audit::record(
+                    conn,
+                    &user.organization_id,
+                    None,
+                    &context,
+                    "auth.password_reset_requested",
+                    audit::object("user", &user.id),
+                    audit::Changes::new(),
                 )?;
                 let organization = db::orgs::find(conn, &user.organization_id)?.name;
                 issued.push((user, organization, token, now + ttl));
@@ -368,7 +406,7 @@ fn check_reset(row: &PasswordResetRow, user: &UserRow, now: NaiveDateTime) -> Re
 pub async fn confirm_reset(state: &AppState, input: LinkInput) -> Result<()> {
     let keys = state
         .login_throttle
-        .keys_for("link", &input.client_address, &input.token);
+        .keys_for("link", &client_of(&input.context), &input.token);
     throttle::check(state, &keys).await?;
     let token_hash = keys::hash(&input.token);
     let lookup = token_hash.clone();
@@ -395,7 +433,16 @@ pub async fn confirm_reset(state: &AppState, input: LinkInput) -> Result<()> {
             if !rows::consume_resets(conn, &user.id, &token_hash)? {
                 return Err(Error::field("token", LINK_USED));
             }
-            set_password(conn, &user, hash, now)
+            set_password(conn, &user, hash, now)?;
+            audit::record(
+                conn,
+                &user.organization_id,
+                Some(&user),
+                &input.context,
+                "auth.password_reset",
+                audit::object("user", &user.id),
+                audit::change("password", Value::Null, "(changed)".into()),
+            )
         })
         .await
 }

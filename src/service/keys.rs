@@ -9,7 +9,7 @@ use crate::db::{DbConnection, users};
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
-use crate::service::Parsed;
+use crate::service::{Parsed, audit};
 
 /// Parsed fields of a new key.
 #[derive(Clone, Debug, Default)]
@@ -71,6 +71,12 @@ pub fn create(
         last_used: None,
     };
     key_rows::insert(conn, &row)?;
+    caller.audit(
+        conn,
+        "key.created",
+        audit::object("key", &row.id),
+        audit::created(&audit::key_snapshot(&row)),
+    )?;
     Ok((row, generated.secret))
 }
 
@@ -78,5 +84,10 @@ pub fn create(
 pub fn revoke(conn: &mut DbConnection, caller: &Caller, whose: Owner, id: &str) -> Result<()> {
     let key = get(conn, caller, whose, id)?;
     key_rows::delete(conn, &key.id)?;
-    Ok(())
+    caller.audit(
+        conn,
+        "key.revoked",
+        audit::object("key", &key.id),
+        audit::deleted(&audit::key_snapshot(&key)),
+    )
 }

@@ -11,8 +11,8 @@ use crate::domain::label::{LabelColor, LabelName};
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result, is_unique_violation};
-use crate::service::Listed;
 use crate::service::users::Parsed;
+use crate::service::{Listed, audit};
 
 pub const NAME_TAKEN: &str = "label with this name already exists.";
 
@@ -88,7 +88,14 @@ pub fn create(
         changed_by_name: actor.name,
     };
     labels::insert(conn, &row).map_err(name_conflict)?;
-    find(conn, caller, &id)
+    let label = find(conn, caller, &id)?;
+    caller.audit(
+        conn,
+        "label.created",
+        audit::object("label", &id),
+        audit::created(&audit::label_snapshot(&label)),
+    )?;
+    Ok(label)
 }
 
 pub fn update(
@@ -114,7 +121,17 @@ pub fn update(
         changed_by_name: Some(actor.name),
     };
     labels::update(conn, &current.id, &changes).map_err(name_conflict)?;
-    find(conn, caller, &current.id)
+    let label = find(conn, caller, &current.id)?;
+    caller.audit(
+        conn,
+        "label.updated",
+        audit::object("label", &label.id),
+        audit::diff(
+            &audit::label_snapshot(&current),
+            &audit::label_snapshot(&label),
+        ),
+    )?;
+    Ok(label)
 }
 
 /// Users holding the label lose it.
@@ -122,7 +139,12 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
     let current = find(conn, caller, id)?;
     caller.require(Permission::LabelsManage)?;
     labels::delete(conn, &current.id)?;
-    Ok(())
+    caller.audit(
+        conn,
+        "label.deleted",
+        audit::object("label", &current.id),
+        audit::deleted(&audit::label_snapshot(&current)),
+    )
 }
 
 /// The database's unique index on (organization, lower(name)) is the one

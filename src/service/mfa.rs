@@ -7,6 +7,7 @@ use crate::auth::totp;
 use crate::db::{DbConnection, mfa};
 use crate::domain::time;
 use crate::error::{Error, Result};
+use crate::service::audit;
 
 pub const ALREADY_ENABLED: &str = "MFA is already enabled; disable it first.";
 pub const NOT_PENDING: &str = "No MFA enrollment is pending: start one with POST /profile/mfa/.";
@@ -39,6 +40,12 @@ pub fn enroll(conn: &mut DbConnection, caller: &Caller) -> Result<Enrollment> {
     let secret = totp::new_secret();
     let otpauth_uri = totp::otpauth_uri(&secret, &caller.user.email)?;
     mfa::set_pending(conn, &caller.user.id, &secret)?;
+    caller.audit(
+        conn,
+        "user.mfa_enrollment_started",
+        audit::object("user", &caller.user.id),
+        audit::Changes::new(),
+    )?;
     Ok(Enrollment {
         secret,
         otpauth_uri,
@@ -57,7 +64,12 @@ pub fn confirm(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()
         .ok_or_else(|| Error::field("otp", NOT_PENDING))?;
     claim_code(conn, &caller.user.id, &secret, otp, state.last_step)?;
     mfa::set_enabled(conn, &caller.user.id, true, &caller.actor(), time::now())?;
-    Ok(())
+    caller.audit(
+        conn,
+        "user.mfa_enabled",
+        audit::object("user", &caller.user.id),
+        audit::change("mfa_enabled", false.into(), true.into()),
+    )
 }
 
 /// Turns MFA off (and forgets the secret) with a current code.
@@ -70,7 +82,12 @@ pub fn disable(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()
     };
     claim_code(conn, &caller.user.id, &secret, otp, state.last_step)?;
     mfa::set_enabled(conn, &caller.user.id, false, &caller.actor(), time::now())?;
-    Ok(())
+    caller.audit(
+        conn,
+        "user.mfa_disabled",
+        audit::object("user", &caller.user.id),
+        audit::change("mfa_enabled", true.into(), false.into()),
+    )
 }
 
 /// What a login's second factor came to.

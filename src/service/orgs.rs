@@ -8,7 +8,7 @@ use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::user::{Email, Source, UserName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
-use crate::service::Parsed;
+use crate::service::{Parsed, audit};
 
 pub const SYSTEM_NAME: &str = "System";
 
@@ -16,6 +16,7 @@ pub const SYSTEM_NAME: &str = "System";
 /// (attributed to `System`). Runs inside the caller's transaction.
 pub fn bootstrap(
     conn: &mut DbConnection,
+    context: &audit::RequestContext,
     name: &str,
     owner_email: &Email,
     owner_password_hash: String,
@@ -99,6 +100,23 @@ pub fn bootstrap(
         },
     )?;
     let owner = users::find(conn, &owner_id)?.ok_or(Error::NotFound)?;
+    audit::record_by_system(
+        conn,
+        &org.id,
+        context,
+        "organization.created",
+        audit::object("organization", &org.id),
+        audit::created(&audit::organization_snapshot(&org)),
+    )?;
+    let detail = users::detail(conn, owner.clone())?;
+    audit::record_by_system(
+        conn,
+        &org.id,
+        context,
+        "user.created",
+        audit::object("user", &owner.id),
+        audit::created(&audit::user_snapshot(&detail)),
+    )?;
     Ok((org, owner))
 }
 
@@ -129,8 +147,19 @@ pub fn update(
 ) -> Result<OrganizationRow> {
     caller.require(Permission::AccountManage)?;
     name.errors.into_result()?;
+    let before = get(conn, caller)?;
     if let Some(name) = name.value {
         orgs::rename(conn, caller.organization_id(), &name, time::now())?;
     }
-    get(conn, caller)
+    let after = get(conn, caller)?;
+    caller.audit(
+        conn,
+        "organization.updated",
+        audit::object("organization", &after.id),
+        audit::diff(
+            &audit::organization_snapshot(&before),
+            &audit::organization_snapshot(&after),
+        ),
+    )?;
+    Ok(after)
 }

@@ -9,7 +9,7 @@ use crate::db::roles::{self, NewRole, RoleChanges};
 use crate::domain::role::{Permission, RoleName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result, is_unique_violation};
-use crate::service::Parsed;
+use crate::service::{Parsed, audit};
 
 pub const NAME_TAKEN: &str = "role with this name already exists.";
 pub const BUILTIN_READ_ONLY: &str = "Built-in roles are read-only.";
@@ -69,7 +69,14 @@ pub fn create(
         },
     )
     .map_err(name_conflict)?;
-    find(conn, caller, &id)
+    let role = find(conn, caller, &id)?;
+    caller.audit(
+        conn,
+        "role.created",
+        audit::object("role", &id),
+        audit::created(&audit::role_snapshot(&role)),
+    )?;
+    Ok(role)
 }
 
 pub fn update(
@@ -93,7 +100,17 @@ pub fn update(
         changed: time::now(),
     };
     roles::update(conn, &current.id, &changes).map_err(name_conflict)?;
-    find(conn, caller, &current.id)
+    let role = find(conn, caller, &current.id)?;
+    caller.audit(
+        conn,
+        "role.updated",
+        audit::object("role", &role.id),
+        audit::diff(
+            &audit::role_snapshot(&current),
+            &audit::role_snapshot(&role),
+        ),
+    )?;
+    Ok(role)
 }
 
 pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
@@ -114,7 +131,12 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
         )));
     }
     roles::delete(conn, &current.id)?;
-    Ok(())
+    caller.audit(
+        conn,
+        "role.deleted",
+        audit::object("role", &current.id),
+        audit::deleted(&audit::role_snapshot(&current)),
+    )
 }
 
 fn name_conflict(e: diesel::result::Error) -> Error {

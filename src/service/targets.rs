@@ -15,7 +15,7 @@ use crate::domain::role::Permission;
 use crate::domain::target::{TargetName, TargetUrl};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, REQUIRED, Result};
-use crate::service::{Parsed, does_not_exist};
+use crate::service::{Parsed, audit, does_not_exist};
 
 /// Parsed target fields; `None` leaves a field unchanged (or, on creation,
 /// takes its default: no URL, no teams).
@@ -101,7 +101,14 @@ pub fn create(
     if let Some(teams) = teams {
         targets::set_teams(conn, &row.id, &teams)?;
     }
-    reload(conn, &org, &row.id)
+    let target = reload(conn, &org, &row.id)?;
+    caller.audit(
+        conn,
+        "target.created",
+        audit::object("target", &row.id),
+        audit::created(&audit::target_snapshot(&target)),
+    )?;
+    Ok(target)
 }
 
 pub fn update(
@@ -134,6 +141,7 @@ pub fn update(
     let org = caller.organization_id().to_owned();
     let teams = resolve_teams(conn, &org, input.teams.as_deref(), &mut errors)?;
     errors.into_result()?;
+    let before = audit::target_snapshot(&reload(conn, &org, &current.id)?);
     let now = time::now();
     let actor = caller.actor();
     let changes = TargetChanges {
@@ -148,7 +156,14 @@ pub fn update(
     if let Some(teams) = teams {
         targets::set_teams(conn, &current.id, &teams)?;
     }
-    reload(conn, &org, &current.id)
+    let target = reload(conn, &org, &current.id)?;
+    caller.audit(
+        conn,
+        "target.updated",
+        audit::object("target", &current.id),
+        audit::diff(&before, &audit::target_snapshot(&target)),
+    )?;
+    Ok(target)
 }
 
 /// Deletes the target with its scope-tier role assignments and its links to
@@ -156,8 +171,14 @@ pub fn update(
 pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
     let current = find(conn, caller, id)?;
     caller.require(Permission::TargetsManage)?;
+    let before = audit::target_snapshot(&reload(conn, caller.organization_id(), &current.id)?);
     targets::delete(conn, &current.id)?;
-    Ok(())
+    caller.audit(
+        conn,
+        "target.deleted",
+        audit::object("target", &current.id),
+        audit::deleted(&before),
+    )
 }
 
 fn reload(conn: &mut DbConnection, org: &str, id: &str) -> Result<TargetDetail> {

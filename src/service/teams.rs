@@ -13,7 +13,7 @@ use crate::domain::role::Permission;
 use crate::domain::team::{Description, TeamName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, REQUIRED, Result};
-use crate::service::Parsed;
+use crate::service::{Parsed, audit};
 
 /// Parsed team fields; `None` leaves a field unchanged (or, on creation,
 /// takes its default).
@@ -84,7 +84,14 @@ pub fn create(
         changed_by_name: actor.name,
     };
     teams::insert(conn, &row)?;
-    teams::find_in_org(conn, &row.organization_id, &row.id)?.ok_or(Error::NotFound)
+    let team = teams::find_in_org(conn, &row.organization_id, &row.id)?.ok_or(Error::NotFound)?;
+    caller.audit(
+        conn,
+        "team.created",
+        audit::object("team", &team.id),
+        audit::created(&audit::team_snapshot(&team)),
+    )?;
+    Ok(team)
 }
 
 pub fn update(
@@ -112,7 +119,18 @@ pub fn update(
         changed_by_name: Some(actor.name),
     };
     teams::update(conn, &current.id, &changes)?;
-    teams::find_in_org(conn, caller.organization_id(), &current.id)?.ok_or(Error::NotFound)
+    let team =
+        teams::find_in_org(conn, caller.organization_id(), &current.id)?.ok_or(Error::NotFound)?;
+    caller.audit(
+        conn,
+        "team.updated",
+        audit::object("team", &team.id),
+        audit::diff(
+            &audit::team_snapshot(&current),
+            &audit::team_snapshot(&team),
+        ),
+    )?;
+    Ok(team)
 }
 
 /// Deletes the team with its team-tier role assignments and its links to
@@ -121,5 +139,10 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
     let current = find(conn, caller, id)?;
     caller.require(Permission::TeamsManage)?;
     teams::delete(conn, &current.id)?;
-    Ok(())
+    caller.audit(
+        conn,
+        "team.deleted",
+        audit::object("team", &current.id),
+        audit::deleted(&audit::team_snapshot(&current)),
+    )
 }

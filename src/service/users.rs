@@ -15,7 +15,7 @@ use crate::domain::user::{Email, Kind, Source, Title, UserName};
 use crate::domain::user_roles::{self, Assignment, RoleRef};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, Result, is_unique_violation};
-use crate::service::does_not_exist;
+use crate::service::{audit, does_not_exist};
 
 pub const EMAIL_TAKEN: &str = "user with this email already exists.";
 pub const LAST_OWNER: &str =
@@ -148,7 +148,23 @@ pub fn create(
         users::set_labels(conn, &id, &labels)?;
     }
     let row = users::find(conn, &id)?.ok_or(Error::NotFound)?;
-    Ok(users::detail(conn, row)?)
+    let detail = users::detail(conn, row)?;
+    caller.audit(
+        conn,
+        &action(is_apiuser, "created"),
+        audit::object(object_type(is_apiuser), &id),
+        audit::created(&audit::user_snapshot(&detail)),
+    )?;
+    Ok(detail)
+}
+
+/// `user` or `api_user`: what the audit trail calls this kind of user.
+pub fn object_type(is_apiuser: bool) -> &'static str {
+    if is_apiuser { "api_user" } else { "user" }
+}
+
+fn action(is_apiuser: bool, verb: &str) -> String {
+    format!("{}.{verb}", object_type(is_apiuser))
 }
 
 pub fn update(
@@ -164,6 +180,7 @@ pub fn update(
         mut errors,
     } = input;
     let org = caller.organization_id().to_owned();
+    let snapshot_before = audit::user_snapshot(&users::detail(conn, current.clone())?);
     let before = assignments_of(conn, &current.id)?;
     let was_owner = user_roles::holds_owner(&before);
     // Any write needs one of the two somewhere; profile fields need
@@ -247,7 +264,28 @@ pub fn update(
         return Err(Error::field(field, LAST_OWNER));
     }
     let row = users::find(conn, &current.id)?.ok_or(Error::NotFound)?;
-    Ok(users::detail(conn, row)?)
+    let detail = users::detail(conn, row)?;
+    let mut changes = audit::diff(&snapshot_before, &audit::user_snapshot(&detail));
+    if new_password {
+        changes.extend(password_changed());
+    }
+    let verb = if deactivating {
+        "deactivated"
+    } else {
+        "updated"
+    };
+    caller.audit(
+        conn,
+        &action(is_apiuser, verb),
+        audit::object(object_type(is_apiuser), &current.id),
+        changes,
+    )?;
+    Ok(detail)
+}
+
+/// A password change as the audit trail shows it: that it changed, never what to.
+fn password_changed() -> audit::Changes {
+    audit::change("password", serde_json::Value::Null, "(changed)".into())
 }
 
 pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bool) -> Result<()> {
@@ -258,11 +296,17 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bo
         caller.require(Permission::OwnerGrant)?;
         db::lock_organization(conn, caller.organization_id())?;
     }
+    let snapshot = audit::user_snapshot(&users::detail(conn, current.clone())?);
     users::delete(conn, &current.id)?;
     if was_owner && users::count_active_owners(conn, caller.organization_id())? == 0 {
         return Err(Error::non_field(LAST_OWNER));
     }
-    Ok(())
+    caller.audit(
+        conn,
+        &action(is_apiuser, "deleted"),
+        audit::object(object_type(is_apiuser), &current.id),
+        audit::deleted(&snapshot),
+    )
 }
 
 fn default_membership() -> Assignment {
@@ -525,6 +569,7 @@ pub fn update_profile(
 ) -> Result<UserDetail> {
     input.errors.into_result()?;
     let input = input.value;
+    let before = audit::user_snapshot(&profile(conn, caller)?);
     let actor = caller.actor();
     let changes = UserChanges {
         email: input.email.map(Email::into_string),
@@ -540,7 +585,14 @@ pub fn update_profile(
         ..UserChanges::default()
     };
     users::update(conn, &caller.user.id, &changes).map_err(email_conflict)?;
-    profile(conn, caller)
+    let detail = profile(conn, caller)?;
+    caller.audit(
+        conn,
+        "user.updated",
+        audit::object("user", &caller.user.id),
+        audit::diff(&before, &audit::user_snapshot(&detail)),
+    )?;
+    Ok(detail)
 }
 
 /// Sets the caller's password (already checked and hashed) and invalidates
@@ -561,5 +613,10 @@ pub fn set_own_password(
     };
     users::update(conn, &caller.user.id, &changes)?;
     users::bump_token_version(conn, &caller.user.id)?;
-    Ok(())
+    caller.audit(
+        conn,
+        "user.password_changed",
+        audit::object("user", &caller.user.id),
+        password_changed(),
+    )
 }

@@ -89,6 +89,8 @@ pub fn settings(database_url: &str) -> Settings {
         bootstrap_email: OWNER_EMAIL.into(),
         bootstrap_password: Some(OWNER_PASSWORD.into()),
         log_format: "text".into(),
+        audit_retention_days: 365,
+        audit_prune_interval: 3600,
         mail: MailSettings::default(),
     }
 }

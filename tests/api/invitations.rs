@@ -434,7 +434,11 @@ async fn invitations_are_validated() {
     );
     // API users have no password to choose: not a person that can be invited.
     let api_user = app
-        .create("/api-users/", &owner, json!({"name": "ci-bot", "email": "ci-bot@example.com"}))
+        .create(
+            "/api-users/",
+            &owner,
+            json!({"name": "ci-bot", "email": "ci-bot@example.com"}),
+        )
         .await;
     let bot = app
         .post("/invitations/", &owner, json!({"user": api_user["id"]}))

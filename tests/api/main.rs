@@ -6,6 +6,7 @@ mod helpers;
 mod smtp;
 
 mod api_users;
+mod audit;
 mod auth;
 mod authorization;
 mod bulk;

@@ -20,7 +20,7 @@ fn unix_now() -> u64 {
 }
 
 /// The code of time step `step` for a Base32 `secret`, as an authenticator app shows it.
-fn code(secret: &str, step: u64) -> String {
+pub fn code(secret: &str, step: u64) -> String {
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -36,7 +36,7 @@ fn code(secret: &str, step: u64) -> String {
 /// skew each side). The previous step is used only early in the current
 /// one, so it is still in the window when the request lands; when no step
 /// is left, waits for the next one.
-async fn usable_step(last: Option<u64>) -> u64 {
+pub async fn usable_step(last: Option<u64>) -> u64 {
     loop {
         let now = unix_now();
         let current = now / STEP;

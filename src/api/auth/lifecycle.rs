@@ -1,10 +1,10 @@
 //! `/auth/refresh/`, `/auth/verify/`, `/auth/revoke/`: each takes `{"token"}`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::Token;
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Body, REQUIRED};
+use crate::api::extract::{Body, REQUIRED, request_context};
 use crate::error::{FieldErrors, Result};
 use crate::service::auth;
 use crate::state::AppState;
@@ -88,7 +88,12 @@ pub async fn verify_token(state: web::Data<AppState>, body: Body) -> Result<web:
     ),
     security(())
 )]
-pub async fn revoke_token(state: web::Data<AppState>, body: Body) -> Result<HttpResponse> {
-    auth::revoke_token(&state, token_of(&body)?).await?;
+pub async fn revoke_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Body,
+) -> Result<HttpResponse> {
+    let context = request_context(&req, &state);
+    auth::revoke_token(&state, token_of(&body)?, context).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,7 +3,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Body, REQUIRED, client_address};
+use crate::api::extract::{Body, REQUIRED, request_context};
 use crate::error::{FieldErrors, Result};
 use crate::service::auth::{self, LoginInput};
 use crate::state::AppState;
@@ -86,13 +86,13 @@ pub async fn obtain_token(
     let organization = fields.string("organization", &mut errors);
     let otp = fields.string("otp", &mut errors);
     errors.into_result()?;
-    let client_address = client_address(&req, &state);
+    let context = request_context(&req, &state);
     let input = LoginInput {
         email: email.expect("checked"),
         password: password.expect("checked"),
         organization,
         otp,
-        client_address,
+        context,
     };
     let token = auth::obtain_token(&state, input).await?;
     Ok(web::Json(Token { token }))

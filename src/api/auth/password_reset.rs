@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Body, REQUIRED, client_address};
+use crate::api::extract::{Body, REQUIRED, request_context};
 use crate::api::invitations::accept::{SetPasswordDoc, link_input, set_password_page};
 use crate::error::{FieldErrors, Result};
 use crate::service::invitations;
@@ -63,8 +63,8 @@ pub async fn request_password_reset(
         sized
     });
     errors.into_result()?;
-    let client = client_address(&req, &state);
-    invitations::request_reset(&state, email.expect("checked"), client).await?;
+    let context = request_context(&req, &state);
+    invitations::request_reset(&state, email.expect("checked"), context).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -2,7 +2,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Body, Fields, Query, REQUIRED, client_address};
+use crate::api::extract::{Body, Fields, Query, REQUIRED, request_context};
 use crate::domain::user::Password;
 use crate::error::{Error, FieldErrors, Result};
 use crate::mail;
@@ -52,7 +52,7 @@ pub fn link_input(req: &HttpRequest, state: &AppState, fields: &Fields) -> Resul
     Ok(LinkInput {
         token: token.expect("checked"),
         password: password.expect("checked"),
-        client_address: client_address(req, state),
+        context: request_context(req, state),
     })
 }
 
