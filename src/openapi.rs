@@ -52,6 +52,7 @@ organization's `System` actor."#;
         api::auth::password_reset::request_password_reset,
         api::auth::password_reset::confirm_password_reset,
         api::auth::password_reset::password_reset_page,
+        api::access_review::get::get_access_review,
         api::audit_events::list::list_audit_events,
         api::audit_events::get::get_audit_event,
         api::invitations::list::list_invitations,

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per action, and the route table.
 
+pub mod access_review;
 pub mod account;
 pub mod api_users;
 pub mod audit_events;
@@ -74,6 +75,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(auth::password_reset::password_reset_page))
             .route(web::post().to(auth::password_reset::confirm_password_reset))
             .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/access-review")
+            .route(web::get().to(access_review::get::get_access_review))
+            .default_service(not_allowed("GET")),
     )
     .service(
         web::resource("/audit-events")

@@ -23,6 +23,14 @@ pub enum Scope<'a> {
     Member { teams: &'a [String] },
 }
 
+/// Where a granted permission applies (the tier of the assignment it came from).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantedAt {
+    Organization,
+    Team(String),
+    Target(String),
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Grants {
     account: BTreeSet<Permission>,
@@ -82,6 +90,22 @@ impl Grants {
             }
             Scope::Member { teams } => teams.iter().any(|team| at_team(team)),
         }
+    }
+
+    /// Every (permission, where it applies) these grants hold, for reports.
+    pub fn granted(&self) -> Vec<(Permission, GrantedAt)> {
+        let mut all: Vec<(Permission, GrantedAt)> = self
+            .account
+            .iter()
+            .map(|p| (*p, GrantedAt::Organization))
+            .collect();
+        for (team, set) in &self.teams {
+            all.extend(set.iter().map(|p| (*p, GrantedAt::Team(team.clone()))));
+        }
+        for (target, set) in &self.targets {
+            all.extend(set.iter().map(|p| (*p, GrantedAt::Target(target.clone()))));
+        }
+        all
     }
 
     /// Whether `permission` is held anywhere (to decide 403 before looking deeper).

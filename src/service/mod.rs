@@ -1,5 +1,6 @@
 //! The domain service layer: every write of every interface goes through it.
 
+pub mod access_review;
 pub mod audit;
 pub mod auth;
 pub mod bulk;

@@ -1,0 +1,264 @@
+//! The access review: for every user and API user, each permission it holds
+//! right now, where it applies and which role assignment grants it. Built
+//! with `Grants`, the code that enforces access, so the report says exactly
+//! what the service would allow.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use crate::api::extract::Pagination;
+use crate::auth::grants::{GrantedAt, Grants};
+use crate::auth::{Caller, Scope};
+use crate::db::access_review::{self as rows, Covering, ReviewFilter};
+use crate::db::models::{UserRoleDetail, UserRow};
+use crate::db::{DbConnection, targets, teams, users};
+use crate::domain::PublicId;
+use crate::domain::role::{BuiltinRole, Permission, Tier};
+use crate::error::{Error, FieldErrors, Result};
+use crate::service::{Listed, does_not_exist};
+
+/// The review's filters as a client wrote them.
+#[derive(Clone, Debug, Default)]
+pub struct ReviewQuery {
+    pub user: Option<String>,
+    /// A role id or a built-in role's name.
+    pub role: Option<String>,
+    pub permission: Option<Permission>,
+    pub team: Option<String>,
+    pub target: Option<String>,
+}
+
+/// One permission a user holds.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub permission: Permission,
+    pub at: GrantedAt,
+    /// The team's or target's name.
+    pub at_name: Option<String>,
+    pub role_id: String,
+    pub role_name: String,
+    pub tier: String,
+    /// The user_role the permission comes from.
+    pub assignment_id: String,
+}
+
+/// One user's line of the review.
+#[derive(Clone, Debug)]
+pub struct Reviewed {
+    pub user: UserRow,
+    pub entries: Vec<Entry>,
+    pub key_count: i64,
+    pub key_last_used: Option<NaiveDateTime>,
+}
+
+/// The filters, checked and resolved.
+#[derive(Clone, Debug, Default)]
+pub struct Resolved {
+    sql: ReviewFilter,
+    role: Option<String>,
+    permission: Option<Permission>,
+    team: Option<String>,
+    /// The target and the teams it belongs to.
+    target: Option<(String, Vec<String>)>,
+}
+
+/// Checks the caller may review, then resolves the filters (unknown ids are
+/// 400s naming the parameter).
+pub fn resolve(conn: &mut DbConnection, caller: &Caller, query: ReviewQuery) -> Result<Resolved> {
+    caller.require(Permission::AccessReviewView)?;
+    let org = caller.organization_id();
+    let mut errors = FieldErrors::new();
+    let mut known =
+        |key: &str, raw: Option<String>, exists: &mut dyn FnMut(&str) -> Result<bool>| {
+            let Some(raw) = raw else { return Ok(None) };
+            match PublicId::parse(&raw) {
+                Some(id) if exists(id.as_str())? => Ok(Some(id.into_string())),
+                _ => {
+                    errors.add(key, does_not_exist(&raw));
+                    Ok::<_, Error>(None)
+                }
+            }
+        };
+    let user = known("user", query.user, &mut |id| {
+        Ok(users::find(conn, id)?.is_some_and(|u| u.organization_id == org && !u.is_system))
+    })?;
+    let team = known("team", query.team, &mut |id| {
+        Ok(teams::find_in_org(conn, org, id)?.is_some())
+    })?;
+    let target = known("target", query.target, &mut |id| {
+        Ok(targets::find_in_org(conn, org, id)?.is_some())
+    })?;
+    let roles = rows::roles_in_use(conn, org)?;
+    let role = match query.role {
+        None => None,
+        Some(raw) => {
+            let id = BuiltinRole::by_name(&raw.to_uppercase())
+                .map(|b| b.id().to_owned())
+                .unwrap_or(raw.clone());
+            if roles.iter().any(|(r, _)| *r == id) {
+                Some(id)
+            } else {
+                errors.add("role", does_not_exist(&raw));
+                None
+            }
+        }
+    };
+    errors.into_result()?;
+
+    let target = match target {
+        Some(id) => {
+            let of = targets::teams_of(conn, std::slice::from_ref(&id))?;
+            Some((id, of.into_iter().map(|(_, team)| team).collect::<Vec<_>>()))
+        }
+        None => None,
+    };
+    // The SQL image of the entry filters below.
+    let mut role_ids: Option<Vec<String>> = role.clone().map(|r| vec![r]);
+    if let Some(p) = query.permission {
+        let granting: Vec<String> = roles
+            .iter()
+            .filter(|(_, stored)| Permission::parse_stored(stored).any(|q| q == p))
+            .map(|(id, _)| id.clone())
+            .filter(|id| role.as_ref().is_none_or(|r| r == id))
+            .collect();
+        role_ids = Some(granting);
+    }
+    let covering = match (&team, &target) {
+        (None, None) => None,
+        (Some(t), None) => Some(Covering {
+            teams: vec![t.clone()],
+            targets: Vec::new(),
+        }),
+        (None, Some((x, of))) => Some(Covering {
+            teams: of.clone(),
+            targets: vec![x.clone()],
+        }),
+        (Some(t), Some((_, of))) => Some(Covering {
+            teams: of.iter().filter(|o| *o == t).cloned().collect(),
+            targets: Vec::new(),
+        }),
+    };
+    Ok(Resolved {
+        sql: ReviewFilter {
+            user,
+            roles: role_ids,
+            covering,
+        },
+        role,
+        permission: query.permission,
+        team,
+        target,
+    })
+}
+
+/// A page of the review.
+pub fn review(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    resolved: &Resolved,
+    pagination: Pagination,
+) -> Result<Listed<Reviewed>> {
+    caller.require(Permission::AccessReviewView)?;
+    let org = caller.organization_id();
+    let count = rows::count(conn, org, &resolved.sql)?;
+    let page_total = pagination.check(count)?;
+    let rows = chunk(
+        conn,
+        caller,
+        resolved,
+        pagination.offset(),
+        pagination.length,
+    )?;
+    Ok(Listed {
+        count,
+        page_total,
+        rows,
+    })
+}
+
+/// `limit` users from `offset`, with their entries (three queries).
+pub fn chunk(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    resolved: &Resolved,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Reviewed>> {
+    caller.require(Permission::AccessReviewView)?;
+    let people = rows::page(conn, caller.organization_id(), &resolved.sql, offset, limit)?;
+    let ids: Vec<String> = people.iter().map(|u| u.id.clone()).collect();
+    let mut assignments: HashMap<String, Vec<UserRoleDetail>> = HashMap::new();
+    for role in users::roles_of(conn, &ids)? {
+        assignments
+            .entry(role.user_id.clone())
+            .or_default()
+            .push(role);
+    }
+    let keys = rows::key_stats(conn, &ids)?;
+    Ok(people
+        .into_iter()
+        .map(|user| {
+            let entries = assignments
+                .remove(&user.id)
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|a| entries_of(a, resolved))
+                .collect();
+            let (key_count, key_last_used) = keys.get(&user.id).cloned().unwrap_or((0, None));
+            Reviewed {
+                user,
+                entries,
+                key_count,
+                key_last_used,
+            }
+        })
+        .collect())
+}
+
+/// The permissions one assignment grants, through `Grants` exactly as a
+/// request would see them, narrowed by the filters.
+fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
+    if resolved.role.as_ref().is_some_and(|r| *r != a.role_id) {
+        return Vec::new();
+    }
+    let mut grants = Grants::default();
+    grants.add(
+        Tier::from_stored(&a.tier),
+        a.team_id.as_deref(),
+        a.target_id.as_deref(),
+        Permission::parse_stored(&a.role_permissions),
+    );
+    let mut entries: Vec<Entry> = grants
+        .granted()
+        .into_iter()
+        .filter(|(p, _)| resolved.permission.is_none_or(|wanted| wanted == *p))
+        .filter(|(p, _)| {
+            resolved
+                .team
+                .as_deref()
+                .is_none_or(|team| grants.can(*p, Scope::Team(team)))
+        })
+        .filter(|(p, _)| {
+            resolved
+                .target
+                .as_ref()
+                .is_none_or(|(id, teams)| grants.can(*p, Scope::Target { id, teams }))
+        })
+        .map(|(permission, at)| Entry {
+            at_name: match &at {
+                GrantedAt::Organization => None,
+                GrantedAt::Team(_) => a.team_name.clone(),
+                GrantedAt::Target(_) => a.target_name.clone(),
+            },
+            permission,
+            at,
+            role_id: a.role_id.clone(),
+            role_name: a.role_name.clone(),
+            tier: a.tier.clone(),
+            assignment_id: a.id.clone(),
+        })
+        .collect();
+    entries.sort_by_key(|e| e.permission.as_str());
+    entries
+}
