@@ -255,6 +255,48 @@ fn check_invitation(row: &InvitationRow, user: &UserRow, now: NaiveDateTime) -> 
 /// Sets the invited user's password and makes it ACTIVE. Wrong tokens are
 /// throttled like logins.
 pub async fn accept(state: &AppState, input: LinkInput) -> Result<()> {
+    use_link(
+        state,
+        input,
+        LinkRules {
+            find: rows::find_by_token_hash,
+            check: check_invitation,
+            claim: |conn, row, _, _, now| rows::accept(conn, &row.id, now),
+            event: |row, _| {
+                (
+                    "invitation.accepted",
+                    "invitation",
+                    row.id.clone(),
+                    audit::change("state", "PENDING".into(), "ACTIVE".into()),
+                )
+            },
+        },
+    )
+    .await
+}
+
+/// A link's row with the user it is for.
+type Found<R> = (R, UserRow);
+
+/// What differs between an invitation link and a password reset link.
+struct LinkRules<R> {
+    find: fn(&mut DbConnection, &str) -> diesel::QueryResult<Option<Found<R>>>,
+    /// Whether the link still works (a 400 on `token` saying why not).
+    check: fn(&R, &UserRow, NaiveDateTime) -> Result<()>,
+    /// Uses the link up; false when a racing request used it first.
+    claim: fn(&mut DbConnection, &R, &UserRow, &str, NaiveDateTime) -> diesel::QueryResult<bool>,
+    /// The audit event of a successful use: action, object type and id, changes.
+    event: fn(&R, &UserRow) -> (&'static str, &'static str, String, audit::Changes),
+}
+
+/// Sets a password through a link: throttled per client address and per
+/// token; checked before the costly hash and again in the transaction that
+/// uses the link up, sets the password and records the event.
+async fn use_link<R: Send + 'static>(
+    state: &AppState,
+    input: LinkInput,
+    rules: LinkRules<R>,
+) -> Result<()> {
     let keys = state
         .login_throttle
         .keys_for("link", &client_of(&input.context), &input.token);
@@ -263,36 +305,38 @@ pub async fn accept(state: &AppState, input: LinkInput) -> Result<()> {
     let lookup = token_hash.clone();
     let found = state
         .db
-        .read(move |conn| Ok(rows::find_by_token_hash(conn, &lookup)?))
+        .read(move |conn| Ok((rules.find)(conn, &lookup)?))
         .await?;
     let checked = match &found {
         None => Err(Error::field("token", LINK_INVALID)),
-        Some((row, user)) => check_invitation(row, user, time::now()),
+        Some((row, user)) => (rules.check)(row, user, time::now()),
     };
     if let Err(e) = checked {
         throttle::record_failure(state, keys).await?;
         return Err(e);
     }
     let hash = state.hasher.hash(input.password).await?;
+    let context = input.context;
     state
         .db
         .write(move |conn| {
-            let (row, user) = rows::find_by_token_hash(conn, &token_hash)?
-                .ok_or_else(|| Error::field("token", LINK_INVALID))?;
+            let (row, user) =
+                (rules.find)(conn, &token_hash)?.ok_or_else(|| Error::field("token", LINK_USED))?;
             let now = time::now();
-            check_invitation(&row, &user, now)?;
-            if !rows::accept(conn, &row.id, now)? {
+            (rules.check)(&row, &user, now)?;
+            if !(rules.claim)(conn, &row, &user, &token_hash, now)? {
                 return Err(Error::field("token", LINK_USED));
             }
             set_password(conn, &user, hash, now)?;
+            let (action, kind, id, changes) = (rules.event)(&row, &user);
             audit::record(
                 conn,
                 &user.organization_id,
                 Some(&user),
-                &input.context,
-                "invitation.accepted",
-                audit::object("invitation", &row.id),
-                audit::change("state", "PENDING".into(), "ACTIVE".into()),
+                &context,
+                action,
+                audit::object(kind, &id),
+                changes,
             )
         })
         .await
@@ -404,45 +448,22 @@ fn check_reset(row: &PasswordResetRow, user: &UserRow, now: NaiveDateTime) -> Re
 
 /// Sets a new password through a reset link, throttled like logins.
 pub async fn confirm_reset(state: &AppState, input: LinkInput) -> Result<()> {
-    let keys = state
-        .login_throttle
-        .keys_for("link", &client_of(&input.context), &input.token);
-    throttle::check(state, &keys).await?;
-    let token_hash = keys::hash(&input.token);
-    let lookup = token_hash.clone();
-    let found = state
-        .db
-        .read(move |conn| Ok(rows::find_reset(conn, &lookup)?))
-        .await?;
-    let checked = match &found {
-        None => Err(Error::field("token", LINK_INVALID)),
-        Some((row, user)) => check_reset(row, user, time::now()),
-    };
-    if let Err(e) = checked {
-        throttle::record_failure(state, keys).await?;
-        return Err(e);
-    }
-    let hash = state.hasher.hash(input.password).await?;
-    state
-        .db
-        .write(move |conn| {
-            let (row, user) = rows::find_reset(conn, &token_hash)?
-                .ok_or_else(|| Error::field("token", LINK_USED))?;
-            let now = time::now();
-            check_reset(&row, &user, now)?;
-            if !rows::consume_resets(conn, &user.id, &token_hash)? {
-                return Err(Error::field("token", LINK_USED));
-            }
-            set_password(conn, &user, hash, now)?;
-            audit::record(
-                conn,
-                &user.organization_id,
-                Some(&user),
-                &input.context,
-                "auth.password_reset",
-                audit::object("user", &user.id),
-                audit::change("password", Value::Null, "(changed)".into()),
-            )
-        })
-        .await
+    use_link(
+        state,
+        input,
+        LinkRules {
+            find: rows::find_reset,
+            check: check_reset,
+            claim: |conn, _, user, token_hash, _| rows::consume_resets(conn, &user.id, token_hash),
+            event: |_, user| {
+                (
+                    "auth.password_reset",
+                    "user",
+                    user.id.clone(),
+                    audit::change("password", Value::Null, "(changed)".into()),
+                )
+            },
+        },
+    )
+    .await
 }

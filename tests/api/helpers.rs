@@ -176,6 +176,17 @@ impl TestApp {
         reply.body
     }
 
+    /// A login attempt's answer, whatever it is.
+    pub async fn try_login(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/auth/obtain/",
+            None,
+            Some(json!({"username": email, "password": password})),
+        )
+        .await
+    }
+
     /// Logs in and returns the token (panics with the answer otherwise).
     pub async fn login(&self, email: &str, password: &str) -> String {
         let reply = self
@@ -296,4 +307,12 @@ impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+/// The token a mailed (or development-mode) link carries.
+pub fn link_token(link: &str) -> String {
+    link.split("token=")
+        .nth(1)
+        .expect("a token in the link")
+        .to_owned()
 }

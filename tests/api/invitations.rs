@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{OWNER_EMAIL, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{OWNER_EMAIL, PASSWORD, TestApp, link_token, spawn_app, spawn_app_with};
 use crate::smtp::{Mode, SmtpSink};
 
 const NEW_PASSWORD: &str = "chosen-pass-7";
@@ -43,22 +43,8 @@ async fn accept(app: &TestApp, token: &str, password: &str) -> crate::helpers::R
     .await
 }
 
-fn token_of(link: &str) -> String {
-    link.split("token=")
-        .nth(1)
-        .expect("a token in the link")
-        .to_owned()
-}
-
 async fn login_status(app: &TestApp, email: &str, password: &str) -> StatusCode {
-    app.call(
-        Method::POST,
-        "/auth/obtain/",
-        None,
-        Some(json!({"username": email, "password": password})),
-    )
-    .await
-    .status
+    app.try_login(email, password).await.status
 }
 
 /// Polls an invitation until its mail is no longer QUEUED.
@@ -116,7 +102,7 @@ async fn development_mode_returns_the_link_once_and_the_invitee_joins() {
         login_status(&app, "new@example.com", NEW_PASSWORD).await,
         StatusCode::BAD_REQUEST
     );
-    let accepted = accept(&app, &token_of(link), NEW_PASSWORD).await;
+    let accepted = accept(&app, &link_token(link), NEW_PASSWORD).await;
     assert_eq!(accepted.status, StatusCode::NO_CONTENT, "{}", accepted.body);
     assert_eq!(
         login_status(&app, "new@example.com", NEW_PASSWORD).await,
@@ -132,7 +118,7 @@ async fn development_mode_returns_the_link_once_and_the_invitee_joins() {
     assert!(invitation["accepted"].is_string());
 
     // Single use.
-    let again = accept(&app, &token_of(link), "another-pass-8").await;
+    let again = accept(&app, &link_token(link), "another-pass-8").await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert_eq!(again.body["token"][0], "This link has already been used.");
 }
@@ -184,7 +170,7 @@ async fn a_real_mail_carries_a_working_link() {
     assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().await.unwrap();
     assert!(
-        html.contains(&token_of(&link)),
+        html.contains(&link_token(&link)),
         "the form carries the token"
     );
 
@@ -193,7 +179,7 @@ async fn a_real_mail_carries_a_working_link() {
     assert_eq!(settled["mail_status"], "SENT");
     assert_eq!(settled["mail_error"], Value::Null);
 
-    let accepted = accept(&app, &token_of(&link), NEW_PASSWORD).await;
+    let accepted = accept(&app, &link_token(&link), NEW_PASSWORD).await;
     assert_eq!(accepted.status, StatusCode::NO_CONTENT, "{}", accepted.body);
     assert_eq!(
         login_status(&app, "mailed@example.com", NEW_PASSWORD).await,
@@ -274,7 +260,7 @@ async fn a_new_invitation_supersedes_the_old_one() {
 
     let old = accept(
         &app,
-        &token_of(first["link"].as_str().unwrap()),
+        &link_token(first["link"].as_str().unwrap()),
         NEW_PASSWORD,
     )
     .await;
@@ -294,7 +280,7 @@ async fn a_new_invitation_supersedes_the_old_one() {
 
     let new = accept(
         &app,
-        &token_of(second["link"].as_str().unwrap()),
+        &link_token(second["link"].as_str().unwrap()),
         NEW_PASSWORD,
     )
     .await;
@@ -312,7 +298,7 @@ async fn an_expired_link_is_refused() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let late = accept(
         &app,
-        &token_of(invited["link"].as_str().unwrap()),
+        &link_token(invited["link"].as_str().unwrap()),
         NEW_PASSWORD,
     )
     .await;
@@ -360,7 +346,7 @@ async fn a_deactivated_user_is_invited_back_to_pending() {
 
     let accepted = accept(
         &app,
-        &token_of(invited["link"].as_str().unwrap()),
+        &link_token(invited["link"].as_str().unwrap()),
         NEW_PASSWORD,
     )
     .await;
@@ -385,7 +371,7 @@ async fn a_link_dies_when_the_user_changes_state_meanwhile() {
     assert_eq!(off.status, StatusCode::OK);
     let refused = accept(
         &app,
-        &token_of(invited["link"].as_str().unwrap()),
+        &link_token(invited["link"].as_str().unwrap()),
         NEW_PASSWORD,
     )
     .await;
@@ -446,7 +432,7 @@ async fn invitations_are_validated() {
     assert_eq!(bot.status, StatusCode::BAD_REQUEST, "{}", bot.body);
 
     let id = pending_user(&app, &owner, "valid@example.com").await;
-    let token = token_of(
+    let token = link_token(
         app.create("/invitations/", &owner, json!({"user": id}))
             .await["link"]
             .as_str()
@@ -602,7 +588,7 @@ async fn invitation_lists_filter_and_page() {
         .await;
     accept(
         &app,
-        &token_of(first["link"].as_str().unwrap()),
+        &link_token(first["link"].as_str().unwrap()),
         NEW_PASSWORD,
     )
     .await;

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{
-    OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, spawn_app, spawn_app_with,
+    OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, link_token, spawn_app, spawn_app_with,
 };
 use crate::smtp::{Mode, SmtpSink};
 
@@ -46,20 +46,6 @@ async fn confirm(app: &TestApp, token: &str, password: &str) -> Reply {
     .await
 }
 
-fn token_of(link: &str) -> String {
-    link.split("token=").nth(1).expect("a token").to_owned()
-}
-
-async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
-    app.call(
-        Method::POST,
-        "/auth/obtain/",
-        None,
-        Some(json!({"username": email, "password": password})),
-    )
-    .await
-}
-
 #[actix_web::test]
 async fn the_reset_flow_sets_a_new_password_and_ends_old_tokens() {
     let sink = SmtpSink::start(Mode::Accept).await;
@@ -84,9 +70,9 @@ async fn the_reset_flow_sets_a_new_password_and_ends_old_tokens() {
     let path = &link[link.find("/auth/").unwrap()..];
     let page = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains(&token_of(&link)));
+    assert!(page.text().await.unwrap().contains(&link_token(&link)));
 
-    let done = confirm(&app, &token_of(&link), NEW_PASSWORD).await;
+    let done = confirm(&app, &link_token(&link), NEW_PASSWORD).await;
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
     // Every earlier token is dead; the old password too.
     assert_eq!(
@@ -94,18 +80,20 @@ async fn the_reset_flow_sets_a_new_password_and_ends_old_tokens() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        login(&app, "forgetful@example.com", PASSWORD).await.status,
+        app.try_login("forgetful@example.com", PASSWORD)
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        login(&app, "forgetful@example.com", NEW_PASSWORD)
+        app.try_login("forgetful@example.com", NEW_PASSWORD)
             .await
             .status,
         StatusCode::OK
     );
 
     // Single use.
-    let again = confirm(&app, &token_of(&link), "yet-another-pass-4").await;
+    let again = confirm(&app, &link_token(&link), "yet-another-pass-4").await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert_eq!(again.body["token"][0], "This link is invalid.");
     // No mail went to the unknown address.
@@ -165,7 +153,7 @@ async fn a_link_dies_when_the_password_changes_another_way() {
         )
         .await;
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
-    let stale = confirm(&app, &token_of(&link), "other-pass-55").await;
+    let stale = confirm(&app, &link_token(&link), "other-pass-55").await;
     assert_eq!(stale.status, StatusCode::BAD_REQUEST);
     assert_eq!(stale.body["token"][0], "This link is invalid.");
 }
@@ -181,11 +169,11 @@ async fn an_expired_reset_link_is_refused() {
         .remove(0)
         .link("/auth/password_reset/confirm/");
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let late = confirm(&app, &token_of(&link), NEW_PASSWORD).await;
+    let late = confirm(&app, &link_token(&link), NEW_PASSWORD).await;
     assert_eq!(late.status, StatusCode::BAD_REQUEST);
     assert_eq!(late.body["token"][0], "This link has expired.");
     assert_eq!(
-        login(&app, OWNER_EMAIL, OWNER_PASSWORD).await.status,
+        app.try_login(OWNER_EMAIL, OWNER_PASSWORD).await.status,
         StatusCode::OK
     );
 }
@@ -221,7 +209,7 @@ async fn reset_requests_are_validated_and_throttled() {
     assert!(flood.headers.contains_key("retry-after"));
     // Resets are counted apart from logins.
     assert_eq!(
-        login(&app, OWNER_EMAIL, OWNER_PASSWORD).await.status,
+        app.try_login(OWNER_EMAIL, OWNER_PASSWORD).await.status,
         StatusCode::OK
     );
 
