@@ -22,7 +22,7 @@ use crate::domain::id::random_secret;
 use crate::domain::user::{Email, Password};
 use crate::error::Error;
 use crate::state::AppState;
-use crate::{api, openapi, service};
+use crate::{api, mcp, openapi, service};
 
 pub const SECRET_MIN: usize = 32;
 
@@ -53,6 +53,7 @@ impl Application {
         let secret = signing_secret(&db, &settings).await?;
         let hasher = Hasher::new(settings.hash_concurrency);
         let bootstrapped = first_run(&db, &hasher, &settings).await?;
+        let mcp = mcp::Endpoint::new(db.clone(), &settings);
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
@@ -68,6 +69,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .service(mcp.clone().scope())
                 .configure(api::routes)
                 .service(web::resource("/docs").to(|| async {
                     HttpResponse::PermanentRedirect()

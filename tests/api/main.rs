@@ -11,6 +11,7 @@ mod bulk;
 mod docs;
 mod keys;
 mod labels;
+mod mcp;
 mod mfa;
 mod profile;
 mod protocol;

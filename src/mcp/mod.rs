@@ -1,0 +1,92 @@
+//! Probo's user tools over MCP at `POST /api/mcp/v1` (API.md section 4).
+//!
+//! The transport is the official Rust SDK's streamable-HTTP server (`rmcp`),
+//! mounted in actix by `rmcp-actix-web`, run stateless with JSON answers:
+//! every POST stands alone, so any replica can answer it and nothing is kept
+//! between requests. In front of it, [`gate`] applies the API's HTTP rules,
+//! authenticates the `Bearer` credential and checks the JSON-RPC envelope;
+//! [`tools`] holds the tools.
+
+pub mod cursor;
+pub mod gate;
+pub mod tools;
+pub mod types;
+
+use std::sync::Arc;
+
+use std::rc::Rc;
+
+use actix_web::HttpMessage;
+use actix_web::dev::ServiceRequest;
+use actix_web::middleware::{Next, from_fn};
+use rmcp_actix_web::transport::{LocalSessionManager, StreamableHttpService};
+
+use crate::auth::Caller;
+use crate::config::Settings;
+use crate::db::Db;
+use gate::GateConfig;
+use tools::UserTools;
+
+pub const PATH: &str = "/api/mcp/v1";
+
+/// The endpoint, built once and mounted in every worker.
+#[derive(Clone)]
+pub struct Endpoint {
+    service: StreamableHttpService<UserTools, LocalSessionManager>,
+    gate: GateConfig,
+}
+
+impl Endpoint {
+    pub fn new(db: Db, settings: &Settings) -> Self {
+        let prototype = UserTools::new(db);
+        let hosts: Vec<String> = settings
+            .mcp_allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .collect();
+        // rmcp takes an empty list as "any host".
+        let hosts = if hosts.iter().any(|h| h == "*") {
+            Vec::new()
+        } else {
+            hosts
+        };
+        let service = StreamableHttpService::builder()
+            .service_factory(Arc::new(move || Ok(prototype.clone())))
+            .session_manager(Arc::new(LocalSessionManager::default()))
+            .stateful_mode(false)
+            .json_response(true)
+            .allowed_hosts(hosts)
+            .on_request_fn(|request, extensions| {
+                if let Some(caller) = request.extensions().get::<Caller>() {
+                    extensions.insert(caller.clone());
+                }
+            })
+            .build();
+        Self {
+            service,
+            gate: GateConfig {
+                allowed_origins: settings.cors_origins.clone(),
+            },
+        }
+    }
+
+    /// The scope serving [`PATH`]. The gate, not rmcp, checks `Origin`: the
+    /// server's own origin is allowed too, which a fixed list cannot say.
+    pub fn scope(
+        self,
+    ) -> actix_web::Scope<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        let config = Rc::new(self.gate);
+        self.service.scope_with_path(PATH).wrap(from_fn(
+            move |req: ServiceRequest, next: Next<_>| gate::gate(config.clone(), req, next),
+        ))
+    }
+}
