@@ -194,7 +194,13 @@ pub fn generated_password() -> String {
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers(["authorization", "content-type", "accept"])
+        // MCP clients send their protocol version on every request.
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "accept",
+            "mcp-protocol-version",
+        ])
         .expose_headers(["location", "retry-after"])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {

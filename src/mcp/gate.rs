@@ -103,14 +103,26 @@ fn foreign_origin(config: &GateConfig, req: &ServiceRequest) -> Option<String> {
     let Ok(origin) = origin.to_str() else {
         return Some(String::from_utf8_lossy(origin.as_bytes()).into_owned());
     };
-    let info = req.connection_info();
-    let own = format!("{}://{}", info.scheme(), info.host());
+    // The server's own origin is the one naming the Host the request was
+    // sent to (the raw header: `X-Forwarded-Host` is the client's to
+    // choose). A DNS-rebinding Host is refused next, by rmcp, unless it is
+    // in TESSERA_MCP_ALLOWED_HOSTS.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let own = origin.split_once("://").is_some_and(|(scheme, authority)| {
+        matches!(scheme, "http" | "https")
+            && !host.is_empty()
+            && authority.eq_ignore_ascii_case(host)
+    });
     let listed = config
         .allowed_origins
         .iter()
         .map(|o| o.trim().trim_end_matches('/'))
         .any(|o| !o.is_empty() && o.eq_ignore_ascii_case(origin));
-    (!(listed || origin.eq_ignore_ascii_case(&own))).then(|| origin.to_owned())
+    (!(listed || own)).then(|| origin.to_owned())
 }
 
 /// Whether `Accept` (absent means anything) admits a JSON answer.

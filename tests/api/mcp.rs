@@ -332,6 +332,27 @@ async fn http_rules_of_the_transport() {
         assert_eq!(reply.status, status, "Origin {origin}: {}", reply.body);
     }
 
+    // X-Forwarded-Host does not make an origin the server's own.
+    let forwarded = Reply::from(
+        app.client
+            .post(app.url(ENDPOINT))
+            .bearer_auth(&token)
+            .header("Accept", ACCEPT)
+            .header("Origin", "https://spoofed.example")
+            .header("X-Forwarded-Host", "spoofed.example")
+            .json(&ping)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        forwarded.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        forwarded.body
+    );
+
     // DNS rebinding: a Host the server is not known by.
     let rebound = Reply::from(
         app.client
@@ -346,6 +367,31 @@ async fn http_rules_of_the_transport() {
     )
     .await;
     assert_eq!(rebound.status, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn a_listed_origin_passes_the_cors_preflight() {
+    let app = spawn_app().await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url(ENDPOINT))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type, mcp-protocol-version",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://app.example.com")
+    );
 }
 
 #[actix_web::test]
