@@ -526,6 +526,74 @@ async fn another_organizations_ids_are_not_found() {
     assert_eq!(untouched.body["active"], true);
 }
 
+/// Walks every page of listUsers in one order: the ids, in page order.
+async fn walk(app: &TestApp, token: &str, org: &str, order_by: Value) -> Vec<Value> {
+    let mut users = Vec::new();
+    let mut cursor: Option<String> = None;
+    for page in 0.. {
+        assert!(page < 10, "listUsers never ended");
+        let mut arguments = json!({"organization_id": org, "size": 1000, "order_by": order_by});
+        if let Some(cursor) = &cursor {
+            arguments["cursor"] = json!(cursor);
+        }
+        let result = tool_ok(app, token, "listUsers", arguments).await;
+        let batch = result["users"].as_array().unwrap();
+        assert!(batch.len() <= 100, "size is capped to 100: {}", batch.len());
+        users.extend(batch.iter().cloned());
+        match result.get("next_cursor") {
+            Some(next) => {
+                assert_eq!(batch.len(), 100, "only the last page is short");
+                cursor = Some(next.as_str().unwrap().to_owned());
+            }
+            None => break,
+        }
+    }
+    users
+}
+
+#[actix_web::test]
+async fn keyset_pages_cover_every_user_once_in_each_order() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let org = organization_id(&app, &owner).await;
+    // Seeded people share creation times, which the id tie-break must order.
+    let seeded = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["seed", "--users", "230", "--labels", "0", "--teams", "0"])
+        .args(["--targets", "0", "--org", &org])
+        .env("TESSERA_DATABASE_URL", &app.database_url)
+        .output()
+        .expect("run tessera seed");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let count = app.get("/users/", &owner).await.body["count"]
+        .as_u64()
+        .unwrap() as usize;
+    assert_eq!(count, 231);
+    for order_by in [
+        json!({}),
+        json!({"field": "FULL_NAME", "direction": "ASC"}),
+        json!({"field": "EMAIL_ADDRESS", "direction": "DESC"}),
+        json!({"field": "CREATED_AT", "direction": "ASC"}),
+    ] {
+        let users = walk(&app, &owner, &org, order_by.clone()).await;
+        let mut ids: Vec<&str> = users.iter().map(|u| u["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), count, "{order_by}");
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "a user listed twice in {order_by}");
+        if order_by.get("field").is_none() {
+            let created: Vec<&str> = users
+                .iter()
+                .map(|u| u["created_at"].as_str().unwrap())
+                .collect();
+            assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first");
+        }
+    }
+}
+
 /// The Python interpreter of the virtualenv tests/run.sh prepares.
 fn python() -> PathBuf {
     if let Ok(path) = std::env::var("TESSERA_MCP_PYTHON") {
