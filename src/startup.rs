@@ -69,7 +69,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .service(mcp.clone().scope())
+                .configure(|cfg| mcp.clone().configure(cfg))
                 .configure(api::routes)
                 .service(web::resource("/docs").to(|| async {
                     HttpResponse::PermanentRedirect()

@@ -8,7 +8,7 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, ResponseError, web};
 use std::rc::Rc;
@@ -72,11 +72,11 @@ async fn refusal(config: &GateConfig, req: &mut ServiceRequest) -> Option<HttpRe
     if !essence.eq_ignore_ascii_case("application/json") {
         return Some(Error::UnsupportedMediaType(content_type).error_response());
     }
-    if !accepts_json(req) {
+    if !accepts(req.headers(), JSON) && !accepts(req.headers(), EVENT_STREAM) {
         return Some(Error::NotAcceptable.error_response());
     }
-    // Answers are always JSON (rmcp would otherwise insist on both types
-    // being listed, which `curl`'s default `*/*` does not do).
+    // rmcp insists on both types being listed (`curl`'s default `*/*`
+    // does not list them); which one answers was chosen by routing.
     req.headers_mut().insert(
         header::ACCEPT,
         HeaderValue::from_static("application/json, text/event-stream"),
@@ -125,26 +125,34 @@ fn foreign_origin(config: &GateConfig, req: &ServiceRequest) -> Option<String> {
     (!(listed || own)).then(|| origin.to_owned())
 }
 
-/// Whether `Accept` (absent means anything) admits a JSON answer.
-fn accepts_json(req: &ServiceRequest) -> bool {
-    let values: Vec<&str> = req
-        .headers()
+const JSON: &str = "application/json";
+const EVENT_STREAM: &str = "text/event-stream";
+
+/// Whether `Accept` (absent means anything) admits `media`.
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    let values: Vec<&str> = headers
         .get_all(header::ACCEPT)
         .filter_map(|v| v.to_str().ok())
         .collect();
     if values.is_empty() {
         return true;
     }
+    let (kind, _) = media.split_once('/').expect("a media type");
     values.iter().flat_map(|v| v.split(',')).any(|item| {
         let mut parts = item.split(';');
-        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let range = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let refused = parts.any(|p| {
             p.split_once('=').is_some_and(|(k, v)| {
                 k.trim().eq_ignore_ascii_case("q") && v.trim().parse::<f32>() == Ok(0.0)
             })
         });
-        !refused && matches!(media.as_str(), "application/json" | "application/*" | "*/*")
+        !refused && (range == media || range == "*/*" || range == format!("{kind}/*"))
     })
+}
+
+/// A client that takes an event stream but not JSON is answered with one.
+pub fn wants_event_stream_only(headers: &HeaderMap) -> bool {
+    !accepts(headers, JSON) && accepts(headers, EVENT_STREAM)
 }
 
 /// 401 with the `Bearer` challenge of RFC 6750 (the REST API challenges with
@@ -307,6 +315,26 @@ mod tests {
         let refused = check_envelope(body.as_bytes()).err()?;
         assert_eq!(refused.response().status(), 400);
         Some(refused.code)
+    }
+
+    #[test]
+    fn accept_ranges() {
+        let with = |accept: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+            headers
+        };
+        assert!(accepts(&HeaderMap::new(), JSON));
+        assert!(accepts(&with("*/*"), JSON));
+        assert!(accepts(&with("application/*"), JSON));
+        assert!(accepts(&with("text/html, application/json;q=0.5"), JSON));
+        assert!(!accepts(&with("application/json;q=0"), JSON));
+        assert!(!accepts(&with("text/html"), JSON));
+        assert!(wants_event_stream_only(&with("text/event-stream")));
+        assert!(!wants_event_stream_only(&with(
+            "application/json, text/event-stream"
+        )));
+        assert!(!wants_event_stream_only(&with("text/html")));
     }
 
     #[test]

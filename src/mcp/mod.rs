@@ -1,9 +1,10 @@
 //! Probo's user tools over MCP at `POST /api/mcp/v1` (API.md section 4).
 //!
 //! The transport is the official Rust SDK's streamable-HTTP server (`rmcp`),
-//! mounted in actix by `rmcp-actix-web`, run stateless with JSON answers:
-//! every POST stands alone, so any replica can answer it and nothing is kept
-//! between requests. In front of it, [`gate`] applies the API's HTTP rules,
+//! mounted in actix by `rmcp-actix-web`, run stateless: every POST stands
+//! alone, so any replica can answer it and nothing is kept between requests.
+//! Answers are JSON, or an event stream for a client accepting only that
+//! (two rmcp services, chosen by a guard on `Accept`). In front of it, [`gate`] applies the API's HTTP rules,
 //! authenticates the `Bearer` credential and checks the JSON-RPC envelope;
 //! [`tools`] holds the tools.
 
@@ -16,9 +17,9 @@ use std::sync::Arc;
 
 use std::rc::Rc;
 
-use actix_web::HttpMessage;
 use actix_web::dev::ServiceRequest;
 use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpMessage, guard, web};
 use rmcp_actix_web::transport::{LocalSessionManager, StreamableHttpService};
 
 use crate::auth::Caller;
@@ -29,10 +30,12 @@ use tools::UserTools;
 
 pub const PATH: &str = "/api/mcp/v1";
 
-/// The endpoint, built once and mounted in every worker.
+/// The endpoint, built once and mounted in every worker: answers are JSON,
+/// or an event stream for a client that accepts only that.
 #[derive(Clone)]
 pub struct Endpoint {
-    service: StreamableHttpService<UserTools, LocalSessionManager>,
+    json: StreamableHttpService<UserTools, LocalSessionManager>,
+    event_stream: StreamableHttpService<UserTools, LocalSessionManager>,
     gate: GateConfig,
 }
 
@@ -51,42 +54,47 @@ impl Endpoint {
         } else {
             hosts
         };
-        let service = StreamableHttpService::builder()
-            .service_factory(Arc::new(move || Ok(prototype.clone())))
-            .session_manager(Arc::new(LocalSessionManager::default()))
-            .stateful_mode(false)
-            .json_response(true)
-            .allowed_hosts(hosts)
-            .on_request_fn(|request, extensions| {
-                if let Some(caller) = request.extensions().get::<Caller>() {
-                    extensions.insert(caller.clone());
-                }
-            })
-            .build();
+        let service = |json_response: bool| {
+            let prototype = prototype.clone();
+            StreamableHttpService::builder()
+                .service_factory(Arc::new(move || Ok(prototype.clone())))
+                .session_manager(Arc::new(LocalSessionManager::default()))
+                .stateful_mode(false)
+                .json_response(json_response)
+                .allowed_hosts(hosts.clone())
+                .on_request_fn(|request, extensions| {
+                    if let Some(caller) = request.extensions().get::<Caller>() {
+                        extensions.insert(caller.clone());
+                    }
+                })
+                .build()
+        };
         Self {
-            service,
+            json: service(true),
+            event_stream: service(false),
             gate: GateConfig {
                 allowed_origins: settings.cors_origins.clone(),
             },
         }
     }
 
-    /// The scope serving [`PATH`]. The gate, not rmcp, checks `Origin`: the
-    /// server's own origin is allowed too, which a fixed list cannot say.
-    pub fn scope(
-        self,
-    ) -> actix_web::Scope<
-        impl actix_web::dev::ServiceFactory<
-            actix_web::dev::ServiceRequest,
-            Config = (),
-            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
-            Error = actix_web::Error,
-            InitError = (),
-        >,
-    > {
+    /// Mounts [`PATH`]. The gate, not rmcp, checks `Origin`: the server's
+    /// own origin is allowed too, which a fixed list cannot say.
+    pub fn configure(self, cfg: &mut web::ServiceConfig) {
         let config = Rc::new(self.gate);
-        self.service.scope_with_path(PATH).wrap(from_fn(
+        let gated = config.clone();
+        cfg.service(
+            self.event_stream
+                .scope_with_path(PATH)
+                .guard(guard::fn_guard(|ctx| {
+                    gate::wants_event_stream_only(ctx.head().headers())
+                }))
+                .wrap(from_fn(move |req: ServiceRequest, next: Next<_>| {
+                    gate::gate(gated.clone(), req, next)
+                })),
+        );
+        cfg.service(self.json.scope_with_path(PATH).wrap(from_fn(
             move |req: ServiceRequest, next: Next<_>| gate::gate(config.clone(), req, next),
-        ))
+        )));
     }
 }

@@ -297,6 +297,38 @@ async fn http_rules_of_the_transport() {
     .await;
     assert_eq!(html.status, StatusCode::NOT_ACCEPTABLE, "{}", html.body);
 
+    // A client that takes only an event stream gets one.
+    let stream = Reply::from(
+        app.client
+            .post(app.url(ENDPOINT))
+            .bearer_auth(&token)
+            .header("Accept", "text/event-stream")
+            .json(&ping)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(stream.status, StatusCode::OK, "{}", stream.body);
+    assert!(
+        stream
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let events = stream.body.as_str().expect("an event stream");
+    let data: Vec<Value> = events
+        .lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .filter(|data| !data.trim().is_empty())
+        .map(|data| serde_json::from_str(data.trim()).unwrap())
+        .collect();
+    assert_eq!(
+        data,
+        [json!({"jsonrpc": "2.0", "id": 1, "result": {}})],
+        "{events}"
+    );
+
     // `curl`'s `*/*` is enough: answers are JSON.
     let any = Reply::from(
         app.client
