@@ -49,6 +49,19 @@ pub struct Settings {
     )]
     pub cors_origins: Vec<String>,
 
+    /// Comma-separated `Host` header values (`name` or `name:port`) the MCP
+    /// endpoint answers to, a defence against DNS rebinding; `*` accepts any.
+    /// Set it to the names clients use when Tessera is reachable by a name
+    /// other than a loopback one.
+    #[arg(
+        long,
+        env = "TESSERA_MCP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        default_value = "localhost,127.0.0.1,::1",
+        global = true
+    )]
+    pub mcp_allowed_hosts: Vec<String>,
+
     /// Database connections in the pool.
     #[arg(long, env = "TESSERA_DB_POOL_SIZE", default_value_t = 8, global = true)]
     pub db_pool_size: u32,

@@ -43,6 +43,11 @@ impl FieldErrors {
         self.0.insert(field.to_owned(), nested);
     }
 
+    /// The messages recorded under `field`.
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.0.get(field)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

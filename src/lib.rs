@@ -2,7 +2,8 @@
 //!
 //! `api` (HTTP handlers) → `service` (every write, every rule) → `db`
 //! (queries); `domain` holds the types and pure rules all of them share;
-//! `auth` authenticates callers and holds the permission check.
+//! `auth` authenticates callers and holds the permission check; `mcp` serves
+//! the same users to MCP clients through the same services.
 
 pub mod api;
 pub mod auth;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod mcp;
 pub mod openapi;
 pub mod seed;
 pub mod service;

@@ -35,6 +35,18 @@ Errors follow Django REST Framework: `{"field": ["message"]}` for 400s,
 (default 10, capped to 100) and answer `{count, page_total, page, length,
 results}`; a page past the end is a 404 `Invalid page.`
 
+**MCP.** `POST /api/mcp/v1` serves Probo's user tools over the Model Context
+Protocol (streamable HTTP, JSON-RPC 2.0, protocol versions 2025-03-26 and
+2025-06-18, stateless: no sessions, no `GET` stream) with `Authorization:
+Bearer <token or API key>`: `listUsers`, `getUser`, `createUser`,
+`updateUser`, `removeUser`, `updateMembership`, `deactivateUser`,
+`inviteUser`. It is not
+part of this document: `tools/list` on the endpoint describes each tool's
+input and output. Tools apply the same rules as the REST API; a tool's
+failure is a result with `isError: true`, malformed arguments a JSON-RPC
+`-32602`. `listUsers` pages with an opaque keyset `cursor` (`size` default 20,
+capped to 100; `next_cursor` absent on the last page).
+
 **Choices where the contract was silent.** A user_roles item without `scope`
 gets its tier from what it names (a target: scope, a team: team, else
 account). `changed_by` keeps a snapshot of the author of the change, so it

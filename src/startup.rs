@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::mail::Mailer;
 use crate::service::audit::RequestContext;
 use crate::state::AppState;
-use crate::{api, openapi, service};
+use crate::{api, mcp, openapi, service};
 
 pub const SECRET_MIN: usize = 32;
 
@@ -81,10 +81,12 @@ impl Application {
             mailer,
             mail_settings: settings.mail.clone(),
         });
+        let mcp = mcp::Endpoint::new(state.clone(), &settings);
         let origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .configure(|cfg| mcp.clone().configure(cfg))
                 .configure(api::routes)
                 .service(web::resource("/docs").to(|| async {
                     HttpResponse::PermanentRedirect()
@@ -237,7 +239,13 @@ pub fn generated_password() -> String {
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers(["authorization", "content-type", "accept"])
+        // MCP clients send their protocol version on every request.
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "accept",
+            "mcp-protocol-version",
+        ])
         .expose_headers(["location", "retry-after"])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {

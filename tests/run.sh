@@ -14,6 +14,14 @@ if ! { ldconfig -p 2>/dev/null | grep -q 'libpq\.so ' || [ -e /usr/lib/x86_64-li
     fi
 fi
 
+# The MCP tests drive the server with the official Python MCP SDK, pinned in
+# tests/mcp/requirements.txt, from a virtualenv kept in target/.
+venv=target/mcp-venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check -r tests/mcp/requirements.txt
+
 pg_url="${TESSERA_TEST_POSTGRES_URL:-}"
 echo "== tests on SQLite"
 env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets

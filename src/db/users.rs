@@ -9,6 +9,8 @@ use super::DbConnection;
 use super::models::{
     LabelRow, NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow,
 };
+use diesel::sql_types::Bool;
+
 use super::schema::{labels, roles, targets, teams, user_labels, user_roles, users};
 use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::user::{Kind, State};
@@ -272,6 +274,12 @@ pub struct UserFilter {
     pub no_access: Option<bool>,
     pub exclude: Vec<String>,
     pub ids: Vec<String>,
+    /// Case-insensitive substring of name, email or position (MCP `filter.query`).
+    pub query: Option<String>,
+    /// A built-in membership role's id: users holding it at account tier.
+    pub membership_role: Option<String>,
+    /// Users in any of these states (empty: any state).
+    pub states: Vec<State>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -406,7 +414,73 @@ fn filtered<'a>(
                 .or(lower(users::email).like(pattern).escape('\\')),
         );
     }
+    if let Some(term) = &filter.query {
+        let pattern = super::contains_pattern(term);
+        query = query.filter(
+            lower(users::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::email).like(pattern.clone()).escape('\\'))
+                // A NULL position matches nothing (NULL OR false is not true).
+                .or(lower(users::position.assume_not_null())
+                    .like(pattern)
+                    .escape('\\')),
+        );
+    }
+    if let Some(role) = &filter.membership_role {
+        query = query.filter(
+            users::id.eq_any(
+                user_roles::table
+                    .filter(user_roles::role_id.eq(role))
+                    .filter(user_roles::tier.eq(Tier::Account.as_str()))
+                    .select(user_roles::user_id),
+            ),
+        );
+    }
+    if let Some(states) = any_state(&filter.states, filter.is_apiuser) {
+        query = query.filter(states);
+    }
     query
+}
+
+type Condition = Box<dyn BoxableExpression<users::table, Backend, SqlType = Bool>>;
+
+/// Users in any of `states`; `None` when that is every user.
+fn any_state(states: &[State], is_apiuser: bool) -> Option<Condition> {
+    let wanted = |s| states.contains(&s);
+    if states.is_empty()
+        || (wanted(State::Pending) && wanted(State::Active) && wanted(State::Deactivated))
+    {
+        return None;
+    }
+    // API users never wait for a password: PENDING matches none of them.
+    let pending: Condition = if is_apiuser {
+        Box::new(users::active.eq(true).and(users::active.eq(false)))
+    } else {
+        Box::new(users::active.eq(true).and(users::password_hash.is_null()))
+    };
+    let active: Condition = if is_apiuser {
+        Box::new(users::active.eq(true))
+    } else {
+        Box::new(
+            users::active
+                .eq(true)
+                .and(users::password_hash.is_not_null()),
+        )
+    };
+    let conditions: Vec<Condition> = [
+        (State::Pending, pending),
+        (State::Active, active),
+        (
+            State::Deactivated,
+            Box::new(users::active.eq(false)) as Condition,
+        ),
+    ]
+    .into_iter()
+    .filter(|(state, _)| wanted(*state))
+    .map(|(_, condition)| condition)
+    .collect();
+    conditions.into_iter().reduce(|acc, c| Box::new(acc.or(c)))
 }
 
 /// Of `ids`, those naming visible users of the organization (people or API
@@ -465,4 +539,115 @@ pub fn page(
         .limit(limit)
         .select(UserRow::as_select())
         .load(conn)
+}
+
+/// What a keyset page is ordered by (ties broken by id, in the same direction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeysetField {
+    Created,
+    Name,
+    Email,
+}
+
+/// Where the previous keyset page ended: its last row's sort value and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeysetValue {
+    Time(NaiveDateTime),
+    Text(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeysetAfter {
+    pub value: KeysetValue,
+    pub id: String,
+}
+
+impl KeysetField {
+    /// The sort value of `row` for this field.
+    pub fn value_of(self, row: &UserRow) -> KeysetValue {
+        match self {
+            KeysetField::Created => KeysetValue::Time(row.created),
+            KeysetField::Name => KeysetValue::Text(row.name.clone()),
+            KeysetField::Email => KeysetValue::Text(row.email.clone()),
+        }
+    }
+}
+
+/// Up to `limit` users after `after` in the given order: no offset, so a
+/// page costs the same wherever it is and rows inserted meanwhile never
+/// shift later pages.
+pub fn keyset_page(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    filter: &UserFilter,
+    field: KeysetField,
+    descending: bool,
+    after: Option<&KeysetAfter>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = filtered(organization_id, filter);
+    if let Some(after) = after {
+        let id = after.id.clone();
+        let condition: Condition = match (field, &after.value, descending) {
+            (KeysetField::Created, KeysetValue::Time(t), false) => Box::new(
+                users::created
+                    .gt(*t)
+                    .or(users::created.eq(*t).and(users::id.gt(id))),
+            ),
+            (KeysetField::Created, KeysetValue::Time(t), true) => Box::new(
+                users::created
+                    .lt(*t)
+                    .or(users::created.eq(*t).and(users::id.lt(id))),
+            ),
+            (KeysetField::Name, KeysetValue::Text(v), false) => Box::new(
+                users::name
+                    .gt(v.clone())
+                    .or(users::name.eq(v.clone()).and(users::id.gt(id))),
+            ),
+            (KeysetField::Name, KeysetValue::Text(v), true) => Box::new(
+                users::name
+                    .lt(v.clone())
+                    .or(users::name.eq(v.clone()).and(users::id.lt(id))),
+            ),
+            (KeysetField::Email, KeysetValue::Text(v), false) => Box::new(
+                users::email
+                    .gt(v.clone())
+                    .or(users::email.eq(v.clone()).and(users::id.gt(id))),
+            ),
+            (KeysetField::Email, KeysetValue::Text(v), true) => Box::new(
+                users::email
+                    .lt(v.clone())
+                    .or(users::email.eq(v.clone()).and(users::id.lt(id))),
+            ),
+            // A position of another field's type matches nothing.
+            _ => Box::new(users::id.ne(users::id)),
+        };
+        query = query.filter(condition);
+    }
+    let query = match (field, descending) {
+        (KeysetField::Created, false) => query.order((users::created.asc(), users::id.asc())),
+        (KeysetField::Created, true) => query.order((users::created.desc(), users::id.desc())),
+        (KeysetField::Name, false) => query.order((users::name.asc(), users::id.asc())),
+        (KeysetField::Name, true) => query.order((users::name.desc(), users::id.desc())),
+        (KeysetField::Email, false) => query.order((users::email.asc(), users::id.asc())),
+        (KeysetField::Email, true) => query.order((users::email.desc(), users::id.desc())),
+    };
+    query.limit(limit).select(UserRow::as_select()).load(conn)
+}
+
+/// The user holding the role assignment `id`, if any.
+pub fn holder_of_role(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    user_roles::table
+        .find(id)
+        .select(user_roles::user_id)
+        .first(conn)
+        .optional()
+}
+
+/// Points an assignment at another role, keeping its row, id and creation time.
+pub fn set_assignment_role(conn: &mut DbConnection, id: &str, role_id: &str) -> QueryResult<()> {
+    diesel::update(user_roles::table.find(id))
+        .set(user_roles::role_id.eq(role_id))
+        .execute(conn)
+        .map(drop)
 }

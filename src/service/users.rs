@@ -503,7 +503,20 @@ fn replace_assignments(
     after: &[Assignment],
     now: NaiveDateTime,
 ) -> Result<()> {
-    let (added, removed) = user_roles::diff(before, after);
+    let (mut added, mut removed) = user_roles::diff(before, after);
+    // A new membership role takes over the old one's row: the membership
+    // keeps its id and creation time (MCP's Membership is addressed by id).
+    let old = removed.iter().position(|a| a.is_membership());
+    let new = added.iter().position(|a| a.is_membership());
+    if let (Some(old), Some(new)) = (old, new) {
+        let rows = users::roles_of(conn, &[user_id.to_owned()])?;
+        let old_key = removed[old].key();
+        if let Some(row) = rows.iter().find(|r| assignment_of_row(r).key() == old_key) {
+            users::set_assignment_role(conn, &row.id, &added[new].role.id)?;
+            removed.remove(old);
+            added.remove(new);
+        }
+    }
     if !removed.is_empty() {
         let rows = users::roles_of(conn, &[user_id.to_owned()])?;
         let removed_keys: BTreeSet<_> = removed.iter().map(|a| a.key()).collect();

@@ -79,6 +79,7 @@ pub fn settings(database_url: &str) -> Settings {
         secret_key: Some("test-secret-key-test-secret-key-0123456789".into()),
         workers: Some(2),
         cors_origins: vec!["https://app.example.com".into()],
+        mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
         db_pool_size: 4,
         token_ttl: 3600,
         hash_concurrency: 2,

@@ -15,6 +15,7 @@ mod docs;
 mod invitations;
 mod keys;
 mod labels;
+mod mcp;
 mod mfa;
 mod password_reset;
 mod profile;

@@ -5,14 +5,19 @@ use std::process::Command;
 use crate::helpers::{OWNER_PASSWORD, spawn_app_with};
 
 fn walkthrough() -> String {
+    sh_block("walkthrough")
+}
+
+/// The `sh` block between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
+fn sh_block(name: &str) -> String {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
-        .find("<!-- walkthrough:start -->")
-        .expect("walkthrough start marker");
+        .find(&format!("<!-- {name}:start -->"))
+        .unwrap_or_else(|| panic!("{name} start marker"));
     let end = readme
-        .find("<!-- walkthrough:end -->")
-        .expect("walkthrough end marker");
+        .find(&format!("<!-- {name}:end -->"))
+        .unwrap_or_else(|| panic!("{name} end marker"));
     let block = &readme[start..end];
     let code_start = block.find("```sh\n").expect("a sh block") + "```sh\n".len();
     let code_end = block[code_start..]
@@ -63,4 +68,41 @@ async fn the_readme_walkthrough_works() {
         .expect("a team-tier role");
     assert_eq!(team_role["role"]["name"], "ADMIN");
     assert_eq!(team_role["team"]["name"], "Blue team");
+}
+
+#[actix_web::test]
+async fn the_readme_mcp_example_works() {
+    let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
+    let script = sh_block("mcp");
+    let base = app.address.clone();
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .env("BASE", base)
+            .env("PASSWORD", OWNER_PASSWORD)
+            .output()
+            .expect("bash runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the README MCP example failed:\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON-RPC answer");
+    assert_eq!(answer["id"], 1);
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    let user = &answer["result"]["structuredContent"]["user"];
+    assert_eq!(user["full_name"], "Jane Smith");
+    assert_eq!(user["email_address"], "jane.smith@example.com");
+    assert_eq!(user["membership"]["role"], "EMPLOYEE");
+    assert_eq!(user["state"], "PENDING");
+    let token = app.login("admin@example.com", OWNER_PASSWORD).await;
+    let listed = app
+        .get("/users/?search=jane.smith@example.com", &token)
+        .await;
+    assert_eq!(listed.body["count"], 1, "{}", listed.body);
+    assert_eq!(listed.body["results"][0]["id"], user["id"]);
 }

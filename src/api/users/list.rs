@@ -137,6 +137,7 @@ fn read_filter(
         no_access: query.boolean("no_access", errors),
         exclude: ids(query, "exclude", errors),
         ids: ids(query, "id", errors),
+        ..UserFilter::default()
     }
 }
 

@@ -1,0 +1,569 @@
+//! The Probo user tools. Each one reads through `db/` or writes through
+//! `service::users` with the authenticated caller, so permissions, the
+//! last-owner rule, organization isolation and `changed_by` are the REST
+//! API's own. Arguments are renamed to the REST fields and parsed by the same
+//! code as REST bodies.
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::{IntoCallToolResult, ToolCallContext};
+use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp_actix_web::transport::on_request_extensions;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use super::cursor;
+use super::types::*;
+use crate::api::extract::Fields;
+use crate::api::users::{Mode, parse_user_input};
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::db::users::{self, KeysetField, UserFilter};
+use crate::domain::PublicId;
+use crate::domain::role::{Permission, Tier};
+use crate::domain::user::Kind;
+use crate::error::{Error, FieldErrors};
+use crate::service::Parsed;
+use crate::service::audit::Interface;
+use crate::service::invitations;
+use crate::service::users::{self as user_service, AssignmentInput, UserInput};
+use crate::state::AppState;
+use actix_web::web;
+
+/// Results per page of listUsers: default and most.
+pub const DEFAULT_SIZE: i64 = 20;
+pub const MAX_SIZE: i64 = 100;
+
+/// Why a tool call failed.
+#[derive(Debug)]
+pub enum ToolError {
+    /// A domain failure (not found, forbidden, invalid values): a tool
+    /// result with `isError: true`.
+    Domain(String),
+    /// Arguments the tool cannot use at all: JSON-RPC -32602.
+    InvalidParams(String),
+    /// Not the client's doing: JSON-RPC -32603, the cause logged.
+    Internal,
+}
+
+impl From<Error> for ToolError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotFound | Error::NotFoundWith(_) | Error::InvalidPage => {
+                ToolError::Domain("Not found.".into())
+            }
+            Error::Forbidden => {
+                ToolError::Domain("You do not have permission to perform this action.".into())
+            }
+            Error::Validation(errors) => ToolError::Domain(describe(errors)),
+            Error::BadRequest(detail) => ToolError::Domain(detail),
+            Error::Unavailable(_) | Error::Internal(_) => {
+                // Logged, never shown.
+                tracing::error!(error = %e, "an MCP tool call failed");
+                ToolError::Internal
+            }
+            other => ToolError::Domain(other.to_string()),
+        }
+    }
+}
+
+impl IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        match self {
+            ToolError::Domain(message) => {
+                Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into())
+            }
+            ToolError::InvalidParams(message) => Err(ErrorData::invalid_params(message, None)),
+            ToolError::Internal => Err(ErrorData::internal_error("A server error occurred.", None)),
+        }
+    }
+}
+
+/// REST field names as the tools call them.
+const PROBO_NAMES: [(&str, &str); 3] = [
+    ("name", "full_name"),
+    ("email", "email_address"),
+    ("user_roles", "role"),
+];
+
+/// Field errors as one line: `email_address: Enter a valid email address.`
+fn describe(errors: FieldErrors) -> String {
+    let Value::Object(fields) = errors.into_value() else {
+        return "Invalid arguments.".into();
+    };
+    fields
+        .into_iter()
+        .map(|(field, messages)| {
+            let field = PROBO_NAMES
+                .iter()
+                .find(|(rest, _)| *rest == field)
+                .map_or(field.as_str(), |(_, probo)| probo);
+            let text = match &messages {
+                Value::Array(items) if items.iter().all(Value::is_string) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.to_string(),
+            };
+            if field == "non_field_errors" {
+                text
+            } else {
+                format!("{field}: {text}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn not_found(what: &str) -> ToolError {
+    ToolError::Domain(format!("{what} not found."))
+}
+
+/// The caller the gate authenticated.
+fn caller(context: &RequestContext<RoleServer>) -> Result<Caller, ToolError> {
+    let mut caller = on_request_extensions(&context.extensions)
+        .and_then(|extensions| extensions.get::<Caller>())
+        .cloned()
+        .ok_or(ToolError::Internal)?;
+    // What it does is audited as coming through MCP.
+    caller.context.interface = Interface::Mcp;
+    Ok(caller)
+}
+
+/// Another organization's id is simply not found.
+fn same_organization(caller: &Caller, organization_id: &str) -> Result<(), ToolError> {
+    if caller.organization_id() == organization_id {
+        Ok(())
+    } else {
+        Err(not_found("Organization"))
+    }
+}
+
+/// The user as an MCP Profile, or the failure, by Probo names.
+fn profile(detail: crate::db::models::UserDetail) -> Json<UserResult> {
+    Json(UserResult {
+        user: detail.into(),
+    })
+}
+
+/// Parses REST-named fields as the REST API parses a body.
+fn user_input(fields: Map<String, Value>, mode: Mode) -> Parsed<UserInput> {
+    parse_user_input(&Fields(fields), mode, false).0
+}
+
+fn nullable(value: Option<String>) -> Value {
+    value.map_or(Value::Null, Value::String)
+}
+
+#[derive(Clone)]
+pub struct UserTools {
+    state: web::Data<AppState>,
+    tool_router: ToolRouter<Self>,
+}
+
+#[tool_router]
+impl UserTools {
+    pub fn new(state: web::Data<AppState>) -> Self {
+        Self {
+            state,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    #[tool(
+        name = "listUsers",
+        description = "Returns the users (profiles) of an organization, a page at a time: pass next_cursor back as cursor for the next page."
+    )]
+    async fn list_users(
+        &self,
+        Parameters(args): Parameters<ListUsersArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<UserList>, ToolError> {
+        let size = match args.size {
+            None => DEFAULT_SIZE,
+            Some(n) if n < 1 => {
+                return Err(ToolError::InvalidParams("size must be at least 1".into()));
+            }
+            Some(n) => n.min(MAX_SIZE),
+        };
+        let order = args.order_by.unwrap_or_default();
+        let field = match order.field {
+            OrderField::CreatedAt => KeysetField::Created,
+            OrderField::FullName => KeysetField::Name,
+            OrderField::EmailAddress => KeysetField::Email,
+        };
+        let descending = order.direction == OrderDirection::Desc;
+        let after = match args.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(raw) => {
+                Some(cursor::decode(raw, field, descending).map_err(ToolError::InvalidParams)?)
+            }
+            None => None,
+        };
+        let filter = user_filter(args.filter.unwrap_or_default())?;
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        caller.require(Permission::UsersView)?;
+        let org = caller.organization_id().to_owned();
+        let (rows, next) = self
+            .state
+            .db
+            .read(move |conn| {
+                let mut rows = users::keyset_page(
+                    conn,
+                    &org,
+                    &filter,
+                    field,
+                    descending,
+                    after.as_ref(),
+                    size + 1,
+                )?;
+                let more = rows.len() as i64 > size;
+                rows.truncate(size as usize);
+                let next = more
+                    .then(|| rows.last())
+                    .flatten()
+                    .map(|last| users::KeysetAfter {
+                        value: field.value_of(last),
+                        id: last.id.clone(),
+                    });
+                Ok((users::with_details(conn, rows)?, next))
+            })
+            .await?;
+        Ok(Json(UserList {
+            users: rows.into_iter().map(Profile::from).collect(),
+            next_cursor: next.map(|after| cursor::encode(field, descending, &after)),
+        }))
+    }
+
+    #[tool(
+        name = "getUser",
+        description = "Returns a single user (profile) by id."
+    )]
+    async fn get_user(
+        &self,
+        Parameters(args): Parameters<GetUserArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<UserResult>, ToolError> {
+        let caller = caller(&context)?;
+        let detail = self
+            .state
+            .db
+            .read(move |conn| user_service::get(conn, &caller, &args.id, false))
+            .await
+            .map_err(user_error)?;
+        Ok(profile(detail))
+    }
+
+    #[tool(
+        name = "createUser",
+        description = "Creates a user profile (PENDING until it has a password) with a membership role in the organization."
+    )]
+    async fn create_user(
+        &self,
+        Parameters(args): Parameters<CreateUserArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<UserResult>, ToolError> {
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        let mut fields = Map::new();
+        fields.insert("name".into(), args.full_name.into());
+        fields.insert("email".into(), args.email_address.into());
+        fields.insert("kind".into(), nullable(args.kind));
+        fields.insert(
+            "user_roles".into(),
+            json!([{"role": args.role.builtin().name(), "scope": {"tier": "account"}}]),
+        );
+        if let Some(emails) = args.additional_email_addresses {
+            fields.insert("additional_email_addresses".into(), emails.into());
+        }
+        for (key, value) in [
+            ("position", args.position),
+            ("contract_start_date", args.contract_start_date),
+            ("contract_end_date", args.contract_end_date),
+        ] {
+            if let Some(value) = value {
+                fields.insert(key.into(), value.into());
+            }
+        }
+        let input = user_input(fields, Mode::Create);
+        let detail = self
+            .state
+            .db
+            .write(move |conn| user_service::create(conn, &caller, false, input))
+            .await?;
+        Ok(profile(detail))
+    }
+
+    #[tool(
+        name = "updateUser",
+        description = "Updates a user's profile. full_name and kind must be sent; omitted optional fields keep their values and null clears them."
+    )]
+    async fn update_user(
+        &self,
+        Parameters(args): Parameters<UpdateUserArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<UserResult>, ToolError> {
+        let caller = caller(&context)?;
+        let mut fields = Map::new();
+        fields.insert("name".into(), args.full_name.into());
+        fields.insert("kind".into(), nullable(args.kind));
+        if let Some(emails) = args.additional_email_addresses {
+            fields.insert(
+                "additional_email_addresses".into(),
+                emails.unwrap_or_default().into(),
+            );
+        }
+        for (key, value) in [
+            ("position", args.position),
+            ("contract_start_date", args.contract_start_date),
+            ("contract_end_date", args.contract_end_date),
+        ] {
+            if let Some(value) = value {
+                fields.insert(key.into(), nullable(value));
+            }
+        }
+        let input = user_input(fields, Mode::Patch);
+        let detail = self
+            .state
+            .db
+            .write(move |conn| user_service::update(conn, &caller, &args.id, false, input))
+            .await
+            .map_err(user_error)?;
+        Ok(profile(detail))
+    }
+
+    #[tool(
+        name = "removeUser",
+        description = "Removes a user from the organization (deletes the profile)."
+    )]
+    async fn remove_user(
+        &self,
+        Parameters(args): Parameters<ProfileArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<DeletedUser>, ToolError> {
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        let id = args.profile_id.clone();
+        self.state
+            .db
+            .write(move |conn| user_service::delete(conn, &caller, &id, false))
+            .await
+            .map_err(user_error)?;
+        Ok(Json(DeletedUser {
+            deleted_user_id: args.profile_id,
+        }))
+    }
+
+    #[tool(
+        name = "updateMembership",
+        description = "Changes a user's membership role within the organization."
+    )]
+    async fn update_membership(
+        &self,
+        Parameters(args): Parameters<UpdateMembershipArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<MembershipResult>, ToolError> {
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        let membership = self
+            .state
+            .db
+            .write(move |conn| change_membership(conn, &caller, &args))
+            .await?;
+        membership
+            .map(|membership| Json(MembershipResult { membership }))
+            .ok_or_else(|| not_found("Membership"))
+    }
+
+    #[tool(
+        name = "deactivateUser",
+        description = "Deactivates a user: every token and key it holds stops working at once."
+    )]
+    async fn deactivate_user(
+        &self,
+        Parameters(args): Parameters<ProfileArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<UserResult>, ToolError> {
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        let mut fields = Map::new();
+        fields.insert("active".into(), false.into());
+        let input = user_input(fields, Mode::Patch);
+        let detail = self
+            .state
+            .db
+            .write(move |conn| user_service::update(conn, &caller, &args.profile_id, false, input))
+            .await
+            .map_err(user_error)?;
+        Ok(profile(detail))
+    }
+
+    #[tool(
+        name = "inviteUser",
+        description = "Invites a PENDING or DEACTIVATED user: mails a single-use link to choose a password (a DEACTIVATED user goes back to PENDING). A newer invitation supersedes older ones."
+    )]
+    async fn invite_user(
+        &self,
+        Parameters(args): Parameters<ProfileArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<InvitationResult>, ToolError> {
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        let user = Parsed {
+            value: Some(args.profile_id),
+            errors: FieldErrors::new(),
+        };
+        let invited = invitations::invite(&self.state, caller, user)
+            .await
+            .map_err(|e| match e {
+                // The profile is named in the arguments: not found, as getUser says.
+                Error::Validation(errors)
+                    if errors
+                        .get("user")
+                        .is_some_and(|m| m.to_string().contains("does not exist")) =>
+                {
+                    not_found("User")
+                }
+                other => user_error(other),
+            })?;
+        Ok(Json(InvitationResult {
+            invitation_id: invited.invitation.0.id,
+            link: invited.link,
+        }))
+    }
+}
+
+/// "User not found." rather than the bare "Not found." where a user was named.
+fn user_error(e: Error) -> ToolError {
+    match e {
+        Error::NotFound => not_found("User"),
+        other => other.into(),
+    }
+}
+
+/// listUsers' filter as the database takes it; a value outside its choices
+/// is a malformed argument.
+fn user_filter(args: UserFilterArgs) -> Result<UserFilter, ToolError> {
+    let kind = match args
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        Some(raw) => Some(
+            Kind::parse(raw).map_err(|m| ToolError::InvalidParams(format!("filter.kind: {m}")))?,
+        ),
+        None => None,
+    };
+    Ok(UserFilter {
+        is_apiuser: false,
+        query: args
+            .query
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty()),
+        membership_role: args.role.map(|r| r.builtin().id().to_owned()),
+        states: args
+            .states
+            .unwrap_or_default()
+            .into_iter()
+            .map(ProfileState::state)
+            .collect(),
+        kind,
+        ..UserFilter::default()
+    })
+}
+
+/// Gives the membership `args.membership_id` the role `args.role` through
+/// the same service call as a REST `user_roles` change, so it is judged by
+/// the same rules. `None` when no such membership is in the organization.
+fn change_membership(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    args: &UpdateMembershipArgs,
+) -> crate::error::Result<Option<Membership>> {
+    let Some(id) = PublicId::parse(&args.membership_id) else {
+        return Ok(None);
+    };
+    let Some(user_id) = users::holder_of_role(conn, id.as_str())? else {
+        return Ok(None);
+    };
+    if users::find_visible(conn, caller.organization_id(), &user_id, false)?.is_none() {
+        return Ok(None);
+    }
+    let roles = users::roles_of(conn, std::slice::from_ref(&user_id))?;
+    if Membership::among(&roles).is_none_or(|m| m.id != id.as_str()) {
+        return Ok(None);
+    }
+    let assignments = roles
+        .iter()
+        .map(|r| AssignmentInput {
+            role: Some(if r.id == id.as_str() {
+                args.role.builtin().id().to_owned()
+            } else {
+                r.role_id.clone()
+            }),
+            tier: Some(Tier::from_stored(&r.tier).as_str().to_owned()),
+            team: r.team_id.clone(),
+            target: r.target_id.clone(),
+        })
+        .collect();
+    let input = Parsed {
+        value: UserInput {
+            user_roles: Some(assignments),
+            ..UserInput::default()
+        },
+        errors: FieldErrors::new(),
+    };
+    let detail = user_service::update(conn, caller, &user_id, false, input)?;
+    Ok(Membership::among(&detail.roles))
+}
+
+/// Arguments that do not fit a tool's input schema are a JSON-RPC -32602,
+/// as API.md asks (rmcp would answer them with an `isError` result).
+fn check_arguments(name: &str, arguments: Option<&JsonObject>) -> Result<(), ErrorData> {
+    fn fits<T: DeserializeOwned>(arguments: Option<&JsonObject>) -> Result<(), ErrorData> {
+        let value = Value::Object(arguments.cloned().unwrap_or_default());
+        serde_json::from_value::<T>(value)
+            .map(drop)
+            .map_err(|e| ErrorData::invalid_params(format!("Invalid arguments: {e}"), None))
+    }
+    match name {
+        "listUsers" => fits::<ListUsersArgs>(arguments),
+        "getUser" => fits::<GetUserArgs>(arguments),
+        "createUser" => fits::<CreateUserArgs>(arguments),
+        "updateUser" => fits::<UpdateUserArgs>(arguments),
+        "removeUser" | "deactivateUser" | "inviteUser" => fits::<ProfileArgs>(arguments),
+        "updateMembership" => fits::<UpdateMembershipArgs>(arguments),
+        // An unknown tool: the router answers it.
+        _ => Ok(()),
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for UserTools {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        check_arguments(&request.name, request.arguments.as_ref())?;
+        let call = ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("tessera", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Tessera's users, through Probo's user tools: profiles (users) and their \
+                 memberships (membership roles) in the caller's organization. Ids are \
+                 12-character Base58 strings.",
+            )
+    }
+}
