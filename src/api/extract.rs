@@ -60,9 +60,10 @@ impl FromRequest for Body {
 }
 
 impl Body {
-    /// The body as a JSON object (JSON, or a flat form). An empty body is `{}`.
+    /// The body as a JSON object (JSON, or a flat form). An empty body is
+    /// `{}`; a body of blanks is not JSON (a 400, as in DRF).
     pub fn fields(&self) -> Result<Fields> {
-        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+        if self.bytes.is_empty() {
             return Ok(Fields(Map::new()));
         }
         let media = self
@@ -151,7 +152,7 @@ impl Fields {
         }
     }
 
-    /// A string (numbers are taken as their text, as DRF does).
+    /// A string; any other JSON type is a 400 (API.md: wrong types are 400).
     pub fn string(&self, key: &str, errors: &mut FieldErrors) -> Option<String> {
         self.take(key, errors, false).and_then(|v| {
             as_string(v).or_else(|| {
@@ -220,7 +221,6 @@ impl Fields {
 pub fn as_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
