@@ -8,6 +8,7 @@ mod api_users;
 mod auth;
 mod authorization;
 mod bulk;
+mod concurrency;
 mod docs;
 mod keys;
 mod labels;
