@@ -277,6 +277,12 @@ impl Db {
         }
     }
 
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     /// Writes waiting for their turn right now.
     pub fn waiting_writers(&self) -> usize {
         self.waiting_writers.load(Ordering::Relaxed)

@@ -13,6 +13,7 @@ mod docs;
 mod keys;
 mod labels;
 mod mfa;
+mod operations;
 mod profile;
 mod protocol;
 mod readme;
