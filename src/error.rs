@@ -222,10 +222,28 @@ impl ResponseError for Error {
     }
 }
 
+/// The detail of a 503 for a database too busy to take a write now.
+pub const BUSY: &str = "The server is busy; try again shortly.";
+
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
         match e {
-            diesel::result::Error::NotFound => Error::NotFound,
+            Diesel::NotFound => Error::NotFound,
+            // A lock still held after SQLite's busy timeout (another process
+            // writing), or a transaction PostgreSQL gave up on: the client may
+            // simply try again, so it is a 503 with Retry-After, not a 500.
+            Diesel::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                tracing::warn!("a transaction was rolled back by a conflict; answering 503");
+                Error::Unavailable(BUSY.into())
+            }
+            Diesel::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database table is locked") =>
+            {
+                tracing::warn!("the SQLite database stayed locked; answering 503");
+                Error::Unavailable(BUSY.into())
+            }
             other => Error::Internal(other.into()),
         }
     }

@@ -130,8 +130,8 @@ organization's `System` actor."#;
         api::health::healthz,
         api::health::readyz,
     ),
-    components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::users::UserRoleInputDoc)),
-    modifiers(&JwtScheme),
+    components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::users::UserRoleInputDoc)),
+    modifiers(&JwtScheme, &PartialUpdates),
     tags(
         (name = "auth", description = "Tokens and password resets"),
         (name = "audit", description = "The audit trail and the access review"),
@@ -162,6 +162,46 @@ impl Modify for JwtScheme {
                 "`JWT <token>` or `Bearer <token>`, with a token from POST /auth/obtain/.",
             ))),
         );
+    }
+}
+
+/// PATCH changes only the fields it is sent: its body is optional and its
+/// schema (`<Name>Patch`) is the PUT schema without required fields.
+struct PartialUpdates;
+
+impl Modify for PartialUpdates {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::Schema;
+        use utoipa::openapi::{RefOr, Required};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for item in openapi.paths.paths.values_mut() {
+            let Some(body) = item.patch.as_mut().and_then(|op| op.request_body.as_mut()) else {
+                continue;
+            };
+            body.required = Some(Required::False);
+            for content in body.content.values_mut() {
+                let Some(RefOr::Ref(reference)) = content.schema.as_mut() else {
+                    continue;
+                };
+                let Some(name) = reference.ref_location.rsplit('/').next().map(str::to_owned)
+                else {
+                    continue;
+                };
+                let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(&name) else {
+                    continue;
+                };
+                if object.required.is_empty() {
+                    continue;
+                }
+                let mut partial = object.clone();
+                partial.required.clear();
+                let patch_name = format!("{name}Patch");
+                components
+                    .schemas
+                    .insert(patch_name.clone(), RefOr::T(Schema::Object(partial)));
+                *reference = utoipa::openapi::Ref::from_schema_name(patch_name);
+            }
+        }
     }
 }
 

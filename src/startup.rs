@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::Uri;
 use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
 use anyhow::{Context, bail};
@@ -22,6 +22,7 @@ use crate::domain::id::random_secret;
 use crate::domain::user::{Email, Password};
 use crate::error::Error;
 use crate::mail::Mailer;
+use crate::observability::{Metrics, RequestSpan, echo_request_id};
 use crate::service::audit::RequestContext;
 use crate::state::AppState;
 use crate::{api, mcp, openapi, service};
@@ -83,6 +84,7 @@ impl Application {
         });
         let mcp = mcp::Endpoint::new(state.clone(), &settings);
         let origins = settings.cors_origins.clone();
+        let metrics = Metrics::new(state.db.clone())?;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -105,7 +107,19 @@ impl Application {
                 .default_service(web::to(|| async { Error::NotFound.error_response() }))
                 .wrap(cors(&origins))
                 .wrap_fn(catch_panics)
-                .wrap(tracing_actix_web::TracingLogger::default())
+                // Counts every answer by route pattern; serves `/metrics`.
+                .wrap(metrics.http.clone())
+                .wrap_fn({
+                    let metrics = metrics.clone();
+                    move |req, srv| {
+                        if req.path() == "/metrics" {
+                            metrics.refresh();
+                        }
+                        srv.call(req)
+                    }
+                })
+                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
+                .wrap_fn(echo_request_id)
                 // Outermost: it rewrites the path, which needs sole ownership of the request.
                 .wrap_fn(strip_trailing_slash)
         })

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests and black-box HTTP tests on SQLite,
-# then the HTTP tests on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
+# then the HTTP tests on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set, then
+# schemathesis against a running server on both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +31,9 @@ if [ -n "$pg_url" ]; then
     echo "== HTTP tests on PostgreSQL"
     TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api --test seed
 fi
+
+# Fuzzing from the OpenAPI document (schemathesis, installed into a virtualenv
+# under target/): on SQLite, and on PostgreSQL when TESSERA_TEST_POSTGRES_URL
+# is set. Any finding fails the run.
+echo "== schemathesis"
+TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/schemathesis/run.sh

@@ -57,3 +57,58 @@ pub struct ErrorDetail {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"email": ["user with this email already exists."]}))]
 pub struct ValidationErrors(pub std::collections::BTreeMap<String, serde_json::Value>);
+
+/// A 12-character Base58 id in a repeatable query filter (blank values are
+/// ignored).
+pub struct IdParam;
+
+impl utoipa::PartialSchema for IdParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^\s*([1-9A-HJ-NP-Za-km-z]{12})?\s*$"))
+            .description(Some("An object id (12 Base58 characters)."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for IdParam {}
+
+/// `page` and `length` of lists: integers from 1 (a larger `length` is capped,
+/// so no upper bound is declared), or empty for the default, as in DRF.
+pub fn positive_integer() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::ObjectBuilder;
+    use utoipa::openapi::schema::{AnyOfBuilder, Schema, Type};
+    let any_of = AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""])),
+        )
+        .build();
+    Schema::AnyOf(any_of)
+}
+
+/// An optional time filter: ISO 8601, or empty for none (as in DRF).
+pub fn optional_date_time() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::ObjectBuilder;
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, Schema, SchemaFormat, Type};
+    let any_of = AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""])),
+        )
+        .build();
+    Schema::AnyOf(any_of)
+}

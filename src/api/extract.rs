@@ -60,9 +60,10 @@ impl FromRequest for Body {
 }
 
 impl Body {
-    /// The body as a JSON object (JSON, or a flat form). An empty body is `{}`.
+    /// The body as a JSON object (JSON, or a flat form). An empty body is
+    /// `{}`; a body of blanks is not JSON (a 400, as in DRF).
     pub fn fields(&self) -> Result<Fields> {
-        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+        if self.bytes.is_empty() {
             return Ok(Fields(Map::new()));
         }
         let media = self
@@ -151,7 +152,7 @@ impl Fields {
         }
     }
 
-    /// A string (numbers are taken as their text, as DRF does).
+    /// A string; any other JSON type is a 400 (API.md: wrong types are 400).
     pub fn string(&self, key: &str, errors: &mut FieldErrors) -> Option<String> {
         self.take(key, errors, false).and_then(|v| {
             as_string(v).or_else(|| {
@@ -220,7 +221,6 @@ impl Fields {
 pub fn as_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
@@ -257,8 +257,9 @@ pub fn client_address(req: &HttpRequest, state: &crate::state::AppState) -> Stri
 /// Longest `X-Request-Id` / `User-Agent` kept in the audit trail.
 const CONTEXT_VALUE_MAX: usize = 256;
 
-/// The request as the audit trail records it: its id (the client's
-/// `X-Request-Id` when it sent a sane one), client address and user agent.
+/// The request as the audit trail records it: its id (the one echoed in
+/// `X-Request-Id`: the client's when sane, else the generated one), client
+/// address and user agent.
 pub fn request_context(
     req: &HttpRequest,
     state: &crate::state::AppState,
@@ -271,20 +272,18 @@ pub fn request_context(
             .filter(|v| !v.is_empty())
     };
     crate::service::audit::RequestContext {
-        request_id: req
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.0.clone())
-            .or_else(|| header("x-request-id")),
+        request_id: crate::observability::client_request_id(req.headers())
+            .map(str::to_owned)
+            .or_else(|| {
+                req.extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(|id| id.to_string())
+            }),
         client_address: Some(client_address(req, state)),
         user_agent: header("user-agent"),
         interface: crate::service::audit::Interface::Rest,
     }
 }
-
-/// The id a middleware gave the request, when one did.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
 
 /// The query string as ordered pairs (repeated keys kept).
 pub struct Query(Vec<(String, String)>);

@@ -18,6 +18,7 @@ pub mod teams;
 pub mod users;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
@@ -204,6 +205,11 @@ impl ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// Most writes that may wait for SQLite's single writer at once.
+pub const WRITE_QUEUE_MAX: usize = 512;
+/// Longest a write waits for its turn before it is answered with a 503.
+pub const WRITE_WAIT_MAX: Duration = Duration::from_secs(15);
+
 /// The database as handlers see it: blocking work runs on actix's blocking
 /// pool, never on the async workers.
 #[derive(Clone)]
@@ -212,6 +218,10 @@ pub struct Db {
     /// SQLite allows one writer at a time: queueing writers here (without
     /// holding a thread) avoids `database is locked` and snapshot upgrades.
     sqlite_writer: Option<Arc<Semaphore>>,
+    /// Writers waiting for their turn; past `WRITE_QUEUE_MAX` a write is
+    /// refused with a 503 instead of queueing without bound.
+    waiting_writers: Arc<AtomicUsize>,
+    write_queue_max: usize,
     url: Arc<DatabaseUrl>,
 }
 
@@ -231,8 +241,54 @@ impl Db {
         Ok(Self {
             pool,
             sqlite_writer: url.is_sqlite().then(|| Arc::new(Semaphore::new(1))),
+            waiting_writers: Arc::new(AtomicUsize::new(0)),
+            write_queue_max: WRITE_QUEUE_MAX,
             url: Arc::new(url.clone()),
         })
+    }
+
+    /// The same database with another bound on waiting writers (tests).
+    pub fn with_write_queue_max(mut self, max: usize) -> Self {
+        self.write_queue_max = max;
+        self
+    }
+
+    /// Waits for SQLite's writer turn, in a bounded queue: a full queue, or a
+    /// wait past `WRITE_WAIT_MAX`, is a 503 (the client retries after
+    /// `Retry-After`).
+    async fn writer_turn(&self) -> Result<Option<tokio::sync::OwnedSemaphorePermit>> {
+        let Some(gate) = &self.sqlite_writer else {
+            return Ok(None);
+        };
+        if let Ok(permit) = gate.clone().try_acquire_owned() {
+            return Ok(Some(permit));
+        }
+        let waiting = WaitingWriter::enter(&self.waiting_writers);
+        if waiting.position > self.write_queue_max {
+            tracing::warn!(
+                waiting = waiting.position,
+                "too many writes are waiting; answering 503"
+            );
+            return Err(Error::Unavailable(crate::error::BUSY.into()));
+        }
+        match tokio::time::timeout(WRITE_WAIT_MAX, gate.clone().acquire_owned()).await {
+            Ok(permit) => Ok(Some(permit.map_err(Error::internal)?)),
+            Err(_) => {
+                tracing::warn!("a write waited too long for its turn; answering 503");
+                Err(Error::Unavailable(crate::error::BUSY.into()))
+            }
+        }
+    }
+
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
+    /// Writes waiting for their turn right now.
+    pub fn waiting_writers(&self) -> usize {
+        self.waiting_writers.load(Ordering::Relaxed)
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -265,15 +321,7 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _turn = match &self.sqlite_writer {
-            Some(gate) => Some(
-                gate.clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(Error::internal)?,
-            ),
-            None => None,
-        };
+        let _turn = self.writer_turn().await?;
         let pool = self.pool.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
@@ -284,9 +332,60 @@ impl Db {
     }
 }
 
+/// Counts a writer in the queue for as long as it waits.
+struct WaitingWriter<'a> {
+    count: &'a AtomicUsize,
+    /// This writer's place in the queue, from 1.
+    position: usize,
+}
+
+impl<'a> WaitingWriter<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        let position = count.fetch_add(1, Ordering::Relaxed) + 1;
+        Self { count, position }
+    }
+}
+
+impl Drop for WaitingWriter<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A full writer queue answers 503 at once instead of growing.
+    #[actix_web::test]
+    async fn a_full_write_queue_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("q.db").display().to_string());
+        let db = Db::connect(&url, 2).unwrap().with_write_queue_max(1);
+        let slow = {
+            let db = db.clone();
+            actix_web::rt::spawn(async move {
+                db.write(|_| {
+                    std::thread::sleep(Duration::from_millis(600));
+                    Ok(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let (queued, refused) = futures_util::join!(db.write(|_| Ok(1)), async {
+            // Enters the queue after the first waiter.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            db.write(|_| Ok(2)).await
+        });
+        assert!(slow.await.unwrap().is_ok());
+        assert_eq!(queued.unwrap(), 1);
+        assert!(
+            matches!(refused, Err(Error::Unavailable(_))),
+            "the second waiter is over the bound"
+        );
+        assert_eq!(db.waiting_writers(), 0);
+    }
 
     #[test]
     fn like_wildcards_are_escaped() {

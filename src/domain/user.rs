@@ -73,7 +73,7 @@ impl UserName {
 }
 
 /// Probely's job-title enum; `""` means none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Title {
     #[serde(rename = "ceo")]
     Ceo,
@@ -94,6 +94,20 @@ pub enum Title {
     #[serde(rename = "")]
     None,
 }
+
+// Written by hand: utoipa drops serde's empty rename, and `""` is a value
+// clients send and receive.
+impl utoipa::PartialSchema for Title {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Title::ALL.map(Title::as_str)))
+            .description(Some("Probely's job-title enum; `\"\"` means none."))
+            .into()
+    }
+}
+
+impl ToSchema for Title {}
 
 impl Title {
     pub const ALL: [Title; 9] = [

@@ -14,7 +14,7 @@ pub const OWNER_PASSWORD: &str = "owner-pass-1";
 pub const PASSWORD: &str = "member-pass-1";
 
 /// Where a test's database lives; dropped with the test.
-enum TestDb {
+pub enum TestDb {
     Sqlite { _dir: tempfile::TempDir },
     Postgres { admin_url: String, name: String },
 }
@@ -44,7 +44,8 @@ pub struct Reply {
     pub body: Value,
 }
 
-fn fresh_database() -> (String, TestDb) {
+/// A fresh database for one test: its URL, and a guard that drops it.
+pub fn fresh_database() -> (String, TestDb) {
     match std::env::var("TESSERA_TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!(

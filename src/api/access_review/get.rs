@@ -22,22 +22,29 @@ use crate::state::AppState;
 )]
 pub struct AccessReviewParams {
     /// Page number, from 1 (JSON only; CSV holds every line).
+    #[param(schema_with = crate::api::common::positive_integer)]
     page: Option<i64>,
     /// Users per page: default 10, values above 100 are capped to 100.
+    #[param(schema_with = crate::api::common::positive_integer)]
     length: Option<i64>,
     /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
+    #[param(pattern = "^(json|csv)?$")]
     format: Option<String>,
     /// Only this user or API user (id).
+    #[param(value_type = Option<crate::api::common::IdParam>)]
     user: Option<String>,
     /// Only permissions granted by this role (id, or a built-in role's name).
     role: Option<String>,
     /// Only this permission, e.g. `users.manage`.
+    #[param(pattern = "^([a-z_]+\\.[a-z_]+)?$")]
     permission: Option<String>,
     /// Only permissions that apply to this team (held organization-wide or
     /// at that team).
+    #[param(value_type = Option<crate::api::common::IdParam>)]
     team: Option<String>,
     /// Only permissions that apply to this target (held organization-wide,
     /// at a team it belongs to, or at the target itself).
+    #[param(value_type = Option<crate::api::common::IdParam>)]
     target: Option<String>,
 }
 
@@ -83,6 +90,7 @@ pub async fn get_access_review(
     let text = |key: &str| {
         query
             .first(key)
+            .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };

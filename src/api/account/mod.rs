@@ -45,7 +45,12 @@ impl From<OrganizationRow> for Account {
 #[derive(ToSchema)]
 #[schema(as = AccountWrite)]
 pub struct AccountWriteDoc {
-    #[schema(max_length = 255)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
 }
 

@@ -21,10 +21,13 @@ use crate::state::AppState;
 )]
 pub struct AuditEventListParams {
     /// Page number, from 1. A page past the end is a 404 `Invalid page.`
+    #[param(schema_with = crate::api::common::positive_integer)]
     page: Option<i64>,
     /// Results per page: default 10, values above 100 are capped to 100.
+    #[param(schema_with = crate::api::common::positive_integer)]
     length: Option<i64>,
     /// `occurred` (oldest first) or `-occurred` (newest first, the default).
+    #[param(pattern = "^\\s*-?occurred\\s*$")]
     ordering: Option<String>,
     /// Only events by this actor (a user's or API user's id).
     actor: Option<String>,
@@ -36,10 +39,10 @@ pub struct AuditEventListParams {
     /// Only events of this action, e.g. `user.updated`.
     action: Option<String>,
     /// Only events at or after this time (ISO 8601).
-    #[param(format = DateTime)]
+    #[param(schema_with = crate::api::common::optional_date_time)]
     since: Option<String>,
     /// Only events before this time (ISO 8601).
-    #[param(format = DateTime)]
+    #[param(schema_with = crate::api::common::optional_date_time)]
     until: Option<String>,
 }
 

@@ -13,16 +13,17 @@ use crate::state::AppState;
 #[expect(dead_code, reason = "documents the shape read by obtain_token")]
 pub struct ObtainTokenRequest {
     /// The user's email.
-    #[schema(example = "admin@example.com")]
+    #[schema(example = "admin@example.com", min_length = 1, max_length = 1024)]
     username: String,
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
     password: String,
     /// Organization id; needed only when the same email and password open
     /// accounts in several organizations.
+    #[schema(nullable = false)]
     organization: Option<String>,
     /// The current code of the user's authenticator app; required when the
     /// user has MFA on.
-    #[schema(example = "123456", min_length = 6, max_length = 6)]
+    #[schema(nullable = false, example = "123456", min_length = 6, max_length = 6)]
     otp: Option<String>,
 }
 

@@ -23,10 +23,13 @@ use crate::state::AppState;
 )]
 pub struct InvitationListParams {
     /// Page number, from 1. A page past the end is a 404 `Invalid page.`
+    #[param(schema_with = crate::api::common::positive_integer)]
     page: Option<i64>,
     /// Results per page: default 10, values above 100 are capped to 100.
+    #[param(schema_with = crate::api::common::positive_integer)]
     length: Option<i64>,
     /// Only the invitations of this user (id).
+    #[param(value_type = Option<crate::api::common::IdParam>)]
     user: Option<String>,
     /// Only invitations in this status: PENDING, ACCEPTED, SUPERSEDED or EXPIRED.
     status: Option<InvitationStatus>,
@@ -59,7 +62,7 @@ pub async fn list_invitations(
     let mut errors = FieldErrors::new();
     let pagination = Pagination::parse(&query, &mut errors)?;
     let mut filter = InvitationFilter::default();
-    if let Some(raw) = query.first("user").filter(|v| !v.is_empty()) {
+    if let Some(raw) = query.first("user").map(str::trim).filter(|v| !v.is_empty()) {
         match PublicId::parse(raw) {
             Some(id) => filter.user = Some(id.into_string()),
             None => errors.add("user", crate::service::does_not_exist(raw)),

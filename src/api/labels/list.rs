@@ -17,12 +17,15 @@ use crate::state::AppState;
 #[expect(dead_code, reason = "documents the parameters read by list_labels()")]
 pub struct LabelListParams {
     /// Page number, from 1. A page past the end is a 404 `Invalid page.`
+    #[param(schema_with = crate::api::common::positive_integer)]
     page: Option<i64>,
     /// Results per page: default 10, values above 100 are capped to 100.
+    #[param(schema_with = crate::api::common::positive_integer)]
     length: Option<i64>,
     /// Case-insensitive substring of the name.
     search: Option<String>,
     /// name, changed or created; prefix `-` for descending. Default `name` (case-insensitive); ties are broken by id.
+    #[param(pattern = "^\\s*-?(name|changed|created)\\s*$")]
     ordering: Option<String>,
 }
 

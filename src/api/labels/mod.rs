@@ -75,7 +75,12 @@ pub struct LabelPage {
 #[schema(as = LabelWrite)]
 pub struct LabelWriteDoc {
     /// Unique in the organization, compared case-insensitively.
-    #[schema(min_length = 1, max_length = 255, example = "Contractors")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        example = "Contractors"
+    )]
     pub name: String,
     /// Default on creation: "" (no color).
     #[schema(

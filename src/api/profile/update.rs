@@ -25,15 +25,22 @@ const OWN_FIELDS: [&str; 6] = [
 #[derive(utoipa::ToSchema)]
 #[schema(as = ProfileWrite)]
 pub struct ProfileWriteDoc {
-    #[schema(format = Email, max_length = 254)]
+    #[schema(nullable = false, format = Email, max_length = 254)]
     pub email: Option<String>,
-    #[schema(max_length = 60)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(nullable = false)]
     pub title: Option<crate::domain::user::Title>,
     #[schema(nullable)]
     pub kind: Option<crate::domain::user::Kind>,
     #[schema(nullable, max_length = 255)]
     pub position: Option<String>,
+    #[schema(nullable = false)]
     pub additional_email_addresses: Option<Vec<String>>,
 }
 

@@ -15,12 +15,15 @@ use crate::state::AppState;
 #[expect(dead_code, reason = "documents the parameters read by list_roles")]
 pub struct RoleListParams {
     /// Page number, from 1.
+    #[param(schema_with = crate::api::common::positive_integer)]
     page: Option<i64>,
     /// Results per page: default 10, capped to 100.
+    #[param(schema_with = crate::api::common::positive_integer)]
     length: Option<i64>,
     /// Case-insensitive substring of the name.
     search: Option<String>,
     /// name, created or changed; prefix `-` for descending. Default `name`.
+    #[param(pattern = "^\\s*-?(name|created|changed)\\s*$")]
     ordering: Option<String>,
 }
 

@@ -24,7 +24,11 @@ pub struct RoleView {
     #[schema(min_length = 12, max_length = 12, example = "RoLeadmin2Xy")]
     pub id: String,
     /// Built-in roles have uppercase names (OWNER, ADMIN, EMPLOYEE, VIEWER, AUDITOR, BILLING).
-    #[schema(max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     pub description: String,
     pub permissions: Vec<Permission>,
@@ -60,10 +64,15 @@ pub struct RolePage {
 #[derive(ToSchema)]
 #[schema(as = RoleWrite)]
 pub struct RoleWriteDoc {
-    #[schema(max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
-    #[schema(max_length = 1000)]
+    #[schema(nullable = false, max_length = 1000)]
     pub description: Option<String>,
+    #[schema(nullable = false)]
     pub permissions: Option<Vec<Permission>>,
 }
 

@@ -84,17 +84,23 @@ pub struct TargetPage {
 #[schema(as = TargetWrite)]
 pub struct TargetWriteDoc {
     /// Trimmed; no control characters.
-    #[schema(min_length = 1, max_length = 255, example = "Web shop")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        example = "Web shop"
+    )]
     pub name: String,
     /// An absolute http or https URL. Default on creation: "" (none); once sent it may not be blank.
     #[schema(
+        nullable = false,
         format = "uri",
         max_length = 2048,
         example = "https://shop.example.com"
     )]
     pub url: Option<String>,
     /// Team ids, or objects `{"id": ...}`, of the caller's organization. Replaces the target's teams. Default on creation: none.
-    #[schema(max_items = 1000)]
+    #[schema(nullable = false, max_items = 1000)]
     pub teams: Option<Vec<String>>,
 }
 

@@ -77,10 +77,19 @@ pub struct TeamPage {
 #[schema(as = TeamWrite)]
 pub struct TeamWriteDoc {
     /// Trimmed; no control characters.
-    #[schema(min_length = 1, max_length = 255, example = "Blue team")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        example = "Blue team"
+    )]
     pub name: String,
     /// Default on creation: "". Line breaks are allowed.
-    #[schema(max_length = 1000)]
+    #[schema(
+        nullable = false,
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub description: Option<String>,
 }
 

@@ -40,19 +40,28 @@ pub struct BulkUserUpdateDoc {
     /// User ids (at most 1000; duplicates count once).
     #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<String>,
-    #[schema(max_length = 60)]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(nullable = false)]
     pub title: Option<Title>,
+    #[schema(nullable = false)]
     pub active: Option<bool>,
     /// Label ids, or objects `{"id": ...}`.
+    #[schema(nullable = false)]
     pub labels: Option<Vec<String>>,
     /// Must contain exactly one membership role.
-    #[schema(value_type = Option<Vec<UserRoleInputDoc>>)]
+    #[schema(nullable = false, value_type = Option<Vec<UserRoleInputDoc>>)]
     pub user_roles: Option<Vec<String>>,
     #[schema(nullable)]
     pub kind: Option<Kind>,
     #[schema(nullable, max_length = 255)]
     pub position: Option<String>,
+    #[schema(nullable = false)]
     pub additional_email_addresses: Option<Vec<String>>,
     #[schema(nullable, format = DateTime)]
     pub contract_start_date: Option<String>,

@@ -3,7 +3,7 @@ use serde_json::json;
 use utoipa::IntoParams;
 
 use super::{UserPage, UserView};
-use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::common::{ErrorDetail, IdParam, ValidationErrors};
 use crate::api::extract::{ListRequest, Query};
 use crate::auth::Caller;
 use crate::db::users::{self, UserFilter, UserOrderField, UserOrdering};
@@ -19,36 +19,52 @@ use crate::state::AppState;
 #[expect(dead_code, reason = "documents the parameters read by list()")]
 pub struct UserListParams {
     /// Page number, from 1. A page past the end is a 404 `Invalid page.`
+    #[param(schema_with = crate::api::common::positive_integer)]
     page: Option<i64>,
     /// Results per page: default 10, values above 100 are capped to 100.
+    #[param(schema_with = crate::api::common::positive_integer)]
     length: Option<i64>,
     /// Case-insensitive substring of name or email.
     search: Option<String>,
     /// name, email, changed, created or last_login; prefix `-` for descending. Default `-changed`; ties are broken by id.
+    #[param(pattern = "^\\s*-?(name|email|changed|created|last_login)\\s*$")]
     ordering: Option<String>,
     /// Only active (true) or deactivated (false) users. Accepts true/false/True/False/1/0.
     active: Option<bool>,
     /// Only users with (true) or without (false) TOTP enrolment. Accepts true/false/True/False/1/0.
     mfa_enabled: Option<bool>,
     /// PENDING (active, no password yet; never an API user), ACTIVE or DEACTIVATED (not active).
+    #[param(pattern = "^\\s*(PENDING|ACTIVE|DEACTIVATED)?\\s*$")]
     state: Option<String>,
     /// employee, contractor or service_account (case-insensitive).
+    #[param(
+        pattern = "^\\s*([eE][mM][pP][lL][oO][yY][eE][eE]|[cC][oO][nN][tT][rR][aA][cC][tT][oO][rR]|[sS][eE][rR][vV][iI][cC][eE]_[aA][cC][cC][oO][uU][nN][tT])?\\s*$"
+    )]
     kind: Option<String>,
     /// A label id; repeat (`label=a&label=b`, at most 100) for several. Combined as `label_logical_operator` says.
+    #[param(value_type = Option<Vec<IdParam>>)]
     label: Option<Vec<String>>,
     /// `or` (default): users with any of the labels; `and`: users with all of them.
+    #[param(pattern = "^\\s*([aA][nN][dD]|[oO][rR])?\\s*$")]
     label_logical_operator: Option<String>,
     /// A role id or a built-in role name (e.g. `VIEWER`): users holding it at any tier.
+    #[param(
+        pattern = "^\\s*([1-9A-HJ-NP-Za-km-z]{12}|[oO][wW][nN][eE][rR]|[aA][dD][mM][iI][nN]|[eE][mM][pP][lL][oO][yY][eE][eE]|[vV][iI][eE][wW][eE][rR]|[aA][uU][dD][iI][tT][oO][rR]|[bB][iI][lL][lL][iI][nN][gG])?\\s*$"
+    )]
     role: Option<String>,
     /// A team id; repeatable (at most 100): users holding a role at any of these teams.
+    #[param(value_type = Option<Vec<IdParam>>)]
     team: Option<Vec<String>>,
     /// A target id; repeatable (at most 100): users holding a scope-tier role at any of these targets.
+    #[param(value_type = Option<Vec<IdParam>>)]
     target: Option<Vec<String>>,
     /// true: users with only their membership role (no team- or scope-tier role); false: users with at least one.
     no_access: Option<bool>,
     /// A user id to leave out; repeatable (at most 100).
+    #[param(value_type = Option<Vec<IdParam>>)]
     exclude: Option<Vec<String>>,
     /// A user id; repeatable (at most 100): only these users.
+    #[param(value_type = Option<Vec<IdParam>>)]
     id: Option<Vec<String>>,
     /// With `id`: when any given id names no user of this list, answer 404 `{"detail": "Not found.", "is_id_404_validation": true, "invalid_ids": [...]}`.
     is_id_404_validation: Option<bool>,

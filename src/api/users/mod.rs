@@ -82,7 +82,11 @@ pub struct UserView {
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Name of the user.
-    #[schema(max_length = 60)]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     /// Job title: ceo, cto, cso, seceng, dev, devop, manager, other or "".
     pub title: Title,
@@ -202,28 +206,74 @@ pub struct UserRoleInputDoc {
 pub struct UserWriteDoc {
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    #[schema(max_length = 60)]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
+    #[schema(nullable = false)]
     pub title: Option<Title>,
+    #[schema(nullable = false)]
     pub active: Option<bool>,
     /// Label ids, or objects `{"id": ...}`.
+    #[schema(nullable = false)]
     pub labels: Option<Vec<String>>,
     /// Must contain exactly one membership role (OWNER, ADMIN, EMPLOYEE, VIEWER or AUDITOR at account tier). Default on creation: EMPLOYEE.
-    #[schema(value_type = Option<Vec<UserRoleInputDoc>>)]
+    #[schema(nullable = false, value_type = Option<Vec<UserRoleInputDoc>>)]
     pub user_roles: Option<Vec<String>>,
     /// employee, contractor or service_account (case-insensitive).
     #[schema(nullable)]
     pub kind: Option<Kind>,
     #[schema(nullable, max_length = 255)]
     pub position: Option<String>,
+    #[schema(nullable = false)]
     pub additional_email_addresses: Option<Vec<String>>,
     #[schema(nullable, format = DateTime)]
     pub contract_start_date: Option<String>,
     #[schema(nullable, format = DateTime)]
     pub contract_end_date: Option<String>,
     /// Write-only: sets the user's password (at least 10 characters, one of them a digit or symbol). Never returned.
-    #[schema(write_only, min_length = 10, max_length = 256)]
+    #[schema(nullable = false, write_only, min_length = 10, max_length = 256)]
     pub password: Option<String>,
+}
+
+/// Writable fields of an API user: those of a user but `password` (API
+/// users authenticate with API keys). `email` and `name` are required on POST and
+/// PUT; PUT and PATCH leave omitted fields unchanged; `null` clears a
+/// nullable field. Read-only fields sent are ignored.
+#[derive(ToSchema)]
+#[schema(as = ApiUserWrite)]
+pub struct ApiUserWriteDoc {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    pub name: String,
+    #[schema(nullable = false)]
+    pub title: Option<Title>,
+    #[schema(nullable = false)]
+    pub active: Option<bool>,
+    /// Label ids, or objects `{"id": ...}`.
+    #[schema(nullable = false)]
+    pub labels: Option<Vec<String>>,
+    /// Must contain exactly one membership role (OWNER, ADMIN, EMPLOYEE, VIEWER or AUDITOR at account tier). Default on creation: EMPLOYEE.
+    #[schema(nullable = false, value_type = Option<Vec<UserRoleInputDoc>>)]
+    pub user_roles: Option<Vec<String>>,
+    /// employee, contractor or service_account (case-insensitive).
+    #[schema(nullable)]
+    pub kind: Option<Kind>,
+    #[schema(nullable, max_length = 255)]
+    pub position: Option<String>,
+    #[schema(nullable = false)]
+    pub additional_email_addresses: Option<Vec<String>>,
+    #[schema(nullable, format = DateTime)]
+    pub contract_start_date: Option<String>,
+    #[schema(nullable, format = DateTime)]
+    pub contract_end_date: Option<String>,
 }
 
 /// The writable fields other than `user_roles` (which has rules of its own).
