@@ -168,6 +168,82 @@ pub struct Settings {
 
     #[command(flatten)]
     pub mail: MailSettings,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook delivery and the lifecycle scheduler.
+#[derive(Args, Clone, Debug)]
+pub struct WebhookSettings {
+    /// Allow webhook URLs on private, loopback and link-local addresses
+    /// (refused by default: a webhook must not reach into the server's network).
+    #[arg(long, env = "TESSERA_WEBHOOKS_ALLOW_PRIVATE", global = true)]
+    pub webhooks_allow_private: bool,
+
+    /// Milliseconds between two looks at the outbox (0: this replica sends nothing).
+    #[arg(
+        long,
+        env = "TESSERA_WEBHOOK_POLL_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub webhook_poll_ms: u64,
+
+    /// Seconds one delivery attempt may take.
+    #[arg(
+        long,
+        env = "TESSERA_WEBHOOK_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300),
+        global = true
+    )]
+    pub webhook_timeout: u64,
+
+    /// Attempts per delivery before it is marked FAILED.
+    #[arg(
+        long,
+        env = "TESSERA_WEBHOOK_ATTEMPTS",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=50),
+        global = true
+    )]
+    pub webhook_attempts: u32,
+
+    /// Wait before the first retry, in milliseconds; doubled after each failure
+    /// (capped at one hour).
+    #[arg(
+        long,
+        env = "TESSERA_WEBHOOK_RETRY_DELAY_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..=3_600_000),
+        global = true
+    )]
+    pub webhook_retry_delay_ms: u64,
+
+    /// Seconds between two runs of the lifecycle scheduler (0: this replica
+    /// runs none), which deactivates users whose contract has ended.
+    #[arg(
+        long,
+        env = "TESSERA_SCHEDULER_INTERVAL",
+        default_value_t = 60,
+        global = true
+    )]
+    pub scheduler_interval: u64,
+}
+
+impl Default for WebhookSettings {
+    /// The flags' defaults.
+    fn default() -> Self {
+        Self {
+            webhooks_allow_private: false,
+            webhook_poll_ms: 1_000,
+            webhook_timeout: 10,
+            webhook_attempts: 8,
+            webhook_retry_delay_ms: 10_000,
+            scheduler_interval: 60,
+        }
+    }
 }
 
 /// E-mail delivery (invitations, password resets) and the links mails carry.
@@ -291,22 +367,26 @@ impl Settings {
 mod tests {
     use clap::Parser;
 
-    use super::MailSettings;
+    use super::{MailSettings, WebhookSettings};
 
     #[derive(Parser)]
     struct Flags {
         #[command(flatten)]
         mail: MailSettings,
+        #[command(flatten)]
+        webhooks: WebhookSettings,
     }
 
     #[test]
-    fn mail_defaults_match_the_flags() {
-        let parsed = Flags::try_parse_from(["tessera"])
-            .expect("defaults parse")
-            .mail;
+    fn defaults_match_the_flags() {
+        let parsed = Flags::try_parse_from(["tessera"]).expect("defaults parse");
         assert_eq!(
-            format!("{parsed:?}"),
+            format!("{:?}", parsed.mail),
             format!("{:?}", MailSettings::default())
+        );
+        assert_eq!(
+            format!("{:?}", parsed.webhooks),
+            format!("{:?}", WebhookSettings::default())
         );
     }
 }

@@ -15,6 +15,8 @@ pub mod mail;
 pub mod mcp;
 pub mod observability;
 pub mod openapi;
+pub mod outbox;
+pub mod scheduler;
 pub mod seed;
 pub mod service;
 pub mod startup;

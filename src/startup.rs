@@ -63,6 +63,8 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_public_url(addr, port));
         let mailer = Mailer::start(&settings.mail, public_url, db.clone())?;
+        crate::outbox::start(db.clone(), settings.webhooks.clone());
+        crate::scheduler::start(db.clone(), settings.webhooks.scheduler_interval);
         if settings.audit_retention_days > 0 {
             tokio::spawn(prune_audit_trail(
                 db.clone(),
@@ -81,6 +83,7 @@ impl Application {
             },
             mailer,
             mail_settings: settings.mail.clone(),
+            webhook_settings: settings.webhooks.clone(),
         });
         let mcp = mcp::Endpoint::new(state.clone(), &settings);
         let origins = settings.cors_origins.clone();

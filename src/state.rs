@@ -3,7 +3,7 @@
 use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::token::TokenKeys;
-use crate::config::MailSettings;
+use crate::config::{MailSettings, WebhookSettings};
 use crate::db::Db;
 use crate::mail::Mailer;
 
@@ -14,4 +14,5 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     pub mailer: Mailer,
     pub mail_settings: MailSettings,
+    pub webhook_settings: WebhookSettings,
 }

@@ -17,6 +17,7 @@ pub mod roles;
 pub mod targets;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, Route, web};
 
@@ -79,6 +80,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/access-review")
             .route(web::get().to(access_review::get::get_access_review))
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/webhooks")
+            .route(web::get().to(webhooks::list::list_webhooks))
+            .route(web::post().to(webhooks::create::create_webhook))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/webhooks/{id}")
+            .route(web::get().to(webhooks::get::get_webhook))
+            .route(web::patch().to(webhooks::update::update_webhook))
+            .route(web::delete().to(webhooks::delete::delete_webhook))
+            .default_service(not_allowed("GET, PATCH, DELETE")),
+    )
+    .service(
+        web::resource("/webhooks/{id}/deliveries")
+            .route(web::get().to(webhooks::deliveries::list_webhook_deliveries))
             .default_service(not_allowed("GET")),
     )
     .service(

@@ -16,6 +16,7 @@ pub mod settings;
 pub mod targets;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -164,6 +165,28 @@ pub fn advisory_lock(conn: &mut DbConnection, key: i64) -> QueryResult<()> {
             .execute(pg)?;
     }
     Ok(())
+}
+
+/// The scheduler's lease: one replica runs a round at a time.
+pub const SCHEDULER_LOCK: i64 = 7358203;
+
+/// Takes a PostgreSQL transaction-scoped advisory lock if no one holds it;
+/// false when another transaction does. Always true on SQLite (one writer).
+pub fn try_advisory_lock(conn: &mut DbConnection, key: i64) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let row: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+                .bind::<diesel::sql_types::BigInt, _>(key)
+                .get_result(pg)?;
+            Ok(row.locked)
+        }
+        DbConnection::Sqlite(_) => Ok(true),
+    }
 }
 
 /// Serializes a writer against others touching the same organization's

@@ -651,3 +651,15 @@ pub fn set_assignment_role(conn: &mut DbConnection, id: &str, role_id: &str) -> 
         .execute(conn)
         .map(drop)
 }
+
+/// Active people and API users whose contract ended at or before `now`.
+pub fn contract_ended(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::is_system.eq(false))
+        .filter(users::contract_end_date.le(now))
+        .order(users::id)
+        .select(UserRow::as_select())
+        .limit(1000)
+        .load(conn)
+}

@@ -98,27 +98,26 @@ pub fn record(
         Some(u) if u.is_apiuser => "api_user",
         Some(_) => "user",
     };
-    rows::insert(
-        conn,
-        &AuditEventRow {
-            id: PublicId::random().into_string(),
-            organization_id: organization_id.to_owned(),
-            occurred: time::now(),
-            actor_type: actor_type.to_owned(),
-            actor_id: actor.map(|u| u.id.clone()),
-            actor_email: actor.map(|u| u.email.clone()),
-            actor_name: actor.map(|u| u.name.clone()),
-            action: action.to_owned(),
-            object_type: object.kind.to_owned(),
-            object_id: object.id.to_owned(),
-            changes: Value::Object(changes).to_string(),
-            request_id: context.request_id.clone(),
-            client_address: context.client_address.clone(),
-            user_agent: context.user_agent.clone(),
-            interface: context.interface.as_str().to_owned(),
-        },
-    )?;
-    Ok(())
+    let row = AuditEventRow {
+        id: PublicId::random().into_string(),
+        organization_id: organization_id.to_owned(),
+        occurred: time::now(),
+        actor_type: actor_type.to_owned(),
+        actor_id: actor.map(|u| u.id.clone()),
+        actor_email: actor.map(|u| u.email.clone()),
+        actor_name: actor.map(|u| u.name.clone()),
+        action: action.to_owned(),
+        object_type: object.kind.to_owned(),
+        object_id: object.id.to_owned(),
+        changes: Value::Object(changes.clone()).to_string(),
+        request_id: context.request_id.clone(),
+        client_address: context.client_address.clone(),
+        user_agent: context.user_agent.clone(),
+        interface: context.interface.as_str().to_owned(),
+    };
+    rows::insert(conn, &row)?;
+    // The outbox of webhooks is fed from here: same transaction, same change.
+    super::webhooks::emit(conn, organization_id, &row, &changes)
 }
 
 /// Records a change made by the organization's `System` actor (scheduler,

@@ -14,6 +14,7 @@ pub mod targets;
 pub mod teams;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;
 
 /// Input as parsed at the edge, with the validation errors found there. A
 /// service reports them only after its authorization checks, so a forbidden

@@ -30,3 +30,4 @@ mod throttling;
 mod tokens;
 mod user_filters;
 mod users;
+mod webhooks;

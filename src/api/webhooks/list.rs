@@ -1,0 +1,64 @@
+use actix_web::{HttpRequest, web};
+use utoipa::IntoParams;
+
+use super::{Webhook, WebhookPage};
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::{Pagination, Query};
+use crate::auth::Caller;
+use crate::domain::role::Permission;
+use crate::error::{FieldErrors, Result};
+use crate::service::webhooks;
+use crate::state::AppState;
+
+/// Query parameters of the webhook list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters read by list_webhooks()")]
+pub struct WebhookListParams {
+    /// Page number, from 1.
+    #[param(schema_with = crate::api::common::positive_integer)]
+    page: Option<i64>,
+    /// Results per page: default 10, capped to 100.
+    #[param(schema_with = crate::api::common::positive_integer)]
+    length: Option<i64>,
+}
+
+/// List webhooks
+///
+/// The organization's webhooks, oldest first. Needs `webhooks.manage`.
+#[utoipa::path(
+    get,
+    path = "/webhooks/",
+    tag = "webhooks",
+    params(WebhookListParams),
+    responses(
+        (status = 200, description = "A page of webhooks", body = WebhookPage),
+        (status = 400, description = "A bad parameter", body = ValidationErrors),
+        (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Lacks webhooks.manage", body = ErrorDetail),
+        (status = 404, description = "Invalid page", body = ErrorDetail),
+    ),
+    security(("jwt" = []))
+)]
+pub async fn list_webhooks(
+    caller: Caller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<web::Json<WebhookPage>> {
+    caller.require(Permission::WebhooksManage)?;
+    let query = Query::from_request(&req)?;
+    let mut errors = FieldErrors::new();
+    let pagination = Pagination::parse(&query, &mut errors)?;
+    errors.into_result()?;
+    let listed = state
+        .db
+        .read(move |conn| webhooks::list(conn, &caller, pagination))
+        .await?;
+    Ok(web::Json(WebhookPage {
+        count: listed.count,
+        page_total: listed.page_total,
+        page: pagination.page,
+        length: pagination.length,
+        results: listed.rows.into_iter().map(Webhook::from).collect(),
+    }))
+}

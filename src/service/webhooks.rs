@@ -1,0 +1,391 @@
+//! Webhook subscriptions, and the outbox they are fed from: `emit` runs
+//! inside the audit hook, in the transaction of the change, so an event is
+//! queued for delivery if and only if its change committed.
+
+use std::net::IpAddr;
+
+use serde_json::{Value, json};
+
+use crate::api::extract::Pagination;
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::db::webhooks::{self as rows, DeliveryRow, WebhookChanges, WebhookRow};
+use crate::domain::role::Permission;
+use crate::domain::{PublicId, time};
+use crate::error::{Error, Result};
+use crate::service::{Listed, Parsed, audit};
+
+/// Event types a webhook can subscribe to.
+pub const EVENT_TYPES: [&str; 11] = [
+    "user.created",
+    "user.updated",
+    "user.deleted",
+    "user.deactivated",
+    "membership.updated",
+    "label.created",
+    "label.updated",
+    "label.deleted",
+    "team.created",
+    "team.updated",
+    "team.deleted",
+];
+
+/// Subscriptions to a family (`label.*`) or to everything (`*`).
+pub const EVENT_PATTERNS: [&str; 5] = ["*", "user.*", "membership.*", "label.*", "team.*"];
+
+pub const URL_MAX: usize = 2048;
+pub const SECRET_MIN: usize = 16;
+pub const SECRET_MAX: usize = 256;
+pub const PRIVATE_REFUSED: &str =
+    "Webhooks cannot target private, loopback or link-local addresses.";
+
+/// Whether a subscription (a type or a pattern) covers `event_type`.
+pub fn covers(subscription: &str, event_type: &str) -> bool {
+    subscription == "*"
+        || subscription == event_type
+        || subscription
+            .strip_suffix(".*")
+            .is_some_and(|family| event_type.split('.').next() == Some(family))
+}
+
+/// Addresses a webhook may not reach unless private targets are allowed.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_private(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// A webhook URL: http(s), with a host; an IP literal must be public unless
+/// private targets are allowed (names are checked when delivering).
+pub fn parse_url(raw: &str, allow_private: bool) -> std::result::Result<String, String> {
+    let raw = raw.trim();
+    if raw.len() > URL_MAX {
+        return Err(format!(
+            "Ensure this field has no more than {URL_MAX} characters."
+        ));
+    }
+    let url = url::Url::parse(raw).map_err(|_| "Enter a valid URL.".to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("Only http and https URLs are allowed.".into());
+    }
+    let ip = match url.host() {
+        None => return Err("Enter a valid URL.".into()),
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        Some(url::Host::Domain(name)) => {
+            (name.eq_ignore_ascii_case("localhost")).then_some(IpAddr::from([127, 0, 0, 1]))
+        }
+    };
+    if !allow_private && ip.is_some_and(is_private) {
+        return Err(PRIVATE_REFUSED.into());
+    }
+    Ok(url.to_string())
+}
+
+/// Parsed webhook fields; `None` leaves a field unchanged.
+#[derive(Clone, Debug, Default)]
+pub struct WebhookInput {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub secret: Option<String>,
+    pub active: Option<bool>,
+}
+
+fn snapshot(w: &WebhookRow) -> audit::Changes {
+    let mut events: Vec<&str> = w.event_types().collect();
+    events.sort_unstable();
+    match json!({"url": w.url, "events": events, "active": w.active}) {
+        Value::Object(map) => map,
+        _ => audit::Changes::new(),
+    }
+}
+
+fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<WebhookRow> {
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    rows::find_in_org(conn, caller.organization_id(), id.as_str())?.ok_or(Error::NotFound)
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<WebhookRow> {
+    caller.require(Permission::WebhooksManage)?;
+    find(conn, caller, id)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    pagination: Pagination,
+) -> Result<Listed<WebhookRow>> {
+    caller.require(Permission::WebhooksManage)?;
+    let org = caller.organization_id();
+    let count = rows::count(conn, org)?;
+    let page_total = pagination.check(count)?;
+    let rows = rows::page(conn, org, pagination.offset(), pagination.length)?;
+    Ok(Listed {
+        count,
+        page_total,
+        rows,
+    })
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: Parsed<WebhookInput>,
+) -> Result<WebhookRow> {
+    caller.require(Permission::WebhooksManage)?;
+    input.errors.into_result()?;
+    let value = input.value;
+    let now = time::now();
+    let actor = caller.actor();
+    let row = WebhookRow {
+        id: PublicId::random().into_string(),
+        organization_id: caller.organization_id().to_owned(),
+        url: value.url.expect("required"),
+        events: value.events.expect("required").join(" "),
+        secret: value.secret.expect("required"),
+        active: value.active.unwrap_or(true),
+        created: now,
+        changed: now,
+        changed_by_id: actor.id,
+        changed_by_email: actor.email,
+        changed_by_name: actor.name,
+    };
+    rows::insert(conn, &row)?;
+    caller.audit(
+        conn,
+        "webhook.created",
+        audit::object("webhook", &row.id),
+        audit::created(&snapshot(&row)),
+    )?;
+    Ok(row)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    input: Parsed<WebhookInput>,
+) -> Result<WebhookRow> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::WebhooksManage)?;
+    input.errors.into_result()?;
+    let value = input.value;
+    let actor = caller.actor();
+    let new_secret = value.secret.is_some();
+    let changes = WebhookChanges {
+        url: value.url,
+        events: value.events.map(|e| e.join(" ")),
+        secret: value.secret,
+        active: value.active,
+        changed: Some(time::now()),
+        changed_by_id: Some(actor.id),
+        changed_by_email: Some(actor.email),
+        changed_by_name: Some(actor.name),
+    };
+    rows::update(conn, &current.id, &changes)?;
+    let updated = find(conn, caller, &current.id)?;
+    let mut diff = audit::diff(&snapshot(&current), &snapshot(&updated));
+    if new_secret {
+        diff.extend(audit::change("secret", Value::Null, "(changed)".into()));
+    }
+    caller.audit(
+        conn,
+        "webhook.updated",
+        audit::object("webhook", &current.id),
+        diff,
+    )?;
+    Ok(updated)
+}
+
+pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
+    let current = find(conn, caller, id)?;
+    caller.require(Permission::WebhooksManage)?;
+    rows::delete(conn, &current.id)?;
+    caller.audit(
+        conn,
+        "webhook.deleted",
+        audit::object("webhook", &current.id),
+        audit::deleted(&snapshot(&current)),
+    )
+}
+
+pub fn deliveries(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    pagination: Pagination,
+) -> Result<Listed<DeliveryRow>> {
+    let webhook = get(conn, caller, id)?;
+    let count = rows::count_deliveries(conn, &webhook.id)?;
+    let page_total = pagination.check(count)?;
+    let rows = rows::deliveries(conn, &webhook.id, pagination.offset(), pagination.length)?;
+    Ok(Listed {
+        count,
+        page_total,
+        rows,
+    })
+}
+
+/// The webhook event types an audited action raises.
+fn event_types(action: &str, changes: &audit::Changes) -> Vec<&'static str> {
+    let mut types: Vec<&'static str> = EVENT_TYPES
+        .into_iter()
+        .filter(|t| *t == action && *t != "membership.updated")
+        .collect();
+    let roles_changed = changes.contains_key("user_roles");
+    if roles_changed && matches!(action, "user.updated" | "user.deactivated") {
+        types.push("membership.updated");
+    }
+    types
+}
+
+/// Queues the webhook events of one audited change (see `audit::record`).
+pub fn emit(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    event: &crate::db::audit::AuditEventRow,
+    changes: &audit::Changes,
+) -> Result<()> {
+    let types = event_types(&event.action, changes);
+    if types.is_empty() {
+        return Ok(());
+    }
+    let active = rows::active_in_org(conn, organization_id)?;
+    if active.is_empty() {
+        return Ok(());
+    }
+    for event_type in types {
+        let subscribed: Vec<&WebhookRow> = active
+            .iter()
+            .filter(|w| w.event_types().any(|s| covers(s, event_type)))
+            .collect();
+        if subscribed.is_empty() {
+            continue;
+        }
+        let event_id = PublicId::random().into_string();
+        let payload = json!({
+            "id": event_id,
+            "type": event_type,
+            "occurred": time::format(&event.occurred),
+            "organization_id": organization_id,
+            "data": {
+                "object": {"type": event.object_type, "id": event.object_id},
+                "actor": {
+                    "type": event.actor_type,
+                    "id": event.actor_id,
+                    "email": event.actor_email,
+                    "name": event.actor_name,
+                },
+                "changes": changes,
+                "interface": event.interface,
+            },
+        })
+        .to_string();
+        for webhook in subscribed {
+            rows::insert_delivery(
+                conn,
+                &DeliveryRow {
+                    id: PublicId::random().into_string(),
+                    webhook_id: webhook.id.clone(),
+                    event_id: event_id.clone(),
+                    event_type: event_type.to_owned(),
+                    payload: payload.clone(),
+                    status: rows::PENDING.to_owned(),
+                    attempts: 0,
+                    next_attempt: event.occurred,
+                    claimed_until: None,
+                    last_status_code: None,
+                    last_error: None,
+                    created: event.occurred,
+                    delivered: None,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_cover_their_family() {
+        assert!(covers("*", "team.deleted"));
+        assert!(covers("label.*", "label.created"));
+        assert!(!covers("label.*", "user.created"));
+        assert!(covers("user.updated", "user.updated"));
+        assert!(!covers("user.*", "users.updated"));
+    }
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        for private in [
+            "10.1.2.3",
+            "127.0.0.1",
+            "169.254.169.254",
+            "192.168.0.1",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "2606:2800:220:1::1"] {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(parse_url("https://hooks.example.com/x", false).is_ok());
+        assert_eq!(
+            parse_url("ftp://example.com", false).unwrap_err(),
+            "Only http and https URLs are allowed."
+        );
+        assert_eq!(
+            parse_url("http://127.0.0.1:9/", false).unwrap_err(),
+            PRIVATE_REFUSED
+        );
+        assert_eq!(
+            parse_url("http://localhost/", false).unwrap_err(),
+            PRIVATE_REFUSED
+        );
+        assert!(parse_url("http://127.0.0.1:9/", true).is_ok());
+        assert!(parse_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn membership_changes_raise_their_own_event() {
+        let mut changes = audit::Changes::new();
+        assert_eq!(event_types("user.updated", &changes), ["user.updated"]);
+        changes.insert("user_roles".into(), Value::Null);
+        assert_eq!(
+            event_types("user.updated", &changes),
+            ["user.updated", "membership.updated"]
+        );
+        assert!(event_types("auth.login", &changes).is_empty());
+        assert_eq!(event_types("label.deleted", &changes), ["label.deleted"]);
+    }
+}
