@@ -1,6 +1,7 @@
 //! Persistence: one connection type for both backends, the pool, migrations,
 //! and the two ways handlers reach the database (`Db::read`, `Db::write`).
 
+mod direct;
 pub mod keys;
 pub mod labels;
 pub mod login_failures;
@@ -190,8 +191,14 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        match conn {
+            // A file has no server to lose: checking would parse a statement
+            // on every checkout.
+            DbConnection::Sqlite(_) => Ok(()),
+            DbConnection::Postgresql(_) => conn
+                .batch_execute("SELECT 1")
+                .map_err(diesel::r2d2::Error::QueryError),
+        }
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -253,6 +260,26 @@ impl Db {
             work(&mut conn)
         })
         .await?
+    }
+
+    /// Runs a short read by key (a few indexed lookups, such as
+    /// authenticating a caller or fetching one row). On SQLite it runs right
+    /// here on the async worker when a pooled connection is free at once: the
+    /// lookups take tens of microseconds, less than the hop to the blocking
+    /// pool and back (see docs/PERFORMANCE.md). Otherwise, and always on
+    /// PostgreSQL, whose round trips wait on another process, it runs like
+    /// `read`. Never use it for scans or for anything that may wait on a lock.
+    pub async fn lookup<T, F>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.url.is_sqlite()
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return work(&mut conn);
+        }
+        self.read(work).await
     }
 
     /// Runs `work` in one transaction, off the async workers: all of it
