@@ -113,6 +113,10 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<()> {
             c.batch_execute("PRAGMA journal_mode = WAL;")?;
             c.run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|e| anyhow!("migration failed: {e}"))?;
+            // Table statistics for the planner (bounded work, only where
+            // missing or stale): without them SQLite counts a label's people
+            // by probing all of the organization's rows (see PERFORMANCE.md).
+            c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
         }
         DbConnection::Postgresql(c) => {
             c.batch_execute("SELECT pg_advisory_lock(7358201)")?;
