@@ -127,6 +127,9 @@ impl Application {
                 .wrap_fn(strip_trailing_slash)
         })
         .listen(listener)?
+        // Blocking threads wait for a pooled connection or a hashing permit:
+        // more of them than those would only add threads and their memory.
+        .worker_max_blocking_threads(settings.db_pool_size as usize + settings.hash_concurrency)
         .shutdown_timeout(30);
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));

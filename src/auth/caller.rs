@@ -131,7 +131,7 @@ async fn authenticate(req: HttpRequest) -> Result<Caller> {
         .ok_or(Error::InvalidToken)?;
     state
         .db
-        .read(move |conn| {
+        .lookup(move |conn| {
             let user = token_user(conn, &claims)?;
             caller_of(conn, user)
         })
@@ -159,7 +159,7 @@ pub fn token_user(conn: &mut DbConnection, claims: &Claims) -> Result<UserRow> {
 async fn authenticate_key(state: &AppState, prefix: String, credential: String) -> Result<Caller> {
     let (caller, key_id, stale) = state
         .db
-        .read(move |conn| {
+        .lookup(move |conn| {
             let (key, user) = db_keys::by_prefix(conn, &prefix)?.ok_or(Error::InvalidToken)?;
             let now = time::now();
             let valid = keys::matches(&credential, &key.key_hash)

@@ -101,5 +101,9 @@ pub fn revoke_token(
 }
 
 pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(revoked_tokens::table.find(jti))).get_result(conn)
+    // Asked on every authenticated request: see `db::direct`.
+    super::direct::on_backend!(conn, |c| diesel::select(diesel::dsl::exists(
+        revoked_tokens::table.find(jti)
+    ))
+    .get_result(c))
 }

@@ -3,6 +3,7 @@
 
 pub mod access_review;
 pub mod audit;
+mod direct;
 pub mod invitations;
 pub mod keys;
 pub mod labels;
@@ -117,6 +118,10 @@ pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<()> {
             c.batch_execute("PRAGMA journal_mode = WAL;")?;
             c.run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|e| anyhow!("migration failed: {e}"))?;
+            // Table statistics for the planner (bounded work, only where
+            // missing or stale): without them SQLite counts a label's people
+            // by probing all of the organization's rows (see PERFORMANCE.md).
+            c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
         }
         DbConnection::Postgresql(c) => {
             c.batch_execute("SELECT pg_advisory_lock(7358201)")?;
@@ -217,8 +222,14 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        match conn {
+            // A file has no server to lose: checking would parse a statement
+            // on every checkout.
+            DbConnection::Sqlite(_) => Ok(()),
+            DbConnection::Postgresql(_) => conn
+                .batch_execute("SELECT 1")
+                .map_err(diesel::r2d2::Error::QueryError),
+        }
     }
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
@@ -335,6 +346,26 @@ impl Db {
             work(&mut conn)
         })
         .await?
+    }
+
+    /// Runs a short read by key (a few indexed lookups, such as
+    /// authenticating a caller or fetching one row). On SQLite it runs right
+    /// here on the async worker when a pooled connection is free at once: the
+    /// lookups take tens of microseconds, less than the hop to the blocking
+    /// pool and back (see docs/PERFORMANCE.md). Otherwise, and always on
+    /// PostgreSQL, whose round trips wait on another process, it runs like
+    /// `read`. Never use it for scans or for anything that may wait on a lock.
+    pub async fn lookup<T, F>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.url.is_sqlite()
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return work(&mut conn);
+        }
+        self.read(work).await
     }
 
     /// Runs `work` in one transaction, off the async workers: all of it

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::direct::on_backend;
 use super::models::{
     LabelRow, NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow,
 };
@@ -34,22 +35,25 @@ pub fn find_visible(
     id: &str,
     is_apiuser: bool,
 ) -> QueryResult<Option<UserRow>> {
-    users::table
+    // By primary key, so without `LIMIT`: SQLite re-prepares a statement
+    // whose `LIMIT ?` is bound again, on every execution.
+    on_backend!(conn, |c| users::table
         .filter(users::id.eq(id))
         .filter(users::organization_id.eq(organization_id))
         .filter(users::is_apiuser.eq(is_apiuser))
         .filter(users::is_system.eq(false))
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
-    users::table
+    // No `LIMIT`, as in `find_visible`.
+    on_backend!(conn, |c| users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 /// People of any organization whose email matches, case-insensitively.
@@ -123,39 +127,62 @@ pub fn count_active_owners(conn: &mut DbConnection, organization_id: &str) -> Qu
         .get_result(conn)
 }
 
+/// The role assignments of `user_ids`, with their role, team and target.
+macro_rules! roles_query {
+    ($condition:expr) => {
+        user_roles::table
+            .inner_join(roles::table)
+            .left_join(teams::table)
+            .left_join(targets::table)
+            .filter($condition)
+            .select((
+                user_roles::id,
+                user_roles::user_id,
+                user_roles::tier,
+                user_roles::created,
+                roles::id,
+                roles::name,
+                roles::permissions,
+                teams::id.nullable(),
+                teams::name.nullable(),
+                targets::id.nullable(),
+                targets::name.nullable(),
+            ))
+            .order((user_roles::user_id, user_roles::created, user_roles::id))
+    };
+}
+
 pub fn roles_of(conn: &mut DbConnection, user_ids: &[String]) -> QueryResult<Vec<UserRoleDetail>> {
-    user_roles::table
-        .inner_join(roles::table)
-        .left_join(teams::table)
-        .left_join(targets::table)
-        .filter(user_roles::user_id.eq_any(user_ids))
-        .select((
-            user_roles::id,
-            user_roles::user_id,
-            user_roles::tier,
-            user_roles::created,
-            roles::id,
-            roles::name,
-            roles::permissions,
-            teams::id.nullable(),
-            teams::name.nullable(),
-            targets::id.nullable(),
-            targets::name.nullable(),
-        ))
-        .order((user_roles::user_id, user_roles::created, user_roles::id))
-        .load(conn)
+    // One user (the caller of every authenticated request, a user's detail)
+    // is compared with `=`: a query of fixed shape is prepared once per
+    // connection, whereas SQLite cannot keep a prepared `IN (...)`, whose
+    // number of parameters varies, and would parse and plan it every time.
+    match user_ids {
+        [id] => on_backend!(conn, |c| roles_query!(user_roles::user_id.eq(id)).load(c)),
+        ids => roles_query!(user_roles::user_id.eq_any(ids)).load(conn),
+    }
+}
+
+/// The labels of `user_ids`, by user then name.
+macro_rules! labels_query {
+    ($condition:expr) => {
+        user_labels::table
+            .inner_join(labels::table)
+            .filter($condition)
+            .select((user_labels::user_id, LabelRow::as_select()))
+            .order((user_labels::user_id, lower(labels::name), labels::id))
+    };
 }
 
 pub fn labels_of(
     conn: &mut DbConnection,
     user_ids: &[String],
 ) -> QueryResult<Vec<(String, LabelRow)>> {
-    user_labels::table
-        .inner_join(labels::table)
-        .filter(user_labels::user_id.eq_any(user_ids))
-        .select((user_labels::user_id, LabelRow::as_select()))
-        .order((user_labels::user_id, lower(labels::name), labels::id))
-        .load(conn)
+    // `=` for one user, as in `roles_of`.
+    match user_ids {
+        [id] => on_backend!(conn, |c| labels_query!(user_labels::user_id.eq(id)).load(c)),
+        ids => labels_query!(user_labels::user_id.eq_any(ids)).load(conn),
+    }
 }
 
 pub fn insert_role(conn: &mut DbConnection, row: &NewUserRole) -> QueryResult<()> {

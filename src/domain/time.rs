@@ -2,24 +2,55 @@
 //! nanoseconds, PostgreSQL microseconds: truncating makes both answer alike),
 //! shown as ISO 8601 with six fractional digits and `Z`.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
-use serde::{Serialize, Serializer};
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SubsecRound, Timelike, Utc};
+use serde::Serializer;
 
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
 pub fn format(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    Shown(t).to_string()
+}
+
+/// A time as the API shows it. Written field by field: every user view
+/// carries several times, and chrono's `format` parses its pattern each call.
+struct Shown<'a>(&'a NaiveDateTime);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0;
+        // chrono writes years past 9999 with a sign, and leap seconds with a
+        // nanosecond count past one second: leave those to it.
+        if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+            return write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        }
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond() / 1000
+        )
+    }
 }
 
 /// Serde helpers for `NaiveDateTime` fields of API views.
 pub fn serialize<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    format(t).serialize(s)
+    s.collect_str(&Shown(t))
 }
 
 pub fn serialize_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    t.as_ref().map(format).serialize(s)
+    match t {
+        Some(t) => s.collect_str(&Shown(t)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Accepts an RFC 3339 date-time (any offset, converted to UTC) or a plain
@@ -45,6 +76,49 @@ pub fn parse(raw: &str) -> Result<NaiveDateTime, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_like_chrono_formats_it() {
+        let chrono = |t: &NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        let day = NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+        for t in [
+            day.and_hms_micro_opt(3, 4, 5, 6).unwrap(),
+            day.and_hms_micro_opt(23, 59, 59, 999_999).unwrap(),
+            day.and_hms_nano_opt(0, 0, 0, 123_456_789).unwrap(),
+            day.and_hms_micro_opt(23, 59, 59, 1_500_000).unwrap(), // leap second
+            NaiveDate::from_ymd_opt(12_345, 6, 7)
+                .unwrap()
+                .and_hms_opt(8, 9, 10)
+                .unwrap(),
+            NaiveDate::from_ymd_opt(-1, 6, 7)
+                .unwrap()
+                .and_hms_opt(8, 9, 10)
+                .unwrap(),
+            NaiveDate::from_ymd_opt(9, 6, 7)
+                .unwrap()
+                .and_hms_opt(8, 9, 10)
+                .unwrap(),
+        ] {
+            assert_eq!(format(&t), chrono(&t));
+            let json = serde_json::to_string(&Times {
+                at: t,
+                maybe: Some(t),
+                never: None,
+            });
+            let expected = format!(r#"{{"at":"{0}","maybe":"{0}","never":null}}"#, chrono(&t));
+            assert_eq!(json.unwrap(), expected);
+        }
+    }
+
+    #[derive(serde::Serialize)]
+    struct Times {
+        #[serde(serialize_with = "serialize")]
+        at: NaiveDateTime,
+        #[serde(serialize_with = "serialize_opt")]
+        maybe: Option<NaiveDateTime>,
+        #[serde(serialize_with = "serialize_opt")]
+        never: Option<NaiveDateTime>,
+    }
 
     #[test]
     fn formats_with_microseconds_and_z() {

@@ -106,3 +106,30 @@ async fn the_readme_mcp_example_works() {
     assert_eq!(listed.body["count"], 1, "{}", listed.body);
     assert_eq!(listed.body["results"][0]["id"], user["id"]);
 }
+
+#[actix_web::test]
+async fn the_readme_signature_example_is_what_the_server_sends() {
+    let script = sh_block("signature-example");
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .output()
+            .expect("run the example")
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let sent = tessera::outbox::sign("whsec_test", 1_700_000_000, r#"{"a":1}"#);
+    assert_eq!(sent, format!("t=1700000000,v1={printed}"));
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("# prints {printed},")),
+        "the README shows the printed value"
+    );
+}

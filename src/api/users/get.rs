@@ -32,7 +32,7 @@ pub async fn get_user(
     let id = id.into_inner();
     let detail = state
         .db
-        .read(move |conn| service::users::get(conn, &caller, &id, false))
+        .lookup(move |conn| service::users::get(conn, &caller, &id, false))
         .await?;
     Ok(web::Json(detail.into()))
 }

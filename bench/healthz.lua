@@ -1,0 +1,4 @@
+-- GET /healthz: the ceiling (no database, no authentication).
+dofile(os.getenv("BENCH_DIR") .. "/common.lua")
+
+wrk.path = "/healthz"
