@@ -58,6 +58,11 @@ fuzz() {
     rm -rf "$report"
     mkdir -p "$report"
     local log=$report/server.log
+    # No webhook is sent (fuzzed URLs point anywhere) and no scheduler runs
+    # (a fuzzed contract end date must not deactivate the fuzzing OWNER
+    # mid-run); both are covered by tests/api/webhooks.rs.
+    TESSERA_WEBHOOK_POLL_MS=0 \
+    TESSERA_SCHEDULER_INTERVAL=0 \
     TESSERA_DATABASE_URL=$url \
     TESSERA_BIND=127.0.0.1:$port \
     TESSERA_SECRET_KEY=schemathesis-secret-key-0123456789abcdef \
