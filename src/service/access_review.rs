@@ -161,20 +161,12 @@ pub fn review(
 ) -> Result<Listed<Reviewed>> {
     caller.require(Permission::AccessReviewView)?;
     let org = caller.organization_id();
-    let count = rows::count(conn, org, &resolved.sql)?;
-    let page_total = pagination.check(count)?;
-    let rows = chunk(
+    Listed::load(
         conn,
-        caller,
-        resolved,
-        pagination.offset(),
-        pagination.length,
-    )?;
-    Ok(Listed {
-        count,
-        page_total,
-        rows,
-    })
+        pagination,
+        |c| rows::count(c, org, &resolved.sql),
+        |c, offset, limit| chunk(c, caller, resolved, offset, limit),
+    )
 }
 
 /// `limit` users from `offset`, with their entries (three queries).

@@ -151,21 +151,12 @@ pub fn list(
 ) -> Result<Listed<AuditEventRow>> {
     caller.require(Permission::AuditView)?;
     let org = caller.organization_id();
-    let count = rows::count(conn, org, filter)?;
-    let page_total = pagination.check(count)?;
-    let rows = rows::page(
+    Listed::load(
         conn,
-        org,
-        filter,
-        oldest_first,
-        pagination.offset(),
-        pagination.length,
-    )?;
-    Ok(Listed {
-        count,
-        page_total,
-        rows,
-    })
+        pagination,
+        |c| rows::count(c, org, filter),
+        |c, offset, limit| Ok(rows::page(c, org, filter, oldest_first, offset, limit)?),
+    )
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<AuditEventRow> {

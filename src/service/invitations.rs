@@ -201,14 +201,12 @@ pub fn list(
 ) -> Result<Listed<InvitationDetail>> {
     require_view(caller)?;
     let org = caller.organization_id();
-    let count = rows::count(conn, org, filter)?;
-    let page_total = pagination.check(count)?;
-    let rows = rows::page(conn, org, filter, pagination.offset(), pagination.length)?;
-    Ok(Listed {
-        count,
-        page_total,
-        rows,
-    })
+    Listed::load(
+        conn,
+        pagination,
+        |c| rows::count(c, org, filter),
+        |c, offset, limit| Ok(rows::page(c, org, filter, offset, limit)?),
+    )
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<InvitationDetail> {

@@ -45,21 +45,12 @@ pub fn list(
 ) -> Result<Listed<LabelRow>> {
     caller.require(Permission::UsersView)?;
     let org = caller.organization_id();
-    let count = labels::count(conn, org, filter)?;
-    let page_total = pagination.check(count)?;
-    let rows = labels::page(
+    Listed::load(
         conn,
-        org,
-        filter,
-        ordering,
-        pagination.offset(),
-        pagination.length,
-    )?;
-    Ok(Listed {
-        count,
-        page_total,
-        rows,
-    })
+        pagination,
+        |c| labels::count(c, org, filter),
+        |c, offset, limit| Ok(labels::page(c, org, filter, ordering, offset, limit)?),
+    )
 }
 
 pub fn create(

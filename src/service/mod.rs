@@ -32,6 +32,26 @@ pub struct Listed<T> {
     pub rows: Vec<T>,
 }
 
+impl<T> Listed<T> {
+    /// Counts, checks that the page exists (DRF's 404 `Invalid page.`), then
+    /// loads it with `(offset, limit)`.
+    pub fn load(
+        conn: &mut crate::db::DbConnection,
+        pagination: crate::api::extract::Pagination,
+        count: impl FnOnce(&mut crate::db::DbConnection) -> diesel::QueryResult<i64>,
+        page: impl FnOnce(&mut crate::db::DbConnection, i64, i64) -> crate::error::Result<Vec<T>>,
+    ) -> crate::error::Result<Self> {
+        let count = count(conn)?;
+        let page_total = pagination.check(count)?;
+        let rows = page(conn, pagination.offset(), pagination.length)?;
+        Ok(Self {
+            count,
+            page_total,
+            rows,
+        })
+    }
+}
+
 /// DRF's message for a reference (in a body) to nothing the caller can see.
 pub fn does_not_exist(raw: &str) -> String {
     format!("Invalid pk \"{raw}\" - object does not exist.")

@@ -135,14 +135,12 @@ pub fn list(
 ) -> Result<Listed<WebhookRow>> {
     caller.require(Permission::WebhooksManage)?;
     let org = caller.organization_id();
-    let count = rows::count(conn, org)?;
-    let page_total = pagination.check(count)?;
-    let rows = rows::page(conn, org, pagination.offset(), pagination.length)?;
-    Ok(Listed {
-        count,
-        page_total,
-        rows,
-    })
+    Listed::load(
+        conn,
+        pagination,
+        |c| rows::count(c, org),
+        |c, offset, limit| Ok(rows::page(c, org, offset, limit)?),
+    )
 }
 
 pub fn create(
@@ -234,14 +232,12 @@ pub fn deliveries(
     pagination: Pagination,
 ) -> Result<Listed<DeliveryRow>> {
     let webhook = get(conn, caller, id)?;
-    let count = rows::count_deliveries(conn, &webhook.id)?;
-    let page_total = pagination.check(count)?;
-    let rows = rows::deliveries(conn, &webhook.id, pagination.offset(), pagination.length)?;
-    Ok(Listed {
-        count,
-        page_total,
-        rows,
-    })
+    Listed::load(
+        conn,
+        pagination,
+        |c| rows::count_deliveries(c, &webhook.id),
+        |c, offset, limit| Ok(rows::deliveries(c, &webhook.id, offset, limit)?),
+    )
 }
 
 /// The webhook event types an audited action raises.
