@@ -9,6 +9,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY openapi ./openapi
+# Cargo.toml declares the micro-benchmarks: their sources must be present.
+COPY benches ./benches
 RUN cargo build --release --locked --bin tessera
 
 # Run: a slim image, a non-root user, the SQLite file in a volume.
@@ -22,6 +24,9 @@ COPY --from=build /src/target/release/tessera /usr/local/bin/tessera
 USER tessera
 WORKDIR /data
 VOLUME ["/data"]
+# Set TESSERA_MCP_ALLOWED_HOSTS to the names clients reach the container by
+# (the MCP endpoint serves only those Host headers), and TESSERA_PUBLIC_URL
+# for the links in mails.
 ENV TESSERA_DATABASE_URL=sqlite:///data/tessera.db \
     TESSERA_BIND=0.0.0.0:8080
 EXPOSE 8080
