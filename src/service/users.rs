@@ -180,8 +180,10 @@ pub fn update(
         mut errors,
     } = input;
     let org = caller.organization_id().to_owned();
-    let snapshot_before = audit::user_snapshot(&users::detail(conn, current.clone())?);
-    let before = assignments_of(conn, &current.id)?;
+    // One read serves the audit snapshot and the role rules.
+    let current_detail = users::detail(conn, current.clone())?;
+    let snapshot_before = audit::user_snapshot(&current_detail);
+    let before: Vec<Assignment> = current_detail.roles.iter().map(assignment_of_row).collect();
     let was_owner = user_roles::holds_owner(&before);
     // Any write needs one of the two somewhere; profile fields need
     // users.manage over this user (account tier, or a team it is a member
@@ -291,12 +293,19 @@ fn password_changed() -> audit::Changes {
 pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bool) -> Result<()> {
     let current = find(conn, caller, id, is_apiuser)?;
     caller.require(Permission::UsersManage)?;
-    let was_owner = user_roles::holds_owner(&assignments_of(conn, &current.id)?);
+    let current_detail = users::detail(conn, current.clone())?;
+    let was_owner = user_roles::holds_owner(
+        &current_detail
+            .roles
+            .iter()
+            .map(assignment_of_row)
+            .collect::<Vec<_>>(),
+    );
     if was_owner {
         caller.require(Permission::OwnerGrant)?;
         db::lock_organization(conn, caller.organization_id())?;
     }
-    let snapshot = audit::user_snapshot(&users::detail(conn, current.clone())?);
+    let snapshot = audit::user_snapshot(&current_detail);
     users::delete(conn, &current.id)?;
     if was_owner && users::count_active_owners(conn, caller.organization_id())? == 0 {
         return Err(Error::non_field(LAST_OWNER));
