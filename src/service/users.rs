@@ -49,6 +49,8 @@ pub struct UserInput {
     pub contract_end_date: Option<Option<NaiveDateTime>>,
     /// Already hashed (hashing happens before the transaction).
     pub password_hash: Option<String>,
+    /// Where a created user comes from; `None` is MANUAL. Ignored by updates.
+    pub source: Option<Source>,
     /// Whether the body named any writable field besides `user_roles`, valid
     /// or not: that alone needs `users.manage`.
     pub profile_sent: bool,
@@ -128,7 +130,7 @@ pub fn create(
         is_apiuser,
         is_system: false,
         password_hash: input.password_hash,
-        source: Source::Manual.as_str().to_owned(),
+        source: input.source.unwrap_or(Source::Manual).as_str().to_owned(),
         kind: input.kind.flatten().map(|k| k.as_str().to_owned()),
         position: input.position.flatten(),
         additional_email_addresses: emails_json(
