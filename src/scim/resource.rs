@@ -97,12 +97,15 @@ fn complex(name: &str, multi: bool, subs: Vec<Value>) -> Value {
 
 fn user_schema(base: &str) -> Value {
     let string = |name: &str| attribute(name, "string", false, false, "readWrite");
+    let mut external_id = string("externalId");
+    external_id["caseExact"] = true.into();
     json!({
         "id": USER_SCHEMA,
         "name": "User",
         "description": "A person of the organization; userName is the e-mail address.",
         "attributes": [
             attribute("userName", "string", false, true, "readWrite"),
+            external_id,
             complex("name", false, vec![string("formatted"), string("givenName"), string("familyName")]),
             string("displayName"),
             string("title"),

@@ -4,7 +4,8 @@
 //!
 //! Mapping: `userName` = email; `displayName`, `name.formatted` or
 //! `givenName familyName` = name; `title` = position (free text); `active`;
-//! `emails` (the primary is the email, the others additional addresses).
+//! `emails` (the primary is the email, the others additional addresses);
+//! `externalId`.
 
 use std::collections::HashMap;
 
@@ -27,6 +28,9 @@ use crate::domain::user::{ADDITIONAL_EMAILS_MAX, Email, Source, UserName, parse_
 use crate::error::{Error, FieldErrors};
 use crate::service::users::{self as service, Parsed, UserInput};
 use crate::state::AppState;
+
+/// The longest `externalId` kept.
+const EXTERNAL_ID_MAX: usize = 255;
 
 /// Rows loaded per query while a list filters in memory.
 const LOAD_PAGE: i64 = 500;
@@ -69,6 +73,9 @@ pub fn to_scim(detail: &UserDetail, base: &str) -> Value {
             "version": format!("W/\"{}\"", user.changed.and_utc().timestamp_micros()),
         },
     });
+    if let Some(external_id) = &user.external_id {
+        resource["externalId"] = external_id.clone().into();
+    }
     if let Some(position) = user.position.as_deref().filter(|p| !p.is_empty()) {
         resource["title"] = position.into();
     }
@@ -180,6 +187,16 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
         )));
     }
 
+    let external_id = text(resource, "externalId").map(str::to_owned);
+    if external_id
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > EXTERNAL_ID_MAX)
+    {
+        return Err(ScimError::invalid_value(format!(
+            "\"externalId\" has at most {EXTERNAL_ID_MAX} characters."
+        )));
+    }
+
     let creating = before.is_none();
     Ok(Parsed {
         value: UserInput {
@@ -193,6 +210,7 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
             position: Some(position),
             additional_email_addresses: Some(additional),
             source: creating.then_some(Source::Scim),
+            external_id: Some(external_id),
             profile_sent: true,
             ..UserInput::default()
         },

@@ -128,6 +128,7 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
         Some(json!({
             "schemas": [USER],
             "userName": "ann.lee@example.com",
+            "externalId": "00u1AbC",
             "name": {"givenName": "Ann", "familyName": "Lee"},
             "title": "Security engineer",
             "active": true,
@@ -147,6 +148,7 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
     assert_eq!(created.body["userName"], "ann.lee@example.com");
     assert_eq!(created.body["displayName"], "Ann Lee");
     assert_eq!(created.body["title"], "Security engineer");
+    assert_eq!(created.body["externalId"], "00u1AbC");
     assert_eq!(created.body["meta"]["resourceType"], "User");
     let location = created.body["meta"]["location"].as_str().unwrap();
     assert!(
@@ -191,6 +193,15 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
     assert_eq!(
         listed(&app, &key, "userName eq \"ANN.LEE@example.com\"").await,
         ["ann.lee@example.com"]
+    );
+    assert_eq!(
+        listed(&app, &key, "externalId eq \"00u1AbC\"").await,
+        ["ann.lee@example.com"]
+    );
+    assert!(
+        listed(&app, &key, "externalId eq \"00U1ABC\"")
+            .await
+            .is_empty()
     );
     assert_eq!(
         listed(&app, &key, "emails.value co \"home.example\"").await,
@@ -250,6 +261,7 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
         Some(json!({
             "schemas": [USER],
             "userName": "ann.lee@example.com",
+            "externalId": "00u1XyZ",
             "displayName": "Ann B. Lee",
             "active": true,
             "emails": [{"value": "ann.lee@example.com", "primary": true}]
@@ -258,6 +270,7 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
     .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     assert_eq!(put.body["displayName"], "Ann B. Lee");
+    assert_eq!(put.body["externalId"], "00u1XyZ");
     assert!(put.body.get("title").is_none(), "{}", put.body);
     assert_eq!(put.body["emails"].as_array().unwrap().len(), 1);
 
@@ -296,6 +309,7 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
     assert_eq!(okta.body["active"], true);
     assert_eq!(okta.body["userName"], "ann.b.lee@example.com");
     assert_eq!(okta.body["displayName"], "Anna B. Lee");
+    assert_eq!(okta.body["externalId"], "00u1XyZ", "kept by a PATCH");
 
     // remove with a path.
     let removed = scim(
