@@ -37,7 +37,7 @@ pub async fn service_provider_config(
             "filter": {"supported": true, "maxResults": MAX_RESULTS},
             "changePassword": {"supported": false},
             "sort": {"supported": false},
-            "etag": {"supported": false},
+            "etag": {"supported": true},
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",
                 "name": "Bearer API key",

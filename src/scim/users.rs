@@ -218,6 +218,46 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
     })
 }
 
+/// A user's response, its `ETag` header the resource's `meta.version`.
+fn respond_user(status: StatusCode, resource: &Value) -> HttpResponse {
+    let mut response = respond(status, resource);
+    if let Some(version) = resource["meta"]["version"].as_str()
+        && let Ok(value) = header::HeaderValue::from_str(version)
+    {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The `If-Match` a request sent, if any.
+fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// 412 unless `if_match` (when sent) names the resource's current version
+/// or is `*`. Weak and strong forms of a tag are compared alike.
+fn check_version(if_match: Option<&str>, resource: &Value) -> ScimResult<()> {
+    let Some(if_match) = if_match else {
+        return Ok(());
+    };
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let current = bare(resource["meta"]["version"].as_str().unwrap_or_default());
+    if if_match
+        .split(',')
+        .any(|tag| tag.trim() == "*" || bare(tag) == current)
+    {
+        return Ok(());
+    }
+    Err(ScimError::new(
+        StatusCode::PRECONDITION_FAILED,
+        None,
+        "The resource changed since that version (If-Match).",
+    ))
+}
+
 fn param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     query
         .iter()
@@ -317,7 +357,10 @@ pub async fn get(
         .db
         .lookup(move |conn| service::get(conn, &caller, &id, false))
         .await?;
-    Ok(respond(StatusCode::OK, &to_scim(&detail, &base_url(&req))))
+    Ok(respond_user(
+        StatusCode::OK,
+        &to_scim(&detail, &base_url(&req)),
+    ))
 }
 
 pub async fn create(
@@ -333,7 +376,7 @@ pub async fn create(
         .write(move |conn| service::create(conn, &caller, false, input))
         .await?;
     let resource = to_scim(&detail, &base_url(&req));
-    let mut response = respond(StatusCode::CREATED, &resource);
+    let mut response = respond_user(StatusCode::CREATED, &resource);
     if let Ok(location) =
         header::HeaderValue::from_str(resource["meta"]["location"].as_str().unwrap_or_default())
     {
@@ -354,6 +397,7 @@ async fn write(
 ) -> ScimResult<HttpResponse> {
     let caller = provisioner(caller)?;
     let base = base_url(&req);
+    let if_match = if_match(&req);
     let outcome = {
         let base = base.clone();
         state
@@ -361,6 +405,9 @@ async fn write(
             .write(move |conn| {
                 let current = service::get(conn, &caller, &id, false)?;
                 let before = to_scim(&current, &base);
+                if let Err(e) = check_version(if_match.as_deref(), &before) {
+                    return Ok(Err(e));
+                }
                 let input = match change(&before).and_then(|after| to_input(&after, Some(&before)))
                 {
                     Ok(input) => input,
@@ -370,7 +417,7 @@ async fn write(
             })
             .await?
     };
-    Ok(respond(StatusCode::OK, &to_scim(&outcome?, &base)))
+    Ok(respond_user(StatusCode::OK, &to_scim(&outcome?, &base)))
 }
 
 pub async fn replace(
@@ -403,13 +450,24 @@ pub async fn patch(
 pub async fn delete(
     caller: Result<Caller, Error>,
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> ScimResult<HttpResponse> {
     let caller = provisioner(caller)?;
     let id = id.into_inner();
+    let if_match = if_match(&req);
+    let base = base_url(&req);
     state
         .db
-        .write(move |conn| service::delete(conn, &caller, &id, false))
-        .await?;
+        .write(move |conn| {
+            if if_match.is_some() {
+                let current = to_scim(&service::get(conn, &caller, &id, false)?, &base);
+                if let Err(e) = check_version(if_match.as_deref(), &current) {
+                    return Ok(Err(e));
+                }
+            }
+            service::delete(conn, &caller, &id, false).map(Ok)
+        })
+        .await??;
     Ok(HttpResponse::NoContent().finish())
 }

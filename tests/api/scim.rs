@@ -274,6 +274,41 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
     assert!(put.body.get("title").is_none(), "{}", put.body);
     assert_eq!(put.body["emails"].as_array().unwrap().len(), 1);
 
+    // If-Match: a stale version is refused, the current one (or `*`) accepted.
+    let stale = created.body["meta"]["version"].as_str().unwrap().to_owned();
+    let current = put.body["meta"]["version"].as_str().unwrap().to_owned();
+    assert_ne!(stale, current);
+    assert_eq!(put.header("etag"), Some(current.as_str()));
+    let refused = app
+        .client
+        .patch(app.url(&format!("/scim/v2/Users/{id}")))
+        .header("Authorization", format!("Bearer {key}"))
+        .header("Content-Type", "application/scim+json")
+        .header("If-Match", stale.as_str())
+        .body(json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Stale"}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let refused = Reply::from(refused).await;
+    assert_error(
+        &refused,
+        StatusCode::PRECONDITION_FAILED,
+        None,
+        "stale If-Match",
+    );
+    let accepted = app
+        .client
+        .patch(app.url(&format!("/scim/v2/Users/{id}")))
+        .header("Authorization", format!("Bearer {key}"))
+        .header("Content-Type", "application/json")
+        .header("If-Match", current.as_str())
+        .body(json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "Ann B. Lee"}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let accepted = Reply::from(accepted).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+
     // Entra: capitalised op, "False" as a string, with a path.
     let entra = scim(
         &app,
