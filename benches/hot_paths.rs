@@ -39,6 +39,7 @@ fn user(id: &str) -> UserRow {
         changed_by_id: "SysSysSysSys".into(),
         changed_by_email: "system@example.com".into(),
         changed_by_name: "System".into(),
+        external_id: None,
     }
 }
 

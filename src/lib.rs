@@ -17,6 +17,7 @@ pub mod observability;
 pub mod openapi;
 pub mod outbox;
 pub mod scheduler;
+pub mod scim;
 pub mod seed;
 pub mod service;
 pub mod startup;

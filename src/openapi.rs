@@ -47,6 +47,14 @@ failure is a result with `isError: true`, malformed arguments a JSON-RPC
 `-32602`. `listUsers` pages with an opaque keyset `cursor` (`size` default 20,
 capped to 100; `next_cursor` absent on the last page).
 
+**SCIM.** `/scim/v2` serves SCIM 2.0 (RFC 7643/7644) to identity providers:
+`ServiceProviderConfig`, `ResourceTypes`, `Schemas` and `Users` (list with
+`filter`, `startIndex` and `count`; get; `POST`; `PUT`; `PATCH`; `DELETE`),
+as `application/scim+json`, with errors in SCIM's format. It needs the
+Bearer API key (or token) of a caller holding `scim.provision`, discovery
+included. SCIM has its own schemas, served at `/scim/v2/Schemas`; they are
+not part of this document.
+
 **Choices where the contract was silent.** A user_roles item without `scope`
 gets its tier from what it names (a target: scope, a team: team, else
 account). `changed_by` keeps a snapshot of the author of the change, so it

@@ -37,6 +37,7 @@ fn not_allowed(allow: &'static str) -> Route {
 /// slash: `startup` strips it from requests, so `/users/` and `/users` are
 /// served alike with no redirect.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    crate::scim::routes(cfg);
     cfg.service(
         web::resource("/healthz")
             .route(web::get().to(health::healthz))

@@ -105,6 +105,7 @@ mod tests {
             changed_by_id: "x".into(),
             changed_by_email: "x".into(),
             changed_by_name: "x".into(),
+            external_id: None,
         }
     }
 

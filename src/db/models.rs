@@ -76,6 +76,8 @@ pub struct UserRow {
     pub changed_by_id: String,
     pub changed_by_email: String,
     pub changed_by_name: String,
+    /// SCIM `externalId`: the provisioning client's own identifier.
+    pub external_id: Option<String>,
 }
 
 impl std::fmt::Debug for UserRow {

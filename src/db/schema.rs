@@ -44,6 +44,7 @@ diesel::table! {
         changed_by_id -> Text,
         changed_by_email -> Text,
         changed_by_name -> Text,
+        external_id -> Nullable<Text>,
     }
 }
 

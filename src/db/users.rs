@@ -90,6 +90,18 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Sets (or clears) the SCIM `externalId` of a user.
+pub fn set_external_id(
+    conn: &mut DbConnection,
+    id: &str,
+    external_id: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::external_id.eq(external_id))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Invalidates every token issued to the user so far.
 pub fn bump_token_version(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id))

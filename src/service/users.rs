@@ -49,6 +49,10 @@ pub struct UserInput {
     pub contract_end_date: Option<Option<NaiveDateTime>>,
     /// Already hashed (hashing happens before the transaction).
     pub password_hash: Option<String>,
+    /// Where a created user comes from; `None` is MANUAL. Ignored by updates.
+    pub source: Option<Source>,
+    /// The SCIM `externalId` (a provisioning client's own identifier).
+    pub external_id: Option<Option<String>>,
     /// Whether the body named any writable field besides `user_roles`, valid
     /// or not: that alone needs `users.manage`.
     pub profile_sent: bool,
@@ -128,7 +132,7 @@ pub fn create(
         is_apiuser,
         is_system: false,
         password_hash: input.password_hash,
-        source: Source::Manual.as_str().to_owned(),
+        source: input.source.unwrap_or(Source::Manual).as_str().to_owned(),
         kind: input.kind.flatten().map(|k| k.as_str().to_owned()),
         position: input.position.flatten(),
         additional_email_addresses: emails_json(
@@ -143,6 +147,9 @@ pub fn create(
         changed_by_name: actor.name,
     };
     users::insert(conn, &row).map_err(email_conflict)?;
+    if let Some(external_id) = input.external_id.flatten() {
+        users::set_external_id(conn, &id, Some(&external_id))?;
+    }
     replace_assignments(conn, &id, &[], &assignments, now)?;
     if let Some(labels) = labels {
         users::set_labels(conn, &id, &labels)?;
@@ -248,6 +255,9 @@ pub fn update(
         changed_by_name: Some(actor.name),
     };
     users::update(conn, &current.id, &changes).map_err(email_conflict)?;
+    if let Some(external_id) = &input.external_id {
+        users::set_external_id(conn, &current.id, external_id.as_deref())?;
+    }
     if deactivating || new_password {
         users::bump_token_version(conn, &current.id)?;
     }

@@ -24,6 +24,7 @@ mod profile;
 mod protocol;
 mod readme;
 mod roles;
+mod scim;
 mod targets;
 mod teams;
 mod throttling;

@@ -1,0 +1,217 @@
+//! SCIM 2.0 provisioning (RFC 7643/7644) for identity providers, under
+//! `/scim/v2`. Handlers translate SCIM resources to the same `UserInput`
+//! the REST API builds and call the same services, with the request's
+//! interface set to `scim` so the audit trail says where a change came from.
+//!
+//! Every endpoint, discovery included, needs an authenticated caller holding
+//! `scim.provision` at account tier: RFC 7644 allows unauthenticated
+//! discovery, but nothing needs it and an IdP always holds its token.
+
+pub mod filter;
+pub mod patch;
+pub mod resource;
+pub mod users;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde_json::{Value, json};
+use std::fmt;
+
+use crate::auth::Caller;
+use crate::domain::role::Permission;
+use crate::error::Error;
+use crate::service::audit::Interface;
+use crate::service::users::{EMAIL_TAKEN, LAST_OWNER};
+
+pub const MEDIA_TYPE: &str = "application/scim+json";
+pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+/// An error in SCIM's own format (RFC 7644 §3.12).
+#[derive(Debug)]
+pub struct ScimError {
+    pub status: StatusCode,
+    pub scim_type: Option<&'static str>,
+    pub detail: String,
+}
+
+impl ScimError {
+    pub fn new(
+        status: StatusCode,
+        scim_type: Option<&'static str>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            scim_type,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidValue"), detail)
+    }
+
+    pub fn invalid_filter(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidFilter"), detail)
+    }
+
+    pub fn invalid_syntax(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidSyntax"), detail)
+    }
+
+    pub fn invalid_path(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Some("invalidPath"), detail)
+    }
+}
+
+impl fmt::Display for ScimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.detail)
+    }
+}
+
+impl ResponseError for ScimError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = json!({
+            "schemas": [ERROR_SCHEMA],
+            "status": self.status.as_u16().to_string(),
+            "detail": self.detail,
+        });
+        if let Some(scim_type) = self.scim_type {
+            body["scimType"] = scim_type.into();
+        }
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.content_type(MEDIA_TYPE).body(body.to_string())
+    }
+}
+
+/// The service layer's errors as SCIM reports them.
+impl From<Error> for ScimError {
+    fn from(error: Error) -> Self {
+        let status = error.status_code();
+        match error {
+            Error::Validation(fields) => {
+                let text = fields.clone().into_value().to_string();
+                if text.contains(EMAIL_TAKEN) {
+                    ScimError::new(
+                        StatusCode::CONFLICT,
+                        Some("uniqueness"),
+                        "A user with this userName already exists.",
+                    )
+                } else if text.contains(LAST_OWNER) {
+                    ScimError::new(StatusCode::BAD_REQUEST, Some("mutability"), LAST_OWNER)
+                } else {
+                    ScimError::invalid_value(text)
+                }
+            }
+            Error::BadRequest(detail) => ScimError::invalid_syntax(detail),
+            Error::NotAuthenticated => ScimError::new(status, None, "Authentication required."),
+            Error::InvalidToken => ScimError::new(status, None, "Invalid token."),
+            Error::Forbidden => ScimError::new(
+                status,
+                None,
+                "You do not have permission to perform this action.",
+            ),
+            Error::NotFound | Error::NotFoundWith(_) | Error::InvalidPage => {
+                ScimError::new(StatusCode::NOT_FOUND, None, "Resource not found.")
+            }
+            other => {
+                // Keeps the cause in the log, as the REST envelope does.
+                let response = other.error_response();
+                ScimError::new(
+                    response.status(),
+                    None,
+                    response
+                        .status()
+                        .canonical_reason()
+                        .unwrap_or("Error")
+                        .to_owned(),
+                )
+            }
+        }
+    }
+}
+
+pub type ScimResult<T> = std::result::Result<T, ScimError>;
+
+/// The authenticated caller, allowed to provision, its changes marked `scim`.
+pub fn provisioner(caller: Result<Caller, Error>) -> ScimResult<Caller> {
+    let mut caller = caller?;
+    caller.require(Permission::ScimProvision)?;
+    caller.context.interface = Interface::Scim;
+    Ok(caller)
+}
+
+/// A SCIM JSON response.
+pub fn respond(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(ContentType(MEDIA_TYPE.parse().expect("valid media type")))
+        .body(body.to_string())
+}
+
+/// The request's body as JSON, sent as `application/scim+json` or
+/// `application/json`.
+pub fn json_body(req: &HttpRequest, body: &[u8]) -> ScimResult<Value> {
+    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+        let essence = content_type
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence != MEDIA_TYPE && essence != "application/json" {
+            return Err(ScimError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                None,
+                format!("Send {MEDIA_TYPE} or application/json."),
+            ));
+        }
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ScimError::invalid_syntax(format!("The body is not valid JSON: {e}")))
+}
+
+/// `scheme://host` of the request, for `meta.location`.
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}/scim/v2", info.scheme(), info.host())
+}
+
+/// Registers `/scim/v2`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/scim/v2")
+            .route(
+                "/ServiceProviderConfig",
+                web::get().to(resource::service_provider_config),
+            )
+            .route("/ResourceTypes", web::get().to(resource::resource_types))
+            .route("/Schemas", web::get().to(resource::schemas))
+            .route("/Users", web::get().to(users::list))
+            .route("/Users", web::post().to(users::create))
+            .route("/Users/{id}", web::get().to(users::get))
+            .route("/Users/{id}", web::put().to(users::replace))
+            .route("/Users/{id}", web::patch().to(users::patch))
+            .route("/Users/{id}", web::delete().to(users::delete))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ScimError::new(
+                    StatusCode::NOT_FOUND,
+                    None,
+                    "No such SCIM endpoint.",
+                ))
+            })),
+    );
+}
