@@ -233,6 +233,7 @@ pub fn user_snapshot(detail: &UserDetail) -> Changes {
         "contract_start_date": time_value(u.contract_start_date),
         "contract_end_date": time_value(u.contract_end_date),
         "mfa_enabled": u.mfa_enabled,
+        "external_id": u.external_id,
         "labels": labels,
         "user_roles": roles,
     }))
