@@ -194,18 +194,35 @@ pub fn base_url(req: &HttpRequest) -> String {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
-            .route(
-                "/ServiceProviderConfig",
-                web::get().to(resource::service_provider_config),
+            .service(
+                web::resource("/ServiceProviderConfig")
+                    .route(web::get().to(resource::service_provider_config))
+                    .default_service(not_allowed("GET")),
             )
-            .route("/ResourceTypes", web::get().to(resource::resource_types))
-            .route("/Schemas", web::get().to(resource::schemas))
-            .route("/Users", web::get().to(users::list))
-            .route("/Users", web::post().to(users::create))
-            .route("/Users/{id}", web::get().to(users::get))
-            .route("/Users/{id}", web::put().to(users::replace))
-            .route("/Users/{id}", web::patch().to(users::patch))
-            .route("/Users/{id}", web::delete().to(users::delete))
+            .service(
+                web::resource("/ResourceTypes")
+                    .route(web::get().to(resource::resource_types))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(
+                web::resource("/Schemas")
+                    .route(web::get().to(resource::schemas))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(
+                web::resource("/Users")
+                    .route(web::get().to(users::list))
+                    .route(web::post().to(users::create))
+                    .default_service(not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/Users/{id}")
+                    .route(web::get().to(users::get))
+                    .route(web::put().to(users::replace))
+                    .route(web::patch().to(users::patch))
+                    .route(web::delete().to(users::delete))
+                    .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ScimError::new(
                     StatusCode::NOT_FOUND,
@@ -214,4 +231,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 ))
             })),
     );
+}
+
+/// A 405 in SCIM's error format, with the `Allow` header.
+fn not_allowed(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        let mut response = ScimError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            format!("Method \"{}\" not allowed.", req.method()),
+        )
+        .error_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+        response
+    })
 }

@@ -398,6 +398,28 @@ async fn errors_are_in_scims_format() {
     let first = scim(&app, Method::POST, "/Users", &key, Some(body.clone())).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     let id = first.body["id"].as_str().unwrap().to_owned();
+
+    // A wrong method is a 405 naming the allowed ones, in SCIM's format.
+    for (method, path, allow) in [
+        (Method::DELETE, "/Users".to_owned(), "GET, POST"),
+        (
+            Method::POST,
+            format!("/Users/{id}"),
+            "GET, PUT, PATCH, DELETE",
+        ),
+        (Method::PUT, "/Schemas".to_owned(), "GET"),
+    ] {
+        let reply = scim(&app, method.clone(), &path, &key, None).await;
+        assert_error(
+            &reply,
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            &format!("{method} {path}"),
+        );
+        assert_eq!(reply.headers["allow"], allow, "{method} {path}");
+    }
+    let unknown = scim(&app, Method::GET, "/Nothing", &key, None).await;
+    assert_error(&unknown, StatusCode::NOT_FOUND, None, "unknown endpoint");
     let again = scim(&app, Method::POST, "/Users", &key, Some(body)).await;
     assert_error(
         &again,
