@@ -40,6 +40,7 @@ fn user(id: &str) -> UserRow {
         changed_by_email: "system@example.com".into(),
         changed_by_name: "System".into(),
         external_id: None,
+        scim_profile: None,
     }
 }
 

@@ -166,6 +166,16 @@ pub struct Settings {
     )]
     pub audit_prune_interval: u64,
 
+    /// The role a SCIM group membership grants at the team's tier: a
+    /// built-in role's name (EMPLOYEE) or a custom role's id.
+    #[arg(
+        long,
+        env = "TESSERA_SCIM_GROUP_ROLE",
+        default_value = "EMPLOYEE",
+        global = true
+    )]
+    pub scim_group_role: String,
+
     #[command(flatten)]
     pub mail: MailSettings,
 

@@ -407,6 +407,7 @@ pub fn seed(conn: &mut DbConnection, options: &SeedOptions) -> anyhow::Result<Se
             let word = TEAM_WORDS[i % TEAM_WORDS.len()];
             let round = i / TEAM_WORDS.len();
             NewTeam {
+                external_id: None,
                 id: new_id(&mut rng),
                 organization_id: org.id.clone(),
                 name: if round == 0 {

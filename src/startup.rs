@@ -84,6 +84,7 @@ impl Application {
             mailer,
             mail_settings: settings.mail.clone(),
             webhook_settings: settings.webhooks.clone(),
+            scim_group_role: settings.scim_group_role.clone(),
         });
         let mcp = mcp::Endpoint::new(state.clone(), &settings);
         let origins = settings.cors_origins.clone();

@@ -15,4 +15,6 @@ pub struct AppState {
     pub mailer: Mailer,
     pub mail_settings: MailSettings,
     pub webhook_settings: WebhookSettings,
+    /// The role a SCIM group membership grants at the team (see `Settings`).
+    pub scim_group_role: String,
 }

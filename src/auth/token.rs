@@ -106,6 +106,7 @@ mod tests {
             changed_by_email: "x".into(),
             changed_by_name: "x".into(),
             external_id: None,
+            scim_profile: None,
         }
     }
 

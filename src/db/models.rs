@@ -78,6 +78,9 @@ pub struct UserRow {
     pub changed_by_name: String,
     /// SCIM `externalId`: the provisioning client's own identifier.
     pub external_id: Option<String>,
+    /// SCIM attributes Tessera's columns cannot hold, as the IdP wrote them
+    /// (JSON, see `scim::users`).
+    pub scim_profile: Option<String>,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -247,6 +250,8 @@ pub struct TeamRow {
     pub changed_by_id: String,
     pub changed_by_email: String,
     pub changed_by_name: String,
+    /// SCIM `externalId` of the team (Group).
+    pub external_id: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -261,6 +266,7 @@ pub struct NewTeam {
     pub changed_by_id: String,
     pub changed_by_email: String,
     pub changed_by_name: String,
+    pub external_id: Option<String>,
 }
 
 /// A partial update of a team: `None` leaves a column as it is.
@@ -273,6 +279,7 @@ pub struct TeamChanges {
     pub changed_by_id: Option<String>,
     pub changed_by_email: Option<String>,
     pub changed_by_name: Option<String>,
+    pub external_id: Option<Option<String>>,
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]

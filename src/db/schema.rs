@@ -45,6 +45,7 @@ diesel::table! {
         changed_by_email -> Text,
         changed_by_name -> Text,
         external_id -> Nullable<Text>,
+        scim_profile -> Nullable<Text>,
     }
 }
 
@@ -93,6 +94,7 @@ diesel::table! {
         changed_by_id -> Text,
         changed_by_email -> Text,
         changed_by_name -> Text,
+        external_id -> Nullable<Text>,
     }
 }
 

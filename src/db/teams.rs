@@ -131,3 +131,25 @@ pub fn page(
         .select(TeamRow::as_select())
         .load(conn)
 }
+
+/// A person holding a role at a team's tier: a member of the team.
+#[derive(Clone, Debug, Queryable)]
+pub struct Member {
+    pub team_id: String,
+    pub user_id: String,
+}
+
+/// The members of `team_ids` (people, not API users), by team then id,
+/// each once: one query for any number of teams.
+pub fn members(conn: &mut DbConnection, team_ids: &[String]) -> QueryResult<Vec<Member>> {
+    use super::schema::{user_roles, users};
+    user_roles::table
+        .inner_join(users::table)
+        .filter(user_roles::team_id.eq_any(team_ids))
+        .filter(users::is_apiuser.eq(false))
+        .filter(users::is_system.eq(false))
+        .select((user_roles::team_id.assume_not_null(), users::id))
+        .distinct()
+        .order((user_roles::team_id, users::id))
+        .load(conn)
+}

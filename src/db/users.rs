@@ -90,16 +90,23 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
         .map(drop)
 }
 
-/// Sets (or clears) the SCIM `externalId` of a user.
-pub fn set_external_id(
-    conn: &mut DbConnection,
-    id: &str,
-    external_id: Option<&str>,
-) -> QueryResult<()> {
+/// Sets what SCIM keeps of a user beside Tessera's own columns; `None`
+/// leaves a column as it is, `Some(None)` clears it.
+pub fn set_scim(conn: &mut DbConnection, id: &str, changes: &ScimChanges) -> QueryResult<()> {
+    if changes.external_id.is_none() && changes.scim_profile.is_none() {
+        return Ok(());
+    }
     diesel::update(users::table.find(id))
-        .set(users::external_id.eq(external_id))
+        .set(changes)
         .execute(conn)
         .map(drop)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct ScimChanges {
+    pub external_id: Option<Option<String>>,
+    pub scim_profile: Option<Option<String>>,
 }
 
 /// Invalidates every token issued to the user so far.

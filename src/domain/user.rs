@@ -67,6 +67,10 @@ impl UserName {
         Ok(Self(value.to_owned()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_string(self) -> String {
         self.0
     }

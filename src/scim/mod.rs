@@ -8,7 +8,9 @@
 //! discovery, but nothing needs it and an IdP always holds its token.
 
 pub mod filter;
+pub mod groups;
 pub mod patch;
+pub mod query;
 pub mod resource;
 pub mod users;
 
@@ -23,12 +25,14 @@ use crate::domain::role::Permission;
 use crate::error::Error;
 use crate::service::audit::Interface;
 use crate::service::users::{EMAIL_TAKEN, LAST_OWNER};
+use crate::state::AppState;
 
 pub const MEDIA_TYPE: &str = "application/scim+json";
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 /// An error in SCIM's own format (RFC 7644 §3.12).
 #[derive(Debug)]
@@ -190,6 +194,68 @@ pub fn base_url(req: &HttpRequest) -> String {
     format!("{}://{}/scim/v2", info.scheme(), info.host())
 }
 
+/// A resource's response, its `ETag` header the resource's `meta.version`,
+/// narrowed to the attributes asked for.
+pub fn respond_resource(
+    status: StatusCode,
+    mut resource: Value,
+    projection: &query::Projection,
+) -> HttpResponse {
+    let version = resource["meta"]["version"].as_str().map(str::to_owned);
+    projection.apply(&mut resource);
+    let mut response = respond(status, &resource);
+    if let Some(version) = version
+        && let Ok(value) = header::HeaderValue::from_str(&version)
+    {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The `If-Match` a request sent, if any.
+pub fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// 412 unless `if_match` (when sent) names the resource's current version
+/// or is `*`. Weak and strong forms of a tag are compared alike.
+pub fn check_version(if_match: Option<&str>, resource: &Value) -> ScimResult<()> {
+    let Some(if_match) = if_match else {
+        return Ok(());
+    };
+    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let current = bare(resource["meta"]["version"].as_str().unwrap_or_default());
+    if if_match
+        .split(',')
+        .any(|tag| tag.trim() == "*" || bare(tag) == current)
+    {
+        return Ok(());
+    }
+    Err(ScimError::new(
+        StatusCode::PRECONDITION_FAILED,
+        None,
+        "The resource changed since that version (If-Match).",
+    ))
+}
+
+/// `POST /.search`: users and groups at once, users first.
+async fn search(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let query = query::ListQuery::from_search(&json_body(&req, &body)?)?;
+    let base = base_url(&req);
+    let mut matching = users::matching(&state, &caller, base.clone(), &query).await?;
+    matching.extend(groups::matching(&state, &caller, base, &query).await?);
+    Ok(respond(StatusCode::OK, &query.respond(matching)))
+}
+
 /// Registers `/scim/v2`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -205,9 +271,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(not_allowed("GET")),
             )
             .service(
+                web::resource("/ResourceTypes/{id}")
+                    .route(web::get().to(resource::resource_type))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(
                 web::resource("/Schemas")
                     .route(web::get().to(resource::schemas))
                     .default_service(not_allowed("GET")),
+            )
+            .service(
+                web::resource("/Schemas/{id}")
+                    .route(web::get().to(resource::schema_by_id))
+                    .default_service(not_allowed("GET")),
+            )
+            .service(
+                web::resource("/.search")
+                    .route(web::post().to(search))
+                    .default_service(not_allowed("POST")),
             )
             .service(
                 web::resource("/Users")
@@ -216,11 +297,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(not_allowed("GET, POST")),
             )
             .service(
+                web::resource("/Users/.search")
+                    .route(web::post().to(users::search))
+                    .default_service(not_allowed("POST")),
+            )
+            .service(
                 web::resource("/Users/{id}")
                     .route(web::get().to(users::get))
                     .route(web::put().to(users::replace))
                     .route(web::patch().to(users::patch))
                     .route(web::delete().to(users::delete))
+                    .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
+            )
+            .service(
+                web::resource("/Groups")
+                    .route(web::get().to(groups::list))
+                    .route(web::post().to(groups::create))
+                    .default_service(not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource("/Groups/.search")
+                    .route(web::post().to(groups::search))
+                    .default_service(not_allowed("POST")),
+            )
+            .service(
+                web::resource("/Groups/{id}")
+                    .route(web::get().to(groups::get))
+                    .route(web::put().to(groups::replace))
+                    .route(web::patch().to(groups::patch))
+                    .route(web::delete().to(groups::delete))
                     .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
             )
             .default_service(web::to(|| async {

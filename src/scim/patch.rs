@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::filter::{self, AttrPath, CompareOp, Filter, Literal, get_ci};
-use super::{PATCH_SCHEMA, ScimError, ScimResult, USER_SCHEMA};
+use super::{PATCH_SCHEMA, ScimError, ScimResult};
 
 /// Where an operation applies: `attr`, `attr.sub`, `attr[filter]` or
 /// `attr[filter].sub`.
@@ -75,15 +75,16 @@ fn object_mut(value: &mut Value) -> ScimResult<&mut Map<String, Value>> {
         .ok_or_else(|| ScimError::invalid_value("The target is not a complex attribute."))
 }
 
-/// Whether `path` names an attribute of the core user schema (or none).
-fn core_attribute(path: &AttrPath) -> bool {
+/// Whether `path` names an attribute of the resource's core `schema` (or
+/// none).
+fn core_attribute(path: &AttrPath, schema: &str) -> bool {
     path.uri
         .as_deref()
-        .is_none_or(|uri| uri.eq_ignore_ascii_case(USER_SCHEMA))
+        .is_none_or(|uri| uri.eq_ignore_ascii_case(schema))
 }
 
-fn check_mutable(path: &AttrPath) -> ScimResult<()> {
-    if matches!(path.name.as_str(), "id" | "meta" | "schemas") && core_attribute(path) {
+fn check_mutable(path: &AttrPath, schema: &str) -> ScimResult<()> {
+    if matches!(path.name.as_str(), "id" | "meta" | "schemas") && core_attribute(path, schema) {
         return Err(ScimError::new(
             StatusCode::BAD_REQUEST,
             Some("mutability"),
@@ -109,9 +110,15 @@ fn put(target: &mut Value, value: Value, add: bool) {
     }
 }
 
-fn set(resource: &mut Value, path: &PatchPath, value: Value, add: bool) -> ScimResult<()> {
-    check_mutable(&path.attr)?;
-    if !core_attribute(&path.attr) {
+fn set(
+    resource: &mut Value,
+    schema: &str,
+    path: &PatchPath,
+    value: Value,
+    add: bool,
+) -> ScimResult<()> {
+    check_mutable(&path.attr, schema)?;
+    if !core_attribute(&path.attr, schema) {
         // Extension attributes are not mapped yet; accepted and ignored.
         return Ok(());
     }
@@ -184,9 +191,9 @@ fn set(resource: &mut Value, path: &PatchPath, value: Value, add: bool) -> ScimR
     }
 }
 
-fn remove(resource: &mut Value, path: &PatchPath) -> ScimResult<()> {
-    check_mutable(&path.attr)?;
-    if !core_attribute(&path.attr) {
+fn remove(resource: &mut Value, schema: &str, path: &PatchPath) -> ScimResult<()> {
+    check_mutable(&path.attr, schema)?;
+    if !core_attribute(&path.attr, schema) {
         return Ok(());
     }
     let root = object_mut(resource)?;
@@ -227,8 +234,8 @@ fn remove(resource: &mut Value, path: &PatchPath) -> ScimResult<()> {
     Ok(())
 }
 
-/// Applies a PatchOp request body to `resource`.
-pub fn apply(resource: &mut Value, body: &Value) -> ScimResult<()> {
+/// Applies a PatchOp request body to `resource`, of the core `schema`.
+pub fn apply(resource: &mut Value, body: &Value, schema: &str) -> ScimResult<()> {
     if let Some(schemas) = get_ci(body, "schemas").and_then(Value::as_array)
         && !schemas.iter().any(|s| s.as_str() == Some(PATCH_SCHEMA))
     {
@@ -253,7 +260,7 @@ pub fn apply(resource: &mut Value, body: &Value) -> ScimResult<()> {
             ("add" | "replace", Some(path)) => {
                 let value = value
                     .ok_or_else(|| ScimError::invalid_value(format!("\"{op}\" needs a value.")))?;
-                set(resource, &path, value, op == "add")?;
+                set(resource, schema, &path, value, op == "add")?;
             }
             ("add" | "replace", None) => {
                 let Some(Value::Object(values)) = value else {
@@ -263,10 +270,10 @@ pub fn apply(resource: &mut Value, body: &Value) -> ScimResult<()> {
                 };
                 for (name, value) in values {
                     let path = parse_path(&name)?;
-                    set(resource, &path, value, op == "add")?;
+                    set(resource, schema, &path, value, op == "add")?;
                 }
             }
-            ("remove", Some(path)) => remove(resource, &path)?,
+            ("remove", Some(path)) => remove(resource, schema, &path)?,
             ("remove", None) => return Err(no_target("\"remove\" needs a path.")),
             (other, _) => {
                 return Err(ScimError::invalid_value(format!(
@@ -281,6 +288,7 @@ pub fn apply(resource: &mut Value, body: &Value) -> ScimResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scim::USER_SCHEMA;
     use serde_json::json;
 
     fn user() -> Value {
@@ -298,6 +306,7 @@ mod tests {
         apply(
             &mut resource,
             &json!({"schemas": [PATCH_SCHEMA], "Operations": ops}),
+            USER_SCHEMA,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         resource
@@ -374,7 +383,7 @@ mod tests {
             ),
             (json!({"ops": []}), "invalidValue"),
         ] {
-            let e = apply(&mut r, &body).expect_err(&body.to_string());
+            let e = apply(&mut r, &body, USER_SCHEMA).expect_err(&body.to_string());
             assert_eq!(e.scim_type, Some(scim_type), "{body}");
         }
     }

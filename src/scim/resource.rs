@@ -2,10 +2,12 @@
 //! resource types and the schema of its users.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::{LIST_SCHEMA, ScimResult, USER_SCHEMA, base_url, provisioner, respond};
+use super::{
+    GROUP_SCHEMA, LIST_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, provisioner, respond,
+};
 use crate::auth::Caller;
 use crate::error::Error;
 
@@ -52,17 +54,29 @@ pub async fn service_provider_config(
     ))
 }
 
-fn user_resource_type(base: &str) -> Value {
+fn describe_type(base: &str, name: &str, description: &str, schema: &str) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-        "id": "User",
-        "name": "User",
-        "endpoint": "/Users",
-        "description": "A person of the organization.",
-        "schema": USER_SCHEMA,
+        "id": name,
+        "name": name,
+        "endpoint": format!("/{name}s"),
+        "description": description,
+        "schema": schema,
         "schemaExtensions": [],
-        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
+        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{name}")},
     })
+}
+
+fn all_resource_types(base: &str) -> Vec<Value> {
+    vec![
+        describe_type(base, "User", "A person of the organization.", USER_SCHEMA),
+        describe_type(
+            base,
+            "Group",
+            "A team; its members hold a role at the team's tier.",
+            GROUP_SCHEMA,
+        ),
+    ]
 }
 
 pub async fn resource_types(
@@ -72,10 +86,29 @@ pub async fn resource_types(
     provisioner(caller)?;
     Ok(respond(
         StatusCode::OK,
-        &list(vec![user_resource_type(&base_url(&req))]),
+        &list(all_resource_types(&base_url(&req))),
     ))
 }
 
+/// One of `resources` by its `id`, or SCIM's 404.
+fn by_id(resources: Vec<Value>, id: &str, what: &str) -> ScimResult<HttpResponse> {
+    resources
+        .into_iter()
+        .find(|r| r["id"].as_str() == Some(id))
+        .map(|r| respond(StatusCode::OK, &r))
+        .ok_or_else(|| ScimError::new(StatusCode::NOT_FOUND, None, format!("No such {what}.")))
+}
+
+pub async fn resource_type(
+    caller: Result<Caller, Error>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ScimResult<HttpResponse> {
+    provisioner(caller)?;
+    by_id(all_resource_types(&base_url(&req)), &id, "resource type")
+}
+
+/// An attribute's definition (RFC 7643 §7).
 fn attribute(name: &str, kind: &str, multi: bool, required: bool, mutability: &str) -> Value {
     json!({
         "name": name,
@@ -89,41 +122,131 @@ fn attribute(name: &str, kind: &str, multi: bool, required: bool, mutability: &s
     })
 }
 
-fn complex(name: &str, multi: bool, subs: Vec<Value>) -> Value {
-    let mut value = attribute(name, "complex", multi, false, "readWrite");
+fn complex(name: &str, multi: bool, mutability: &str, subs: Vec<Value>) -> Value {
+    let mut value = attribute(name, "complex", multi, false, mutability);
     value["subAttributes"] = Value::Array(subs);
     value
 }
 
-fn user_schema(base: &str) -> Value {
-    let string = |name: &str| attribute(name, "string", false, false, "readWrite");
-    let mut external_id = string("externalId");
-    external_id["caseExact"] = true.into();
+fn reference(name: &str, types: &[&str], mutability: &str) -> Value {
+    let mut value = attribute(name, "reference", false, false, mutability);
+    value["referenceTypes"] = json!(types);
+    value["caseExact"] = true.into();
+    value
+}
+
+fn string(name: &str) -> Value {
+    attribute(name, "string", false, false, "readWrite")
+}
+
+fn read_only(name: &str) -> Value {
+    attribute(name, "string", false, false, "readOnly")
+}
+
+fn external_id() -> Value {
+    let mut value = string("externalId");
+    value["caseExact"] = true.into();
+    value
+}
+
+fn schema(base: &str, id: &str, name: &str, description: &str, attributes: Vec<Value>) -> Value {
     json!({
-        "id": USER_SCHEMA,
-        "name": "User",
-        "description": "A person of the organization; userName is the e-mail address.",
-        "attributes": [
-            attribute("userName", "string", false, true, "readWrite"),
-            external_id,
-            complex("name", false, vec![string("formatted"), string("givenName"), string("familyName")]),
-            string("displayName"),
-            string("title"),
-            attribute("active", "boolean", false, false, "readWrite"),
-            complex("emails", true, vec![
-                string("value"),
-                string("type"),
-                attribute("primary", "boolean", false, false, "readWrite"),
-            ]),
-        ],
-        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": id,
+        "name": name,
+        "description": description,
+        "attributes": attributes,
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")},
     })
+}
+
+/// What Tessera keeps of a user. `displayName` and `active` are always
+/// there (a user without them is given its e-mail and `true`), hence
+/// required; `groups` is read-only (membership is written on the group).
+fn user_schema(base: &str) -> Value {
+    schema(
+        base,
+        USER_SCHEMA,
+        "User",
+        "A person of the organization; userName is the e-mail address.",
+        vec![
+            attribute("userName", "string", false, true, "readWrite"),
+            external_id(),
+            complex(
+                "name",
+                false,
+                "readWrite",
+                vec![
+                    string("formatted"),
+                    string("givenName"),
+                    string("familyName"),
+                ],
+            ),
+            attribute("displayName", "string", false, true, "readWrite"),
+            string("title"),
+            attribute("active", "boolean", false, true, "readWrite"),
+            complex(
+                "emails",
+                true,
+                "readWrite",
+                vec![
+                    string("value"),
+                    string("type"),
+                    attribute("primary", "boolean", false, false, "readWrite"),
+                ],
+            ),
+            complex(
+                "groups",
+                true,
+                "readOnly",
+                vec![
+                    read_only("value"),
+                    reference("$ref", &["Group"], "readOnly"),
+                    read_only("display"),
+                    read_only("type"),
+                ],
+            ),
+        ],
+    )
+}
+
+/// A team as a group; `members` are people (groups do not nest).
+fn group_schema(base: &str) -> Value {
+    schema(
+        base,
+        GROUP_SCHEMA,
+        "Group",
+        "A team; its members hold a role at the team's tier.",
+        vec![
+            attribute("displayName", "string", false, true, "readWrite"),
+            external_id(),
+            complex(
+                "members",
+                true,
+                "readWrite",
+                vec![
+                    attribute("value", "string", false, false, "immutable"),
+                    reference("$ref", &["User"], "immutable"),
+                ],
+            ),
+        ],
+    )
+}
+
+fn all_schemas(base: &str) -> Vec<Value> {
+    vec![user_schema(base), group_schema(base)]
 }
 
 pub async fn schemas(caller: Result<Caller, Error>, req: HttpRequest) -> ScimResult<HttpResponse> {
     provisioner(caller)?;
-    Ok(respond(
-        StatusCode::OK,
-        &list(vec![user_schema(&base_url(&req))]),
-    ))
+    Ok(respond(StatusCode::OK, &list(all_schemas(&base_url(&req)))))
+}
+
+pub async fn schema_by_id(
+    caller: Result<Caller, Error>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ScimResult<HttpResponse> {
+    provisioner(caller)?;
+    by_id(all_schemas(&base_url(&req)), &id, "schema")
 }

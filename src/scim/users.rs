@@ -12,16 +12,17 @@ use std::collections::HashMap;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, SecondsFormat};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
-use super::filter::{self, get_ci};
-use super::resource::MAX_RESULTS;
+use super::filter::get_ci;
+use super::query::{ListQuery, projection};
 use super::{
-    LIST_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, json_body, patch, provisioner,
-    respond,
+    ScimError, ScimResult, USER_SCHEMA, base_url, check_version, if_match, json_body, patch,
+    provisioner, respond, respond_resource,
 };
 use crate::auth::Caller;
-use crate::db::models::UserDetail;
+use crate::db::models::{UserDetail, UserRow};
 use crate::db::users::{self as rows, UserFilter, UserOrderField, UserOrdering};
 use crate::domain::role::Permission;
 use crate::domain::user::{ADDITIONAL_EMAILS_MAX, Email, Source, UserName, parse_position};
@@ -32,39 +33,133 @@ use crate::state::AppState;
 /// The longest `externalId` kept.
 const EXTERNAL_ID_MAX: usize = 255;
 
+/// The longest e-mail `type` kept.
+const TYPE_MAX: usize = 64;
+
 /// Rows loaded per query while a list filters in memory.
 const LOAD_PAGE: i64 = 500;
 
-fn time(t: &NaiveDateTime) -> String {
+pub fn time(t: &NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// What SCIM keeps of a user beside Tessera's columns (`users.scim_profile`):
+/// the parts of `name` and the `emails` entries as the IdP last wrote them.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+struct Profile {
+    /// Tessera's name when this was written: once the name is changed
+    /// elsewhere (REST, MCP), the IdP's `name` parts no longer describe it.
+    #[serde(default)]
+    written_name: String,
+    #[serde(default)]
+    name: Option<Map<String, Value>>,
+    /// `None` until an IdP writes the user.
+    #[serde(default)]
+    emails: Option<Vec<ProfileEmail>>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct ProfileEmail {
+    value: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(default)]
+    primary: bool,
+}
+
+/// The sub-attributes of `name` Tessera keeps.
+const NAME_PARTS: [&str; 3] = ["formatted", "givenName", "familyName"];
+
+fn derived_name(name: &str) -> Value {
+    let mut parts = json!({"formatted": name});
+    match name.trim().split_once(' ') {
+        Some((given, family)) => {
+            parts["givenName"] = given.into();
+            parts["familyName"] = family.trim().into();
+        }
+        None => parts["givenName"] = name.into(),
+    }
+    parts
+}
+
+/// The `emails` of a user: the entries the IdP wrote that are still the
+/// user's addresses (with their types and `primary`), then addresses added
+/// elsewhere; a user no IdP wrote lists its e-mail as the primary work one.
+fn emails_of(user: &UserRow, stored: Option<&[ProfileEmail]>) -> Vec<Value> {
+    let additional = user.additional_emails();
+    let Some(stored) = stored else {
+        return std::iter::once(&user.email)
+            .chain(&additional)
+            .enumerate()
+            .map(|(i, e)| {
+                let kind = if i == 0 { "work" } else { "other" };
+                json!({"value": e, "type": kind, "primary": i == 0})
+            })
+            .collect();
+    };
+    let mut emails: Vec<Value> = Vec::new();
+    let mut listed: Vec<&str> = Vec::new();
+    for entry in stored {
+        let Some(address) = std::iter::once(&user.email)
+            .chain(&additional)
+            .find(|a| a.eq_ignore_ascii_case(&entry.value))
+        else {
+            continue;
+        };
+        if listed.iter().any(|l| l.eq_ignore_ascii_case(address)) {
+            continue;
+        }
+        listed.push(address);
+        let mut item = json!({"value": address, "primary": entry.primary});
+        if let Some(kind) = &entry.kind {
+            item["type"] = kind.clone().into();
+        }
+        emails.push(item);
+    }
+    for address in &additional {
+        if !listed.iter().any(|l| l.eq_ignore_ascii_case(address)) {
+            emails.push(json!({"value": address, "type": "other", "primary": false}));
+        }
+    }
+    emails
+}
+
+/// The teams a user is a member of, as SCIM `groups` (read-only).
+fn groups_of(detail: &UserDetail, base: &str) -> Vec<Value> {
+    let mut seen: Vec<&str> = Vec::new();
+    detail
+        .roles
+        .iter()
+        .filter_map(|r| Some((r.team_id.as_deref()?, r.team_name.as_deref()?)))
+        .filter(|(id, _)| {
+            let new = !seen.contains(id);
+            seen.push(id);
+            new
+        })
+        .map(|(id, name)| {
+            json!({"value": id, "display": name, "$ref": format!("{base}/Groups/{id}"), "type": "direct"})
+        })
+        .collect()
 }
 
 /// A user as its SCIM representation.
 pub fn to_scim(detail: &UserDetail, base: &str) -> Value {
     let user = &detail.user;
-    let mut emails = vec![json!({"value": user.email, "type": "work", "primary": true})];
-    let additional: Vec<String> =
-        serde_json::from_str(&user.additional_email_addresses).unwrap_or_default();
-    emails.extend(
-        additional
-            .into_iter()
-            .map(|e| json!({"value": e, "type": "other", "primary": false})),
-    );
-    let mut name = json!({"formatted": user.name});
-    if let Some((given, family)) = user.name.trim().split_once(' ') {
-        name["givenName"] = given.into();
-        name["familyName"] = family.trim().into();
-    } else {
-        name["givenName"] = user.name.clone().into();
-    }
+    let profile: Option<Profile> = user
+        .scim_profile
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok());
+    let name = match &profile {
+        Some(p) if p.written_name == user.name => p.name.clone().map(Value::Object),
+        _ => Some(derived_name(&user.name)),
+    };
+    let emails = emails_of(user, profile.as_ref().and_then(|p| p.emails.as_deref()));
     let mut resource = json!({
         "schemas": [USER_SCHEMA],
         "id": user.id,
         "userName": user.email,
-        "name": name,
         "displayName": user.name,
         "active": user.active,
-        "emails": emails,
         "meta": {
             "resourceType": "User",
             "created": time(&user.created),
@@ -73,6 +168,16 @@ pub fn to_scim(detail: &UserDetail, base: &str) -> Value {
             "version": format!("W/\"{}\"", user.changed.and_utc().timestamp_micros()),
         },
     });
+    if let Some(name) = name {
+        resource["name"] = name;
+    }
+    if !emails.is_empty() {
+        resource["emails"] = emails.into();
+    }
+    let groups = groups_of(detail, base);
+    if !groups.is_empty() {
+        resource["groups"] = groups.into();
+    }
     if let Some(external_id) = &user.external_id {
         resource["externalId"] = external_id.clone().into();
     }
@@ -105,15 +210,41 @@ fn names(resource: &Value) -> [Option<String>; 3] {
 }
 
 /// `true`, `false`, or Entra's `"True"`/`"False"` strings.
-fn boolean(value: &Value) -> ScimResult<bool> {
+fn boolean(name: &str, value: &Value) -> ScimResult<bool> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
         other => Err(ScimError::invalid_value(format!(
-            "\"active\" must be a boolean, not {other}."
+            "\"{name}\" must be a boolean, not {other}."
         ))),
     }
+}
+
+/// The parts of `name` a resource gives, kept as sent.
+fn name_parts(resource: &Value) -> ScimResult<Option<Map<String, Value>>> {
+    let name = match get_ci(resource, "name") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(name)) => name,
+        Some(_) => return Err(ScimError::invalid_value("\"name\" is a complex attribute.")),
+    };
+    let mut parts = Map::new();
+    for part in NAME_PARTS {
+        match name.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)) {
+            None | Some((_, Value::Null)) => {}
+            Some((_, Value::String(value))) => {
+                let value = UserName::parse(value)
+                    .map_err(|e| ScimError::invalid_value(format!("name.{part}: {e}")))?;
+                parts.insert(part.to_owned(), value.as_str().into());
+            }
+            Some(_) => {
+                return Err(ScimError::invalid_value(format!(
+                    "\"name.{part}\" must be a string."
+                )));
+            }
+        }
+    }
+    Ok(Some(parts).filter(|p| !p.is_empty()))
 }
 
 /// The service input a whole resource asks for. `before` is the resource
@@ -157,10 +288,11 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
 
     let active = match get_ci(resource, "active") {
         None | Some(Value::Null) => None,
-        Some(value) => Some(boolean(value)?),
+        Some(value) => Some(boolean("active", value)?),
     };
 
     let mut additional: Vec<Email> = Vec::new();
+    let mut entries: Vec<ProfileEmail> = Vec::new();
     if let Some(emails) = get_ci(resource, "emails").filter(|v| !v.is_null()) {
         let emails = emails
             .as_array()
@@ -171,13 +303,30 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
             };
             let parsed = Email::parse(value)
                 .map_err(|e| ScimError::invalid_value(format!("emails: {e}")))?;
-            let seen = parsed.as_str().eq_ignore_ascii_case(email.as_str())
-                || additional
-                    .iter()
-                    .any(|a| a.as_str().eq_ignore_ascii_case(parsed.as_str()));
-            if !seen {
+            if entries
+                .iter()
+                .any(|e| e.value.eq_ignore_ascii_case(parsed.as_str()))
+            {
+                continue;
+            }
+            let primary = match get_ci(item, "primary") {
+                None | Some(Value::Null) => false,
+                Some(value) => boolean("primary", value)?,
+            };
+            entries.push(ProfileEmail {
+                value: parsed.as_str().to_owned(),
+                kind: text(item, "type").map(|t| t.chars().take(TYPE_MAX).collect()),
+                primary,
+            });
+            if !parsed.as_str().eq_ignore_ascii_case(email.as_str()) {
                 additional.push(parsed);
             }
+        }
+    }
+    // One primary at most: the last one sent wins (a PATCH `add` appends).
+    if let Some(last) = entries.iter().rposition(|e| e.primary) {
+        for (i, entry) in entries.iter_mut().enumerate() {
+            entry.primary = i == last;
         }
     }
     if additional.len() > ADDITIONAL_EMAILS_MAX {
@@ -197,6 +346,11 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
         )));
     }
 
+    let profile = Profile {
+        written_name: name.as_str().to_owned(),
+        name: name_parts(resource)?,
+        emails: Some(entries),
+    };
     let creating = before.is_none();
     Ok(Parsed {
         value: UserInput {
@@ -211,6 +365,9 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
             additional_email_addresses: Some(additional),
             source: creating.then_some(Source::Scim),
             external_id: Some(external_id),
+            scim_profile: Some(Some(
+                serde_json::to_string(&profile).expect("a profile serializes"),
+            )),
             profile_sent: true,
             ..UserInput::default()
         },
@@ -218,82 +375,18 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
     })
 }
 
-/// A user's response, its `ETag` header the resource's `meta.version`.
-fn respond_user(status: StatusCode, resource: &Value) -> HttpResponse {
-    let mut response = respond(status, resource);
-    if let Some(version) = resource["meta"]["version"].as_str()
-        && let Ok(value) = header::HeaderValue::from_str(version)
-    {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
-/// The `If-Match` a request sent, if any.
-fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// 412 unless `if_match` (when sent) names the resource's current version
-/// or is `*`. Weak and strong forms of a tag are compared alike.
-fn check_version(if_match: Option<&str>, resource: &Value) -> ScimResult<()> {
-    let Some(if_match) = if_match else {
-        return Ok(());
-    };
-    let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
-    let current = bare(resource["meta"]["version"].as_str().unwrap_or_default());
-    if if_match
-        .split(',')
-        .any(|tag| tag.trim() == "*" || bare(tag) == current)
-    {
-        return Ok(());
-    }
-    Err(ScimError::new(
-        StatusCode::PRECONDITION_FAILED,
-        None,
-        "The resource changed since that version (If-Match).",
-    ))
-}
-
-fn param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-fn number(query: &HashMap<String, String>, name: &str, default: i64) -> ScimResult<i64> {
-    match param(query, name) {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|_| ScimError::invalid_value(format!("\"{name}\" must be an integer."))),
-    }
-}
-
-/// `GET /Users`: filtered in memory after loading the organization's users
-/// page by page (see `filter`), then paged by `startIndex` (1-based) and
-/// `count`.
-pub async fn list(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
+/// Every user of the caller's organization as SCIM resources that pass
+/// `query`'s filter, oldest first: the filter is evaluated in memory over
+/// pages of rows (see `filter`).
+pub async fn matching(
+    state: &AppState,
+    caller: &Caller,
+    base: String,
+    query: &ListQuery,
+) -> ScimResult<Vec<Value>> {
     caller.require(Permission::UsersView)?;
-    let filter = match param(&query, "filter") {
-        Some(raw) => Some(filter::parse(raw).map_err(|e| ScimError::invalid_filter(e.0))?),
-        None => None,
-    };
-    let start = number(&query, "startIndex", 1)?.max(1);
-    let count = number(&query, "count", MAX_RESULTS as i64)?.clamp(0, MAX_RESULTS as i64);
-    let base = base_url(&req);
     let org = caller.organization_id().to_owned();
+    let filter = query.filter.clone();
     let matching = state
         .db
         .read(move |conn| {
@@ -327,22 +420,33 @@ pub async fn list(
             Ok(matching)
         })
         .await?;
-    let total = matching.len();
-    let resources: Vec<Value> = matching
-        .into_iter()
-        .skip((start - 1) as usize)
-        .take(count as usize)
-        .collect();
-    Ok(respond(
-        StatusCode::OK,
-        &json!({
-            "schemas": [LIST_SCHEMA],
-            "totalResults": total,
-            "itemsPerPage": resources.len(),
-            "startIndex": start,
-            "Resources": resources,
-        }),
-    ))
+    Ok(matching)
+}
+
+/// `GET /Users`: filtered, then paged by `startIndex` (1-based) and `count`.
+pub async fn list(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let query = ListQuery::from_params(&query)?;
+    let matching = matching(&state, &caller, base_url(&req), &query).await?;
+    Ok(respond(StatusCode::OK, &query.respond(matching)))
+}
+
+/// `POST /Users/.search`: a list whose parameters come in the body.
+pub async fn search(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let query = ListQuery::from_search(&json_body(&req, &body)?)?;
+    let matching = matching(&state, &caller, base_url(&req), &query).await?;
+    Ok(respond(StatusCode::OK, &query.respond(matching)))
 }
 
 pub async fn get(
@@ -350,6 +454,7 @@ pub async fn get(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
 ) -> ScimResult<HttpResponse> {
     let caller = provisioner(caller)?;
     let id = id.into_inner();
@@ -357,9 +462,10 @@ pub async fn get(
         .db
         .lookup(move |conn| service::get(conn, &caller, &id, false))
         .await?;
-    Ok(respond_user(
+    Ok(respond_resource(
         StatusCode::OK,
-        &to_scim(&detail, &base_url(&req)),
+        to_scim(&detail, &base_url(&req)),
+        &projection(&query),
     ))
 }
 
@@ -367,6 +473,7 @@ pub async fn create(
     caller: Result<Caller, Error>,
     state: web::Data<AppState>,
     req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
     body: web::Bytes,
 ) -> ScimResult<HttpResponse> {
     let caller = provisioner(caller)?;
@@ -376,10 +483,9 @@ pub async fn create(
         .write(move |conn| service::create(conn, &caller, false, input))
         .await?;
     let resource = to_scim(&detail, &base_url(&req));
-    let mut response = respond_user(StatusCode::CREATED, &resource);
-    if let Ok(location) =
-        header::HeaderValue::from_str(resource["meta"]["location"].as_str().unwrap_or_default())
-    {
+    let location = resource["meta"]["location"].as_str().map(str::to_owned);
+    let mut response = respond_resource(StatusCode::CREATED, resource, &projection(&query));
+    if let Some(Ok(location)) = location.map(|l| header::HeaderValue::from_str(&l)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
@@ -417,7 +523,14 @@ async fn write(
             })
             .await?
     };
-    Ok(respond_user(StatusCode::OK, &to_scim(&outcome?, &base)))
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| projection(&q))
+        .unwrap_or_default();
+    Ok(respond_resource(
+        StatusCode::OK,
+        to_scim(&outcome?, &base),
+        &query,
+    ))
 }
 
 pub async fn replace(
@@ -441,7 +554,7 @@ pub async fn patch(
     let body = json_body(&req, &body)?;
     write(caller, state, req, id.into_inner(), move |before| {
         let mut after = before.clone();
-        patch::apply(&mut after, &body)?;
+        patch::apply(&mut after, &body, USER_SCHEMA)?;
         Ok(after)
     })
     .await

@@ -244,7 +244,7 @@ pub fn label_snapshot(l: &LabelRow) -> Changes {
 }
 
 pub fn team_snapshot(t: &TeamRow) -> Changes {
-    object_of(json!({"name": t.name, "description": t.description}))
+    object_of(json!({"name": t.name, "description": t.description, "external_id": t.external_id}))
 }
 
 pub fn target_snapshot(t: &TargetDetail) -> Changes {

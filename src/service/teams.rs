@@ -5,15 +5,18 @@
 //! Permissions are judged at account tier for now: reading needs
 //! `users.view`, writing `teams.manage`.
 
+use std::collections::BTreeSet;
+
 use crate::auth::{Caller, Scope};
-use crate::db::DbConnection;
 use crate::db::models::{NewTeam, TeamChanges, TeamRow};
 use crate::db::teams::{self, TeamFilter, TeamOrdering};
+use crate::db::{DbConnection, users as user_rows};
 use crate::domain::role::Permission;
 use crate::domain::team::{Description, TeamName};
 use crate::domain::{PublicId, time};
-use crate::error::{Error, REQUIRED, Result};
-use crate::service::{Parsed, audit};
+use crate::error::{Error, FieldErrors, REQUIRED, Result};
+use crate::service::users::{self as user_service, AssignmentInput, UserInput, assignments_of};
+use crate::service::{Parsed, audit, does_not_exist};
 
 /// Parsed team fields; `None` leaves a field unchanged (or, on creation,
 /// takes its default).
@@ -21,6 +24,8 @@ use crate::service::{Parsed, audit};
 pub struct TeamInput {
     pub name: Option<TeamName>,
     pub description: Option<Description>,
+    /// SCIM `externalId`; `Some(None)` clears it.
+    pub external_id: Option<Option<String>>,
 }
 
 /// One page of teams and how many match in all.
@@ -82,6 +87,7 @@ pub fn create(
         changed_by_id: actor.id,
         changed_by_email: actor.email,
         changed_by_name: actor.name,
+        external_id: input.external_id.flatten(),
     };
     teams::insert(conn, &row)?;
     let team = teams::find_in_org(conn, &row.organization_id, &row.id)?.ok_or(Error::NotFound)?;
@@ -117,6 +123,7 @@ pub fn update(
         changed_by_id: Some(actor.id),
         changed_by_email: Some(actor.email),
         changed_by_name: Some(actor.name),
+        external_id: input.external_id,
     };
     teams::update(conn, &current.id, &changes)?;
     let team =
@@ -145,4 +152,107 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
         audit::object("team", &current.id),
         audit::deleted(&audit::team_snapshot(&current)),
     )
+}
+
+/// Changes who is a member of the team (holds a role at its tier): each of
+/// `add` not yet a member is granted `role` there, each of `remove` loses
+/// every assignment at the team. Each user's assignments are written by
+/// `users::update`, so `roles.grant`, the no-escalation rule and the audit
+/// trail (`user.updated`, `membership.updated`) apply as to any other
+/// change; the team's `changed` is stamped.
+pub fn change_members(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    add: &[String],
+    remove: &[String],
+    role: &str,
+) -> Result<TeamRow> {
+    let team = find(conn, caller, id)?;
+    caller.require_at(Permission::TeamsManage, Scope::Team(&team.id))?;
+    let named: BTreeSet<String> = add.iter().chain(remove).cloned().collect();
+    let named: Vec<String> = named.into_iter().collect();
+    let people = user_rows::existing_visible(conn, caller.organization_id(), false, &named)?;
+    let unknown: Vec<&String> = named.iter().filter(|n| !people.contains(n)).collect();
+    if let Some(first) = unknown.first() {
+        let mut errors = FieldErrors::new();
+        errors.add("members", does_not_exist(first.as_str()));
+        return Err(Error::Validation(errors));
+    }
+    let members: BTreeSet<String> = teams::members(conn, std::slice::from_ref(&team.id))?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let mut changed = false;
+    for user in add.iter().collect::<BTreeSet<_>>() {
+        if members.contains(user) || remove.contains(user) {
+            continue;
+        }
+        let mut items = current_items(conn, user)?;
+        items.push(AssignmentInput {
+            role: Some(role.to_owned()),
+            tier: Some("team".into()),
+            team: Some(team.id.clone()),
+            target: None,
+        });
+        set_assignments(conn, caller, user, items)?;
+        changed = true;
+    }
+    for user in remove.iter().collect::<BTreeSet<_>>() {
+        if !members.contains(user) {
+            continue;
+        }
+        let items = current_items(conn, user)?
+            .into_iter()
+            .filter(|a| a.team.as_deref() != Some(team.id.as_str()))
+            .collect();
+        set_assignments(conn, caller, user, items)?;
+        changed = true;
+    }
+    if !changed {
+        return Ok(team);
+    }
+    let actor = caller.actor();
+    teams::update(
+        conn,
+        &team.id,
+        &TeamChanges {
+            changed: Some(time::now()),
+            changed_by_id: Some(actor.id),
+            changed_by_email: Some(actor.email),
+            changed_by_name: Some(actor.name),
+            ..TeamChanges::default()
+        },
+    )?;
+    teams::find_in_org(conn, caller.organization_id(), &team.id)?.ok_or(Error::NotFound)
+}
+
+/// A user's assignments as the input that would write them again.
+fn current_items(conn: &mut DbConnection, user: &str) -> Result<Vec<AssignmentInput>> {
+    Ok(assignments_of(conn, user)?
+        .into_iter()
+        .map(|a| AssignmentInput {
+            role: Some(a.role.id),
+            tier: Some(a.tier.as_str().to_owned()),
+            team: a.team,
+            target: a.target,
+        })
+        .collect())
+}
+
+fn set_assignments(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    user: &str,
+    items: Vec<AssignmentInput>,
+) -> Result<()> {
+    let input = UserInput {
+        user_roles: Some(items),
+        ..UserInput::default()
+    };
+    let input = Parsed {
+        value: input,
+        errors: FieldErrors::new(),
+    };
+    user_service::update(conn, caller, user, false, input).map(drop)
 }

@@ -53,6 +53,8 @@ pub struct UserInput {
     pub source: Option<Source>,
     /// The SCIM `externalId` (a provisioning client's own identifier).
     pub external_id: Option<Option<String>>,
+    /// SCIM attributes Tessera's columns cannot hold (JSON, see `scim::users`).
+    pub scim_profile: Option<Option<String>>,
     /// Whether the body named any writable field besides `user_roles`, valid
     /// or not: that alone needs `users.manage`.
     pub profile_sent: bool,
@@ -147,9 +149,14 @@ pub fn create(
         changed_by_name: actor.name,
     };
     users::insert(conn, &row).map_err(email_conflict)?;
-    if let Some(external_id) = input.external_id.flatten() {
-        users::set_external_id(conn, &id, Some(&external_id))?;
-    }
+    users::set_scim(
+        conn,
+        &id,
+        &users::ScimChanges {
+            external_id: input.external_id,
+            scim_profile: input.scim_profile,
+        },
+    )?;
     replace_assignments(conn, &id, &[], &assignments, now)?;
     if let Some(labels) = labels {
         users::set_labels(conn, &id, &labels)?;
@@ -255,9 +262,14 @@ pub fn update(
         changed_by_name: Some(actor.name),
     };
     users::update(conn, &current.id, &changes).map_err(email_conflict)?;
-    if let Some(external_id) = &input.external_id {
-        users::set_external_id(conn, &current.id, external_id.as_deref())?;
-    }
+    users::set_scim(
+        conn,
+        &current.id,
+        &users::ScimChanges {
+            external_id: input.external_id,
+            scim_profile: input.scim_profile,
+        },
+    )?;
     if deactivating || new_password {
         users::bump_token_version(conn, &current.id)?;
     }

@@ -93,6 +93,7 @@ pub fn settings(database_url: &str) -> Settings {
         log_format: "text".into(),
         audit_retention_days: 365,
         audit_prune_interval: 3600,
+        scim_group_role: "EMPLOYEE".into(),
         mail: MailSettings::default(),
         webhooks: WebhookSettings::default(),
     }

@@ -263,6 +263,7 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
             "userName": "ann.lee@example.com",
             "externalId": "00u1XyZ",
             "displayName": "Ann B. Lee",
+            "name": {"givenName": "Ann", "familyName": "B. Lee"},
             "active": true,
             "emails": [{"value": "ann.lee@example.com", "primary": true}]
         })),

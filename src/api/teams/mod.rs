@@ -106,7 +106,11 @@ pub fn parse_team_input(fields: &Fields, mode: Mode) -> Parsed<TeamInput> {
         .string("description", &mut e)
         .and_then(|s| Description::parse(&s).collect(&mut e, "description"));
     Parsed {
-        value: TeamInput { name, description },
+        value: TeamInput {
+            name,
+            description,
+            external_id: None,
+        },
         errors: e,
     }
 }

@@ -1,0 +1,401 @@
+//! `/scim/v2/Groups`: teams as SCIM groups. `displayName` is the team's
+//! name, `externalId` the IdP's identifier, `members` the people holding a
+//! role at the team's tier. Adding a member grants the configured role
+//! (`TESSERA_SCIM_GROUP_ROLE`, EMPLOYEE by default) at the team; removing
+//! one takes every role the person holds there. Team writes go through
+//! `service::teams`, each membership change through `service::users`, so
+//! the same authorization and audit rules hold as in REST.
+
+use std::collections::{BTreeSet, HashMap};
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::filter::get_ci;
+use super::query::{ListQuery, projection};
+use super::users::time;
+use super::{
+    GROUP_SCHEMA, ScimError, ScimResult, base_url, check_version, if_match, json_body, patch,
+    provisioner, respond, respond_resource,
+};
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::db::models::TeamRow;
+use crate::db::teams::{self as rows, Member, TeamFilter, TeamOrderField, TeamOrdering};
+use crate::domain::team::TeamName;
+use crate::error::{Error, FieldErrors, Result};
+use crate::service::Parsed;
+use crate::service::teams::{self as service, TeamInput};
+use crate::state::AppState;
+
+/// Teams loaded per query while a list filters in memory.
+const LOAD_PAGE: i64 = 500;
+
+/// The longest `externalId` kept.
+const EXTERNAL_ID_MAX: usize = 255;
+
+/// The most members one request may name.
+const MEMBERS_MAX: usize = 10_000;
+
+/// A team as its SCIM representation; `members` are the team's (any order),
+/// each by id and `$ref` (a member's name is on its User).
+pub fn to_scim(team: &TeamRow, members: &[&Member], base: &str) -> Value {
+    let members: Vec<Value> = members
+        .iter()
+        .map(|m| {
+            json!({
+                "value": m.user_id,
+                "$ref": format!("{base}/Users/{}", m.user_id),
+            })
+        })
+        .collect();
+    let mut resource = json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": team.id,
+        "displayName": team.name,
+        "meta": {
+            "resourceType": "Group",
+            "created": time(&team.created),
+            "lastModified": time(&team.changed),
+            "location": format!("{base}/Groups/{}", team.id),
+            "version": format!("W/\"{}\"", team.changed.and_utc().timestamp_micros()),
+        },
+    });
+    if !members.is_empty() {
+        resource["members"] = members.into();
+    }
+    if let Some(external_id) = &team.external_id {
+        resource["externalId"] = external_id.clone().into();
+    }
+    resource
+}
+
+/// Teams with their members, in one query for the members of all.
+fn with_members(conn: &mut DbConnection, teams: Vec<TeamRow>, base: &str) -> Result<Vec<Value>> {
+    let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
+    let members = rows::members(conn, &ids)?;
+    Ok(teams
+        .iter()
+        .map(|team| {
+            let mine: Vec<&Member> = members.iter().filter(|m| m.team_id == team.id).collect();
+            to_scim(team, &mine, base)
+        })
+        .collect())
+}
+
+fn one(conn: &mut DbConnection, caller: &Caller, id: &str, base: &str) -> Result<Value> {
+    let team = service::get(conn, caller, id)?;
+    Ok(with_members(conn, vec![team], base)?.remove(0))
+}
+
+/// What a group resource asks for.
+struct GroupInput {
+    name: TeamName,
+    external_id: Option<String>,
+    members: BTreeSet<String>,
+}
+
+fn to_input(resource: &Value) -> ScimResult<GroupInput> {
+    if !resource.is_object() {
+        return Err(ScimError::invalid_syntax("A group is a JSON object."));
+    }
+    let name = match get_ci(resource, "displayName") {
+        Some(Value::String(name)) => TeamName::parse(name)
+            .map_err(|e| ScimError::invalid_value(format!("displayName: {e}")))?,
+        _ => return Err(ScimError::invalid_value("\"displayName\" is required.")),
+    };
+    let external_id = match get_ci(resource, "externalId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if id.trim().is_empty() => None,
+        Some(Value::String(id)) if id.chars().count() <= EXTERNAL_ID_MAX => {
+            Some(id.trim().to_owned())
+        }
+        Some(_) => {
+            return Err(ScimError::invalid_value(format!(
+                "\"externalId\" is a string of at most {EXTERNAL_ID_MAX} characters."
+            )));
+        }
+    };
+    let mut members = BTreeSet::new();
+    match get_ci(resource, "members") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            if items.len() > MEMBERS_MAX {
+                return Err(ScimError::invalid_value(format!(
+                    "At most {MEMBERS_MAX} members in one request."
+                )));
+            }
+            for item in items {
+                members.insert(member_id(item)?);
+            }
+        }
+        Some(_) => return Err(ScimError::invalid_value("\"members\" must be a list.")),
+    }
+    Ok(GroupInput {
+        name,
+        external_id,
+        members,
+    })
+}
+
+/// The user a `members` value names, by `value` or else by its `$ref`.
+fn member_id(item: &Value) -> ScimResult<String> {
+    if let Some(kind) = get_ci(item, "type").and_then(Value::as_str)
+        && !kind.eq_ignore_ascii_case("User")
+    {
+        return Err(ScimError::invalid_value(
+            "Only users can be members: groups do not nest.",
+        ));
+    }
+    let by_ref = || {
+        get_ci(item, "$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.trim_end_matches('/').rsplit('/').next())
+    };
+    get_ci(item, "value")
+        .and_then(Value::as_str)
+        .or_else(by_ref)
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| ScimError::invalid_value("Each member names a user by \"value\"."))
+}
+
+fn members_of(resource: &Value) -> BTreeSet<String> {
+    resource["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["value"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Every team of the caller's organization as a group that passes the
+/// query's filter, by name.
+pub async fn matching(
+    state: &AppState,
+    caller: &Caller,
+    base: String,
+    query: &ListQuery,
+) -> ScimResult<Vec<Value>> {
+    let caller = caller.clone();
+    let filter = query.filter.clone();
+    let matching = state
+        .db
+        .read(move |conn| {
+            let mut matching = Vec::new();
+            let mut offset = 0;
+            loop {
+                let page = service::list(
+                    conn,
+                    &caller,
+                    &TeamFilter::default(),
+                    TeamOrdering {
+                        field: TeamOrderField::Name,
+                        descending: false,
+                    },
+                    offset,
+                    LOAD_PAGE,
+                )?
+                .teams;
+                let loaded = page.len() as i64;
+                for resource in with_members(conn, page, &base)? {
+                    if filter.as_ref().is_none_or(|f| f.matches(&resource)) {
+                        matching.push(resource);
+                    }
+                }
+                if loaded < LOAD_PAGE {
+                    break;
+                }
+                offset += LOAD_PAGE;
+            }
+            Ok(matching)
+        })
+        .await?;
+    Ok(matching)
+}
+
+/// `GET /Groups`.
+pub async fn list(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let query = ListQuery::from_params(&query)?;
+    let matching = matching(&state, &caller, base_url(&req), &query).await?;
+    Ok(respond(StatusCode::OK, &query.respond(matching)))
+}
+
+/// `POST /Groups/.search`.
+pub async fn search(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let query = ListQuery::from_search(&json_body(&req, &body)?)?;
+    let matching = matching(&state, &caller, base_url(&req), &query).await?;
+    Ok(respond(StatusCode::OK, &query.respond(matching)))
+}
+
+pub async fn get(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let base = base_url(&req);
+    let id = id.into_inner();
+    let resource = state
+        .db
+        .lookup(move |conn| one(conn, &caller, &id, &base))
+        .await?;
+    Ok(respond_resource(
+        StatusCode::OK,
+        resource,
+        &projection(&query),
+    ))
+}
+
+fn team_input(input: &GroupInput) -> Parsed<TeamInput> {
+    Parsed {
+        value: TeamInput {
+            name: Some(input.name.clone()),
+            description: None,
+            external_id: Some(input.external_id.clone()),
+        },
+        errors: FieldErrors::new(),
+    }
+}
+
+pub async fn create(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let input = to_input(&json_body(&req, &body)?)?;
+    let base = base_url(&req);
+    let role = state.scim_group_role.clone();
+    let resource = {
+        let base = base.clone();
+        state
+            .db
+            .write(move |conn| {
+                let team = service::create(conn, &caller, team_input(&input))?;
+                let members: Vec<String> = input.members.into_iter().collect();
+                service::change_members(conn, &caller, &team.id, &members, &[], &role)?;
+                one(conn, &caller, &team.id, &base)
+            })
+            .await?
+    };
+    let location = resource["meta"]["location"].as_str().map(str::to_owned);
+    let mut response = respond_resource(StatusCode::CREATED, resource, &projection(&query));
+    if let Some(Ok(location)) = location.map(|l| header::HeaderValue::from_str(&l)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Replaces (PUT) or patches the group: the new resource is computed from
+/// the current one inside the write's transaction; the team's own fields
+/// change through `service::teams::update` (when they differ), its
+/// membership through `service::teams::change_members`.
+async fn write(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: String,
+    change: impl FnOnce(&Value) -> ScimResult<Value> + Send + 'static,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let base = base_url(&req);
+    let if_match = if_match(&req);
+    let role = state.scim_group_role.clone();
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let before = one(conn, &caller, &id, &base)?;
+            if let Err(e) = check_version(if_match.as_deref(), &before) {
+                return Ok(Err(e));
+            }
+            let input = match change(&before).and_then(|after| to_input(&after)) {
+                Ok(input) => input,
+                Err(e) => return Ok(Err(e)),
+            };
+            let renamed = before["displayName"].as_str() != Some(input.name.as_str())
+                || before["externalId"].as_str() != input.external_id.as_deref();
+            if renamed {
+                service::update(conn, &caller, &id, team_input(&input))?;
+            }
+            let current = members_of(&before);
+            let add: Vec<String> = input.members.difference(&current).cloned().collect();
+            let remove: Vec<String> = current.difference(&input.members).cloned().collect();
+            service::change_members(conn, &caller, &id, &add, &remove, &role)?;
+            one(conn, &caller, &id, &base).map(Ok)
+        })
+        .await?;
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| projection(&q))
+        .unwrap_or_default();
+    Ok(respond_resource(StatusCode::OK, outcome?, &query))
+}
+
+pub async fn replace(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let body = json_body(&req, &body)?;
+    write(caller, state, req, id.into_inner(), move |_| Ok(body)).await
+}
+
+pub async fn patch(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let body = json_body(&req, &body)?;
+    write(caller, state, req, id.into_inner(), move |before| {
+        let mut after = before.clone();
+        patch::apply(&mut after, &body, GROUP_SCHEMA)?;
+        Ok(after)
+    })
+    .await
+}
+
+pub async fn delete(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let id = id.into_inner();
+    let if_match = if_match(&req);
+    let base = base_url(&req);
+    state
+        .db
+        .write(move |conn| {
+            if if_match.is_some() {
+                let current = one(conn, &caller, &id, &base)?;
+                if let Err(e) = check_version(if_match.as_deref(), &current) {
+                    return Ok(Err(e));
+                }
+            }
+            service::delete(conn, &caller, &id).map(Ok)
+        })
+        .await??;
+    Ok(HttpResponse::NoContent().finish())
+}

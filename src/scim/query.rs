@@ -1,0 +1,321 @@
+//! What a client asks of a read (RFC 7644 §3.4): `filter`, `startIndex` and
+//! `count`, and which attributes come back (`attributes`,
+//! `excludedAttributes`), from a query string or a `POST .search` body.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use super::filter::{self, Filter};
+use super::resource::MAX_RESULTS;
+use super::{LIST_SCHEMA, ScimError, ScimResult};
+
+/// Which attributes a response carries. `schemas` and `id` always come back
+/// (their `returned` is `always`); names may carry their schema's URN.
+#[derive(Clone, Debug, Default)]
+pub struct Projection {
+    attributes: Vec<(String, Option<String>)>,
+    excluded: Vec<(String, Option<String>)>,
+}
+
+/// `urn:...:User:name.givenName` → (`name`, `givenName`), lower-cased.
+fn attribute_name(raw: &str) -> Option<(String, Option<String>)> {
+    let raw = raw.trim();
+    let bare = if raw.to_ascii_lowercase().starts_with("urn:") {
+        raw.rsplit_once(':').map_or(raw, |(_, name)| name)
+    } else {
+        raw
+    };
+    if bare.is_empty() {
+        return None;
+    }
+    let lower = bare.to_ascii_lowercase();
+    Some(match lower.split_once('.') {
+        Some((attr, sub)) => (attr.to_owned(), Some(sub.to_owned())),
+        None => (lower, None),
+    })
+}
+
+fn names(list: &[String]) -> Vec<(String, Option<String>)> {
+    list.iter()
+        .flat_map(|item| item.split(','))
+        .filter_map(attribute_name)
+        .collect()
+}
+
+const ALWAYS: [&str; 2] = ["schemas", "id"];
+
+impl Projection {
+    pub fn new(attributes: &[String], excluded: &[String]) -> Self {
+        Self {
+            attributes: names(attributes),
+            excluded: names(excluded),
+        }
+    }
+
+    /// Narrows `resource` (a JSON object) to what was asked.
+    pub fn apply(&self, resource: &mut Value) {
+        let Value::Object(object) = resource else {
+            return;
+        };
+        if !self.attributes.is_empty() {
+            let kept: Map<String, Value> = std::mem::take(object)
+                .into_iter()
+                .filter_map(|(key, value)| {
+                    let lower = key.to_ascii_lowercase();
+                    if ALWAYS.contains(&lower.as_str()) {
+                        return Some((key, value));
+                    }
+                    let wanted: Vec<&Option<String>> = self
+                        .attributes
+                        .iter()
+                        .filter(|(attr, _)| *attr == lower)
+                        .map(|(_, sub)| sub)
+                        .collect();
+                    if wanted.is_empty() {
+                        None
+                    } else if wanted.iter().any(|sub| sub.is_none()) {
+                        Some((key, value))
+                    } else {
+                        let subs: Vec<&str> = wanted.iter().flat_map(|s| s.as_deref()).collect();
+                        Some((key, keep_subs(value, &subs)))
+                    }
+                })
+                .collect();
+            *object = kept;
+        }
+        for (attr, sub) in &self.excluded {
+            if ALWAYS.contains(&attr.as_str()) {
+                continue;
+            }
+            let Some(key) = object
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case(attr))
+                .cloned()
+            else {
+                continue;
+            };
+            match sub {
+                None => {
+                    object.remove(&key);
+                }
+                Some(sub) => drop_sub(object.get_mut(&key), sub),
+            }
+        }
+    }
+}
+
+/// The sub-attributes `subs` of a complex value (or of each of its values).
+fn keep_subs(value: Value, subs: &[&str]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| subs.iter().any(|s| k.eq_ignore_ascii_case(s)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| keep_subs(item, subs))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn drop_sub(value: Option<&mut Value>, sub: &str) {
+    match value {
+        Some(Value::Object(map)) => map.retain(|k, _| !k.eq_ignore_ascii_case(sub)),
+        Some(Value::Array(items)) => {
+            for item in items {
+                drop_sub(Some(item), sub);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A list or search request.
+#[derive(Debug, Default)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    /// 1-based.
+    pub start: usize,
+    pub count: usize,
+    pub projection: Projection,
+}
+
+/// A query string parameter, its name compared case-insensitively.
+pub fn param<'a>(query: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn integer(name: &str, raw: Option<&Value>, default: usize) -> ScimResult<usize> {
+    let invalid = || ScimError::invalid_value(format!("\"{name}\" must be an integer."));
+    let number = match raw {
+        None | Some(Value::Null) => return Ok(default),
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(invalid)?,
+        Some(Value::String(s)) => s.trim().parse().map_err(|_| invalid())?,
+        Some(_) => return Err(invalid()),
+    };
+    Ok(number.max(0) as usize)
+}
+
+fn strings(name: &str, raw: Option<&Value>) -> ScimResult<Vec<String>> {
+    match raw {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str().map(str::to_owned).ok_or_else(|| {
+                    ScimError::invalid_value(format!("\"{name}\" lists attribute names."))
+                })
+            })
+            .collect(),
+        Some(_) => Err(ScimError::invalid_value(format!(
+            "\"{name}\" lists attribute names."
+        ))),
+    }
+}
+
+impl ListQuery {
+    /// From `GET` parameters.
+    pub fn from_params(query: &HashMap<String, String>) -> ScimResult<Self> {
+        let as_value = |name: &str| param(query, name).map(|v| Value::String(v.to_owned()));
+        Self::from_fields(|name| as_value(name))
+    }
+
+    /// From a `POST .search` body (RFC 7644 §3.4.3).
+    pub fn from_search(body: &Value) -> ScimResult<Self> {
+        if !body.is_object() {
+            return Err(ScimError::invalid_syntax(
+                "A search request is a JSON object.",
+            ));
+        }
+        Self::from_fields(|name| filter::get_ci(body, name).cloned())
+    }
+
+    fn from_fields(field: impl Fn(&str) -> Option<Value>) -> ScimResult<Self> {
+        let filter = match field("filter") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(raw)) => {
+                Some(filter::parse(&raw).map_err(|e| ScimError::invalid_filter(e.0))?)
+            }
+            Some(_) => return Err(ScimError::invalid_filter("\"filter\" is a string.")),
+        };
+        Ok(Self {
+            filter,
+            start: integer("startIndex", field("startIndex").as_ref(), 1)?.max(1),
+            count: integer("count", field("count").as_ref(), MAX_RESULTS)?.min(MAX_RESULTS),
+            projection: Projection::new(
+                &strings("attributes", field("attributes").as_ref())?,
+                &strings("excludedAttributes", field("excludedAttributes").as_ref())?,
+            ),
+        })
+    }
+
+    /// Whether `resource` passes the filter.
+    pub fn matches(&self, resource: &Value) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.matches(resource))
+    }
+
+    /// The `ListResponse` of the requested page of `matching`.
+    pub fn respond(&self, matching: Vec<Value>) -> Value {
+        let total = matching.len();
+        let resources: Vec<Value> = matching
+            .into_iter()
+            .skip(self.start - 1)
+            .take(self.count)
+            .map(|mut resource| {
+                self.projection.apply(&mut resource);
+                resource
+            })
+            .collect();
+        json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "itemsPerPage": resources.len(),
+            "startIndex": self.start,
+            "Resources": resources,
+        })
+    }
+}
+
+/// The projection `GET /Users/{id}` (or a write) asked for.
+pub fn projection(query: &HashMap<String, String>) -> Projection {
+    let list = |name: &str| {
+        param(query, name)
+            .map(|v| vec![v.to_owned()])
+            .unwrap_or_default()
+    };
+    Projection::new(&list("attributes"), &list("excludedAttributes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> Value {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "id": "abc",
+            "userName": "a@example.com",
+            "name": {"formatted": "Ann Lee", "givenName": "Ann", "familyName": "Lee"},
+            "emails": [{"value": "a@example.com", "type": "work", "primary": true}],
+            "active": true,
+        })
+    }
+
+    #[test]
+    fn attributes_keep_only_what_is_named_with_schemas_and_id() {
+        let mut u = user();
+        Projection::new(&["userName,name.givenName".into()], &[]).apply(&mut u);
+        assert_eq!(
+            u,
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "id": "abc",
+                "userName": "a@example.com",
+                "name": {"givenName": "Ann"},
+            })
+        );
+    }
+
+    #[test]
+    fn excluded_attributes_drop_attributes_and_sub_attributes_but_never_id() {
+        let mut u = user();
+        Projection::new(
+            &[],
+            &[
+                "urn:ietf:params:scim:schemas:core:2.0:User:name".into(),
+                "emails.type".into(),
+                "id".into(),
+            ],
+        )
+        .apply(&mut u);
+        assert!(u.get("name").is_none());
+        assert_eq!(u["id"], "abc");
+        assert_eq!(
+            u["emails"],
+            json!([{"value": "a@example.com", "primary": true}])
+        );
+    }
+
+    #[test]
+    fn search_bodies_and_parameters_read_alike() {
+        let body = json!({"filter": "userName eq \"a@example.com\"", "startIndex": 2, "count": "5",
+                          "attributes": ["userName"]});
+        let q = ListQuery::from_search(&body).unwrap();
+        assert_eq!((q.start, q.count), (2, 5));
+        assert!(q.matches(&user()));
+        let params: HashMap<String, String> = [("COUNT".to_owned(), "99999".to_owned())].into();
+        let q = ListQuery::from_params(&params).unwrap();
+        assert_eq!((q.start, q.count), (1, MAX_RESULTS));
+        assert!(ListQuery::from_search(&json!({"count": "many"})).is_err());
+        assert!(ListQuery::from_search(&json!({"filter": "userName zz 1"})).is_err());
+    }
+}
