@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests and black-box HTTP tests on SQLite,
 # then the HTTP tests on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set, then
-# schemathesis against a running server on both.
+# the SCIM conformance suite and schemathesis against a running server on both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +31,11 @@ if [ -n "$pg_url" ]; then
     echo "== HTTP tests on PostgreSQL"
     TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api --test seed
 fi
+
+# SCIM conformance: the independent scim2-tester suite (PyPI) against a live
+# server, on SQLite and on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
+echo "== SCIM conformance"
+TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/scim/run.sh
 
 # Fuzzing from the OpenAPI document (schemathesis, installed into a virtualenv
 # under target/): on SQLite, and on PostgreSQL when TESSERA_TEST_POSTGRES_URL

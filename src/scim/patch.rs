@@ -117,6 +117,14 @@ fn set(
     value: Value,
     add: bool,
 ) -> ScimResult<()> {
+    // Okta's path-less replace repeats the resource's `id`: writing a
+    // read-only attribute's own value again changes nothing.
+    if path.filter.is_none()
+        && path.attr.sub.is_none()
+        && get_ci(resource, &path.attr.name) == Some(&value)
+    {
+        return Ok(());
+    }
     check_mutable(&path.attr, schema)?;
     if !core_attribute(&path.attr, schema) {
         // Extension attributes are not mapped yet; accepted and ignored.

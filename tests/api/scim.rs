@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, spawn_app, spawn_app_with};
 
 const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -514,5 +514,502 @@ async fn errors_are_in_scims_format() {
         listed(&app, &key, "userName eq \"boss@other.example.com\"")
             .await
             .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------- groups
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+/// A person created through SCIM; returns its id.
+async fn scim_user(app: &TestApp, key: &str, email: &str, name: &str) -> String {
+    let reply = scim(
+        app,
+        Method::POST,
+        "/Users",
+        key,
+        Some(json!({"schemas": [USER], "userName": email, "displayName": name})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body["id"].as_str().unwrap().to_owned()
+}
+
+fn member_ids(group: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = group["members"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|m| m["value"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// The team-tier roles a user holds (REST view), as (role name, team id).
+async fn team_roles(app: &TestApp, owner: &str, user: &str) -> Vec<(String, String)> {
+    let reply = app.get(&format!("/users/{user}/"), owner).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["user_roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["scope"]["tier"] == "team")
+        .map(|r| {
+            (
+                r["role"]["name"].as_str().unwrap().to_owned(),
+                r["team"]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn groups_are_teams_whose_members_hold_a_team_role() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let key = provisioner(&app, &owner, "ADMIN").await;
+    let ann = scim_user(&app, &key, "ann@example.com", "Ann").await;
+    let bob = scim_user(&app, &key, "bob@example.com", "Bob").await;
+
+    // Create, with a member: a team with Ann holding EMPLOYEE at its tier.
+    let created = scim(
+        &app,
+        Method::POST,
+        "/Groups",
+        &key,
+        Some(
+            json!({"schemas": [GROUP], "displayName": "Platform", "externalId": "okta-g1",
+                    "members": [{"value": ann}]}),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["schemas"], json!([GROUP]));
+    assert_eq!(created.body["displayName"], "Platform");
+    assert_eq!(created.body["externalId"], "okta-g1");
+    assert_eq!(created.body["meta"]["resourceType"], "Group");
+    assert!(
+        created
+            .header("location")
+            .unwrap()
+            .ends_with(&format!("/scim/v2/Groups/{id}"))
+    );
+    assert_eq!(member_ids(&created.body), [ann.as_str()]);
+    assert!(
+        created.body["members"][0]["$ref"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/Users/{ann}"))
+    );
+    let team = app.get(&format!("/teams/{id}/"), &owner).await;
+    assert_eq!(team.status, StatusCode::OK, "{}", team.body);
+    assert_eq!(team.body["name"], "Platform");
+    assert_eq!(
+        team_roles(&app, &owner, &ann).await,
+        [("EMPLOYEE".to_owned(), id.clone())]
+    );
+    // The user's view lists its groups (read-only).
+    let user = scim(&app, Method::GET, &format!("/Users/{ann}"), &key, None).await;
+    assert_eq!(
+        user.body["groups"],
+        json!([{"value": id, "display": "Platform", "type": "direct",
+                "$ref": created.body["meta"]["location"]}])
+    );
+
+    // Entra: capitalised op, members added by path.
+    let added = scim(
+        &app,
+        Method::PATCH,
+        &format!("/Groups/{id}"),
+        &key,
+        Some(json!({"schemas": [PATCH], "Operations": [
+            {"op": "Add", "path": "members", "value": [{"value": bob}]}
+        ]})),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert_eq!(
+        member_ids(&added.body),
+        sorted(vec![ann.clone(), bob.clone()])
+    );
+
+    // A member removed by a value filter loses every role at the team.
+    let removed = scim(
+        &app,
+        Method::PATCH,
+        &format!("/Groups/{id}"),
+        &key,
+        Some(json!({"schemas": [PATCH], "Operations": [
+            {"op": "remove", "path": format!("members[value eq \"{ann}\"]")}
+        ]})),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert_eq!(member_ids(&removed.body), [bob.as_str()]);
+    assert!(team_roles(&app, &owner, &ann).await.is_empty());
+
+    // Okta: path-less replace repeating the id, renaming the group.
+    let renamed = scim(
+        &app,
+        Method::PATCH,
+        &format!("/Groups/{id}"),
+        &key,
+        Some(json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "value": {"id": id, "displayName": "Platform Engineering"}}
+        ]})),
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.body["displayName"], "Platform Engineering");
+    assert_eq!(member_ids(&renamed.body), [bob.as_str()], "members kept");
+
+    // PUT replaces the membership: Bob out, Ann in.
+    let put = scim(
+        &app,
+        Method::PUT,
+        &format!("/Groups/{id}"),
+        &key,
+        Some(
+            json!({"schemas": [GROUP], "displayName": "Platform Engineering",
+                    "externalId": "okta-g1", "members": [{"value": ann}]}),
+        ),
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.body);
+    assert_eq!(member_ids(&put.body), [ann.as_str()]);
+    assert!(team_roles(&app, &owner, &bob).await.is_empty());
+    assert_eq!(put.header("etag"), put.body["meta"]["version"].as_str());
+
+    // Filters over groups.
+    for (filter, expected) in [
+        ("displayName eq \"Platform Engineering\"", 1),
+        ("displayName sw \"plat\"", 1),
+        ("externalId eq \"okta-g1\"", 1),
+        ("externalId eq \"other\"", 0),
+    ] {
+        let path = format!(
+            "/Groups?filter={}",
+            url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+        );
+        let reply = scim(&app, Method::GET, &path, &key, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{filter}: {}", reply.body);
+        assert_eq!(reply.body["totalResults"], expected, "{filter}");
+    }
+
+    // Membership changes are audited on the user, from SCIM.
+    let events = app
+        .get(
+            &format!("/audit-events/?object_id={bob}&action=user.updated"),
+            &owner,
+        )
+        .await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.body);
+    let events = events.body["results"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "added then removed: {events:?}");
+    assert!(events.iter().all(|e| e["interface"] == "scim"));
+
+    // DELETE deletes the team; its members lose their role there.
+    let deleted = scim(&app, Method::DELETE, &format!("/Groups/{id}"), &key, None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = scim(&app, Method::GET, &format!("/Groups/{id}"), &key, None).await;
+    assert_error(&gone, StatusCode::NOT_FOUND, None, "deleted group");
+    assert_eq!(
+        app.get(&format!("/teams/{id}/"), &owner).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(team_roles(&app, &owner, &ann).await.is_empty());
+}
+
+#[actix_web::test]
+async fn group_members_must_be_people_of_the_organization() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let key = provisioner(&app, &owner, "ADMIN").await;
+    let group =
+        |members: Value| json!({"schemas": [GROUP], "displayName": "Ops", "members": members});
+    // Someone of another organization is no member here, and nothing is created.
+    let other = app.second_organization("owner@other.example").await;
+    let stranger = app.id_of(&other, "owner@other.example").await;
+    let reply = scim(
+        &app,
+        Method::POST,
+        "/Groups",
+        &key,
+        Some(group(json!([{"value": stranger}]))),
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+        "stranger",
+    );
+    let listed = scim(&app, Method::GET, "/Groups", &key, None).await;
+    assert_eq!(
+        listed.body["totalResults"], 0,
+        "rolled back: {}",
+        listed.body
+    );
+
+    for (members, what) in [
+        (json!([{"value": "nobody"}]), "unknown id"),
+        (json!([{"display": "no value"}]), "no value"),
+        (json!([{"value": "x", "type": "Group"}]), "nested group"),
+        (json!({"value": "x"}), "not a list"),
+    ] {
+        let reply = scim(&app, Method::POST, "/Groups", &key, Some(group(members))).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, Some("invalidValue"), what);
+    }
+    let reply = scim(
+        &app,
+        Method::POST,
+        "/Groups",
+        &key,
+        Some(json!({"schemas": [GROUP]})),
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+        "no displayName",
+    );
+
+    // Another organization's group is not found, whatever the method.
+    let theirs = app.post("/teams/", &other, json!({"name": "Theirs"})).await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    let path = format!("/Groups/{}", theirs.body["id"].as_str().unwrap());
+    for method in [Method::GET, Method::PUT, Method::PATCH, Method::DELETE] {
+        let body = match method {
+            Method::PUT => Some(group(json!([]))),
+            Method::PATCH => Some(json!({"schemas": [PATCH], "Operations": [
+                {"op": "replace", "path": "displayName", "value": "Mine"}]})),
+            _ => None,
+        };
+        let reply = scim(&app, method.clone(), &path, &key, body).await;
+        assert_error(&reply, StatusCode::NOT_FOUND, None, method.as_str());
+    }
+
+    // A key without scim.provision may not touch groups.
+    let viewer = provisioner(&app, &owner, "VIEWER").await;
+    let reply = scim(&app, Method::GET, "/Groups", &viewer, None).await;
+    assert_error(&reply, StatusCode::FORBIDDEN, None, "viewer lists groups");
+}
+
+#[actix_web::test]
+async fn the_role_a_membership_grants_is_configurable() {
+    let app = spawn_app_with(|s| s.scim_group_role = "VIEWER".into()).await;
+    let owner = app.owner_token().await;
+    let key = provisioner(&app, &owner, "ADMIN").await;
+    let ann = scim_user(&app, &key, "ann@example.com", "Ann").await;
+    let created = scim(
+        &app,
+        Method::POST,
+        "/Groups",
+        &key,
+        Some(json!({"schemas": [GROUP], "displayName": "Readers", "members": [{"value": ann}]})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        team_roles(&app, &owner, &ann).await,
+        [("VIEWER".to_owned(), id)]
+    );
+}
+
+// ------------------------------------------------- reads: attributes, search
+
+#[actix_web::test]
+async fn reads_honour_attributes_and_search_bodies() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let key = provisioner(&app, &owner, "ADMIN").await;
+    let ann = scim_user(&app, &key, "ann@example.com", "Ann").await;
+    scim_user(&app, &key, "bob@example.com", "Bob").await;
+    let group = scim(
+        &app,
+        Method::POST,
+        "/Groups",
+        &key,
+        Some(json!({"schemas": [GROUP], "displayName": "Ops"})),
+    )
+    .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.body);
+
+    let only = scim(
+        &app,
+        Method::GET,
+        &format!("/Users/{ann}?attributes=userName"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(
+        only.body,
+        json!({"schemas": [USER], "id": ann, "userName": "ann@example.com"})
+    );
+    let without = scim(
+        &app,
+        Method::GET,
+        &format!("/Users/{ann}?excludedAttributes=meta,displayName"),
+        &key,
+        None,
+    )
+    .await;
+    assert!(without.body.get("meta").is_none() && without.body.get("displayName").is_none());
+    assert_eq!(without.body["userName"], "ann@example.com");
+
+    // POST /Users/.search: the list parameters in the body.
+    let found = scim(
+        &app,
+        Method::POST,
+        "/Users/.search",
+        &key,
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                    "filter": "userName sw \"ann\"", "attributes": ["userName"], "count": 10}),
+        ),
+    )
+    .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert_eq!(found.body["totalResults"], 1);
+    assert_eq!(found.body["Resources"][0]["userName"], "ann@example.com");
+    assert!(found.body["Resources"][0].get("displayName").is_none());
+
+    // POST /.search: users and groups at once.
+    let all = scim(
+        &app,
+        Method::POST,
+        "/.search",
+        &key,
+        Some(json!({"filter": "displayName pr", "attributes": ["displayName"]})),
+    )
+    .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let names: Vec<&str> = all.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["displayName"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Ann") && names.contains(&"Ops"),
+        "{names:?}"
+    );
+    let bad = scim(
+        &app,
+        Method::POST,
+        "/.search",
+        &key,
+        Some(json!({"count": "many"})),
+    )
+    .await;
+    assert_error(
+        &bad,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+        "bad count",
+    );
+
+    // Discovery by id.
+    for path in [
+        "/ResourceTypes/Group".to_owned(),
+        format!("/Schemas/{GROUP}"),
+        format!("/Schemas/{USER}"),
+    ] {
+        let reply = scim(&app, Method::GET, &path, &key, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+    let missing = scim(&app, Method::GET, "/Schemas/urn:nope", &key, None).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, None, "unknown schema");
+}
+
+#[actix_web::test]
+async fn name_parts_and_email_types_come_back_as_the_idp_wrote_them() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let key = provisioner(&app, &owner, "ADMIN").await;
+    let created = scim(
+        &app,
+        Method::POST,
+        "/Users",
+        &key,
+        Some(json!({
+            "schemas": [USER],
+            "userName": "maria@example.com",
+            "name": {"givenName": "María José", "familyName": "García Pérez"},
+            "emails": [
+                {"value": "maria@example.com", "type": "work", "primary": true},
+                {"value": "mj@home.example", "type": "home"}
+            ]
+        })),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created.body["name"],
+        json!({"givenName": "María José", "familyName": "García Pérez"})
+    );
+    assert_eq!(created.body["displayName"], "María José García Pérez");
+    assert_eq!(
+        created.body["emails"],
+        json!([
+            {"value": "maria@example.com", "type": "work", "primary": true},
+            {"value": "mj@home.example", "type": "home", "primary": false}
+        ])
+    );
+    // REST sees Tessera's fields.
+    let rest = app.get(&format!("/users/{id}/"), &owner).await;
+    assert_eq!(rest.body["name"], "María José García Pérez");
+    assert_eq!(rest.body["email"], "maria@example.com");
+    assert_eq!(
+        rest.body["additional_email_addresses"],
+        json!(["mj@home.example"])
+    );
+    assert_eq!(rest.body["source"], "SCIM");
+
+    // A name changed elsewhere makes the IdP's parts stale: they follow it.
+    let renamed = app
+        .patch(
+            &format!("/users/{id}/"),
+            &owner,
+            json!({"name": "Maria Garcia"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    let user = scim(&app, Method::GET, &format!("/Users/{id}"), &key, None).await;
+    assert_eq!(
+        user.body["name"],
+        json!({"formatted": "Maria Garcia", "givenName": "Maria", "familyName": "Garcia"})
+    );
+    assert_eq!(user.body["displayName"], "Maria Garcia");
+    // An address added elsewhere is listed after the IdP's ones.
+    let added = app
+        .patch(
+            &format!("/users/{id}/"),
+            &owner,
+            json!({"additional_email_addresses": ["mj@home.example", "mj@other.example"]}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let user = scim(&app, Method::GET, &format!("/Users/{id}"), &key, None).await;
+    assert_eq!(
+        user.body["emails"],
+        json!([
+            {"value": "maria@example.com", "type": "work", "primary": true},
+            {"value": "mj@home.example", "type": "home", "primary": false},
+            {"value": "mj@other.example", "type": "other", "primary": false}
+        ])
     );
 }

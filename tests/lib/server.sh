@@ -4,9 +4,10 @@
 # scratch PostgreSQL databases. Source it; `root` must be the repository.
 
 # use_venv DIR REQUIREMENTS: creates or refreshes the virtualenv when the
-# pinned requirements changed.
+# pinned requirements changed; sets `venv` and `py`.
 use_venv() {
-    local venv=$1 req=$2
+    venv=$1
+    local req=$2
     if [ ! -x "$venv/bin/python" ] || ! cmp -s "$req" "$venv/requirements.txt"; then
         echo "== installing $(basename "$(dirname "$req")") tools into $venv"
         python3 -m venv "$venv"
