@@ -48,12 +48,16 @@ failure is a result with `isError: true`, malformed arguments a JSON-RPC
 capped to 100; `next_cursor` absent on the last page).
 
 **SCIM.** `/scim/v2` serves SCIM 2.0 (RFC 7643/7644) to identity providers:
-`ServiceProviderConfig`, `ResourceTypes`, `Schemas` and `Users` (list with
-`filter`, `startIndex` and `count`; get; `POST`; `PUT`; `PATCH`; `DELETE`),
-as `application/scim+json`, with errors in SCIM's format. It needs the
-Bearer API key (or token) of a caller holding `scim.provision`, discovery
-included. SCIM has its own schemas, served at `/scim/v2/Schemas`; they are
-not part of this document.
+`ServiceProviderConfig`, `ResourceTypes`, `Schemas`, `Users` and `Groups`
+(list with `filter`, `startIndex`, `count`, `attributes` and
+`excludedAttributes`; `.search`; get; `POST`; `PUT`; `PATCH`; `DELETE`), as
+`application/scim+json`, with errors in SCIM's format. It needs the Bearer
+API key (or token) of a caller holding `scim.provision`, discovery included.
+A Group is a team; its `members` are the people holding a role at the team's
+tier, and adding one grants `TESSERA_SCIM_GROUP_ROLE` (EMPLOYEE by default)
+there. `userName` is the e-mail; the enterprise extension is kept as sent.
+SCIM has its own schemas, served at `/scim/v2/Schemas`; they are not part of
+this document.
 
 **Choices where the contract was silent.** A user_roles item without `scope`
 gets its tier from what it names (a target: scope, a team: team, else

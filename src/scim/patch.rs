@@ -10,7 +10,10 @@ use actix_web::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::filter::{self, AttrPath, CompareOp, Filter, Literal, get_ci};
-use super::{PATCH_SCHEMA, ScimError, ScimResult};
+use super::{ENTERPRISE_USER_SCHEMA, PATCH_SCHEMA, ScimError, ScimResult};
+
+/// The schema extensions whose attributes a PATCH may write.
+const EXTENSIONS: [&str; 1] = [ENTERPRISE_USER_SCHEMA];
 
 /// Where an operation applies: `attr`, `attr.sub`, `attr[filter]` or
 /// `attr[filter].sub`.
@@ -83,6 +86,33 @@ fn core_attribute(path: &AttrPath, schema: &str) -> bool {
         .is_none_or(|uri| uri.eq_ignore_ascii_case(schema))
 }
 
+/// Where in an extension a path points.
+enum Within {
+    /// The extension's whole object (a path that is only its URN).
+    Whole(&'static str),
+    /// One attribute of it (the path without its URN).
+    Attribute(&'static str, AttrPath),
+}
+
+/// Whether `path` points into a schema extension this service keeps.
+fn extension(path: &AttrPath) -> Option<Within> {
+    let uri = path.uri.as_deref()?;
+    EXTENSIONS.into_iter().find_map(|urn| {
+        if uri.eq_ignore_ascii_case(urn) {
+            return Some(Within::Attribute(
+                urn,
+                AttrPath {
+                    uri: None,
+                    name: path.name.clone(),
+                    sub: path.sub.clone(),
+                },
+            ));
+        }
+        let whole = format!("{uri}:{}", path.name);
+        (path.sub.is_none() && whole.eq_ignore_ascii_case(urn)).then_some(Within::Whole(urn))
+    })
+}
+
 fn check_mutable(path: &AttrPath, schema: &str) -> ScimResult<()> {
     if matches!(path.name.as_str(), "id" | "meta" | "schemas") && core_attribute(path, schema) {
         return Err(ScimError::new(
@@ -126,9 +156,39 @@ fn set(
         return Ok(());
     }
     check_mutable(&path.attr, schema)?;
-    if !core_attribute(&path.attr, schema) {
-        // Extension attributes are not mapped yet; accepted and ignored.
-        return Ok(());
+    match extension(&path.attr) {
+        Some(Within::Whole(urn)) => {
+            let root = object_mut(resource)?;
+            let key = key_of(root, urn);
+            match root.get_mut(&key) {
+                Some(target) if !target.is_null() => put(target, value, add),
+                _ => {
+                    root.insert(key, value);
+                }
+            }
+            return Ok(());
+        }
+        Some(Within::Attribute(urn, inner)) => {
+            let root = object_mut(resource)?;
+            let key = key_of(root, urn);
+            let target = root.entry(key).or_insert_with(|| Value::Object(Map::new()));
+            if target.is_null() {
+                *target = Value::Object(Map::new());
+            }
+            let path = PatchPath {
+                attr: inner,
+                filter: path.filter.clone(),
+                sub: path.sub.clone(),
+            };
+            return set(target, urn, &path, value, add);
+        }
+        None if !core_attribute(&path.attr, schema) => {
+            return Err(ScimError::invalid_path(format!(
+                "No schema \"{}\" here.",
+                path.attr.uri.as_deref().unwrap_or_default()
+            )));
+        }
+        None => {}
     }
     let root = object_mut(resource)?;
     let key = key_of(root, &path.attr.name);
@@ -201,8 +261,33 @@ fn set(
 
 fn remove(resource: &mut Value, schema: &str, path: &PatchPath) -> ScimResult<()> {
     check_mutable(&path.attr, schema)?;
-    if !core_attribute(&path.attr, schema) {
-        return Ok(());
+    match extension(&path.attr) {
+        Some(Within::Whole(urn)) => {
+            let root = object_mut(resource)?;
+            let key = key_of(root, urn);
+            root.remove(&key);
+            return Ok(());
+        }
+        Some(Within::Attribute(urn, inner)) => {
+            let root = object_mut(resource)?;
+            let key = key_of(root, urn);
+            if let Some(target) = root.get_mut(&key).filter(|t| t.is_object()) {
+                let path = PatchPath {
+                    attr: inner,
+                    filter: path.filter.clone(),
+                    sub: path.sub.clone(),
+                };
+                remove(target, urn, &path)?;
+            }
+            return Ok(());
+        }
+        None if !core_attribute(&path.attr, schema) => {
+            return Err(ScimError::invalid_path(format!(
+                "No schema \"{}\" here.",
+                path.attr.uri.as_deref().unwrap_or_default()
+            )));
+        }
+        None => {}
     }
     let root = object_mut(resource)?;
     let key = key_of(root, &path.attr.name);
@@ -352,6 +437,33 @@ mod tests {
             r["emails"],
             json!([{"type": "other", "value": "d@example.com"}])
         );
+    }
+
+    #[test]
+    fn extension_attributes_are_written_by_urn_path_or_whole() {
+        let dept = format!("{ENTERPRISE_USER_SCHEMA}:department");
+        let r = patched(json!([
+            {"op": "add", "path": dept, "value": "Sales"},
+            {"op": "replace", "path": format!("{ENTERPRISE_USER_SCHEMA}:manager.value"), "value": "m1"},
+        ]));
+        assert_eq!(
+            r[ENTERPRISE_USER_SCHEMA],
+            json!({"department": "Sales", "manager": {"value": "m1"}})
+        );
+        let r = patched(json!([
+            {"op": "add", "value": {ENTERPRISE_USER_SCHEMA: {"costCenter": "42"}}},
+            {"op": "remove", "path": format!("{ENTERPRISE_USER_SCHEMA}:costCenter")},
+            {"op": "add", "path": ENTERPRISE_USER_SCHEMA, "value": {"division": "EU"}},
+        ]));
+        assert_eq!(r[ENTERPRISE_USER_SCHEMA], json!({"division": "EU"}));
+        let r = patched(json!([{"op": "remove", "path": ENTERPRISE_USER_SCHEMA}]));
+        assert!(r.get(ENTERPRISE_USER_SCHEMA).is_none());
+
+        let mut r = user();
+        let body = json!({"schemas": [PATCH_SCHEMA], "Operations": [
+            {"op": "add", "path": "urn:example:unknown:2.0:User:shoeSize", "value": "44"}]});
+        let e = apply(&mut r, &body, USER_SCHEMA).expect_err("an unknown schema");
+        assert_eq!(e.scim_type, Some("invalidPath"));
     }
 
     #[test]

@@ -5,8 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
+use super::users::USER_TYPES;
 use super::{
-    GROUP_SCHEMA, LIST_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, provisioner, respond,
+    ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, LIST_SCHEMA, ScimError, ScimResult, USER_SCHEMA,
+    base_url, provisioner, respond,
 };
 use crate::auth::Caller;
 use crate::error::Error;
@@ -33,7 +35,7 @@ pub async fn service_provider_config(
         StatusCode::OK,
         &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "documentationUri": "https://github.com/tessera/tessera#scim-provisioning",
+            "documentationUri": "https://github.com/tessera/tessera#connect-your-identity-provider-scim",
             "patch": {"supported": true},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": true, "maxResults": MAX_RESULTS},
@@ -54,7 +56,17 @@ pub async fn service_provider_config(
     ))
 }
 
-fn describe_type(base: &str, name: &str, description: &str, schema: &str) -> Value {
+fn describe_type(
+    base: &str,
+    name: &str,
+    description: &str,
+    schema: &str,
+    extensions: &[&str],
+) -> Value {
+    let extensions: Vec<Value> = extensions
+        .iter()
+        .map(|e| json!({"schema": e, "required": false}))
+        .collect();
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
         "id": name,
@@ -62,19 +74,26 @@ fn describe_type(base: &str, name: &str, description: &str, schema: &str) -> Val
         "endpoint": format!("/{name}s"),
         "description": description,
         "schema": schema,
-        "schemaExtensions": [],
+        "schemaExtensions": extensions,
         "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{name}")},
     })
 }
 
 fn all_resource_types(base: &str) -> Vec<Value> {
     vec![
-        describe_type(base, "User", "A person of the organization.", USER_SCHEMA),
+        describe_type(
+            base,
+            "User",
+            "A person of the organization.",
+            USER_SCHEMA,
+            &[ENTERPRISE_USER_SCHEMA],
+        ),
         describe_type(
             base,
             "Group",
             "A team; its members hold a role at the team's tier.",
             GROUP_SCHEMA,
+            &[],
         ),
     ]
 }
@@ -164,6 +183,9 @@ fn schema(base: &str, id: &str, name: &str, description: &str, attributes: Vec<V
 /// there (a user without them is given its e-mail and `true`), hence
 /// required; `groups` is read-only (membership is written on the group).
 fn user_schema(base: &str) -> Value {
+    let mut user_type = string("userType");
+    user_type["canonicalValues"] = USER_TYPES.iter().map(|(name, _)| *name).collect();
+    user_type["description"] = "Probo's kind: Employee, Contractor or ServiceAccount.".into();
     schema(
         base,
         USER_SCHEMA,
@@ -184,6 +206,7 @@ fn user_schema(base: &str) -> Value {
             ),
             attribute("displayName", "string", false, true, "readWrite"),
             string("title"),
+            user_type,
             attribute("active", "boolean", false, true, "readWrite"),
             complex(
                 "emails",
@@ -233,8 +256,36 @@ fn group_schema(base: &str) -> Value {
     )
 }
 
+/// The enterprise extension: kept as the IdP sends it and shown back; no
+/// Tessera field corresponds to these attributes.
+fn enterprise_schema(base: &str) -> Value {
+    schema(
+        base,
+        ENTERPRISE_USER_SCHEMA,
+        "EnterpriseUser",
+        "Enterprise attributes of a user, kept as the identity provider sends them.",
+        vec![
+            string("employeeNumber"),
+            string("costCenter"),
+            string("organization"),
+            string("division"),
+            string("department"),
+            complex(
+                "manager",
+                false,
+                "readWrite",
+                vec![string("value"), reference("$ref", &["User"], "readWrite")],
+            ),
+        ],
+    )
+}
+
 fn all_schemas(base: &str) -> Vec<Value> {
-    vec![user_schema(base), group_schema(base)]
+    vec![
+        user_schema(base),
+        group_schema(base),
+        enterprise_schema(base),
+    ]
 }
 
 pub async fn schemas(caller: Result<Caller, Error>, req: HttpRequest) -> ScimResult<HttpResponse> {

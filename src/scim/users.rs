@@ -18,14 +18,14 @@ use serde_json::{Map, Value, json};
 use super::filter::get_ci;
 use super::query::{ListQuery, projection};
 use super::{
-    ScimError, ScimResult, USER_SCHEMA, base_url, check_version, if_match, json_body, patch,
-    provisioner, respond, respond_resource,
+    ENTERPRISE_USER_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, check_version, if_match,
+    json_body, patch, provisioner, respond, respond_resource,
 };
 use crate::auth::Caller;
 use crate::db::models::{UserDetail, UserRow};
 use crate::db::users::{self as rows, UserFilter, UserOrderField, UserOrdering};
 use crate::domain::role::Permission;
-use crate::domain::user::{ADDITIONAL_EMAILS_MAX, Email, Source, UserName, parse_position};
+use crate::domain::user::{ADDITIONAL_EMAILS_MAX, Email, Kind, Source, UserName, parse_position};
 use crate::error::{Error, FieldErrors};
 use crate::service::users::{self as service, Parsed, UserInput};
 use crate::state::AppState;
@@ -56,6 +56,10 @@ struct Profile {
     /// `None` until an IdP writes the user.
     #[serde(default)]
     emails: Option<Vec<ProfileEmail>>,
+    /// The enterprise extension's attributes, kept as sent: no Tessera
+    /// field corresponds to them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enterprise: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -65,6 +69,92 @@ struct ProfileEmail {
     kind: Option<String>,
     #[serde(default)]
     primary: bool,
+}
+
+/// The enterprise extension's string attributes (RFC 7643 §4.3); `manager`
+/// is kept too, by `value` and `$ref`.
+const ENTERPRISE_STRINGS: [&str; 5] = [
+    "employeeNumber",
+    "costCenter",
+    "organization",
+    "division",
+    "department",
+];
+
+/// The longest enterprise attribute kept.
+const ENTERPRISE_MAX: usize = 255;
+
+/// `userType` ↔ Probo's `kind`.
+pub const USER_TYPES: [(&str, Kind); 3] = [
+    ("Employee", Kind::Employee),
+    ("Contractor", Kind::Contractor),
+    ("ServiceAccount", Kind::ServiceAccount),
+];
+
+fn user_type(kind: Kind) -> &'static str {
+    USER_TYPES
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map(|(name, _)| *name)
+        .expect("every kind has a userType")
+}
+
+/// `Employee`, `contractor`, `Service Account`, `service_account`...
+fn parse_user_type(raw: &str) -> ScimResult<Kind> {
+    let bare: String = raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    USER_TYPES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(&bare))
+        .map(|(_, kind)| *kind)
+        .ok_or_else(|| {
+            ScimError::invalid_value(format!(
+                "\"userType\" is one of Employee, Contractor, ServiceAccount, not \"{raw}\"."
+            ))
+        })
+}
+
+/// The enterprise extension of a resource, kept as far as it is known.
+fn enterprise_of(resource: &Value) -> ScimResult<Option<Map<String, Value>>> {
+    let extension = match get_ci(resource, ENTERPRISE_USER_SCHEMA) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(extension @ Value::Object(_)) => extension,
+        Some(_) => {
+            return Err(ScimError::invalid_value(
+                "The enterprise extension is a complex attribute.",
+            ));
+        }
+    };
+    let bounded = |name: &str, value: &Value| -> ScimResult<Option<Value>> {
+        match value {
+            Value::Null => Ok(None),
+            Value::String(s) if s.chars().count() <= ENTERPRISE_MAX => Ok(Some(s.clone().into())),
+            _ => Err(ScimError::invalid_value(format!(
+                "\"{name}\" is a string of at most {ENTERPRISE_MAX} characters."
+            ))),
+        }
+    };
+    let mut kept = Map::new();
+    for name in ENTERPRISE_STRINGS {
+        if let Some(value) = get_ci(extension, name)
+            && let Some(value) = bounded(name, value)?
+        {
+            kept.insert(name.to_owned(), value);
+        }
+    }
+    if let Some(manager) = get_ci(extension, "manager").filter(|v| !v.is_null()) {
+        let mut parts = Map::new();
+        for name in ["value", "$ref"] {
+            if let Some(value) = get_ci(manager, name)
+                && let Some(value) = bounded(&format!("manager.{name}"), value)?
+            {
+                parts.insert(name.to_owned(), value);
+            }
+        }
+        if !parts.is_empty() {
+            kept.insert("manager".into(), parts.into());
+        }
+    }
+    Ok(Some(kept).filter(|k| !k.is_empty()))
 }
 
 /// The sub-attributes of `name` Tessera keeps.
@@ -183,6 +273,13 @@ pub fn to_scim(detail: &UserDetail, base: &str) -> Value {
     }
     if let Some(position) = user.position.as_deref().filter(|p| !p.is_empty()) {
         resource["title"] = position.into();
+    }
+    if let Some(kind) = user.kind.as_deref().and_then(|k| Kind::parse(k).ok()) {
+        resource["userType"] = user_type(kind).into();
+    }
+    if let Some(enterprise) = profile.and_then(|p| p.enterprise) {
+        resource["schemas"] = json!([USER_SCHEMA, ENTERPRISE_USER_SCHEMA]);
+        resource[ENTERPRISE_USER_SCHEMA] = enterprise.into();
     }
     resource
 }
@@ -346,10 +443,20 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
         )));
     }
 
+    let kind = match get_ci(resource, "userType") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => Some(parse_user_type(raw)?),
+        Some(other) => {
+            return Err(ScimError::invalid_value(format!(
+                "\"userType\" must be a string, not {other}."
+            )));
+        }
+    };
     let profile = Profile {
         written_name: name.as_str().to_owned(),
         name: name_parts(resource)?,
         emails: Some(entries),
+        enterprise: enterprise_of(resource)?,
     };
     let creating = before.is_none();
     Ok(Parsed {
@@ -362,6 +469,7 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
                 active
             },
             position: Some(position),
+            kind: Some(kind),
             additional_email_addresses: Some(additional),
             source: creating.then_some(Source::Scim),
             external_id: Some(external_id),

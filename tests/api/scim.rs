@@ -10,6 +10,7 @@ use crate::helpers::{Reply, TestApp, spawn_app, spawn_app_with};
 const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// A SCIM request with `Bearer <key>`, its body sent as application/scim+json.
 async fn scim(app: &TestApp, method: Method, path: &str, key: &str, body: Option<Value>) -> Reply {
@@ -969,8 +970,45 @@ async fn name_parts_and_email_types_come_back_as_the_idp_wrote_them() {
             {"value": "mj@home.example", "type": "home", "primary": false}
         ])
     );
+    // userType is Probo's kind; the enterprise extension is kept as sent.
+    let patched = scim(
+        &app,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        &key,
+        Some(json!({"schemas": [PATCH], "Operations": [
+            {"op": "add", "path": "userType", "value": "Contractor"},
+            {"op": "add", "path": format!("{ENTERPRISE}:department"), "value": "Sales"},
+            {"op": "add", "path": format!("{ENTERPRISE}:manager"), "value": {"value": "m-1"}}
+        ]})),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body["userType"], "Contractor");
+    assert_eq!(patched.body["schemas"], json!([USER, ENTERPRISE]));
+    assert_eq!(
+        patched.body[ENTERPRISE],
+        json!({"department": "Sales", "manager": {"value": "m-1"}})
+    );
+    let bad = scim(
+        &app,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        &key,
+        Some(json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": "userType", "value": "Astronaut"}]})),
+    )
+    .await;
+    assert_error(
+        &bad,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+        "userType",
+    );
+
     // REST sees Tessera's fields.
     let rest = app.get(&format!("/users/{id}/"), &owner).await;
+    assert_eq!(rest.body["kind"], "contractor");
     assert_eq!(rest.body["name"], "María José García Pérez");
     assert_eq!(rest.body["email"], "maria@example.com");
     assert_eq!(
