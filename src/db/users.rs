@@ -326,6 +326,10 @@ pub struct UserFilter {
     pub membership_role: Option<String>,
     /// Users in any of these states (empty: any state).
     pub states: Vec<State>,
+    /// The e-mail, compared case-insensitively (SCIM `userName eq`).
+    pub email: Option<String>,
+    /// SCIM `externalId`, compared exactly.
+    pub external_id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -450,6 +454,12 @@ fn filtered<'a>(
     }
     if !filter.ids.is_empty() {
         query = query.filter(users::id.eq_any(&filter.ids));
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(lower(users::email).eq(email.to_lowercase()));
+    }
+    if let Some(external_id) = &filter.external_id {
+        query = query.filter(users::external_id.eq(external_id));
     }
     if let Some(term) = &filter.search {
         let pattern = super::contains_pattern(term);

@@ -15,7 +15,7 @@ use chrono::{NaiveDateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::filter::get_ci;
+use super::filter::{CompareOp, Filter, Literal, get_ci};
 use super::query::{ListQuery, projection};
 use super::{
     ENTERPRISE_USER_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, check_version, if_match,
@@ -483,9 +483,47 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
     })
 }
 
+/// What SQL can narrow a filter to before it is evaluated in memory: a
+/// superset of the users it matches, so the lookups IdPs make before each
+/// write (`userName eq`, `externalId eq`, `id eq`) read one row, not all.
+pub fn narrowing(filter: Option<&Filter>) -> UserFilter {
+    let mut narrow = UserFilter::default();
+    let Some(filter) = filter else {
+        return narrow;
+    };
+    match filter {
+        Filter::Compare(path, op, literal) if path.uri.is_none() && path.sub.is_none() => {
+            match (path.name.as_str(), op, literal) {
+                ("username", CompareOp::Eq, Literal::String(s)) => narrow.email = Some(s.clone()),
+                ("externalid", CompareOp::Eq, Literal::String(s)) => {
+                    narrow.external_id = Some(s.clone());
+                }
+                ("id", CompareOp::Eq, Literal::String(s)) => narrow.ids = vec![s.clone()],
+                ("active", CompareOp::Eq, Literal::Bool(b)) => narrow.active = Some(*b),
+                ("username", CompareOp::Co | CompareOp::Sw | CompareOp::Ew, Literal::String(s)) => {
+                    narrow.search = Some(s.to_lowercase());
+                }
+                _ => {}
+            }
+        }
+        Filter::And(left, right) => {
+            // Either side alone narrows to a superset; both, to one still.
+            let (l, r) = (narrowing(Some(left)), narrowing(Some(right)));
+            narrow.email = l.email.or(r.email);
+            narrow.external_id = l.external_id.or(r.external_id);
+            narrow.ids = if l.ids.is_empty() { r.ids } else { l.ids };
+            narrow.active = l.active.or(r.active);
+            narrow.search = l.search.or(r.search);
+        }
+        _ => {}
+    }
+    narrow
+}
+
 /// Every user of the caller's organization as SCIM resources that pass
-/// `query`'s filter, oldest first: the filter is evaluated in memory over
-/// pages of rows (see `filter`).
+/// `query`'s filter, oldest first: SQL narrows the rows where it can (see
+/// `narrowing`), then the filter is evaluated in memory over pages of rows
+/// (see `filter`).
 pub async fn matching(
     state: &AppState,
     caller: &Caller,
@@ -495,6 +533,7 @@ pub async fn matching(
     caller.require(Permission::UsersView)?;
     let org = caller.organization_id().to_owned();
     let filter = query.filter.clone();
+    let narrow = narrowing(filter.as_ref());
     let matching = state
         .db
         .read(move |conn| {
@@ -505,14 +544,7 @@ pub async fn matching(
             let mut matching = Vec::new();
             let mut offset = 0;
             loop {
-                let page = rows::page(
-                    conn,
-                    &org,
-                    &UserFilter::default(),
-                    ordering,
-                    offset,
-                    LOAD_PAGE,
-                )?;
+                let page = rows::page(conn, &org, &narrow, ordering, offset, LOAD_PAGE)?;
                 let loaded = page.len() as i64;
                 for detail in rows::with_details(conn, page)? {
                     let resource = to_scim(&detail, &base);
@@ -691,4 +723,49 @@ pub async fn delete(
         })
         .await??;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::filter::parse;
+
+    fn narrow(filter: &str) -> UserFilter {
+        narrowing(Some(&parse(filter).expect(filter)))
+    }
+
+    #[test]
+    fn lookups_idps_make_narrow_to_one_row_in_sql() {
+        assert_eq!(
+            narrow("userName eq \"Ann@Example.com\"").email.as_deref(),
+            Some("Ann@Example.com")
+        );
+        assert_eq!(
+            narrow("externalId eq \"00u1\"").external_id.as_deref(),
+            Some("00u1")
+        );
+        assert_eq!(narrow("id eq \"abc\"").ids, ["abc"]);
+        let both = narrow("active eq true and (userName sw \"ann\")");
+        assert_eq!(
+            (both.active, both.search.as_deref()),
+            (Some(true), Some("ann"))
+        );
+    }
+
+    #[test]
+    fn what_sql_cannot_express_exactly_is_left_to_memory() {
+        for filter in [
+            "userName eq \"a@example.com\" or userName eq \"b@example.com\"",
+            "not (userName eq \"a@example.com\")",
+            "userName ne \"a@example.com\"",
+            "emails[type eq \"work\" and value eq \"a@example.com\"]",
+            "name.givenName eq \"Ann\"",
+        ] {
+            let n = narrow(filter);
+            assert!(
+                n.email.is_none() && n.ids.is_empty() && n.search.is_none(),
+                "{filter}"
+            );
+        }
+    }
 }

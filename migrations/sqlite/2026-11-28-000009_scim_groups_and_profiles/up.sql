@@ -3,3 +3,5 @@
 ALTER TABLE users ADD COLUMN scim_profile TEXT;
 -- SCIM: the identifier a provisioning client keeps for a team (Group).
 ALTER TABLE teams ADD COLUMN external_id TEXT;
+-- IdPs look users up by externalId before writing them.
+CREATE INDEX users_organization_external_id ON users (organization_id, external_id);
