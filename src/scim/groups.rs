@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
@@ -16,8 +16,8 @@ use super::filter::get_ci;
 use super::query::{ListQuery, projection};
 use super::users::time;
 use super::{
-    GROUP_SCHEMA, ScimError, ScimResult, base_url, check_version, if_match, json_body, patch,
-    provisioner, respond, respond_resource,
+    Collection, GROUP_SCHEMA, ScimError, ScimResult, base_url, check_version, created, if_match,
+    json_body, provisioner, requested_projection, respond_resource,
 };
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -172,73 +172,102 @@ fn members_of(resource: &Value) -> BTreeSet<String> {
 
 /// Every team of the caller's organization as a group that passes the
 /// query's filter, by name.
-pub async fn matching(
-    state: &AppState,
-    caller: &Caller,
-    base: String,
-    query: &ListQuery,
-) -> ScimResult<Vec<Value>> {
-    let caller = caller.clone();
-    let filter = query.filter.clone();
-    let matching = state
-        .db
-        .read(move |conn| {
-            let mut matching = Vec::new();
-            let mut offset = 0;
-            loop {
-                let page = service::list(
-                    conn,
-                    &caller,
-                    &TeamFilter::default(),
-                    TeamOrdering {
-                        field: TeamOrderField::Name,
-                        descending: false,
-                    },
-                    offset,
-                    LOAD_PAGE,
-                )?
-                .teams;
-                let loaded = page.len() as i64;
-                for resource in with_members(conn, page, &base)? {
-                    if filter.as_ref().is_none_or(|f| f.matches(&resource)) {
-                        matching.push(resource);
+pub struct Groups;
+
+impl Collection for Groups {
+    const SCHEMA: &'static str = GROUP_SCHEMA;
+
+    async fn matching(
+        state: &AppState,
+        caller: &Caller,
+        base: String,
+        query: &ListQuery,
+    ) -> ScimResult<Vec<Value>> {
+        let caller = caller.clone();
+        let filter = query.filter.clone();
+        let matching = state
+            .db
+            .read(move |conn| {
+                let mut matching = Vec::new();
+                let mut offset = 0;
+                loop {
+                    let page = service::list(
+                        conn,
+                        &caller,
+                        &TeamFilter::default(),
+                        TeamOrdering {
+                            field: TeamOrderField::Name,
+                            descending: false,
+                        },
+                        offset,
+                        LOAD_PAGE,
+                    )?
+                    .teams;
+                    let loaded = page.len() as i64;
+                    for resource in with_members(conn, page, &base)? {
+                        if filter.as_ref().is_none_or(|f| f.matches(&resource)) {
+                            matching.push(resource);
+                        }
                     }
+                    if loaded < LOAD_PAGE {
+                        break;
+                    }
+                    offset += LOAD_PAGE;
                 }
-                if loaded < LOAD_PAGE {
-                    break;
+                Ok(matching)
+            })
+            .await?;
+        Ok(matching)
+    }
+
+    fn current(conn: &mut DbConnection, caller: &Caller, id: &str, base: &str) -> Result<Value> {
+        one(conn, caller, id, base)
+    }
+
+    fn remove(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
+        service::delete(conn, caller, id)
+    }
+
+    /// Replaces (PUT) or patches the group: the new resource is computed from
+    /// the current one inside the write's transaction; the team's own fields
+    /// change through `service::teams::update` (when they differ), its
+    /// membership through `service::teams::change_members`.
+    async fn write(
+        caller: Caller,
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        id: String,
+        change: impl FnOnce(&Value) -> ScimResult<Value> + Send + 'static,
+    ) -> ScimResult<HttpResponse> {
+        let base = base_url(&req);
+        let if_match = if_match(&req);
+        let role = state.scim_group_role.clone();
+        let outcome = state
+            .db
+            .write(move |conn| {
+                let before = one(conn, &caller, &id, &base)?;
+                if let Err(e) = check_version(if_match.as_deref(), &before) {
+                    return Ok(Err(e));
                 }
-                offset += LOAD_PAGE;
-            }
-            Ok(matching)
-        })
-        .await?;
-    Ok(matching)
-}
-
-/// `GET /Groups`.
-pub async fn list(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let query = ListQuery::from_params(&query)?;
-    let matching = matching(&state, &caller, base_url(&req), &query).await?;
-    Ok(respond(StatusCode::OK, &query.respond(matching)))
-}
-
-/// `POST /Groups/.search`.
-pub async fn search(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let query = ListQuery::from_search(&json_body(&req, &body)?)?;
-    let matching = matching(&state, &caller, base_url(&req), &query).await?;
-    Ok(respond(StatusCode::OK, &query.respond(matching)))
+                let input = match change(&before).and_then(|after| to_input(&after)) {
+                    Ok(input) => input,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let renamed = before["displayName"].as_str() != Some(input.name.as_str())
+                    || before["externalId"].as_str() != input.external_id.as_deref();
+                if renamed {
+                    service::update(conn, &caller, &id, team_input(&input))?;
+                }
+                let current = members_of(&before);
+                let add: Vec<String> = input.members.difference(&current).cloned().collect();
+                let remove: Vec<String> = current.difference(&input.members).cloned().collect();
+                service::change_members(conn, &caller, &id, &add, &remove, &role)?;
+                one(conn, &caller, &id, &base).map(Ok)
+            })
+            .await?;
+        let query = requested_projection(&req);
+        Ok(respond_resource(StatusCode::OK, outcome?, &query))
+    }
 }
 
 pub async fn get(
@@ -296,106 +325,5 @@ pub async fn create(
             })
             .await?
     };
-    let location = resource["meta"]["location"].as_str().map(str::to_owned);
-    let mut response = respond_resource(StatusCode::CREATED, resource, &projection(&query));
-    if let Some(Ok(location)) = location.map(|l| header::HeaderValue::from_str(&l)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
-}
-
-/// Replaces (PUT) or patches the group: the new resource is computed from
-/// the current one inside the write's transaction; the team's own fields
-/// change through `service::teams::update` (when they differ), its
-/// membership through `service::teams::change_members`.
-async fn write(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: String,
-    change: impl FnOnce(&Value) -> ScimResult<Value> + Send + 'static,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let base = base_url(&req);
-    let if_match = if_match(&req);
-    let role = state.scim_group_role.clone();
-    let outcome = state
-        .db
-        .write(move |conn| {
-            let before = one(conn, &caller, &id, &base)?;
-            if let Err(e) = check_version(if_match.as_deref(), &before) {
-                return Ok(Err(e));
-            }
-            let input = match change(&before).and_then(|after| to_input(&after)) {
-                Ok(input) => input,
-                Err(e) => return Ok(Err(e)),
-            };
-            let renamed = before["displayName"].as_str() != Some(input.name.as_str())
-                || before["externalId"].as_str() != input.external_id.as_deref();
-            if renamed {
-                service::update(conn, &caller, &id, team_input(&input))?;
-            }
-            let current = members_of(&before);
-            let add: Vec<String> = input.members.difference(&current).cloned().collect();
-            let remove: Vec<String> = current.difference(&input.members).cloned().collect();
-            service::change_members(conn, &caller, &id, &add, &remove, &role)?;
-            one(conn, &caller, &id, &base).map(Ok)
-        })
-        .await?;
-    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map(|q| projection(&q))
-        .unwrap_or_default();
-    Ok(respond_resource(StatusCode::OK, outcome?, &query))
-}
-
-pub async fn replace(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let body = json_body(&req, &body)?;
-    write(caller, state, req, id.into_inner(), move |_| Ok(body)).await
-}
-
-pub async fn patch(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let body = json_body(&req, &body)?;
-    write(caller, state, req, id.into_inner(), move |before| {
-        let mut after = before.clone();
-        patch::apply(&mut after, &body, GROUP_SCHEMA)?;
-        Ok(after)
-    })
-    .await
-}
-
-pub async fn delete(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let id = id.into_inner();
-    let if_match = if_match(&req);
-    let base = base_url(&req);
-    state
-        .db
-        .write(move |conn| {
-            if if_match.is_some() {
-                let current = one(conn, &caller, &id, &base)?;
-                if let Err(e) = check_version(if_match.as_deref(), &current) {
-                    return Ok(Err(e));
-                }
-            }
-            service::delete(conn, &caller, &id).map(Ok)
-        })
-        .await??;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(created(resource, &projection(&query)))
 }

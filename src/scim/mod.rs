@@ -18,6 +18,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::fmt;
 
 use crate::auth::Caller;
@@ -243,8 +244,132 @@ pub fn check_version(if_match: Option<&str>, resource: &Value) -> ScimResult<()>
     ))
 }
 
+/// A kind of resource served as a collection (`/Users`, `/Groups`).
+pub trait Collection {
+    /// Its core schema.
+    const SCHEMA: &'static str;
+
+    /// Every resource of the caller's organization passing `query`'s filter.
+    fn matching(
+        state: &AppState,
+        caller: &Caller,
+        base: String,
+        query: &query::ListQuery,
+    ) -> impl std::future::Future<Output = ScimResult<Vec<Value>>>;
+
+    /// One resource as it is now.
+    fn current(
+        conn: &mut crate::db::DbConnection,
+        caller: &Caller,
+        id: &str,
+        base: &str,
+    ) -> crate::error::Result<Value>;
+
+    /// Deletes one resource through the service layer.
+    fn remove(
+        conn: &mut crate::db::DbConnection,
+        caller: &Caller,
+        id: &str,
+    ) -> crate::error::Result<()>;
+
+    /// Replaces the resource by what `change` makes of it (inside the
+    /// write's transaction, after `If-Match` is checked) and answers it.
+    fn write(
+        caller: Caller,
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        id: String,
+        change: impl FnOnce(&Value) -> ScimResult<Value> + Send + 'static,
+    ) -> impl std::future::Future<Output = ScimResult<HttpResponse>>;
+}
+
+/// `PUT`: the body is the new resource.
+async fn replace<C: Collection>(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let body = json_body(&req, &body)?;
+    C::write(caller, state, req, id.into_inner(), move |_| Ok(body)).await
+}
+
+/// `PATCH`: the operations applied to the current resource.
+async fn patch<C: Collection>(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let body = json_body(&req, &body)?;
+    C::write(caller, state, req, id.into_inner(), move |before| {
+        let mut after = before.clone();
+        patch::apply(&mut after, &body, C::SCHEMA)?;
+        Ok(after)
+    })
+    .await
+}
+
+/// `DELETE`, honouring `If-Match`.
+async fn delete<C: Collection>(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let id = id.into_inner();
+    let if_match = if_match(&req);
+    let base = base_url(&req);
+    state
+        .db
+        .write(move |conn| {
+            if if_match.is_some() {
+                let current = C::current(conn, &caller, &id, &base)?;
+                if let Err(e) = check_version(if_match.as_deref(), &current) {
+                    return Ok(Err(e));
+                }
+            }
+            C::remove(conn, &caller, &id).map(Ok)
+        })
+        .await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /Users`, `GET /Groups`: filtered, then paged by `startIndex`
+/// (1-based) and `count`.
+async fn list<C: Collection>(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let query = query::ListQuery::from_params(&query)?;
+    let matching = C::matching(&state, &caller, base_url(&req), &query).await?;
+    Ok(respond(StatusCode::OK, &query.respond(matching)))
+}
+
+/// `POST /Users/.search`, `POST /Groups/.search`: a list whose parameters
+/// come in the body.
+async fn search<C: Collection>(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let query = query::ListQuery::from_search(&json_body(&req, &body)?)?;
+    let matching = C::matching(&state, &caller, base_url(&req), &query).await?;
+    Ok(respond(StatusCode::OK, &query.respond(matching)))
+}
+
 /// `POST /.search`: users and groups at once, users first.
-async fn search(
+async fn search_all(
     caller: Result<Caller, Error>,
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -253,9 +378,26 @@ async fn search(
     let caller = provisioner(caller)?;
     let query = query::ListQuery::from_search(&json_body(&req, &body)?)?;
     let base = base_url(&req);
-    let mut matching = users::matching(&state, &caller, base.clone(), &query).await?;
-    matching.extend(groups::matching(&state, &caller, base, &query).await?);
+    let mut matching = users::Users::matching(&state, &caller, base.clone(), &query).await?;
+    matching.extend(groups::Groups::matching(&state, &caller, base, &query).await?);
     Ok(respond(StatusCode::OK, &query.respond(matching)))
+}
+
+/// A created resource's 201, with its `Location` and `ETag`.
+pub fn created(resource: Value, projection: &query::Projection) -> HttpResponse {
+    let location = resource["meta"]["location"].as_str().map(str::to_owned);
+    let mut response = respond_resource(StatusCode::CREATED, resource, projection);
+    if let Some(Ok(location)) = location.map(|l| header::HeaderValue::from_str(&l)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// The `attributes` / `excludedAttributes` of a request's query string.
+pub fn requested_projection(req: &HttpRequest) -> query::Projection {
+    web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| query::projection(&q))
+        .unwrap_or_default()
 }
 
 /// Registers `/scim/v2`.
@@ -289,45 +431,45 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/.search")
-                    .route(web::post().to(search))
+                    .route(web::post().to(search_all))
                     .default_service(not_allowed("POST")),
             )
             .service(
                 web::resource("/Users")
-                    .route(web::get().to(users::list))
+                    .route(web::get().to(list::<users::Users>))
                     .route(web::post().to(users::create))
                     .default_service(not_allowed("GET, POST")),
             )
             .service(
                 web::resource("/Users/.search")
-                    .route(web::post().to(users::search))
+                    .route(web::post().to(search::<users::Users>))
                     .default_service(not_allowed("POST")),
             )
             .service(
                 web::resource("/Users/{id}")
                     .route(web::get().to(users::get))
-                    .route(web::put().to(users::replace))
-                    .route(web::patch().to(users::patch))
-                    .route(web::delete().to(users::delete))
+                    .route(web::put().to(replace::<users::Users>))
+                    .route(web::patch().to(patch::<users::Users>))
+                    .route(web::delete().to(delete::<users::Users>))
                     .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
             )
             .service(
                 web::resource("/Groups")
-                    .route(web::get().to(groups::list))
+                    .route(web::get().to(list::<groups::Groups>))
                     .route(web::post().to(groups::create))
                     .default_service(not_allowed("GET, POST")),
             )
             .service(
                 web::resource("/Groups/.search")
-                    .route(web::post().to(groups::search))
+                    .route(web::post().to(search::<groups::Groups>))
                     .default_service(not_allowed("POST")),
             )
             .service(
                 web::resource("/Groups/{id}")
                     .route(web::get().to(groups::get))
-                    .route(web::put().to(groups::replace))
-                    .route(web::patch().to(groups::patch))
-                    .route(web::delete().to(groups::delete))
+                    .route(web::put().to(replace::<groups::Groups>))
+                    .route(web::patch().to(patch::<groups::Groups>))
+                    .route(web::delete().to(delete::<groups::Groups>))
                     .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
             )
             .default_service(web::to(|| async {

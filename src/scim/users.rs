@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
@@ -18,15 +18,17 @@ use serde_json::{Map, Value, json};
 use super::filter::{CompareOp, Filter, Literal, get_ci};
 use super::query::{ListQuery, projection};
 use super::{
-    ENTERPRISE_USER_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url, check_version, if_match,
-    json_body, patch, provisioner, respond, respond_resource,
+    Collection, ENTERPRISE_USER_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url,
+    check_version, created, if_match, json_body, provisioner, requested_projection,
+    respond_resource,
 };
 use crate::auth::Caller;
+use crate::db::DbConnection;
 use crate::db::models::{UserDetail, UserRow};
 use crate::db::users::{self as rows, UserFilter, UserOrderField, UserOrdering};
 use crate::domain::role::Permission;
 use crate::domain::user::{ADDITIONAL_EMAILS_MAX, Email, Kind, Source, UserName, parse_position};
-use crate::error::{Error, FieldErrors};
+use crate::error::{Error, FieldErrors, Result};
 use crate::service::users::{self as service, Parsed, UserInput};
 use crate::state::AppState;
 
@@ -524,69 +526,96 @@ pub fn narrowing(filter: Option<&Filter>) -> UserFilter {
 /// `query`'s filter, oldest first: SQL narrows the rows where it can (see
 /// `narrowing`), then the filter is evaluated in memory over pages of rows
 /// (see `filter`).
-pub async fn matching(
-    state: &AppState,
-    caller: &Caller,
-    base: String,
-    query: &ListQuery,
-) -> ScimResult<Vec<Value>> {
-    caller.require(Permission::UsersView)?;
-    let org = caller.organization_id().to_owned();
-    let filter = query.filter.clone();
-    let narrow = narrowing(filter.as_ref());
-    let matching = state
-        .db
-        .read(move |conn| {
-            let ordering = UserOrdering {
-                field: UserOrderField::Created,
-                descending: false,
-            };
-            let mut matching = Vec::new();
-            let mut offset = 0;
-            loop {
-                let page = rows::page(conn, &org, &narrow, ordering, offset, LOAD_PAGE)?;
-                let loaded = page.len() as i64;
-                for detail in rows::with_details(conn, page)? {
-                    let resource = to_scim(&detail, &base);
-                    if filter.as_ref().is_none_or(|f| f.matches(&resource)) {
-                        matching.push(resource);
+pub struct Users;
+
+impl Collection for Users {
+    const SCHEMA: &'static str = USER_SCHEMA;
+
+    async fn matching(
+        state: &AppState,
+        caller: &Caller,
+        base: String,
+        query: &ListQuery,
+    ) -> ScimResult<Vec<Value>> {
+        caller.require(Permission::UsersView)?;
+        let org = caller.organization_id().to_owned();
+        let filter = query.filter.clone();
+        let narrow = narrowing(filter.as_ref());
+        let matching = state
+            .db
+            .read(move |conn| {
+                let ordering = UserOrdering {
+                    field: UserOrderField::Created,
+                    descending: false,
+                };
+                let mut matching = Vec::new();
+                let mut offset = 0;
+                loop {
+                    let page = rows::page(conn, &org, &narrow, ordering, offset, LOAD_PAGE)?;
+                    let loaded = page.len() as i64;
+                    for detail in rows::with_details(conn, page)? {
+                        let resource = to_scim(&detail, &base);
+                        if filter.as_ref().is_none_or(|f| f.matches(&resource)) {
+                            matching.push(resource);
+                        }
                     }
+                    if loaded < LOAD_PAGE {
+                        break;
+                    }
+                    offset += LOAD_PAGE;
                 }
-                if loaded < LOAD_PAGE {
-                    break;
-                }
-                offset += LOAD_PAGE;
-            }
-            Ok(matching)
-        })
-        .await?;
-    Ok(matching)
-}
+                Ok(matching)
+            })
+            .await?;
+        Ok(matching)
+    }
 
-/// `GET /Users`: filtered, then paged by `startIndex` (1-based) and `count`.
-pub async fn list(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let query = ListQuery::from_params(&query)?;
-    let matching = matching(&state, &caller, base_url(&req), &query).await?;
-    Ok(respond(StatusCode::OK, &query.respond(matching)))
-}
+    fn current(conn: &mut DbConnection, caller: &Caller, id: &str, base: &str) -> Result<Value> {
+        Ok(to_scim(&service::get(conn, caller, id, false)?, base))
+    }
 
-/// `POST /Users/.search`: a list whose parameters come in the body.
-pub async fn search(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let query = ListQuery::from_search(&json_body(&req, &body)?)?;
-    let matching = matching(&state, &caller, base_url(&req), &query).await?;
-    Ok(respond(StatusCode::OK, &query.respond(matching)))
+    fn remove(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> {
+        service::delete(conn, caller, id, false)
+    }
+
+    /// Replaces (PUT) or patches the user: the new resource is computed from
+    /// the current one inside the write's transaction, then written by
+    /// `service::users::update`.
+    async fn write(
+        caller: Caller,
+        state: web::Data<AppState>,
+        req: HttpRequest,
+        id: String,
+        change: impl FnOnce(&Value) -> ScimResult<Value> + Send + 'static,
+    ) -> ScimResult<HttpResponse> {
+        let base = base_url(&req);
+        let if_match = if_match(&req);
+        let outcome = {
+            let base = base.clone();
+            state
+                .db
+                .write(move |conn| {
+                    let current = service::get(conn, &caller, &id, false)?;
+                    let before = to_scim(&current, &base);
+                    if let Err(e) = check_version(if_match.as_deref(), &before) {
+                        return Ok(Err(e));
+                    }
+                    let input =
+                        match change(&before).and_then(|after| to_input(&after, Some(&before))) {
+                            Ok(input) => input,
+                            Err(e) => return Ok(Err(e)),
+                        };
+                    service::update(conn, &caller, &id, false, input).map(Ok)
+                })
+                .await?
+        };
+        let query = requested_projection(&req);
+        Ok(respond_resource(
+            StatusCode::OK,
+            to_scim(&outcome?, &base),
+            &query,
+        ))
+    }
 }
 
 pub async fn get(
@@ -623,149 +652,5 @@ pub async fn create(
         .write(move |conn| service::create(conn, &caller, false, input))
         .await?;
     let resource = to_scim(&detail, &base_url(&req));
-    let location = resource["meta"]["location"].as_str().map(str::to_owned);
-    let mut response = respond_resource(StatusCode::CREATED, resource, &projection(&query));
-    if let Some(Ok(location)) = location.map(|l| header::HeaderValue::from_str(&l)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
-}
-
-/// Replaces (PUT) or patches the user: the new resource is computed from
-/// the current one inside the write's transaction, then written by
-/// `service::users::update`.
-async fn write(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: String,
-    change: impl FnOnce(&Value) -> ScimResult<Value> + Send + 'static,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let base = base_url(&req);
-    let if_match = if_match(&req);
-    let outcome = {
-        let base = base.clone();
-        state
-            .db
-            .write(move |conn| {
-                let current = service::get(conn, &caller, &id, false)?;
-                let before = to_scim(&current, &base);
-                if let Err(e) = check_version(if_match.as_deref(), &before) {
-                    return Ok(Err(e));
-                }
-                let input = match change(&before).and_then(|after| to_input(&after, Some(&before)))
-                {
-                    Ok(input) => input,
-                    Err(e) => return Ok(Err(e)),
-                };
-                service::update(conn, &caller, &id, false, input).map(Ok)
-            })
-            .await?
-    };
-    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map(|q| projection(&q))
-        .unwrap_or_default();
-    Ok(respond_resource(
-        StatusCode::OK,
-        to_scim(&outcome?, &base),
-        &query,
-    ))
-}
-
-pub async fn replace(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let body = json_body(&req, &body)?;
-    write(caller, state, req, id.into_inner(), move |_| Ok(body)).await
-}
-
-pub async fn patch(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let body = json_body(&req, &body)?;
-    write(caller, state, req, id.into_inner(), move |before| {
-        let mut after = before.clone();
-        patch::apply(&mut after, &body, USER_SCHEMA)?;
-        Ok(after)
-    })
-    .await
-}
-
-pub async fn delete(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let id = id.into_inner();
-    let if_match = if_match(&req);
-    let base = base_url(&req);
-    state
-        .db
-        .write(move |conn| {
-            if if_match.is_some() {
-                let current = to_scim(&service::get(conn, &caller, &id, false)?, &base);
-                if let Err(e) = check_version(if_match.as_deref(), &current) {
-                    return Ok(Err(e));
-                }
-            }
-            service::delete(conn, &caller, &id, false).map(Ok)
-        })
-        .await??;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scim::filter::parse;
-
-    fn narrow(filter: &str) -> UserFilter {
-        narrowing(Some(&parse(filter).expect(filter)))
-    }
-
-    #[test]
-    fn lookups_idps_make_narrow_to_one_row_in_sql() {
-        assert_eq!(
-            narrow("userName eq \"Ann@Example.com\"").email.as_deref(),
-            Some("Ann@Example.com")
-        );
-        assert_eq!(
-            narrow("externalId eq \"00u1\"").external_id.as_deref(),
-            Some("00u1")
-        );
-        assert_eq!(narrow("id eq \"abc\"").ids, ["abc"]);
-        let both = narrow("active eq true and (userName sw \"ann\")");
-        assert_eq!(
-            (both.active, both.search.as_deref()),
-            (Some(true), Some("ann"))
-        );
-    }
-
-    #[test]
-    fn what_sql_cannot_express_exactly_is_left_to_memory() {
-        for filter in [
-            "userName eq \"a@example.com\" or userName eq \"b@example.com\"",
-            "not (userName eq \"a@example.com\")",
-            "userName ne \"a@example.com\"",
-            "emails[type eq \"work\" and value eq \"a@example.com\"]",
-            "name.givenName eq \"Ann\"",
-        ] {
-            let n = narrow(filter);
-            assert!(
-                n.email.is_none() && n.ids.is_empty() && n.search.is_none(),
-                "{filter}"
-            );
-        }
-    }
+    Ok(created(resource, &projection(&query)))
 }
