@@ -6,31 +6,28 @@
 //! `service::teams`, each membership change through `service::users`, so
 //! the same authorization and audit rules hold as in REST.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::filter::get_ci;
-use super::query::{ListQuery, projection};
+use super::query::{ListQuery, collect_matching};
 use super::users::time;
 use super::{
-    Collection, GROUP_SCHEMA, ScimError, ScimResult, base_url, check_version, created, if_match,
-    json_body, provisioner, requested_projection, respond_resource,
+    Collection, GROUP_SCHEMA, ScimError, ScimResult, base_url, check_version, if_match,
+    requested_projection, respond_resource,
 };
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::models::TeamRow;
 use crate::db::teams::{self as rows, Member, TeamFilter, TeamOrderField, TeamOrdering};
 use crate::domain::team::TeamName;
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{FieldErrors, Result};
 use crate::service::Parsed;
 use crate::service::teams::{self as service, TeamInput};
 use crate::state::AppState;
-
-/// Teams loaded per query while a list filters in memory.
-const LOAD_PAGE: i64 = 500;
 
 /// The longest `externalId` kept.
 const EXTERNAL_ID_MAX: usize = 255;
@@ -185,39 +182,45 @@ impl Collection for Groups {
     ) -> ScimResult<Vec<Value>> {
         let caller = caller.clone();
         let filter = query.filter.clone();
-        let matching = state
+        Ok(state
             .db
             .read(move |conn| {
-                let mut matching = Vec::new();
-                let mut offset = 0;
-                loop {
+                collect_matching(filter.as_ref(), |offset, limit| {
+                    let ordering = TeamOrdering {
+                        field: TeamOrderField::Name,
+                        descending: false,
+                    };
                     let page = service::list(
                         conn,
                         &caller,
                         &TeamFilter::default(),
-                        TeamOrdering {
-                            field: TeamOrderField::Name,
-                            descending: false,
-                        },
+                        ordering,
                         offset,
-                        LOAD_PAGE,
-                    )?
-                    .teams;
-                    let loaded = page.len() as i64;
-                    for resource in with_members(conn, page, &base)? {
-                        if filter.as_ref().is_none_or(|f| f.matches(&resource)) {
-                            matching.push(resource);
-                        }
-                    }
-                    if loaded < LOAD_PAGE {
-                        break;
-                    }
-                    offset += LOAD_PAGE;
-                }
-                Ok(matching)
+                        limit,
+                    )?;
+                    with_members(conn, page.teams, &base)
+                })
             })
-            .await?;
-        Ok(matching)
+            .await?)
+    }
+
+    async fn create(
+        state: &AppState,
+        caller: Caller,
+        body: Value,
+        base: String,
+    ) -> ScimResult<Value> {
+        let input = to_input(&body)?;
+        let role = state.scim_group_role.clone();
+        Ok(state
+            .db
+            .write(move |conn| {
+                let team = service::create(conn, &caller, team_input(&input))?;
+                let members: Vec<String> = input.members.into_iter().collect();
+                service::change_members(conn, &caller, &team.id, &members, &[], &role)?;
+                one(conn, &caller, &team.id, &base)
+            })
+            .await?)
     }
 
     fn current(conn: &mut DbConnection, caller: &Caller, id: &str, base: &str) -> Result<Value> {
@@ -270,27 +273,6 @@ impl Collection for Groups {
     }
 }
 
-pub async fn get(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let base = base_url(&req);
-    let id = id.into_inner();
-    let resource = state
-        .db
-        .lookup(move |conn| one(conn, &caller, &id, &base))
-        .await?;
-    Ok(respond_resource(
-        StatusCode::OK,
-        resource,
-        &projection(&query),
-    ))
-}
-
 fn team_input(input: &GroupInput) -> Parsed<TeamInput> {
     Parsed {
         value: TeamInput {
@@ -300,30 +282,4 @@ fn team_input(input: &GroupInput) -> Parsed<TeamInput> {
         },
         errors: FieldErrors::new(),
     }
-}
-
-pub async fn create(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let input = to_input(&json_body(&req, &body)?)?;
-    let base = base_url(&req);
-    let role = state.scim_group_role.clone();
-    let resource = {
-        let base = base.clone();
-        state
-            .db
-            .write(move |conn| {
-                let team = service::create(conn, &caller, team_input(&input))?;
-                let members: Vec<String> = input.members.into_iter().collect();
-                service::change_members(conn, &caller, &team.id, &members, &[], &role)?;
-                one(conn, &caller, &team.id, &base)
-            })
-            .await?
-    };
-    Ok(created(resource, &projection(&query)))
 }

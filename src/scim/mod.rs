@@ -265,6 +265,14 @@ pub trait Collection {
         base: &str,
     ) -> crate::error::Result<Value>;
 
+    /// Creates a resource from a request body; answers it as stored.
+    fn create(
+        state: &AppState,
+        caller: Caller,
+        body: Value,
+        base: String,
+    ) -> impl std::future::Future<Output = ScimResult<Value>>;
+
     /// Deletes one resource through the service layer.
     fn remove(
         conn: &mut crate::db::DbConnection,
@@ -281,6 +289,47 @@ pub trait Collection {
         id: String,
         change: impl FnOnce(&Value) -> ScimResult<Value> + Send + 'static,
     ) -> impl std::future::Future<Output = ScimResult<HttpResponse>>;
+}
+
+/// `GET /Users/{id}`, `GET /Groups/{id}`.
+async fn get<C: Collection>(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let base = base_url(&req);
+    let id = id.into_inner();
+    let resource = state
+        .db
+        .lookup(move |conn| C::current(conn, &caller, &id, &base))
+        .await?;
+    Ok(respond_resource(
+        StatusCode::OK,
+        resource,
+        &query::projection(&query),
+    ))
+}
+
+/// `POST /Users`, `POST /Groups`: 201 with `Location` and `ETag`.
+async fn create<C: Collection>(
+    caller: Result<Caller, Error>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<HashMap<String, String>>,
+    body: web::Bytes,
+) -> ScimResult<HttpResponse> {
+    let caller = provisioner(caller)?;
+    let body = json_body(&req, &body)?;
+    let resource = C::create(&state, caller, body, base_url(&req)).await?;
+    let location = resource["meta"]["location"].as_str().map(str::to_owned);
+    let mut response = respond_resource(StatusCode::CREATED, resource, &query::projection(&query));
+    if let Some(Ok(location)) = location.map(|l| header::HeaderValue::from_str(&l)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
 }
 
 /// `PUT`: the body is the new resource.
@@ -383,16 +432,6 @@ async fn search_all(
     Ok(respond(StatusCode::OK, &query.respond(matching)))
 }
 
-/// A created resource's 201, with its `Location` and `ETag`.
-pub fn created(resource: Value, projection: &query::Projection) -> HttpResponse {
-    let location = resource["meta"]["location"].as_str().map(str::to_owned);
-    let mut response = respond_resource(StatusCode::CREATED, resource, projection);
-    if let Some(Ok(location)) = location.map(|l| header::HeaderValue::from_str(&l)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
-}
-
 /// The `attributes` / `excludedAttributes` of a request's query string.
 pub fn requested_projection(req: &HttpRequest) -> query::Projection {
     web::Query::<HashMap<String, String>>::from_query(req.query_string())
@@ -434,44 +473,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(search_all))
                     .default_service(not_allowed("POST")),
             )
-            .service(
-                web::resource("/Users")
-                    .route(web::get().to(list::<users::Users>))
-                    .route(web::post().to(users::create))
-                    .default_service(not_allowed("GET, POST")),
-            )
-            .service(
-                web::resource("/Users/.search")
-                    .route(web::post().to(search::<users::Users>))
-                    .default_service(not_allowed("POST")),
-            )
-            .service(
-                web::resource("/Users/{id}")
-                    .route(web::get().to(users::get))
-                    .route(web::put().to(replace::<users::Users>))
-                    .route(web::patch().to(patch::<users::Users>))
-                    .route(web::delete().to(delete::<users::Users>))
-                    .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-            )
-            .service(
-                web::resource("/Groups")
-                    .route(web::get().to(list::<groups::Groups>))
-                    .route(web::post().to(groups::create))
-                    .default_service(not_allowed("GET, POST")),
-            )
-            .service(
-                web::resource("/Groups/.search")
-                    .route(web::post().to(search::<groups::Groups>))
-                    .default_service(not_allowed("POST")),
-            )
-            .service(
-                web::resource("/Groups/{id}")
-                    .route(web::get().to(groups::get))
-                    .route(web::put().to(replace::<groups::Groups>))
-                    .route(web::patch().to(patch::<groups::Groups>))
-                    .route(web::delete().to(delete::<groups::Groups>))
-                    .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-            )
+            .configure(collection::<users::Users>("/Users"))
+            .configure(collection::<groups::Groups>("/Groups"))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ScimError::new(
                     StatusCode::NOT_FOUND,
@@ -480,6 +483,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 ))
             })),
     );
+}
+
+/// Registers a collection's endpoints under `path`: the list, `.search`
+/// (before `{id}`, which would match it) and one resource.
+fn collection<C: Collection + 'static>(path: &'static str) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.service(
+            web::resource(path)
+                .route(web::get().to(list::<C>))
+                .route(web::post().to(create::<C>))
+                .default_service(not_allowed("GET, POST")),
+        )
+        .service(
+            web::resource(format!("{path}/.search"))
+                .route(web::post().to(search::<C>))
+                .default_service(not_allowed("POST")),
+        )
+        .service(
+            web::resource(format!("{path}/{{id}}"))
+                .route(web::get().to(get::<C>))
+                .route(web::put().to(replace::<C>))
+                .route(web::patch().to(patch::<C>))
+                .route(web::delete().to(delete::<C>))
+                .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
+        );
+    }
 }
 
 /// A 405 in SCIM's error format, with the `Allow` header.

@@ -245,6 +245,33 @@ impl ListQuery {
     }
 }
 
+/// Rows loaded per query while a list filters in memory.
+const LOAD_PAGE: i64 = 500;
+
+/// The resources that pass `filter`, loaded page by page: `page(offset,
+/// limit)` gives the resources of one page of rows, so memory holds one
+/// page beside what matched.
+pub fn collect_matching(
+    filter: Option<&Filter>,
+    mut page: impl FnMut(i64, i64) -> crate::error::Result<Vec<Value>>,
+) -> crate::error::Result<Vec<Value>> {
+    let mut matching = Vec::new();
+    let mut offset = 0;
+    loop {
+        let resources = page(offset, LOAD_PAGE)?;
+        let loaded = resources.len() as i64;
+        matching.extend(
+            resources
+                .into_iter()
+                .filter(|r| filter.is_none_or(|f| f.matches(r))),
+        );
+        if loaded < LOAD_PAGE {
+            return Ok(matching);
+        }
+        offset += LOAD_PAGE;
+    }
+}
+
 /// The projection `GET /Users/{id}` (or a write) asked for.
 pub fn projection(query: &HashMap<String, String>) -> Projection {
     let list = |name: &str| {

@@ -7,8 +7,6 @@
 //! `emails` (the primary is the email, the others additional addresses);
 //! `externalId`.
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, SecondsFormat};
@@ -16,11 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::filter::{CompareOp, Filter, Literal, get_ci};
-use super::query::{ListQuery, projection};
+use super::query::{ListQuery, collect_matching};
 use super::{
     Collection, ENTERPRISE_USER_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url,
-    check_version, created, if_match, json_body, provisioner, requested_projection,
-    respond_resource,
+    check_version, if_match, requested_projection, respond_resource,
 };
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -28,7 +25,7 @@ use crate::db::models::{UserDetail, UserRow};
 use crate::db::users::{self as rows, UserFilter, UserOrderField, UserOrdering};
 use crate::domain::role::Permission;
 use crate::domain::user::{ADDITIONAL_EMAILS_MAX, Email, Kind, Source, UserName, parse_position};
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{FieldErrors, Result};
 use crate::service::users::{self as service, Parsed, UserInput};
 use crate::state::AppState;
 
@@ -37,9 +34,6 @@ const EXTERNAL_ID_MAX: usize = 255;
 
 /// The longest e-mail `type` kept.
 const TYPE_MAX: usize = 64;
-
-/// Rows loaded per query while a list filters in memory.
-const LOAD_PAGE: i64 = 500;
 
 pub fn time(t: &NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -541,33 +535,36 @@ impl Collection for Users {
         let org = caller.organization_id().to_owned();
         let filter = query.filter.clone();
         let narrow = narrowing(filter.as_ref());
-        let matching = state
+        Ok(state
             .db
             .read(move |conn| {
                 let ordering = UserOrdering {
                     field: UserOrderField::Created,
                     descending: false,
                 };
-                let mut matching = Vec::new();
-                let mut offset = 0;
-                loop {
-                    let page = rows::page(conn, &org, &narrow, ordering, offset, LOAD_PAGE)?;
-                    let loaded = page.len() as i64;
-                    for detail in rows::with_details(conn, page)? {
-                        let resource = to_scim(&detail, &base);
-                        if filter.as_ref().is_none_or(|f| f.matches(&resource)) {
-                            matching.push(resource);
-                        }
-                    }
-                    if loaded < LOAD_PAGE {
-                        break;
-                    }
-                    offset += LOAD_PAGE;
-                }
-                Ok(matching)
+                collect_matching(filter.as_ref(), |offset, limit| {
+                    let page = rows::page(conn, &org, &narrow, ordering, offset, limit)?;
+                    Ok(rows::with_details(conn, page)?
+                        .iter()
+                        .map(|detail| to_scim(detail, &base))
+                        .collect())
+                })
             })
+            .await?)
+    }
+
+    async fn create(
+        state: &AppState,
+        caller: Caller,
+        body: Value,
+        base: String,
+    ) -> ScimResult<Value> {
+        let input = to_input(&body, None)?;
+        let detail = state
+            .db
+            .write(move |conn| service::create(conn, &caller, false, input))
             .await?;
-        Ok(matching)
+        Ok(to_scim(&detail, &base))
     }
 
     fn current(conn: &mut DbConnection, caller: &Caller, id: &str, base: &str) -> Result<Value> {
@@ -616,41 +613,4 @@ impl Collection for Users {
             &query,
         ))
     }
-}
-
-pub async fn get(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let id = id.into_inner();
-    let detail = state
-        .db
-        .lookup(move |conn| service::get(conn, &caller, &id, false))
-        .await?;
-    Ok(respond_resource(
-        StatusCode::OK,
-        to_scim(&detail, &base_url(&req)),
-        &projection(&query),
-    ))
-}
-
-pub async fn create(
-    caller: Result<Caller, Error>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<HashMap<String, String>>,
-    body: web::Bytes,
-) -> ScimResult<HttpResponse> {
-    let caller = provisioner(caller)?;
-    let input = to_input(&json_body(&req, &body)?, None)?;
-    let detail = state
-        .db
-        .write(move |conn| service::create(conn, &caller, false, input))
-        .await?;
-    let resource = to_scim(&detail, &base_url(&req));
-    Ok(created(resource, &projection(&query)))
 }

@@ -105,3 +105,45 @@ PY
     fi
     return $status
 }
+
+# A scratch folder, and a cleanup on exit of what is still running or there.
+work=$(mktemp -d)
+server_pid=
+pg_db=
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [ -n "$pg_db" ]; then drop_pg "$pg_db" || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# each_backend BACKENDS LABEL FN: runs `FN NAME DATABASE_URL` on a fresh
+# SQLite file (`sqlite`) and a scratch PostgreSQL database (`postgres`, when
+# TESSERA_TEST_POSTGRES_URL is set).
+each_backend() {
+    local backends=$1 label=$2 fn=$3 backend
+    for backend in $backends; do
+        case $backend in
+        sqlite)
+            "$fn" sqlite "sqlite://$work/$label.db"
+            ;;
+        postgres)
+            if [ -z "${TESSERA_TEST_POSTGRES_URL:-}" ]; then
+                echo "== $label on PostgreSQL skipped: TESSERA_TEST_POSTGRES_URL is unset"
+                continue
+            fi
+            pg_db=tessera_${label}_$$_$RANDOM
+            "$fn" postgres "$(scratch_pg_url "$pg_db")"
+            drop_pg "$pg_db"
+            pg_db=
+            ;;
+        *)
+            echo "unknown backend $backend" >&2
+            return 2
+            ;;
+        esac
+    done
+}

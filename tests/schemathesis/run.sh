@@ -17,19 +17,6 @@ root=$PWD
 use_venv "${ST_VENV:-$root/target/schemathesis-venv}" "$root/tests/schemathesis/requirements.txt"
 cargo build --locked --quiet --bin tessera
 
-work=$(mktemp -d)
-server_pid=
-pg_db=
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [ -n "$pg_db" ]; then drop_pg "$pg_db" || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
 # fuzz NAME DATABASE_URL
 fuzz() {
     local name=$1 url=$2
@@ -58,26 +45,5 @@ fuzz() {
 
 ST_EXTRA_ARGS=()
 if [ -n "${ST_ARGS:-}" ]; then read -r -a ST_EXTRA_ARGS <<<"$ST_ARGS"; fi
-backends=${ST_BACKENDS:-sqlite postgres}
-for backend in $backends; do
-    case $backend in
-    sqlite)
-        fuzz sqlite "sqlite://$work/fuzz.db"
-        ;;
-    postgres)
-        if [ -z "${TESSERA_TEST_POSTGRES_URL:-}" ]; then
-            echo "== schemathesis on PostgreSQL skipped: TESSERA_TEST_POSTGRES_URL is unset"
-            continue
-        fi
-        pg_db=tessera_fuzz_$$_$RANDOM
-        fuzz postgres "$(scratch_pg_url "$pg_db")"
-        drop_pg "$pg_db"
-        pg_db=
-        ;;
-    *)
-        echo "unknown backend $backend" >&2
-        exit 2
-        ;;
-    esac
-done
+each_backend "${ST_BACKENDS:-sqlite postgres}" fuzz fuzz
 echo "== schemathesis: no findings"

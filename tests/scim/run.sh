@@ -16,16 +16,6 @@ root=$PWD
 use_venv "${SCIM_VENV:-$root/target/scim-venv}" "$root/tests/scim/requirements.txt"
 cargo build --locked --quiet --bin tessera
 
-work=$(mktemp -d)
-server_pid=
-pg_db=
-cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
-    if [ -n "$pg_db" ]; then drop_pg "$pg_db" || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
 # conform NAME DATABASE_URL
 conform() {
     local name=$1 url=$2 status=0
@@ -46,25 +36,5 @@ conform() {
     return $status
 }
 
-for backend in ${SCIM_BACKENDS:-sqlite postgres}; do
-    case $backend in
-    sqlite)
-        conform sqlite "sqlite://$work/scim.db"
-        ;;
-    postgres)
-        if [ -z "${TESSERA_TEST_POSTGRES_URL:-}" ]; then
-            echo "== SCIM conformance on PostgreSQL skipped: TESSERA_TEST_POSTGRES_URL is unset"
-            continue
-        fi
-        pg_db=tessera_scim_$$_$RANDOM
-        conform postgres "$(scratch_pg_url "$pg_db")"
-        drop_pg "$pg_db"
-        pg_db=
-        ;;
-    *)
-        echo "unknown backend $backend" >&2
-        exit 2
-        ;;
-    esac
-done
+each_backend "${SCIM_BACKENDS:-sqlite postgres}" scim conform
 echo "== SCIM conformance: every check passed"
