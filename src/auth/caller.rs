@@ -13,6 +13,7 @@ use crate::auth::grants::{Grants, Scope};
 use crate::auth::keys;
 use crate::auth::token::Claims;
 use crate::db::models::{ChangedBy, UserRow};
+use crate::db::users::GrantRow;
 use crate::db::{DbConnection, keys as db_keys, users};
 use crate::domain::role::{Permission, Tier};
 use crate::domain::time;
@@ -132,24 +133,30 @@ async fn authenticate(req: HttpRequest) -> Result<Caller> {
     state
         .db
         .lookup(move |conn| {
-            let user = token_user(conn, &claims)?;
-            caller_of(conn, user)
+            let (user, grants) = users::token_holder(conn, &claims.sub, &claims.jti)?
+                .filter(|(user, _)| token_stands(user, &claims))
+                .ok_or(Error::InvalidToken)?;
+            Ok(caller_with(user, grants))
         })
         .await
 }
 
-/// The user a verified token stands for, if the token still stands: the
-/// user exists in the token's organization, is active, is a person, has not
-/// changed its password or been deactivated since, and the token was not revoked.
-pub fn token_user(conn: &mut DbConnection, claims: &Claims) -> Result<UserRow> {
-    let user = users::find(conn, &claims.sub)?.ok_or(Error::InvalidToken)?;
-    let valid = user.organization_id == claims.org
+/// Whether a verified token still stands for `user` (found, and the token
+/// not revoked): the user is in the token's organization, active, a person,
+/// and has not changed its password or been deactivated since.
+fn token_stands(user: &UserRow, claims: &Claims) -> bool {
+    user.organization_id == claims.org
         && user.active
         && !user.is_system
         && !user.is_apiuser
         && user.token_version == claims.ver
-        && !db_keys::is_revoked(conn, &claims.jti)?;
-    if valid {
+}
+
+/// The user a verified token stands for, if the token still stands (see
+/// `token_stands`) and was not revoked.
+pub fn token_user(conn: &mut DbConnection, claims: &Claims) -> Result<UserRow> {
+    let user = users::find(conn, &claims.sub)?.ok_or(Error::InvalidToken)?;
+    if token_stands(&user, claims) && !db_keys::is_revoked(conn, &claims.jti)? {
         Ok(user)
     } else {
         Err(Error::InvalidToken)
@@ -186,20 +193,33 @@ async fn authenticate_key(state: &AppState, prefix: String, credential: String) 
 
 /// The caller with the permissions of all its role assignments (one query).
 fn caller_of(conn: &mut DbConnection, user: UserRow) -> Result<Caller> {
-    let mut grants = Grants::default();
-    for role in users::roles_of(conn, std::slice::from_ref(&user.id))? {
-        grants.add(
-            Tier::from_stored(&role.tier),
-            role.team_id.as_deref(),
-            role.target_id.as_deref(),
-            Permission::parse_stored(&role.role_permissions),
+    let grants = users::roles_of(conn, std::slice::from_ref(&user.id))?
+        .into_iter()
+        .map(|role| GrantRow {
+            tier: role.tier,
+            team_id: role.team_id,
+            target_id: role.target_id,
+            permissions: role.role_permissions,
+        });
+    Ok(caller_with(user, grants))
+}
+
+/// The caller holding `grants`.
+fn caller_with(user: UserRow, grants: impl IntoIterator<Item = GrantRow>) -> Caller {
+    let mut caller = Caller {
+        user,
+        grants: Grants::default(),
+        context: RequestContext::default(),
+    };
+    for grant in grants {
+        caller.grants.add(
+            Tier::from_stored(&grant.tier),
+            grant.team_id.as_deref(),
+            grant.target_id.as_deref(),
+            Permission::parse_stored(&grant.permissions),
         );
     }
-    Ok(Caller {
-        user,
-        grants,
-        context: RequestContext::default(),
-    })
+    caller
 }
 
 impl FromRequest for Caller {
