@@ -739,8 +739,11 @@ pub fn token_holder(
 ) -> QueryResult<Option<(UserRow, Vec<GrantRow>)>> {
     use super::schema::revoked_tokens;
     let rows: Vec<(UserRow, Option<GrantRow>)> = super::direct::on_backend!(conn, |c| {
+        // Flat left joins: a parenthesised `user_roles JOIN roles` makes
+        // SQLite materialize every assignment (EXPLAIN QUERY PLAN).
         users::table
-            .left_join(user_roles::table.inner_join(roles::table))
+            .left_join(user_roles::table)
+            .left_join(roles::table.on(roles::id.eq(user_roles::role_id)))
             .filter(users::id.eq(id))
             .filter(diesel::dsl::not(diesel::dsl::exists(
                 revoked_tokens::table.find(jti),
