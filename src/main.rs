@@ -11,12 +11,6 @@ use tessera::service::audit::RequestContext;
 use tessera::startup::{self, Application};
 use tessera::{openapi, service, telemetry};
 
-/// mimalloc returns freed memory to the system (glibc's malloc keeps it in
-/// per-thread arenas): peak RSS under load stays near what is in use, e.g.
-/// the 19 MiB argon2 blocks of concurrent logins (docs/PERFORMANCE.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "tessera",
