@@ -49,6 +49,14 @@ async fn provisioner(app: &TestApp, owner: &str, role: &str) -> String {
     reply.body["key"].as_str().unwrap().to_owned()
 }
 
+/// A fresh app, its OWNER's token and the key of an ADMIN API user (the IdP).
+async fn idp_app() -> (TestApp, String, String) {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let key = provisioner(&app, &owner, "ADMIN").await;
+    (app, owner, key)
+}
+
 fn assert_error(reply: &Reply, status: StatusCode, scim_type: Option<&str>, what: &str) {
     assert_eq!(reply.status, status, "{what}: {}", reply.body);
     assert_eq!(reply.body["schemas"], json!([ERROR]), "{what}");
@@ -83,9 +91,7 @@ async fn listed(app: &TestApp, key: &str, filter: &str) -> Vec<String> {
 
 #[actix_web::test]
 async fn discovery_needs_scim_provision_and_answers_in_scim_json() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let key = provisioner(&app, &owner, "ADMIN").await;
+    let (app, owner, key) = idp_app().await;
     for path in ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"] {
         let reply = scim(&app, Method::GET, path, &key, None).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
@@ -117,9 +123,7 @@ async fn discovery_needs_scim_provision_and_answers_in_scim_json() {
 
 #[actix_web::test]
 async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let key = provisioner(&app, &owner, "ADMIN").await;
+    let (app, owner, key) = idp_app().await;
 
     let created = scim(
         &app,
@@ -393,9 +397,7 @@ async fn an_idp_creates_finds_updates_patches_and_deletes_a_user() {
 
 #[actix_web::test]
 async fn errors_are_in_scims_format() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let key = provisioner(&app, &owner, "ADMIN").await;
+    let (app, owner, key) = idp_app().await;
     let body = json!({"schemas": [USER], "userName": "dup@example.com"});
     let first = scim(&app, Method::POST, "/Users", &key, Some(body.clone())).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
@@ -574,9 +576,7 @@ async fn team_roles(app: &TestApp, owner: &str, user: &str) -> Vec<(String, Stri
 
 #[actix_web::test]
 async fn groups_are_teams_whose_members_hold_a_team_role() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let key = provisioner(&app, &owner, "ADMIN").await;
+    let (app, owner, key) = idp_app().await;
     let ann = scim_user(&app, &key, "ann@example.com", "Ann").await;
     let bob = scim_user(&app, &key, "bob@example.com", "Bob").await;
 
@@ -732,9 +732,7 @@ async fn groups_are_teams_whose_members_hold_a_team_role() {
 
 #[actix_web::test]
 async fn group_members_must_be_people_of_the_organization() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let key = provisioner(&app, &owner, "ADMIN").await;
+    let (app, owner, key) = idp_app().await;
     let group =
         |members: Value| json!({"schemas": [GROUP], "displayName": "Ops", "members": members});
     // Someone of another organization is no member here, and nothing is created.
@@ -832,9 +830,7 @@ async fn the_role_a_membership_grants_is_configurable() {
 
 #[actix_web::test]
 async fn reads_honour_attributes_and_search_bodies() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let key = provisioner(&app, &owner, "ADMIN").await;
+    let (app, _, key) = idp_app().await;
     let ann = scim_user(&app, &key, "ann@example.com", "Ann").await;
     scim_user(&app, &key, "bob@example.com", "Bob").await;
     let group = scim(
@@ -937,9 +933,7 @@ async fn reads_honour_attributes_and_search_bodies() {
 
 #[actix_web::test]
 async fn name_parts_and_email_types_come_back_as_the_idp_wrote_them() {
-    let app = spawn_app().await;
-    let owner = app.owner_token().await;
-    let key = provisioner(&app, &owner, "ADMIN").await;
+    let (app, owner, key) = idp_app().await;
     let created = scim(
         &app,
         Method::POST,
