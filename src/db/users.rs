@@ -729,24 +729,17 @@ pub struct GrantRow {
     pub permissions: String,
 }
 
-/// The user a token names, with the grants of all its assignments, unless
-/// the token (`jti`) was revoked: what every token-authenticated request
-/// needs, in one statement instead of three (user, revocation, roles).
-pub fn token_holder(
-    conn: &mut DbConnection,
-    id: &str,
-    jti: &str,
-) -> QueryResult<Option<(UserRow, Vec<GrantRow>)>> {
-    use super::schema::revoked_tokens;
-    let rows: Vec<(UserRow, Option<GrantRow>)> = super::direct::on_backend!(conn, |c| {
-        // Flat left joins: a parenthesised `user_roles JOIN roles` makes
-        // SQLite materialize every assignment (EXPLAIN QUERY PLAN).
+/// `token_holder`'s statement. Flat left joins: a parenthesised
+/// `user_roles JOIN roles` makes SQLite materialize every assignment of
+/// every user on each request (see the query-plan test below).
+macro_rules! token_holder_query {
+    ($id:expr, $jti:expr) => {
         users::table
             .left_join(user_roles::table)
             .left_join(roles::table.on(roles::id.eq(user_roles::role_id)))
-            .filter(users::id.eq(id))
+            .filter(users::id.eq($id))
             .filter(diesel::dsl::not(diesel::dsl::exists(
-                revoked_tokens::table.find(jti),
+                crate::db::schema::revoked_tokens::table.find($jti),
             )))
             .select((
                 UserRow::as_select(),
@@ -758,8 +751,19 @@ pub fn token_holder(
                 )
                     .nullable(),
             ))
-            .load(c)
-    })?;
+    };
+}
+
+/// The user a token names, with the grants of all its assignments, unless
+/// the token (`jti`) was revoked: what every token-authenticated request
+/// needs, in one statement instead of three (user, revocation, roles).
+pub fn token_holder(
+    conn: &mut DbConnection,
+    id: &str,
+    jti: &str,
+) -> QueryResult<Option<(UserRow, Vec<GrantRow>)>> {
+    let rows: Vec<(UserRow, Option<GrantRow>)> =
+        super::direct::on_backend!(conn, |c| token_holder_query!(id, jti).load(c))?;
     let mut rows = rows.into_iter();
     let Some((user, first)) = rows.next() else {
         return Ok(None);
@@ -769,4 +773,45 @@ pub fn token_holder(
         .chain(rows.filter_map(|(_, grant)| grant))
         .collect();
     Ok(Some((user, grants)))
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sqlite::{Sqlite, SqliteConnection};
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct PlanStep {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    /// What SQLite plans for `sql` (its `?` parameters left unbound).
+    fn plan(sql: &str) -> Vec<String> {
+        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
+        conn.run_pending_migrations(super::super::SQLITE_MIGRATIONS)
+            .expect("migrations run");
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<PlanStep>(&mut conn)
+            .expect("a plan")
+            .into_iter()
+            .map(|step| step.detail)
+            .collect()
+    }
+
+    #[test]
+    fn authentication_reads_by_index_only() {
+        let query = token_holder_query!("some-id", "some-jti");
+        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        let sql = sql.split(" -- binds:").next().unwrap();
+        let steps = plan(sql);
+        assert!(
+            steps
+                .iter()
+                .all(|s| s.starts_with("SEARCH") || s.starts_with("SCALAR SUBQUERY")),
+            "every step is an index search: {steps:#?}"
+        );
+    }
 }
