@@ -24,7 +24,9 @@ use crate::db::DbConnection;
 use crate::db::models::{UserDetail, UserRow};
 use crate::db::users::{self as rows, UserFilter, UserOrderField, UserOrdering};
 use crate::domain::role::Permission;
-use crate::domain::user::{ADDITIONAL_EMAILS_MAX, Email, Kind, Source, UserName, parse_position};
+use crate::domain::user::{
+    ADDITIONAL_EMAILS_MAX, Email, Kind, Source, Title, UserName, parse_position,
+};
 use crate::error::{FieldErrors, Result};
 use crate::service::users::{self as service, Parsed, UserInput};
 use crate::state::AppState;
@@ -93,6 +95,14 @@ fn user_type(kind: Kind) -> &'static str {
         .find(|(_, k)| *k == kind)
         .map(|(name, _)| *name)
         .expect("every kind has a userType")
+}
+
+/// The value of Probely's title enum a free-text title names, if any.
+fn matching_title(position: Option<&str>) -> Option<Title> {
+    let position = position?.trim();
+    Title::ALL
+        .into_iter()
+        .find(|t| *t != Title::None && t.as_str().eq_ignore_ascii_case(position))
 }
 
 /// `Employee`, `contractor`, `Service Account`, `service_account`...
@@ -464,6 +474,9 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
             } else {
                 active
             },
+            // Probely's title enum follows when the free text names one of
+            // its values ("Manager", "CTO"); otherwise it is left as it is.
+            title: matching_title(position.as_deref()),
             position: Some(position),
             kind: Some(kind),
             additional_email_addresses: Some(additional),

@@ -972,6 +972,7 @@ async fn name_parts_and_email_types_come_back_as_the_idp_wrote_them() {
         &key,
         Some(json!({"schemas": [PATCH], "Operations": [
             {"op": "add", "path": "userType", "value": "Contractor"},
+            {"op": "add", "path": "title", "value": "Manager"},
             {"op": "add", "path": format!("{ENTERPRISE}:department"), "value": "Sales"},
             {"op": "add", "path": format!("{ENTERPRISE}:manager"), "value": {"value": "m-1"}}
         ]})),
@@ -1003,6 +1004,9 @@ async fn name_parts_and_email_types_come_back_as_the_idp_wrote_them() {
     // REST sees Tessera's fields.
     let rest = app.get(&format!("/users/{id}/"), &owner).await;
     assert_eq!(rest.body["kind"], "contractor");
+    // A free-text title naming a value of Probely's enum sets it too.
+    assert_eq!(rest.body["position"], "Manager");
+    assert_eq!(rest.body["title"], "manager");
     assert_eq!(rest.body["name"], "María José García Pérez");
     assert_eq!(rest.body["email"], "maria@example.com");
     assert_eq!(
