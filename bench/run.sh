@@ -129,7 +129,13 @@ start_server() {
 run_wrk() {
     local name=$1 script=$2 conns=$3 line
     if [[ -n "${BENCH_ONLY:-}" && " $BENCH_ONLY " != *" $name "* ]]; then return 0; fi
-    sleep 2 # let the previous run's queued requests drain
+    # Let the previous run drain: wrk stops sending, but requests it left
+    # queued (a slow list at -c64) still hold the server's connections to
+    # the database. An authenticated list request waits for one, so once it
+    # is answered the next run starts on an idle server.
+    sleep 1
+    curl -fsS -o /dev/null --max-time 120 -H "Authorization: JWT $BENCH_TOKEN" \
+        "$BASE/users/?length=1" || log "the server did not drain before $name"
     peak_rss_kb >/dev/null # reset the high-water mark
     line=$(BENCH_DIR="$BENCH_DIR" wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s \
         -s "$BENCH_DIR/$script" "$BASE" 2>&1 | tee -a "$WORK/wrk.log" | grep '^BENCH ') || {

@@ -347,9 +347,47 @@ pub struct UserOrdering {
     pub descending: bool,
 }
 
+/// Where substring search finds its candidates: SQLite keeps an FTS5 trigram
+/// table (`user_search`), PostgreSQL trigram GIN indexes that serve
+/// `lower(x) LIKE '%term%'` as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SearchIndex {
+    Fts5,
+    Trigram,
+}
+
+impl SearchIndex {
+    fn of(conn: &DbConnection) -> Self {
+        match conn {
+            DbConnection::Sqlite(_) => SearchIndex::Fts5,
+            DbConnection::Postgresql(_) => SearchIndex::Trigram,
+        }
+    }
+}
+
+/// Users whose `columns` contain `term` (case-insensitively), through the
+/// FTS5 trigram index; `None` for a term of fewer than three characters,
+/// which a trigram index cannot serve.
+fn fts_contains(columns: &str, term: &str) -> Option<Condition> {
+    if term.chars().count() < 3 {
+        return None;
+    }
+    // One quoted phrase: FTS5 syntax in the term is matched literally.
+    let phrase = format!("{columns} : \"{}\"", term.replace('"', "\"\""));
+    Some(Box::new(
+        diesel::dsl::sql::<Bool>(
+            "\"users\".\"id\" IN (SELECT k.user_id FROM user_search \
+             JOIN user_search_keys k ON k.key = user_search.rowid WHERE user_search MATCH ",
+        )
+        .bind::<diesel::sql_types::Text, _>(phrase)
+        .sql(")"),
+    ))
+}
+
 fn filtered<'a>(
     organization_id: &'a str,
     filter: &'a UserFilter,
+    index: SearchIndex,
 ) -> users::BoxedQuery<'a, Backend> {
     let mut query = users::table
         .filter(users::organization_id.eq(organization_id))
@@ -462,26 +500,38 @@ fn filtered<'a>(
         query = query.filter(users::external_id.eq(external_id));
     }
     if let Some(term) = &filter.search {
+        let indexed = (index == SearchIndex::Fts5)
+            .then(|| fts_contains("{name email}", term))
+            .flatten();
         let pattern = super::contains_pattern(term);
-        query = query.filter(
-            lower(users::name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(users::email).like(pattern).escape('\\')),
-        );
+        query = match indexed {
+            Some(condition) => query.filter(condition),
+            None => query.filter(
+                lower(users::name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(users::email).like(pattern).escape('\\')),
+            ),
+        };
     }
     if let Some(term) = &filter.query {
+        let indexed = (index == SearchIndex::Fts5)
+            .then(|| fts_contains("{name email position}", term))
+            .flatten();
         let pattern = super::contains_pattern(term);
-        query = query.filter(
-            lower(users::name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(users::email).like(pattern.clone()).escape('\\'))
-                // A NULL position matches nothing (NULL OR false is not true).
-                .or(lower(users::position.assume_not_null())
-                    .like(pattern)
-                    .escape('\\')),
-        );
+        query = match indexed {
+            Some(condition) => query.filter(condition),
+            None => query.filter(
+                lower(users::name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(users::email).like(pattern.clone()).escape('\\'))
+                    // A NULL position matches nothing (NULL OR false is not true).
+                    .or(lower(users::position.assume_not_null())
+                        .like(pattern)
+                        .escape('\\')),
+            ),
+        };
     }
     if let Some(role) = &filter.membership_role {
         query = query.filter(
@@ -561,7 +611,9 @@ pub fn count(
     organization_id: &str,
     filter: &UserFilter,
 ) -> QueryResult<i64> {
-    filtered(organization_id, filter).count().get_result(conn)
+    filtered(organization_id, filter, SearchIndex::of(conn))
+        .count()
+        .get_result(conn)
 }
 
 /// One page of users, ordered with the id as tie-break so pages are stable.
@@ -573,7 +625,7 @@ pub fn page(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
-    let query = filtered(organization_id, filter);
+    let query = filtered(organization_id, filter, SearchIndex::of(conn));
     let query = match (ordering.field, ordering.descending) {
         (UserOrderField::Name, false) => query.order((users::name.asc(), users::id.asc())),
         (UserOrderField::Name, true) => query.order((users::name.desc(), users::id.desc())),
@@ -590,11 +642,27 @@ pub fn page(
             query.order((users::last_login.desc(), users::id.desc()))
         }
     };
-    query
+    if offset == 0 {
+        return query.limit(limit).select(UserRow::as_select()).load(conn);
+    }
+    // A deep page skips `offset` rows: skipping ids alone walks the ordering
+    // index without touching the table, then the page's rows are read by id.
+    let ids: Vec<String> = query
         .offset(offset)
         .limit(limit)
+        .select(users::id)
+        .load(conn)?;
+    let mut rows: Vec<UserRow> = users::table
+        .filter(users::id.eq_any(&ids))
         .select(UserRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    let position: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    rows.sort_by_key(|row| position.get(row.id.as_str()).copied());
+    Ok(rows)
 }
 
 /// What a keyset page is ordered by (ties broken by id, in the same direction).
@@ -641,7 +709,7 @@ pub fn keyset_page(
     after: Option<&KeysetAfter>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
-    let mut query = filtered(organization_id, filter);
+    let mut query = filtered(organization_id, filter, SearchIndex::of(conn));
     if let Some(after) = after {
         let id = after.id.clone();
         let condition: Condition = match (field, &after.value, descending) {

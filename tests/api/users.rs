@@ -2694,6 +2694,52 @@ async fn search_is_case_insensitive_on_name_and_email() {
     assert_eq!(reply.body["count"], 2, "{}", reply.body);
 }
 
+/// Search runs on an index of its own (FTS5 on SQLite, trigram GIN on
+/// PostgreSQL): it must follow every write to a name or an e-mail.
+#[actix_web::test]
+async fn search_follows_renames_and_deletions() {
+    let app = spawn_app().await;
+    let token = app.owner_token().await;
+    let user = create_user(
+        &app,
+        &token,
+        json!({"email": "dwayne@example.com", "name": "Dwayne \"The Rock\" Johnson"}),
+    )
+    .await;
+    let id = user["id"].as_str().unwrap();
+    let found = |reply: &Reply| ids_of(&reply.body);
+    // A double quote is matched literally, not read as search syntax.
+    let reply = app.get("/users/?search=%22the%20rock%22", &token).await;
+    assert_eq!(found(&reply), [id], "{}", reply.body);
+
+    let reply = app
+        .patch(
+            &format!("/users/{id}/"),
+            &token,
+            json!({"name": "Rocky Balboa", "email": "rocky@philly.example"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    for (term, expected) in [
+        ("rock%22", 0),
+        ("dwayne", 0),
+        ("BALBOA", 1),
+        ("philly.example", 1),
+    ] {
+        let reply = app.get(&format!("/users/?search={term}"), &token).await;
+        assert_eq!(
+            reply.body["count"], expected,
+            "search={term}: {}",
+            reply.body
+        );
+    }
+
+    let reply = app.delete(&format!("/users/{id}/"), &token).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let reply = app.get("/users/?search=balboa", &token).await;
+    assert_eq!(reply.body["count"], 0, "{}", reply.body);
+}
+
 #[actix_web::test]
 async fn search_treats_like_wildcards_literally() {
     let app = spawn_app().await;
