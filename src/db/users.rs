@@ -384,6 +384,19 @@ fn fts_contains(columns: &str, term: &str) -> Option<Condition> {
     ))
 }
 
+/// A condition that is always true and keeps the query from being cached as
+/// a prepared statement (diesel never caches a statement holding an SQL
+/// literal). The best plan for a list depends on its values: how common a
+/// label is, how selective a search term. PostgreSQL plans a prepared
+/// statement with its values five times, then settles on a generic plan
+/// that cannot see them: for a search and a label together it walked the
+/// whole `changed` index (600 ms where the planned query takes 10 ms).
+/// SQLite needs no such help: it re-plans a statement when a bound value may
+/// change the plan.
+fn planned_with_its_values() -> Condition {
+    Box::new(diesel::dsl::sql::<Bool>("TRUE"))
+}
+
 fn filtered<'a>(
     organization_id: &'a str,
     filter: &'a UserFilter,
@@ -393,6 +406,9 @@ fn filtered<'a>(
         .filter(users::organization_id.eq(organization_id))
         .filter(users::is_apiuser.eq(filter.is_apiuser))
         .into_boxed();
+    if index == SearchIndex::Trigram {
+        query = query.filter(planned_with_its_values());
+    }
     // The System actor is an API user: people's lists need no test for it,
     // which keeps their count an index-only scan.
     if filter.is_apiuser {
