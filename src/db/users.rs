@@ -368,12 +368,15 @@ impl SearchIndex {
 /// Users whose `columns` contain `term` (case-insensitively), through the
 /// FTS5 trigram index; `None` for a term of fewer than three characters,
 /// which a trigram index cannot serve.
+/// The FTS5 query matching `term` as a substring of `columns`: one quoted
+/// phrase, so FTS5 syntax in the term is matched literally. `None` below
+/// three characters, the shortest a trigram index can look up.
+fn fts_phrase(columns: &str, term: &str) -> Option<String> {
+    (term.chars().count() >= 3).then(|| format!("{columns} : \"{}\"", term.replace('"', "\"\"")))
+}
+
 fn fts_contains(columns: &str, term: &str) -> Option<Condition> {
-    if term.chars().count() < 3 {
-        return None;
-    }
-    // One quoted phrase: FTS5 syntax in the term is matched literally.
-    let phrase = format!("{columns} : \"{}\"", term.replace('"', "\"\""));
+    let phrase = fts_phrase(columns, term)?;
     Some(Box::new(
         diesel::dsl::sql::<Bool>(
             "\"users\".\"id\" IN (SELECT k.user_id FROM user_search \
@@ -883,6 +886,84 @@ mod tests {
             .into_iter()
             .map(|step| step.detail)
             .collect()
+    }
+
+    #[test]
+    fn a_search_term_is_one_literal_phrase() {
+        assert_eq!(fts_phrase("{name email}", "ab"), None, "too short");
+        assert_eq!(
+            fts_phrase("{name email}", "été").as_deref(),
+            Some("{name email} : \"été\"")
+        );
+        assert_eq!(
+            fts_phrase("{name}", "say \"hi\" OR x*").as_deref(),
+            Some("{name} : \"say \"\"hi\"\" OR x*\""),
+            "quotes doubled, operators inside the phrase"
+        );
+    }
+
+    /// The trigger-kept FTS5 table answers what `LIKE` would, on SQLite.
+    #[test]
+    fn the_search_index_follows_writes() {
+        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
+        conn.run_pending_migrations(super::super::SQLITE_MIGRATIONS)
+            .expect("migrations run");
+        let matches = |conn: &mut SqliteConnection, term: &str| -> Vec<String> {
+            #[derive(QueryableByName)]
+            struct Hit {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                user_id: String,
+            }
+            diesel::sql_query(
+                "SELECT k.user_id FROM user_search JOIN user_search_keys k \
+                 ON k.key = user_search.rowid WHERE user_search MATCH ? ORDER BY k.user_id",
+            )
+            .bind::<diesel::sql_types::Text, _>(fts_phrase("{name email}", term).unwrap())
+            .load::<Hit>(conn)
+            .expect("a search")
+            .into_iter()
+            .map(|h| h.user_id)
+            .collect()
+        };
+        diesel::sql_query(
+            "INSERT INTO organizations (id, name, created, changed) VALUES ('o', 'O', 0, 0)",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        for (id, email, name) in [("u1", "ana@x.org", "Ana Silva"), ("u2", "bob@x.org", "Bob")] {
+            diesel::sql_query(
+                "INSERT INTO users (id, organization_id, email, name, created, changed, \
+                 changed_by_id, changed_by_email, changed_by_name) \
+                 VALUES (?, 'o', ?, ?, 0, 0, 's', 's', 's')",
+            )
+            .bind::<diesel::sql_types::Text, _>(id)
+            .bind::<diesel::sql_types::Text, _>(email)
+            .bind::<diesel::sql_types::Text, _>(name)
+            .execute(&mut conn)
+            .unwrap();
+        }
+        assert_eq!(matches(&mut conn, "SILVA"), ["u1"], "case-insensitive");
+        assert_eq!(matches(&mut conn, "x.org"), ["u1", "u2"], "e-mail too");
+        diesel::sql_query("UPDATE users SET name = 'Ana Costa' WHERE id = 'u1'")
+            .execute(&mut conn)
+            .unwrap();
+        assert!(
+            matches(&mut conn, "silva").is_empty(),
+            "the old name is gone"
+        );
+        assert_eq!(matches(&mut conn, "costa"), ["u1"]);
+        diesel::sql_query("DELETE FROM organizations WHERE id = 'o'")
+            .execute(&mut conn)
+            .unwrap();
+        assert!(
+            matches(&mut conn, "x.org").is_empty(),
+            "a cascade removes them"
+        );
+        let keys: i64 =
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM user_search_keys")
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(keys, 0);
     }
 
     #[test]
