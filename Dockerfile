@@ -29,12 +29,16 @@ VOLUME ["/data"]
 # Set TESSERA_MCP_ALLOWED_HOSTS to the names clients reach the container by
 # (the MCP endpoint serves only those Host headers), and TESSERA_PUBLIC_URL
 # for the links in mails.
-# MALLOC_ARENA_MAX=2: glibc gives each thread that allocates its own heap
-# arena, and the blocking pool's threads each kept freed memory in theirs
-# (docs/PERFORMANCE.md, "Memory").
+# glibc's allocator, as measured in docs/PERFORMANCE.md: MALLOC_ARENA_MAX=2,
+# because each thread that allocates gets a heap arena of its own and the
+# blocking pool's threads each kept freed memory in theirs;
+# MALLOC_MMAP_THRESHOLD_=1048576, because otherwise glibc raises its mmap
+# threshold after the first 19 MiB argon2 block is freed and keeps every later
+# one in a heap arena.
 ENV TESSERA_DATABASE_URL=sqlite:///data/tessera.db \
     TESSERA_BIND=0.0.0.0:8080 \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=1048576
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1

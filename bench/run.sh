@@ -23,8 +23,8 @@
 # throttle never answers 429 during the run (the benchmark logs in with the
 # right password, so it would not trigger anyway); hashing cost and hashing
 # concurrency (TESSERA_HASH_CONCURRENCY, default 2) are left as shipped. The
-# server runs with MALLOC_ARENA_MAX=2, as the Docker image ships it (override
-# by setting MALLOC_ARENA_MAX).
+# server runs with glibc's MALLOC_ARENA_MAX=2 and MALLOC_MMAP_THRESHOLD_=1048576,
+# as the Docker image ships it (override by setting either).
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -112,6 +112,7 @@ start_server() {
     : >"$out"
     env TESSERA_DATABASE_URL="$url" TESSERA_BIND=127.0.0.1:0 TESSERA_SECRET_KEY="$SECRET" \
         TESSERA_LOGIN_MAX_FAILURES=1000000 MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" \
+        MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}" \
         ${BENCH_WORKERS:+TESSERA_WORKERS=$BENCH_WORKERS} \
         ${BENCH_POOL_SIZE:+TESSERA_DB_POOL_SIZE=$BENCH_POOL_SIZE} \
         "$BIN" serve >"$out" 2>"$WORK/server.err" &
