@@ -365,9 +365,6 @@ impl SearchIndex {
     }
 }
 
-/// Users whose `columns` contain `term` (case-insensitively), through the
-/// FTS5 trigram index; `None` for a term of fewer than three characters,
-/// which a trigram index cannot serve.
 /// The FTS5 query matching `term` as a substring of `columns`: one quoted
 /// phrase, so FTS5 syntax in the term is matched literally. `None` below
 /// three characters, the shortest a trigram index can look up.
@@ -375,6 +372,9 @@ fn fts_phrase(columns: &str, term: &str) -> Option<String> {
     (term.chars().count() >= 3).then(|| format!("{columns} : \"{}\"", term.replace('"', "\"\"")))
 }
 
+/// Users whose `columns` contain `term` (case-insensitively), through the
+/// FTS5 trigram index; `None` for a term of fewer than three characters,
+/// which a trigram index cannot serve.
 fn fts_contains(columns: &str, term: &str) -> Option<Condition> {
     let phrase = fts_phrase(columns, term)?;
     Some(Box::new(
