@@ -373,9 +373,13 @@ fn fts_phrase(columns: &str, term: &str) -> Option<String> {
 }
 
 /// Users whose `columns` contain `term` (case-insensitively), through the
-/// FTS5 trigram index; `None` for a term of fewer than three characters,
-/// which a trigram index cannot serve.
-fn fts_contains(columns: &str, term: &str) -> Option<Condition> {
+/// FTS5 trigram index. `None` where the caller's `LIKE` must serve instead:
+/// on PostgreSQL (whose trigram indexes serve that `LIKE` as written), and
+/// for a term of fewer than three characters, which no trigram index can.
+fn indexed_contains(index: SearchIndex, columns: &str, term: &str) -> Option<Condition> {
+    if index != SearchIndex::Fts5 {
+        return None;
+    }
     let phrase = fts_phrase(columns, term)?;
     Some(Box::new(
         diesel::dsl::sql::<Bool>(
@@ -519,38 +523,34 @@ fn filtered<'a>(
         query = query.filter(users::external_id.eq(external_id));
     }
     if let Some(term) = &filter.search {
-        let indexed = (index == SearchIndex::Fts5)
-            .then(|| fts_contains("{name email}", term))
-            .flatten();
         let pattern = super::contains_pattern(term);
-        query = match indexed {
-            Some(condition) => query.filter(condition),
-            None => query.filter(
-                lower(users::name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(users::email).like(pattern).escape('\\')),
-            ),
-        };
+        query = query.filter(
+            indexed_contains(index, "{name email}", term).unwrap_or_else(|| {
+                Box::new(
+                    lower(users::name)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(users::email).like(pattern).escape('\\')),
+                )
+            }),
+        );
     }
     if let Some(term) = &filter.query {
-        let indexed = (index == SearchIndex::Fts5)
-            .then(|| fts_contains("{name email position}", term))
-            .flatten();
         let pattern = super::contains_pattern(term);
-        query = match indexed {
-            Some(condition) => query.filter(condition),
-            None => query.filter(
-                lower(users::name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(users::email).like(pattern.clone()).escape('\\'))
-                    // A NULL position matches nothing (NULL OR false is not true).
-                    .or(lower(users::position.assume_not_null())
-                        .like(pattern)
-                        .escape('\\')),
-            ),
-        };
+        query = query.filter(
+            indexed_contains(index, "{name email position}", term).unwrap_or_else(|| {
+                Box::new(
+                    lower(users::name)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(users::email).like(pattern.clone()).escape('\\'))
+                        // A NULL position matches nothing (NULL OR false is not true).
+                        .or(lower(users::position.assume_not_null())
+                            .like(pattern)
+                            .escape('\\')),
+                )
+            }),
+        );
     }
     if let Some(role) = &filter.membership_role {
         query = query.filter(
