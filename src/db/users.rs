@@ -875,11 +875,17 @@ mod tests {
         detail: String,
     }
 
-    /// What SQLite plans for `sql` (its `?` parameters left unbound).
-    fn plan(sql: &str) -> Vec<String> {
+    /// A fresh in-memory SQLite database with every migration applied.
+    fn migrated() -> SqliteConnection {
         let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
         conn.run_pending_migrations(super::super::SQLITE_MIGRATIONS)
             .expect("migrations run");
+        conn
+    }
+
+    /// What SQLite plans for `sql` (its `?` parameters left unbound).
+    fn plan(sql: &str) -> Vec<String> {
+        let mut conn = migrated();
         diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
             .load::<PlanStep>(&mut conn)
             .expect("a plan")
@@ -905,9 +911,7 @@ mod tests {
     /// The trigger-kept FTS5 table answers what `LIKE` would, on SQLite.
     #[test]
     fn the_search_index_follows_writes() {
-        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
-        conn.run_pending_migrations(super::super::SQLITE_MIGRATIONS)
-            .expect("migrations run");
+        let mut conn = migrated();
         let matches = |conn: &mut SqliteConnection, term: &str| -> Vec<String> {
             #[derive(QueryableByName)]
             struct Hit {
