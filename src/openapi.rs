@@ -26,6 +26,23 @@ is stored. Without an SMTP server (`TESSERA_SMTP_URL` unset) the service is in
 development mode: no mail is sent, and the answer creating an invitation
 carries its `link`, once.
 
+**Who may act on whom.** Permissions come from role assignments at account
+tier (the whole organization), team tier (that team: its members and its
+targets) or scope tier (one target). A caller may change, deactivate, delete,
+invite, reset, or set the password or email of a user, and create, list or
+revoke an API user's keys, only if it holds every permission that user
+holds, wherever the user holds it: an organization-wide permission of the
+user's needs the same permission organization-wide, one held at a team needs
+it at that team (or organization-wide), one held at a target needs it at that
+target, one of its teams, or organization-wide. It is judged on the user's
+roles before the change, so adding someone to your team first does not help.
+Otherwise the answer is a 403 (a 404 for a user of another organization), and
+nothing changes. Acting on an OWNER therefore needs `owner.grant`; a team
+ADMIN edits the plain members of its team, an organization ADMIN edits
+another ADMIN, an OWNER edits anyone. Granting or removing a role also needs
+`roles.grant` and every permission of that role where it is granted (no
+escalation). Authorization is checked before validation.
+
 **Conventions.** Ids are 12-character Base58 strings; an id that is not one is
 simply not found (404). Times are ISO 8601 UTC with microseconds and `Z`.
 Paths are documented with a trailing slash and served identically without it.

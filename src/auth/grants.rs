@@ -108,6 +108,33 @@ impl Grants {
         all
     }
 
+    /// Who may act on whom: whether these grants hold every permission
+    /// `other` holds, wherever `other` holds it. A permission `other` holds
+    /// organization-wide needs it organization-wide; at a team, it needs it
+    /// at that team (or organization-wide); at a target, at that target, one
+    /// of its teams (`teams_of_target`), or organization-wide.
+    pub fn covers(&self, other: &Grants, teams_of_target: &HashMap<String, Vec<String>>) -> bool {
+        other
+            .granted()
+            .into_iter()
+            .all(|(permission, at)| match at {
+                GrantedAt::Organization => self.at_account(permission),
+                GrantedAt::Team(team) => self.can(permission, Scope::Team(&team)),
+                GrantedAt::Target(id) => self.can(
+                    permission,
+                    Scope::Target {
+                        id: &id,
+                        teams: teams_of_target.get(&id).map_or(&[], Vec::as_slice),
+                    },
+                ),
+            })
+    }
+
+    /// The targets these grants hold scope-tier permissions on.
+    pub fn scope_targets(&self) -> impl Iterator<Item = &str> {
+        self.targets.keys().map(String::as_str)
+    }
+
     /// Whether `permission` is held anywhere (to decide 403 before looking deeper).
     pub fn anywhere(&self, permission: Permission) -> bool {
         self.at_account(permission)
@@ -189,6 +216,45 @@ mod tests {
         assert!(!g.can(RolesGrant, Scope::Team("T1")));
         assert!(g.anywhere(RolesGrant));
         assert!(!g.anywhere(OwnerGrant));
+    }
+
+    #[test]
+    fn covering_needs_each_permission_where_the_other_holds_it() {
+        let teams: HashMap<String, Vec<String>> = [("X1".to_owned(), vec!["T1".to_owned()])].into();
+        let mut team_admin = Grants::default();
+        team_admin.add(Tier::Account, None, None, [UsersView, TargetsView]);
+        team_admin.add(
+            Tier::Team,
+            Some("T1"),
+            None,
+            [UsersManage, RolesGrant, TargetsManage],
+        );
+
+        let mut member = Grants::default();
+        member.add(Tier::Account, None, None, [UsersView, TargetsView]);
+        member.add(Tier::Team, Some("T1"), None, [UsersView]);
+        assert!(team_admin.covers(&member, &teams));
+
+        // Organization-wide power is not covered by the same power at a team.
+        let mut org_admin = Grants::default();
+        org_admin.add(Tier::Account, None, None, [UsersManage]);
+        assert!(!team_admin.covers(&org_admin, &teams));
+        assert!(org_admin.covers(&org_admin, &teams));
+
+        // A target reached through one of its teams is covered; another is not.
+        let mut on_target = Grants::default();
+        on_target.add(Tier::Scope, None, Some("X1"), [TargetsManage]);
+        assert!(team_admin.covers(&on_target, &teams));
+        let mut elsewhere = Grants::default();
+        elsewhere.add(Tier::Scope, None, Some("X2"), [TargetsManage]);
+        assert!(!team_admin.covers(&elsewhere, &teams));
+
+        // Another team's power is not covered.
+        let mut other_team = Grants::default();
+        other_team.add(Tier::Team, Some("T2"), None, [UsersManage]);
+        assert!(!team_admin.covers(&other_team, &teams));
+        assert!(Grants::everything().covers(&other_team, &teams));
+        assert!(team_admin.covers(&Grants::default(), &teams));
     }
 
     #[test]

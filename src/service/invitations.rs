@@ -15,12 +15,11 @@ use crate::db::{self, DbConnection, users};
 use crate::domain::id::random_secret;
 use crate::domain::role::Permission;
 use crate::domain::user::{Password, State};
-use crate::domain::user_roles;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailKind, status};
 use crate::service::audit::{self, RequestContext};
-use crate::service::{Listed, Parsed, throttle, users as user_rules};
+use crate::service::{Listed, Parsed, authority, throttle};
 use crate::state::AppState;
 use serde_json::Value;
 
@@ -46,7 +45,8 @@ pub struct Invited {
 
 /// Invites a PENDING or DEACTIVATED user (the latter goes back to PENDING:
 /// its password and API keys stop working for good). Needs `users.manage`
-/// over the user, and `owner.grant` for an OWNER. Supersedes the user's
+/// over the user and every permission the user holds (`service::authority`).
+/// Supersedes the user's
 /// earlier invitations.
 pub async fn invite(
     state: &AppState,
@@ -126,9 +126,7 @@ fn create(
         .ok_or_else(|| Error::field("user", super::does_not_exist(&raw)))?;
     let teams = users::teams_of(conn, &user.id)?;
     caller.require_at(Permission::UsersManage, Scope::Member { teams: &teams })?;
-    if user_roles::holds_owner(&user_rules::assignments_of(conn, &user.id)?) {
-        caller.require(Permission::OwnerGrant)?;
-    }
+    authority::require_over_user(conn, caller, &user.id)?;
     let now = time::now();
     let actor = caller.actor();
     match State::derive(user.active, user.password_hash.is_some(), false) {

@@ -9,7 +9,7 @@ use crate::db::{DbConnection, users};
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
-use crate::service::{Parsed, audit};
+use crate::service::{Parsed, audit, authority};
 
 /// Parsed fields of a new key.
 #[derive(Clone, Debug, Default)]
@@ -22,7 +22,8 @@ pub struct KeyInput {
 pub enum Owner<'a> {
     /// The caller's own keys: no permission needed.
     Caller,
-    /// An API user's keys: `keys.manage` at account tier.
+    /// An API user's keys: `keys.manage` at account tier, and every
+    /// permission the API user holds (`service::authority`).
     ApiUser(&'a str),
 }
 
@@ -34,6 +35,7 @@ fn owner(conn: &mut DbConnection, caller: &Caller, owner: Owner) -> Result<UserR
             let user = users::find_visible(conn, caller.organization_id(), id.as_str(), true)?
                 .ok_or(Error::NotFound)?;
             caller.require(Permission::KeysManage)?;
+            authority::require_over_user(conn, caller, &user.id)?;
             Ok(user)
         }
     }

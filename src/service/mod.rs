@@ -3,6 +3,7 @@
 pub mod access_review;
 pub mod audit;
 pub mod auth;
+pub mod authority;
 pub mod bulk;
 pub mod invitations;
 pub mod keys;

@@ -15,7 +15,7 @@ use crate::domain::user::{Email, Kind, Source, Title, UserName};
 use crate::domain::user_roles::{self, Assignment, RoleRef};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, Result, is_unique_violation};
-use crate::service::{audit, does_not_exist};
+use crate::service::{audit, authority, does_not_exist};
 
 pub const EMAIL_TAKEN: &str = "user with this email already exists.";
 pub const LAST_OWNER: &str =
@@ -211,9 +211,7 @@ pub fn update(
         let member_of = users::teams_of(conn, &current.id)?;
         caller.require_at(Permission::UsersManage, Scope::Member { teams: &member_of })?;
     }
-    if was_owner {
-        caller.require(Permission::OwnerGrant)?;
-    }
+    authority::require_over(conn, caller, &current_detail.roles)?;
     let after = match &input.user_roles {
         Some(items) => resolve_assignments(conn, &org, items, &mut errors)?,
         None => None,
@@ -307,6 +305,21 @@ pub fn update(
     Ok(detail)
 }
 
+/// Whether `caller` may set the password of user `id` (the checks `update`
+/// makes for a body holding a password), so that a caller who may not is
+/// refused before its password costs a hash.
+pub fn authorize_password_change(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    is_apiuser: bool,
+) -> Result<()> {
+    let current = find(conn, caller, id, is_apiuser)?;
+    let member_of = users::teams_of(conn, &current.id)?;
+    caller.require_at(Permission::UsersManage, Scope::Member { teams: &member_of })?;
+    authority::require_over_user(conn, caller, &current.id)
+}
+
 /// A password change as the audit trail shows it: that it changed, never what to.
 fn password_changed() -> audit::Changes {
     audit::change("password", serde_json::Value::Null, "(changed)".into())
@@ -323,8 +336,8 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bo
             .map(assignment_of_row)
             .collect::<Vec<_>>(),
     );
+    authority::require_over(conn, caller, &current_detail.roles)?;
     if was_owner {
-        caller.require(Permission::OwnerGrant)?;
         db::lock_organization(conn, caller.organization_id())?;
     }
     let snapshot = audit::user_snapshot(&current_detail);

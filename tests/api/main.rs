@@ -9,6 +9,8 @@ mod access_review;
 mod api_users;
 mod audit;
 mod auth;
+mod authority;
+mod authority_model;
 mod authorization;
 mod bulk;
 mod concurrency;

@@ -8,7 +8,8 @@ use crate::state::AppState;
 
 /// Delete API user
 ///
-/// Removes the API user and its keys. Needs `users.manage`.
+/// Removes the API user and its keys. Needs `users.manage` and every
+/// permission the API user holds, where it holds it.
 #[utoipa::path(
     delete,
     path = "/api-users/{id}/",
@@ -18,7 +19,7 @@ use crate::state::AppState;
         (status = 204, description = "Deleted"),
         (status = 400, description = "The last active owner cannot be deleted", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
-        (status = 403, description = "Lacks users.manage (or owner.grant)", body = ErrorDetail),
+        (status = 403, description = "Lacks users.manage, or a permission the API user holds", body = ErrorDetail),
         (status = 404, description = "No such API user in the organization", body = ErrorDetail),
     ),
     security(("jwt" = []))

@@ -40,8 +40,9 @@ pub struct CreatedInvitation {
 /// by default) by which a PENDING user chooses a password and becomes ACTIVE.
 /// A DEACTIVATED user goes back to PENDING first, as in Probo: its old
 /// password and API keys stop working for good. A newer invitation of the
-/// same user supersedes older ones. Needs `users.manage` over the user (and
-/// `owner.grant` for an OWNER). The mail is sent in the background;
+/// same user supersedes older ones. Needs `users.manage` over the user and
+/// every permission the user holds, where it holds it (so `owner.grant` for
+/// an OWNER). The mail is sent in the background;
 /// `mail_status` tells how it went.
 #[utoipa::path(
     post,

@@ -43,7 +43,9 @@ pub async fn create_key(
 
 /// Create an API user's key
 ///
-/// Needs `keys.manage` at account tier. The secret is in this answer only.
+/// Needs `keys.manage` at account tier, and every permission the API user
+/// holds, where it holds it (a key acts as the API user). The secret is in
+/// this answer only.
 #[utoipa::path(
     post,
     path = "/api-users/{id}/keys/",
@@ -54,7 +56,7 @@ pub async fn create_key(
         (status = 201, description = "Created, with the secret", body = CreatedApiKey),
         (status = 400, description = "Invalid fields", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
-        (status = 403, description = "Lacks keys.manage", body = ErrorDetail),
+        (status = 403, description = "Lacks keys.manage, or a permission the API user holds", body = ErrorDetail),
         (status = 404, description = "No such API user in the organization", body = ErrorDetail),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
         (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),

@@ -37,7 +37,8 @@ pub async fn delete_key(
 
 /// Revoke an API user's key
 ///
-/// Needs `keys.manage` at account tier. The key stops working at once.
+/// Needs `keys.manage` at account tier, and every permission the API user
+/// holds, where it holds it (a key acts as the API user). The key stops working at once.
 #[utoipa::path(
     delete,
     path = "/api-users/{id}/keys/{key_id}/",
@@ -49,7 +50,7 @@ pub async fn delete_key(
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
-        (status = 403, description = "Lacks keys.manage", body = ErrorDetail),
+        (status = 403, description = "Lacks keys.manage, or a permission the API user holds", body = ErrorDetail),
         (status = 404, description = "No such API user or key", body = ErrorDetail),
     ),
     security(("jwt" = []))

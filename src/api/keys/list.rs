@@ -34,7 +34,8 @@ pub async fn list_keys(
 
 /// List an API user's keys
 ///
-/// Needs `keys.manage` at account tier.
+/// Needs `keys.manage` at account tier, and every permission the API user
+/// holds, where it holds it (a key acts as the API user).
 #[utoipa::path(
     get,
     path = "/api-users/{id}/keys/",
@@ -43,7 +44,7 @@ pub async fn list_keys(
     responses(
         (status = 200, description = "The API user's keys, oldest first", body = Vec<ApiKey>),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
-        (status = 403, description = "Lacks keys.manage", body = ErrorDetail),
+        (status = 403, description = "Lacks keys.manage, or a permission the API user holds", body = ErrorDetail),
         (status = 404, description = "No such API user in the organization", body = ErrorDetail),
     ),
     security(("jwt" = []))

@@ -22,7 +22,7 @@ pub struct BulkDeleteDoc {
 ///
 /// Deletes each user of `ids` in one transaction: all of them go or none
 /// does. Each user is judged by the same rules as a DELETE of that user
-/// (`users.manage`, `owner.grant` for an OWNER, the last active OWNER), in
+/// (`users.manage`, every permission the user holds, the last active OWNER), in
 /// the order given. Unknown ids are a 404 listing them before anything
 /// changes; a 403 for any id is a 403 for the request. Each id runs in its
 /// own savepoint, so the 400 lists every failing id with its errors,
@@ -36,7 +36,7 @@ pub struct BulkDeleteDoc {
         (status = 200, description = "Every user was deleted", body = BulkIds),
         (status = 400, description = "Invalid ids, or a rule broken for some ids (`{\"ids\": {\"<id>\": {...}}}`); nothing deleted", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
-        (status = 403, description = "Lacks users.manage (or owner.grant) for some id; nothing deleted", body = ErrorDetail),
+        (status = 403, description = "Lacks users.manage, or a permission the user holds, for some id; nothing deleted", body = ErrorDetail),
         (status = 404, description = "Some ids are not users of the organization; nothing deleted", body = InvalidIds),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
         (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),
@@ -64,7 +64,7 @@ pub async fn bulk_delete_users(
         (status = 200, description = "Every API user was deleted", body = BulkIds),
         (status = 400, description = "Invalid ids, or a rule broken for some ids (`{\"ids\": {\"<id>\": {...}}}`); nothing deleted", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
-        (status = 403, description = "Lacks users.manage (or owner.grant) for some id; nothing deleted", body = ErrorDetail),
+        (status = 403, description = "Lacks users.manage, or a permission the user holds, for some id; nothing deleted", body = ErrorDetail),
         (status = 404, description = "Some ids are not API users of the organization; nothing deleted", body = InvalidIds),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
         (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),

@@ -99,8 +99,8 @@ pub(super) fn parse_ids(fields: &Fields, errors: &mut FieldErrors) -> Option<Vec
 /// Applies the same fields (any writable field but `email` and `password`)
 /// to each user of `ids`, in one transaction: all of them change or none
 /// does. Each user is judged by the same rules as a PATCH of that user
-/// (permissions where the user is, `owner.grant` for an OWNER, the last
-/// active OWNER), in the order given. Unknown ids are a 404 listing them
+/// (permissions where the user is, every permission the user holds, the
+/// last active OWNER), in the order given. Unknown ids are a 404 listing them
 /// before anything changes; a 403 for any id is a 403 for the request. Each
 /// id runs in its own savepoint, so the 400 lists every failing id with its
 /// errors, `{"ids": {"<id>": {"field": ["message"]}}}`; errors in the shared

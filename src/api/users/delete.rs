@@ -9,8 +9,8 @@ use crate::state::AppState;
 /// Delete user
 ///
 /// Removes the user. Objects it changed keep showing it in `changed_by`.
-/// Needs `users.manage` (and `owner.grant` for an OWNER); the last active
-/// OWNER cannot be deleted.
+/// Needs `users.manage` and every permission the user holds, where it holds
+/// it (so `owner.grant` for an OWNER); the last active OWNER cannot be deleted.
 #[utoipa::path(
     delete,
     path = "/users/{id}/",
@@ -20,7 +20,7 @@ use crate::state::AppState;
         (status = 204, description = "Deleted"),
         (status = 400, description = "The last active owner cannot be deleted", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
-        (status = 403, description = "Lacks users.manage (or owner.grant)", body = ErrorDetail),
+        (status = 403, description = "Lacks users.manage, or a permission the user holds", body = ErrorDetail),
         (status = 404, description = "No such user in the organization", body = ErrorDetail),
     ),
     security(("jwt" = []))

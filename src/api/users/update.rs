@@ -4,7 +4,6 @@ use super::{Mode, UserView, UserWriteDoc, parse_user_input};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
-use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
@@ -14,7 +13,8 @@ use crate::state::AppState;
 /// Replaces the user's writable fields: `email` and `name` are required,
 /// omitted optional fields keep their values (as in DRF). Changing
 /// `user_roles` needs `roles.grant` and is judged on what it adds or removes;
-/// acting on an OWNER needs `owner.grant`; the last active OWNER cannot be
+/// any change needs every permission the user holds, where it holds it (so
+/// acting on an OWNER needs `owner.grant`); the last active OWNER cannot be
 /// deactivated or demoted.
 #[utoipa::path(
     put,
@@ -83,8 +83,14 @@ pub async fn update(
     let fields = body.fields()?;
     let (mut input, password) = parse_user_input(&fields, mode, is_apiuser);
     if let Some(password) = password {
-        // Hashing is costly: only for callers who may set passwords at all.
-        caller.require(Permission::UsersManage)?;
+        // Hashing is costly: only for callers who may set this password.
+        let (checker, user) = (caller.clone(), id.clone());
+        state
+            .db
+            .read(move |conn| {
+                service::users::authorize_password_change(conn, &checker, &user, is_apiuser)
+            })
+            .await?;
         if input.errors.is_empty() {
             input.value.password_hash = Some(state.hasher.hash(password).await?);
         }

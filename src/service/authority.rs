@@ -1,0 +1,61 @@
+//! Who may act on whom (API.md, "Authorization"): a caller may change,
+//! deactivate, delete, invite, reset, or set the password or email of a
+//! user, or create, list or revoke an API user's keys, only if it holds
+//! every permission that user holds, wherever the user holds it. Otherwise
+//! a more powerful user could be taken over by a less powerful one (its
+//! password set, its email changed, its keys minted), which is escalation.
+//!
+//! The rule is judged on the user's assignments *before* the change, so
+//! giving someone a role at your own team first does not bring them within
+//! reach. "Acting on an OWNER needs `owner.grant`" is one case of it.
+
+use std::collections::HashMap;
+
+use crate::auth::Caller;
+use crate::auth::grants::Grants;
+use crate::db::models::UserRoleDetail;
+use crate::db::{DbConnection, targets, users};
+use crate::domain::role::{Permission, Tier};
+use crate::error::{Error, Result};
+
+/// 403 unless `caller` holds every permission of the user whose role
+/// assignments are `roles`, where the user holds it.
+pub fn require_over(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    roles: &[UserRoleDetail],
+) -> Result<()> {
+    let held = grants_of(roles);
+    let on_targets: Vec<String> = held.scope_targets().map(str::to_owned).collect();
+    let mut teams_of_target: HashMap<String, Vec<String>> = HashMap::new();
+    if !on_targets.is_empty() {
+        for (target, team) in targets::teams_of(conn, &on_targets)? {
+            teams_of_target.entry(target).or_default().push(team);
+        }
+    }
+    if caller.grants.covers(&held, &teams_of_target) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// `require_over` for the user `user_id`, reading its assignments.
+pub fn require_over_user(conn: &mut DbConnection, caller: &Caller, user_id: &str) -> Result<()> {
+    let roles = users::roles_of(conn, &[user_id.to_owned()])?;
+    require_over(conn, caller, &roles)
+}
+
+/// What the assignments `roles` allow, where.
+pub fn grants_of(roles: &[UserRoleDetail]) -> Grants {
+    let mut grants = Grants::default();
+    for role in roles {
+        grants.add(
+            Tier::from_stored(&role.tier),
+            role.team_id.as_deref(),
+            role.target_id.as_deref(),
+            Permission::parse_stored(&role.role_permissions),
+        );
+    }
+    grants
+}
