@@ -232,8 +232,13 @@ impl ManageConnection for ConnectionManager {
         }
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection whose user panicked, or that is left inside a
+    /// transaction (or with a broken transaction manager), never goes back
+    /// to the pool: the next user would write into a transaction that never
+    /// commits, and on SQLite hold the write lock from everyone else.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -439,6 +444,36 @@ mod tests {
             "the second waiter is over the bound"
         );
         assert_eq!(db.waiting_writers(), 0);
+    }
+
+    /// A write that panics mid-transaction must not hand its open
+    /// transaction to the next user of the connection.
+    #[actix_web::test]
+    async fn a_panicking_write_leaves_no_open_transaction_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("p.db").display().to_string());
+        // One connection, so the next write gets the one that panicked.
+        let db = Db::connect(&url, 1).unwrap();
+        let panicked: Result<()> = db
+            .write(|conn| {
+                settings::get_or_insert(conn, "lost", "1")?;
+                panic!("a bug in the middle of a write");
+            })
+            .await;
+        assert!(panicked.is_err(), "the panic is an error");
+        db.write(|conn| Ok(settings::get_or_insert(conn, "kept", "1")?))
+            .await
+            .unwrap();
+        // Another connection sees the second write committed and the first
+        // rolled back, and can write at once (no lock left behind).
+        let mut other = establish(&url).unwrap();
+        assert_eq!(
+            settings::get(&mut other, "kept").unwrap().as_deref(),
+            Some("1")
+        );
+        assert_eq!(settings::get(&mut other, "lost").unwrap(), None);
+        other.batch_execute("PRAGMA busy_timeout = 0;").unwrap();
+        settings::get_or_insert(&mut other, "other", "1").expect("no lock is held");
     }
 
     #[test]
