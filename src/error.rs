@@ -88,12 +88,38 @@ impl<T> Collect<T> for std::result::Result<T, String> {
     }
 }
 
+/// DRF's message for a reference (in a body) to nothing the caller can see.
+pub fn does_not_exist(raw: &str) -> String {
+    format!("Invalid pk \"{raw}\" - object does not exist.")
+}
+
+pub const LAST_OWNER: &str =
+    "The last active owner of the organization cannot be deleted, deactivated or demoted.";
+
 #[derive(Debug)]
 pub enum Error {
     /// 400 with field errors.
     Validation(FieldErrors),
     /// 400 with a `detail` (e.g. malformed JSON).
     BadRequest(String),
+    /// 400: `field` holds a value another object of the organization already
+    /// has (the database's unique constraint said so). SCIM answers 409.
+    Conflict {
+        field: &'static str,
+        message: &'static str,
+    },
+    /// 400: the write would leave the organization without an active OWNER;
+    /// `field` is what the write changed (`active`, `user_roles`, or
+    /// `non_field_errors` for a deletion).
+    LastOwner {
+        field: &'static str,
+    },
+    /// 400: `field` of the body names an object the caller's organization
+    /// does not have (DRF's "Invalid pk").
+    UnknownReference {
+        field: &'static str,
+        id: String,
+    },
     /// 401: no credentials were sent.
     NotAuthenticated,
     /// 401: credentials were sent and are not valid (any reason).
@@ -102,8 +128,12 @@ pub enum Error {
     Forbidden,
     /// 404 `Not found.`
     NotFound,
-    /// 404 with a richer body (e.g. `invalid_ids`).
-    NotFoundWith(Value),
+    /// 404: some of the ids a request named are not found (all of them
+    /// listed); `id_404_validation` echoes Probely's `is_id_404_validation`.
+    IdsNotFound {
+        ids: Vec<String>,
+        id_404_validation: bool,
+    },
     /// 404 `Invalid page.`
     InvalidPage,
     MethodNotAllowed {
@@ -135,10 +165,27 @@ impl Error {
         Error::Internal(cause.into())
     }
 
+    /// The field errors of a 400 that names fields (a rule broken by the
+    /// input), as DRF shows them; `None` for any other error.
+    pub fn into_field_errors(self) -> std::result::Result<FieldErrors, Self> {
+        match self {
+            Error::Validation(errors) => Ok(errors),
+            Error::Conflict { field, message } => Ok(FieldErrors::single(field, message)),
+            Error::LastOwner { field } => Ok(FieldErrors::single(field, LAST_OWNER)),
+            Error::UnknownReference { field, id } => {
+                Ok(FieldErrors::single(field, does_not_exist(&id)))
+            }
+            other => Err(other),
+        }
+    }
+
     fn body(&self) -> Value {
         match self {
             Error::Validation(errors) => errors.clone().into_value(),
             Error::BadRequest(detail) => json!({ "detail": detail }),
+            Error::Conflict { field, message } => json!({ *field: [message] }),
+            Error::LastOwner { field } => json!({ *field: [LAST_OWNER] }),
+            Error::UnknownReference { field, id } => json!({ *field: [does_not_exist(id)] }),
             Error::NotAuthenticated => {
                 json!({ "detail": "Authentication credentials were not provided." })
             }
@@ -147,7 +194,16 @@ impl Error {
                 json!({ "detail": "You do not have permission to perform this action." })
             }
             Error::NotFound => json!({ "detail": "Not found." }),
-            Error::NotFoundWith(body) => body.clone(),
+            Error::IdsNotFound {
+                ids,
+                id_404_validation: false,
+            } => json!({ "detail": "Not found.", "invalid_ids": ids }),
+            Error::IdsNotFound {
+                ids,
+                id_404_validation: true,
+            } => {
+                json!({ "detail": "Not found.", "is_id_404_validation": true, "invalid_ids": ids })
+            }
             Error::InvalidPage => json!({ "detail": "Invalid page." }),
             Error::MethodNotAllowed { method, .. } => {
                 json!({ "detail": format!("Method \"{method}\" not allowed.") })
@@ -184,10 +240,16 @@ impl std::error::Error for Error {}
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
-            Error::Validation(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Validation(_)
+            | Error::BadRequest(_)
+            | Error::Conflict { .. }
+            | Error::LastOwner { .. }
+            | Error::UnknownReference { .. } => StatusCode::BAD_REQUEST,
             Error::NotAuthenticated | Error::InvalidToken => StatusCode::UNAUTHORIZED,
             Error::Forbidden => StatusCode::FORBIDDEN,
-            Error::NotFound | Error::NotFoundWith(_) | Error::InvalidPage => StatusCode::NOT_FOUND,
+            Error::NotFound | Error::IdsNotFound { .. } | Error::InvalidPage => {
+                StatusCode::NOT_FOUND
+            }
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

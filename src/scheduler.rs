@@ -1,22 +1,26 @@
 //! Lifecycle automation inside the server: deactivates users whose
 //! contract has ended. Safe with several replicas: a round runs under a
 //! database lease (a PostgreSQL advisory lock; SQLite has one writer), and
-//! what it does is idempotent. Each action is attributed to the
-//! organization's `System` actor and audited (so webhooks hear of it).
+//! what it does is idempotent. Each action goes through the service layer
+//! as the organization's `System` actor (so the last-owner rule, the audit
+//! trail and webhooks are the same as for a person's deactivation).
 //! Expired invitations need no work (their status is derived from their
 //! expiry) and the audit trail is pruned by its own task.
 
 use std::time::Duration;
 
-use serde_json::Value;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
-use crate::db::models::UserChanges;
+use diesel::Connection;
+
+use crate::auth::Caller;
 use crate::db::{self, Db, users};
 use crate::domain::time;
-use crate::domain::user_roles;
-use crate::error::Result;
-use crate::service::audit::{self, Interface, RequestContext};
-use crate::service::users as user_rules;
+use crate::error::{Error, Result};
+use crate::service::Parsed;
+use crate::service::audit::Interface;
+use crate::service::users::{self as user_service, UserInput};
 
 /// Runs a round every `every_seconds` (0: this replica runs none).
 pub fn start(db: Db, every_seconds: u64) {
@@ -41,45 +45,34 @@ pub async fn run_once(db: &Db) -> Result<usize> {
         if !db::try_advisory_lock(conn, db::SCHEDULER_LOCK)? {
             return Ok(0);
         }
-        let context = RequestContext {
-            interface: Interface::Scheduler,
-            ..RequestContext::default()
-        };
-        let now = time::now();
         let mut deactivated = 0;
-        for user in users::contract_ended(conn, now)? {
+        let mut systems: HashMap<String, Caller> = HashMap::new();
+        for user in users::contract_ended(conn, time::now())? {
             let org = user.organization_id.clone();
-            let is_owner = user_roles::holds_owner(&user_rules::assignments_of(conn, &user.id)?);
-            if is_owner {
-                db::lock_organization(conn, &org)?;
-                if users::count_active_owners(conn, &org)? <= 1 {
-                    tracing::warn!(user = %user.id, "contract ended, but this is the last active owner: left active");
-                    continue;
+            let system = match systems.entry(org) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => {
+                    let system = Caller::system(conn, slot.key(), Interface::Scheduler)?;
+                    slot.insert(system)
                 }
-            }
-            let system = users::system_actor(conn, &org)?;
-            let author = system.changed_by_self();
-            let changes = UserChanges {
-                active: Some(false),
-                changed: Some(now),
-                changed_by_id: Some(author.id),
-                changed_by_email: Some(author.email),
-                changed_by_name: Some(author.name),
-                ..UserChanges::default()
             };
-            users::update(conn, &user.id, &changes)?;
-            users::bump_token_version(conn, &user.id)?;
-            let kind = user_rules::object_type(user.is_apiuser);
-            audit::record(
-                conn,
-                &org,
-                Some(&system),
-                &context,
-                &format!("{kind}.deactivated"),
-                audit::object(kind, &user.id),
-                audit::change("active", Value::Bool(true), Value::Bool(false)),
-            )?;
-            deactivated += 1;
+            let deactivate = Parsed::valid(UserInput {
+                active: Some(false),
+                profile_sent: true,
+                ..UserInput::default()
+            });
+            // Each user in a savepoint: a refusal undoes that user alone.
+            let outcome = conn.transaction(|conn| {
+                user_service::update(conn, system, &user.id, user.is_apiuser, deactivate)
+            });
+            match outcome {
+                Ok(_) => deactivated += 1,
+                Err(Error::LastOwner { .. }) => tracing::warn!(
+                    user = %user.id,
+                    "contract ended, but this is the last active owner: left active"
+                ),
+                Err(other) => return Err(other),
+            }
         }
         Ok(deactivated)
     })

@@ -112,3 +112,38 @@ pub fn optional_date_time() -> utoipa::openapi::schema::Schema {
         .build();
     Schema::AnyOf(any_of)
 }
+
+/// Declares the REST envelope of a page of `$view`s (DRF's `count`,
+/// `page_total`, `page`, `length`, `results`), built from a service `Page`
+/// of anything `$view` converts from.
+macro_rules! page_view {
+    ($(#[$meta:meta])* $name:ident of $view:ty, $count_doc:literal) => {
+        $(#[$meta])*
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            #[doc = $count_doc]
+            pub count: i64,
+            /// Number of pages.
+            pub page_total: i64,
+            pub page: i64,
+            pub length: i64,
+            pub results: Vec<$view>,
+        }
+
+        impl<T> From<$crate::service::Page<T>> for $name
+        where
+            $view: From<T>,
+        {
+            fn from(page: $crate::service::Page<T>) -> Self {
+                Self {
+                    count: page.count,
+                    page_total: page.page_total,
+                    page: page.request.page,
+                    length: page.request.length,
+                    results: page.rows.into_iter().map(<$view>::from).collect(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use page_view;

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, FieldErrors, Result};
+use crate::service::PageRequest;
 
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
@@ -321,60 +322,32 @@ impl Query {
     }
 }
 
-pub const DEFAULT_LENGTH: i64 = 10;
-pub const MAX_LENGTH: i64 = 100;
-
-/// `page` and `length` of a list request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pagination {
-    pub page: i64,
-    pub length: i64,
-}
-
-impl Pagination {
-    /// `length` above the maximum is capped; below 1 or not an integer is a
-    /// 400; a bad `page` is DRF's 404 `Invalid page.` (reported by `check`).
-    pub fn parse(query: &Query, errors: &mut FieldErrors) -> Result<Self> {
-        let length = match query.first("length") {
-            None | Some("") => DEFAULT_LENGTH,
-            Some(raw) => match raw.trim().parse::<i64>() {
-                Ok(n) if n >= 1 => n.min(MAX_LENGTH),
-                Ok(_) => {
-                    errors.add("length", "Ensure this value is greater than or equal to 1.");
-                    DEFAULT_LENGTH
-                }
-                Err(_) if raw.trim().chars().all(|c| c.is_ascii_digit()) => MAX_LENGTH,
-                Err(_) => {
-                    errors.add("length", "A valid integer is required.");
-                    DEFAULT_LENGTH
-                }
-            },
-        };
-        let page = match query.first("page") {
-            None | Some("") => 1,
-            Some(raw) => match raw.trim().parse::<i64>() {
-                Ok(n) if n >= 1 => n,
-                _ => return Err(Error::InvalidPage),
-            },
-        };
-        Ok(Self { page, length })
-    }
-
-    pub fn offset(&self) -> i64 {
-        (self.page - 1).saturating_mul(self.length)
-    }
-
-    /// Page 1 always exists; a later page must hold something.
-    pub fn check(&self, count: i64) -> Result<i64> {
-        let page_total = if count == 0 {
-            1
-        } else {
-            (count + self.length - 1) / self.length
-        };
-        if self.page > page_total {
-            return Err(Error::InvalidPage);
-        }
-        Ok(page_total)
+/// `page` and `length` of a list request, as DRF reads them: `length` above
+/// the maximum is capped; below 1 or not an integer is a 400; a bad `page`
+/// is DRF's 404 `Invalid page.` (reported by the service, after its
+/// permission check).
+pub fn page_request(query: &Query, errors: &mut FieldErrors) -> PageRequest {
+    let length = match query.first("length") {
+        None | Some("") => PageRequest::DEFAULT_LENGTH,
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if n >= 1 => n,
+            Ok(_) => {
+                errors.add("length", "Ensure this value is greater than or equal to 1.");
+                PageRequest::DEFAULT_LENGTH
+            }
+            Err(_) if raw.trim().chars().all(|c| c.is_ascii_digit()) => PageRequest::MAX_LENGTH,
+            Err(_) => {
+                errors.add("length", "A valid integer is required.");
+                PageRequest::DEFAULT_LENGTH
+            }
+        },
+    };
+    match query.first("page") {
+        None | Some("") => PageRequest::new(1, length),
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if n >= 1 => PageRequest::new(n, length),
+            _ => PageRequest::invalid(length),
+        },
     }
 }
 
@@ -410,7 +383,7 @@ pub fn ordering<T: Copy>(
 /// all parameter errors at once.
 pub struct ListRequest<F> {
     pub query: Query,
-    pub pagination: Pagination,
+    pub page: PageRequest,
     /// The field to order by, and whether descending.
     pub ordering: (F, bool),
     /// Trimmed; `None` when absent or blank.
@@ -422,7 +395,7 @@ impl<F: Copy> ListRequest<F> {
     pub fn parse(req: &HttpRequest, orderings: &[(&str, F)], default: (F, bool)) -> Result<Self> {
         let query = Query::from_request(req)?;
         let mut errors = FieldErrors::new();
-        let pagination = Pagination::parse(&query, &mut errors)?;
+        let page = page_request(&query, &mut errors);
         let ordering = ordering(&query, orderings, &mut errors).unwrap_or(default);
         let search = query
             .first("search")
@@ -431,7 +404,7 @@ impl<F: Copy> ListRequest<F> {
             .map(str::to_owned);
         Ok(Self {
             query,
-            pagination,
+            page,
             ordering,
             search,
             errors,
@@ -450,23 +423,16 @@ mod tests {
     #[test]
     fn length_is_capped_and_validated() {
         let mut e = FieldErrors::new();
+        assert_eq!(page_request(&query("length=1000"), &mut e).length, 100);
         assert_eq!(
-            Pagination::parse(&query("length=1000"), &mut e)
-                .unwrap()
-                .length,
-            100
-        );
-        assert_eq!(
-            Pagination::parse(&query("length=99999999999999999999999"), &mut e)
-                .unwrap()
-                .length,
+            page_request(&query("length=99999999999999999999999"), &mut e).length,
             100
         );
         assert!(e.is_empty());
-        Pagination::parse(&query("length=0"), &mut e).unwrap();
+        page_request(&query("length=0"), &mut e);
         assert!(e.contains("length"));
         let mut e = FieldErrors::new();
-        Pagination::parse(&query("length=abc"), &mut e).unwrap();
+        page_request(&query("length=abc"), &mut e);
         assert!(e.contains("length"));
     }
 
@@ -474,20 +440,13 @@ mod tests {
     fn bad_pages_are_invalid() {
         let mut e = FieldErrors::new();
         for q in ["page=0", "page=-1", "page=x", "page=1.5"] {
-            assert!(
-                matches!(
-                    Pagination::parse(&query(q), &mut e),
-                    Err(Error::InvalidPage)
-                ),
-                "{q}"
-            );
+            let page = page_request(&query(q), &mut e);
+            assert!(matches!(page.page_total(0), Err(Error::InvalidPage)), "{q}");
         }
-        let p = Pagination::parse(&query("page=2&length=10"), &mut e).unwrap();
-        assert_eq!(p.offset(), 10);
-        assert!(p.check(10).is_err());
-        assert_eq!(p.check(11).unwrap(), 2);
-        let first = Pagination::parse(&query(""), &mut e).unwrap();
-        assert_eq!(first.check(0).unwrap(), 1);
+        assert!(e.is_empty(), "a bad page is not a 400");
+        let p = page_request(&query("page=2&length=10"), &mut e);
+        assert_eq!(p, PageRequest::new(2, 10));
+        assert_eq!(page_request(&query(""), &mut e), PageRequest::first());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::db::{DbConnection, keys as db_keys, users};
 use crate::domain::role::{Permission, Tier};
 use crate::domain::time;
 use crate::error::{Error, Result};
-use crate::service::audit::{self, Changes, Object, RequestContext};
+use crate::service::audit::{self, Changes, Interface, Object, RequestContext};
 use crate::state::AppState;
 
 /// Who is making the request, with what it may do where.
@@ -31,6 +31,24 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The organization's `System` actor, holding every permission: the
+    /// caller of work no person asked for (the scheduler, the CLI), which
+    /// goes through the service layer like any other.
+    pub fn system(
+        conn: &mut DbConnection,
+        organization_id: &str,
+        interface: Interface,
+    ) -> Result<Self> {
+        Ok(Self {
+            user: users::system_actor(conn, organization_id)?,
+            grants: Grants::everything(),
+            context: RequestContext {
+                interface,
+                ..RequestContext::default()
+            },
+        })
+    }
+
     /// Appends an audit event of this caller's, in the current transaction.
     pub fn audit(
         &self,

@@ -25,7 +25,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::users::{self, KeysetField, UserFilter};
 use crate::domain::PublicId;
-use crate::domain::role::{Permission, Tier};
+use crate::domain::role::Tier;
 use crate::domain::user::Kind;
 use crate::error::{Error, FieldErrors};
 use crate::service::Parsed;
@@ -54,13 +54,19 @@ pub enum ToolError {
 impl From<Error> for ToolError {
     fn from(e: Error) -> Self {
         match e {
-            Error::NotFound | Error::NotFoundWith(_) | Error::InvalidPage => {
+            Error::NotFound | Error::IdsNotFound { .. } | Error::InvalidPage => {
                 ToolError::Domain("Not found.".into())
             }
             Error::Forbidden => {
                 ToolError::Domain("You do not have permission to perform this action.".into())
             }
-            Error::Validation(errors) => ToolError::Domain(describe(errors)),
+            e @ (Error::Validation(_)
+            | Error::Conflict { .. }
+            | Error::LastOwner { .. }
+            | Error::UnknownReference { .. }) => match e.into_field_errors() {
+                Ok(errors) => ToolError::Domain(describe(errors)),
+                Err(other) => ToolError::Domain(other.to_string()),
+            },
             Error::BadRequest(detail) => ToolError::Domain(detail),
             Error::Unavailable(_) | Error::Internal(_) => {
                 // Logged, never shown.
@@ -208,31 +214,18 @@ impl UserTools {
         let filter = user_filter(args.filter.unwrap_or_default())?;
         let caller = caller(&context)?;
         same_organization(&caller, &args.organization_id)?;
-        caller.require(Permission::UsersView)?;
-        let org = caller.organization_id().to_owned();
         let (rows, next) = self
             .state
             .db
             .read(move |conn| {
-                let mut rows = users::keyset_page(
+                user_service::list_after(
                     conn,
-                    &org,
+                    &caller,
                     &filter,
-                    field,
-                    descending,
+                    (field, descending),
                     after.as_ref(),
-                    size + 1,
-                )?;
-                let more = rows.len() as i64 > size;
-                rows.truncate(size as usize);
-                let next = more
-                    .then(|| rows.last())
-                    .flatten()
-                    .map(|last| users::KeysetAfter {
-                        value: field.value_of(last),
-                        id: last.id.clone(),
-                    });
-                Ok((users::with_details(conn, rows)?, next))
+                    size,
+                )
             })
             .await?;
         Ok(Json(UserList {
@@ -423,13 +416,7 @@ impl UserTools {
             .await
             .map_err(|e| match e {
                 // The profile is named in the arguments: not found, as getUser says.
-                Error::Validation(errors)
-                    if errors
-                        .get("user")
-                        .is_some_and(|m| m.to_string().contains("does not exist")) =>
-                {
-                    not_found("User")
-                }
+                Error::UnknownReference { field: "user", .. } => not_found("User"),
                 other => user_error(other),
             })?;
         Ok(Json(InvitationResult {

@@ -190,7 +190,7 @@ impl Collection for Groups {
                         field: TeamOrderField::Name,
                         descending: false,
                     };
-                    let page = service::list(
+                    let teams = service::window(
                         conn,
                         &caller,
                         &TeamFilter::default(),
@@ -198,7 +198,7 @@ impl Collection for Groups {
                         offset,
                         limit,
                     )?;
-                    with_members(conn, page.teams, &base)
+                    with_members(conn, teams, &base)
                 })
             })
             .await?)

@@ -24,8 +24,8 @@ use std::fmt;
 use crate::auth::Caller;
 use crate::domain::role::Permission;
 use crate::error::Error;
+use crate::error::LAST_OWNER;
 use crate::service::audit::Interface;
-use crate::service::users::{EMAIL_TAKEN, LAST_OWNER};
 use crate::state::AppState;
 
 pub const MEDIA_TYPE: &str = "application/scim+json";
@@ -108,19 +108,20 @@ impl From<Error> for ScimError {
     fn from(error: Error) -> Self {
         let status = error.status_code();
         match error {
-            Error::Validation(fields) => {
-                let text = fields.clone().into_value().to_string();
-                if text.contains(EMAIL_TAKEN) {
-                    ScimError::new(
-                        StatusCode::CONFLICT,
-                        Some("uniqueness"),
-                        "A user with this userName already exists.",
-                    )
-                } else if text.contains(LAST_OWNER) {
-                    ScimError::new(StatusCode::BAD_REQUEST, Some("mutability"), LAST_OWNER)
-                } else {
-                    ScimError::invalid_value(text)
-                }
+            Error::Conflict { field: "email", .. } => ScimError::new(
+                StatusCode::CONFLICT,
+                Some("uniqueness"),
+                "A user with this userName already exists.",
+            ),
+            Error::Conflict { message, .. } => {
+                ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), message)
+            }
+            Error::LastOwner { .. } => {
+                ScimError::new(StatusCode::BAD_REQUEST, Some("mutability"), LAST_OWNER)
+            }
+            Error::Validation(fields) => ScimError::invalid_value(fields.into_value().to_string()),
+            Error::UnknownReference { field, id } => {
+                ScimError::invalid_value(format!("{field}: {}", crate::error::does_not_exist(&id)))
             }
             Error::BadRequest(detail) => ScimError::invalid_syntax(detail),
             Error::NotAuthenticated => ScimError::new(status, None, "Authentication required."),
@@ -130,7 +131,7 @@ impl From<Error> for ScimError {
                 None,
                 "You do not have permission to perform this action.",
             ),
-            Error::NotFound | Error::NotFoundWith(_) | Error::InvalidPage => {
+            Error::NotFound | Error::IdsNotFound { .. } | Error::InvalidPage => {
                 ScimError::new(StatusCode::NOT_FOUND, None, "Resource not found.")
             }
             other => {

@@ -22,8 +22,7 @@ use super::{
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::models::{UserDetail, UserRow};
-use crate::db::users::{self as rows, UserFilter, UserOrderField, UserOrdering};
-use crate::domain::role::Permission;
+use crate::db::users::UserFilter;
 use crate::domain::user::{
     ADDITIONAL_EMAILS_MAX, Email, Kind, Source, Title, UserName, parse_position,
 };
@@ -544,20 +543,14 @@ impl Collection for Users {
         base: String,
         query: &ListQuery,
     ) -> ScimResult<Vec<Value>> {
-        caller.require(Permission::UsersView)?;
-        let org = caller.organization_id().to_owned();
+        let caller = caller.clone();
         let filter = query.filter.clone();
         let narrow = narrowing(filter.as_ref());
         Ok(state
             .db
             .read(move |conn| {
-                let ordering = UserOrdering {
-                    field: UserOrderField::Created,
-                    descending: false,
-                };
                 collect_matching(filter.as_ref(), |offset, limit| {
-                    let page = rows::page(conn, &org, &narrow, ordering, offset, limit)?;
-                    Ok(rows::with_details(conn, page)?
+                    Ok(service::window(conn, &caller, &narrow, offset, limit)?
                         .iter()
                         .map(|detail| to_scim(detail, &base))
                         .collect())

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 
-use crate::api::extract::Pagination;
 use crate::auth::grants::{GrantedAt, Grants};
 use crate::auth::{Caller, Scope};
 use crate::db::access_review::{self as rows, Covering, ReviewFilter};
@@ -15,8 +14,8 @@ use crate::db::models::{UserRoleDetail, UserRow};
 use crate::db::{DbConnection, targets, teams, users};
 use crate::domain::PublicId;
 use crate::domain::role::{BuiltinRole, Permission, Tier};
-use crate::error::{Error, FieldErrors, Result};
-use crate::service::{Listed, does_not_exist};
+use crate::error::{Error, Result};
+use crate::service::{Page, PageRequest, Parsed, does_not_exist};
 
 /// The review's filters as a client wrote them.
 #[derive(Clone, Debug, Default)]
@@ -65,10 +64,17 @@ pub struct Resolved {
 
 /// Checks the caller may review, then resolves the filters (unknown ids are
 /// 400s naming the parameter).
-pub fn resolve(conn: &mut DbConnection, caller: &Caller, query: ReviewQuery) -> Result<Resolved> {
+pub fn resolve(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    query: Parsed<ReviewQuery>,
+) -> Result<Resolved> {
     caller.require(Permission::AccessReviewView)?;
+    let Parsed {
+        value: query,
+        mut errors,
+    } = query;
     let org = caller.organization_id();
-    let mut errors = FieldErrors::new();
     let mut known =
         |key: &str, raw: Option<String>, exists: &mut dyn FnMut(&str) -> Result<bool>| {
             let Some(raw) = raw else { return Ok(None) };
@@ -157,13 +163,13 @@ pub fn review(
     conn: &mut DbConnection,
     caller: &Caller,
     resolved: &Resolved,
-    pagination: Pagination,
-) -> Result<Listed<Reviewed>> {
+    page: PageRequest,
+) -> Result<Page<Reviewed>> {
     caller.require(Permission::AccessReviewView)?;
     let org = caller.organization_id();
-    Listed::load(
+    Page::load(
         conn,
-        pagination,
+        page,
         |c| rows::count(c, org, &resolved.sql),
         |c, offset, limit| chunk(c, caller, resolved, offset, limit),
     )

@@ -5,7 +5,6 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::extract::Pagination;
 use crate::auth::Caller;
 use crate::db::audit::{self as rows, AuditEventRow, AuditFilter};
 use crate::db::keys::KeyRow;
@@ -17,7 +16,7 @@ use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::Error;
 use crate::error::Result;
-use crate::service::Listed;
+use crate::service::{Page, PageRequest, Parsed};
 
 /// Through which interface a change came.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -145,15 +144,16 @@ pub fn record_by_system(
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    filter: &AuditFilter,
+    filter: Parsed<AuditFilter>,
     oldest_first: bool,
-    pagination: Pagination,
-) -> Result<Listed<AuditEventRow>> {
+    page: PageRequest,
+) -> Result<Page<AuditEventRow>> {
     caller.require(Permission::AuditView)?;
+    let filter = &filter.into_result()?;
     let org = caller.organization_id();
-    Listed::load(
+    Page::load(
         conn,
-        pagination,
+        page,
         |c| rows::count(c, org, filter),
         |c, offset, limit| Ok(rows::page(c, org, filter, oldest_first, offset, limit)?),
     )

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use diesel::Connection;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::Parsed;
 use super::users::{self, UserInput};
@@ -39,8 +39,8 @@ pub fn update_users(
             // With errors the service returns before any write; the
             // savepoint is only a safety net.
             match conn.transaction(|conn| users::update(conn, caller, id, is_apiuser, attempt)) {
-                Ok(_) | Err(Error::Validation(_)) => {}
-                Err(other) => return Err(other),
+                Ok(_) => {}
+                Err(e) => drop(e.into_field_errors()?),
             }
         }
         return Err(Error::Validation(errors));
@@ -91,14 +91,15 @@ fn check_ids(
     if invalid.is_empty() {
         Ok(())
     } else {
-        Err(Error::NotFoundWith(
-            json!({"detail": "Not found.", "invalid_ids": invalid}),
-        ))
+        Err(Error::IdsNotFound {
+            ids: invalid,
+            id_404_validation: false,
+        })
     }
 }
 
 /// Runs `work` for each id, in order, each in its own savepoint: a rule
-/// broken by one id (`Error::Validation`) rolls back that id alone (which
+/// broken by one id (an error with field errors) rolls back that id alone (which
 /// also clears an aborted PostgreSQL statement) and the next ids are still
 /// judged, so the 400 names every failing id:
 /// `{"ids": {"<id>": {"field": ["message"]}}}`. Any other error (403, 500)
@@ -110,12 +111,8 @@ fn each(
 ) -> Result<()> {
     let mut failed = Map::new();
     for id in ids {
-        match conn.transaction(|conn| work(conn, id)) {
-            Ok(()) => {}
-            Err(Error::Validation(errors)) => {
-                failed.insert(id.clone(), errors.into_value());
-            }
-            Err(other) => return Err(other),
+        if let Err(e) = conn.transaction(|conn| work(conn, id)) {
+            failed.insert(id.clone(), e.into_field_errors()?.into_value());
         }
     }
     if failed.is_empty() {

@@ -19,7 +19,7 @@ use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailKind, status};
 use crate::service::audit::{self, RequestContext};
-use crate::service::{Listed, Parsed, authority, throttle};
+use crate::service::{Page, PageRequest, Parsed, authority, throttle};
 use crate::state::AppState;
 use serde_json::Value;
 
@@ -123,7 +123,10 @@ fn create(
         .map(|id| users::find_visible(conn, &org, id.as_str(), false))
         .transpose()?
         .flatten()
-        .ok_or_else(|| Error::field("user", super::does_not_exist(&raw)))?;
+        .ok_or(Error::UnknownReference {
+            field: "user",
+            id: raw.clone(),
+        })?;
     let teams = users::teams_of(conn, &user.id)?;
     caller.require_at(Permission::UsersManage, Scope::Member { teams: &teams })?;
     authority::require_over_user(conn, caller, &user.id)?;
@@ -194,14 +197,15 @@ pub fn require_view(caller: &Caller) -> Result<()> {
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    filter: &InvitationFilter,
-    pagination: crate::api::extract::Pagination,
-) -> Result<Listed<InvitationDetail>> {
+    filter: Parsed<InvitationFilter>,
+    page: PageRequest,
+) -> Result<Page<InvitationDetail>> {
     require_view(caller)?;
+    let filter = &filter.into_result()?;
     let org = caller.organization_id();
-    Listed::load(
+    Page::load(
         conn,
-        pagination,
+        page,
         |c| rows::count(c, org, filter),
         |c, offset, limit| Ok(rows::page(c, org, filter, offset, limit)?),
     )

@@ -2,7 +2,6 @@
 //! each `changed_by` stamp has exactly one home. Functions run inside the
 //! caller's database connection (writes: inside its transaction).
 
-use crate::api::extract::Pagination;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::labels::{self, LabelFilter, LabelOrdering};
@@ -12,7 +11,7 @@ use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result, is_unique_violation};
 use crate::service::users::Parsed;
-use crate::service::{Listed, audit};
+use crate::service::{Page, PageRequest, audit};
 
 pub const NAME_TAKEN: &str = "label with this name already exists.";
 
@@ -39,18 +38,25 @@ fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<LabelRow> 
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    filter: &LabelFilter,
-    ordering: LabelOrdering,
-    pagination: Pagination,
-) -> Result<Listed<LabelRow>> {
+    query: Parsed<(LabelFilter, LabelOrdering)>,
+    page: PageRequest,
+) -> Result<Page<LabelRow>> {
     caller.require(Permission::UsersView)?;
+    let (filter, ordering) = &query.into_result()?;
+    let (filter, ordering) = (filter, *ordering);
     let org = caller.organization_id();
-    Listed::load(
+    Page::load(
         conn,
-        pagination,
+        page,
         |c| labels::count(c, org, filter),
         |c, offset, limit| Ok(labels::page(c, org, filter, ordering, offset, limit)?),
     )
+}
+
+/// Whether `caller` may create labels at all: handlers ask before reading
+/// the body, so that a forbidden request is a 403 whatever its body holds.
+pub fn authorize_create(caller: &Caller) -> Result<()> {
+    caller.require(Permission::LabelsManage)
 }
 
 pub fn create(
@@ -58,7 +64,7 @@ pub fn create(
     caller: &Caller,
     input: Parsed<LabelInput>,
 ) -> Result<LabelRow> {
-    caller.require(Permission::LabelsManage)?;
+    authorize_create(caller)?;
     let Parsed {
         value: input,
         errors,
@@ -142,7 +148,10 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
 /// source of truth for duplicate names: no check-then-insert race.
 fn name_conflict(e: diesel::result::Error) -> Error {
     if is_unique_violation(&e) {
-        Error::field("name", NAME_TAKEN)
+        Error::Conflict {
+            field: "name",
+            message: NAME_TAKEN,
+        }
     } else {
         e.into()
     }

@@ -1,4 +1,6 @@
-//! The domain service layer: every write of every interface goes through it.
+//! The domain service layer: every read and every write of every interface
+//! (REST, MCP, SCIM, CLI, scheduler) goes through it, so each rule, each
+//! permission check and the paging rule exist once.
 
 pub mod access_review;
 pub mod audit;
@@ -10,12 +12,15 @@ pub mod keys;
 pub mod labels;
 pub mod mfa;
 pub mod orgs;
+pub mod page;
 pub mod roles;
 pub mod targets;
 pub mod teams;
 pub mod throttle;
 pub mod users;
 pub mod webhooks;
+
+pub use page::{Page, PageRequest};
 
 /// Input as parsed at the edge, with the validation errors found there. A
 /// service reports them only after its authorization checks, so a forbidden
@@ -25,35 +30,22 @@ pub struct Parsed<T> {
     pub errors: crate::error::FieldErrors,
 }
 
-/// One page of a list, with what the envelope reports.
-#[derive(Clone, Debug)]
-pub struct Listed<T> {
-    pub count: i64,
-    pub page_total: i64,
-    pub rows: Vec<T>,
-}
+impl<T> Parsed<T> {
+    pub fn new(value: T, errors: crate::error::FieldErrors) -> Self {
+        Self { value, errors }
+    }
 
-impl<T> Listed<T> {
-    /// Counts, checks that the page exists (DRF's 404 `Invalid page.`), then
-    /// loads it with `(offset, limit)`.
-    pub fn load(
-        conn: &mut crate::db::DbConnection,
-        pagination: crate::api::extract::Pagination,
-        count: impl FnOnce(&mut crate::db::DbConnection) -> diesel::QueryResult<i64>,
-        page: impl FnOnce(&mut crate::db::DbConnection, i64, i64) -> crate::error::Result<Vec<T>>,
-    ) -> crate::error::Result<Self> {
-        let count = count(conn)?;
-        let page_total = pagination.check(count)?;
-        let rows = page(conn, pagination.offset(), pagination.length)?;
-        Ok(Self {
-            count,
-            page_total,
-            rows,
-        })
+    /// Input with nothing wrong found at the edge.
+    pub fn valid(value: T) -> Self {
+        Self::new(value, crate::error::FieldErrors::new())
+    }
+
+    /// The value, or the errors found at the edge as a 400. Services call
+    /// it after their permission checks.
+    pub fn into_result(self) -> crate::error::Result<T> {
+        self.errors.into_result()?;
+        Ok(self.value)
     }
 }
 
-/// DRF's message for a reference (in a body) to nothing the caller can see.
-pub fn does_not_exist(raw: &str) -> String {
-    format!("Invalid pk \"{raw}\" - object does not exist.")
-}
+pub use crate::error::does_not_exist;

@@ -140,12 +140,18 @@ pub fn get(conn: &mut DbConnection, caller: &Caller) -> Result<OrganizationRow> 
 }
 
 /// Renames the caller's organization (`account.manage`).
+/// Whether `caller` may change the organization at all: handlers ask before reading
+/// the body, so that a forbidden request is a 403 whatever its body holds.
+pub fn authorize_update(caller: &Caller) -> Result<()> {
+    caller.require(Permission::AccountManage)
+}
+
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     name: Parsed<Option<String>>,
 ) -> Result<OrganizationRow> {
-    caller.require(Permission::AccountManage)?;
+    authorize_update(caller)?;
     name.errors.into_result()?;
     let before = get(conn, caller)?;
     if let Some(name) = name.value {

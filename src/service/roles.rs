@@ -9,7 +9,7 @@ use crate::db::roles::{self, NewRole, RoleChanges};
 use crate::domain::role::{Permission, RoleName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result, is_unique_violation};
-use crate::service::{Parsed, audit};
+use crate::service::{Page, PageRequest, Parsed, audit};
 
 pub const NAME_TAKEN: &str = "role with this name already exists.";
 pub const BUILTIN_READ_ONLY: &str = "Built-in roles are read-only.";
@@ -25,6 +25,33 @@ pub struct RoleInput {
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<RoleRow> {
     caller.require(Permission::UsersView)?;
     find(conn, caller, id)
+}
+
+/// The organization's roles (built-in ones included), searched by name.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    query: Parsed<(Option<String>, (roles::RoleOrderField, bool))>,
+    page: PageRequest,
+) -> Result<Page<RoleRow>> {
+    caller.require(Permission::UsersView)?;
+    let (search, order) = query.into_result()?;
+    let org = caller.organization_id();
+    Page::load(
+        conn,
+        page,
+        |c| roles::count(c, org, search.as_deref()),
+        |c, offset, limit| {
+            Ok(roles::page(
+                c,
+                org,
+                search.as_deref(),
+                order,
+                offset,
+                limit,
+            )?)
+        },
+    )
 }
 
 fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<RoleRow> {
@@ -44,12 +71,18 @@ fn authorize_permissions(
         .try_for_each(|p| caller.require(*p))
 }
 
+/// Whether `caller` may create custom roles at all: handlers ask before reading
+/// the body, so that a forbidden request is a 403 whatever its body holds.
+pub fn authorize_create(caller: &Caller) -> Result<()> {
+    caller.require(Permission::RolesManage)
+}
+
 pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
     input: Parsed<RoleInput>,
 ) -> Result<RoleRow> {
-    caller.require(Permission::RolesManage)?;
+    authorize_create(caller)?;
     authorize_permissions(caller, input.value.permissions.as_ref())?;
     input.errors.into_result()?;
     let value = input.value;
@@ -141,7 +174,10 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
 
 fn name_conflict(e: diesel::result::Error) -> Error {
     if is_unique_violation(&e) {
-        Error::field("name", NAME_TAKEN)
+        Error::Conflict {
+            field: "name",
+            message: NAME_TAKEN,
+        }
     } else {
         e.into()
     }

@@ -15,7 +15,7 @@ use crate::domain::role::Permission;
 use crate::domain::target::{TargetName, TargetUrl};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, REQUIRED, Result};
-use crate::service::{Parsed, audit, does_not_exist};
+use crate::service::{Page, PageRequest, Parsed, audit, does_not_exist};
 
 /// Parsed target fields; `None` leaves a field unchanged (or, on creation,
 /// takes its default: no URL, no teams).
@@ -28,11 +28,6 @@ pub struct TargetInput {
 }
 
 /// One page of targets (with their teams) and how many match in all.
-pub struct TargetList {
-    pub count: i64,
-    pub targets: Vec<TargetDetail>,
-}
-
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TargetDetail> {
     let row = find(conn, caller, id)?;
     let detail = targets::detail(conn, row)?;
@@ -55,19 +50,27 @@ fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TargetRow>
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    filter: &TargetFilter,
-    ordering: TargetOrdering,
-    offset: i64,
-    limit: i64,
-) -> Result<TargetList> {
+    query: Parsed<(TargetFilter, TargetOrdering)>,
+    page: PageRequest,
+) -> Result<Page<TargetDetail>> {
     caller.require(Permission::TargetsView)?;
+    let (filter, ordering) = &query.into_result()?;
     let org = caller.organization_id();
-    let count = targets::count(conn, org, filter)?;
-    let rows = targets::page(conn, org, filter, ordering, offset, limit)?;
-    Ok(TargetList {
-        count,
-        targets: targets::with_teams(conn, rows)?,
-    })
+    Page::load(
+        conn,
+        page,
+        |c| targets::count(c, org, filter),
+        |c, offset, limit| {
+            let rows = targets::page(c, org, filter, *ordering, offset, limit)?;
+            Ok(targets::with_teams(c, rows)?)
+        },
+    )
+}
+
+/// Whether `caller` may create targets at all: handlers ask before reading
+/// the body, so that a forbidden request is a 403 whatever its body holds.
+pub fn authorize_create(caller: &Caller) -> Result<()> {
+    caller.require(Permission::TargetsManage)
 }
 
 pub fn create(
@@ -75,7 +78,7 @@ pub fn create(
     caller: &Caller,
     input: Parsed<TargetInput>,
 ) -> Result<TargetDetail> {
-    caller.require(Permission::TargetsManage)?;
+    authorize_create(caller)?;
     let Parsed {
         value: input,
         mut errors,

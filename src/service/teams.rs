@@ -16,7 +16,7 @@ use crate::domain::team::{Description, TeamName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, REQUIRED, Result};
 use crate::service::users::{self as user_service, AssignmentInput, UserInput, assignments_of};
-use crate::service::{Parsed, audit, does_not_exist};
+use crate::service::{Page, PageRequest, Parsed, audit, does_not_exist};
 
 /// Parsed team fields; `None` leaves a field unchanged (or, on creation,
 /// takes its default).
@@ -29,11 +29,6 @@ pub struct TeamInput {
 }
 
 /// One page of teams and how many match in all.
-pub struct TeamList {
-    pub count: i64,
-    pub teams: Vec<TeamRow>,
-}
-
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TeamRow> {
     caller.require(Permission::UsersView)?;
     find(conn, caller, id)
@@ -48,16 +43,45 @@ fn find(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<TeamRow> {
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
+    query: Parsed<(TeamFilter, TeamOrdering)>,
+    page: PageRequest,
+) -> Result<Page<TeamRow>> {
+    caller.require(Permission::UsersView)?;
+    let (filter, ordering) = &query.into_result()?;
+    let org = caller.organization_id();
+    Page::load(
+        conn,
+        page,
+        |c| teams::count(c, org, filter),
+        |c, offset, limit| Ok(teams::page(c, org, filter, *ordering, offset, limit)?),
+    )
+}
+
+/// `limit` teams from `offset`, uncounted: for scans that filter further
+/// (SCIM's in-memory filters).
+pub fn window(
+    conn: &mut DbConnection,
+    caller: &Caller,
     filter: &TeamFilter,
     ordering: TeamOrdering,
     offset: i64,
     limit: i64,
-) -> Result<TeamList> {
+) -> Result<Vec<TeamRow>> {
     caller.require(Permission::UsersView)?;
-    let org = caller.organization_id();
-    let count = teams::count(conn, org, filter)?;
-    let teams = teams::page(conn, org, filter, ordering, offset, limit)?;
-    Ok(TeamList { count, teams })
+    Ok(teams::page(
+        conn,
+        caller.organization_id(),
+        filter,
+        ordering,
+        offset,
+        limit,
+    )?)
+}
+
+/// Whether `caller` may create teams at all: handlers ask before reading
+/// the body, so that a forbidden request is a 403 whatever its body holds.
+pub fn authorize_create(caller: &Caller) -> Result<()> {
+    caller.require(Permission::TeamsManage)
 }
 
 pub fn create(
@@ -65,7 +89,7 @@ pub fn create(
     caller: &Caller,
     input: Parsed<TeamInput>,
 ) -> Result<TeamRow> {
-    caller.require(Permission::TeamsManage)?;
+    authorize_create(caller)?;
     let Parsed {
         value: input,
         errors,

@@ -9,17 +9,16 @@ use diesel::prelude::*;
 
 use crate::auth::{Caller, Scope};
 use crate::db::models::{NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow};
+use crate::db::users::{KeysetAfter, KeysetField, UserFilter, UserOrderField, UserOrdering};
 use crate::db::{self, DbConnection, roles as role_rows, targets, users};
 use crate::domain::role::{BuiltinRole, Permission, Tier};
 use crate::domain::user::{Email, Kind, Source, Title, UserName};
 use crate::domain::user_roles::{self, Assignment, RoleRef};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, Result, is_unique_violation};
-use crate::service::{audit, authority, does_not_exist};
+use crate::service::{Page, PageRequest, audit, authority, does_not_exist};
 
 pub const EMAIL_TAKEN: &str = "user with this email already exists.";
-pub const LAST_OWNER: &str =
-    "The last active owner of the organization cannot be deleted, deactivated or demoted.";
 
 /// A role assignment as a client wrote it, references not yet resolved.
 #[derive(Clone, Debug, Default)]
@@ -88,10 +87,111 @@ pub fn get(
     Ok(users::detail(conn, row)?)
 }
 
+/// What a list of users asks for (REST's parameters, or another
+/// interface's mapped onto them).
+#[derive(Clone, Debug)]
+pub struct UserQuery {
+    pub filter: UserFilter,
+    pub ordering: UserOrdering,
+    /// With `filter.ids`: any id naming no user of this list is a 404 listing
+    /// them (Probely's `is_id_404_validation`).
+    pub validate_ids: bool,
+}
+
+/// A page of people (`filter.is_apiuser` false) or API users, with what
+/// their views embed. Needs `users.view`.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    query: Parsed<UserQuery>,
+    page: PageRequest,
+) -> Result<Page<UserDetail>> {
+    caller.require(Permission::UsersView)?;
+    let query = query.into_result()?;
+    let (org, filter) = (caller.organization_id(), &query.filter);
+    if query.validate_ids && !filter.ids.is_empty() {
+        let found = users::existing_visible(conn, org, filter.is_apiuser, &filter.ids)?;
+        let invalid: Vec<String> = filter
+            .ids
+            .iter()
+            .filter(|id| !found.contains(id))
+            .cloned()
+            .collect();
+        if !invalid.is_empty() {
+            return Err(Error::IdsNotFound {
+                ids: invalid,
+                id_404_validation: true,
+            });
+        }
+    }
+    Page::load(
+        conn,
+        page,
+        |c| users::count(c, org, filter),
+        |c, offset, limit| {
+            let rows = users::page(c, org, filter, query.ordering, offset, limit)?;
+            Ok(users::with_details(c, rows)?)
+        },
+    )
+}
+
+/// `limit` users matching `filter` from `offset`, oldest first and
+/// uncounted: for scans that filter further (SCIM's in-memory filters).
+pub fn window(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &UserFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<UserDetail>> {
+    caller.require(Permission::UsersView)?;
+    let ordering = UserOrdering {
+        field: UserOrderField::Created,
+        descending: false,
+    };
+    let rows = users::page(
+        conn,
+        caller.organization_id(),
+        filter,
+        ordering,
+        offset,
+        limit,
+    )?;
+    Ok(users::with_details(conn, rows)?)
+}
+
+/// A keyset page: at most `size` users after `after` in `field` order, and
+/// where the next page starts (none on the last page). Needs `users.view`.
+pub fn list_after(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &UserFilter,
+    (field, descending): (KeysetField, bool),
+    after: Option<&KeysetAfter>,
+    size: i64,
+) -> Result<(Vec<UserDetail>, Option<KeysetAfter>)> {
+    caller.require(Permission::UsersView)?;
+    let org = caller.organization_id();
+    // One row more than asked tells whether another page follows.
+    let mut rows = users::keyset_page(conn, org, filter, field, descending, after, size + 1)?;
+    let more = rows.len() as i64 > size;
+    rows.truncate(usize::try_from(size).unwrap_or(0));
+    let next = more.then(|| rows.last()).flatten().map(|last| KeysetAfter {
+        value: field.value_of(last),
+        id: last.id.clone(),
+    });
+    Ok((users::with_details(conn, rows)?, next))
+}
+
 fn find(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bool) -> Result<UserRow> {
     let id = PublicId::parse(id).ok_or(Error::NotFound)?;
     users::find_visible(conn, caller.organization_id(), id.as_str(), is_apiuser)?
         .ok_or(Error::NotFound)
+}
+
+/// Whether `caller` may create users at all (`users.manage` organization-wide).
+pub fn authorize_create(caller: &Caller) -> Result<()> {
+    caller.require(Permission::UsersManage)
 }
 
 pub fn create(
@@ -100,7 +200,7 @@ pub fn create(
     is_apiuser: bool,
     input: Parsed<UserInput>,
 ) -> Result<UserDetail> {
-    caller.require(Permission::UsersManage)?;
+    authorize_create(caller)?;
     let Parsed {
         value: input,
         mut errors,
@@ -283,7 +383,7 @@ pub fn update(
         } else {
             "active"
         };
-        return Err(Error::field(field, LAST_OWNER));
+        return Err(Error::LastOwner { field });
     }
     let row = users::find(conn, &current.id)?.ok_or(Error::NotFound)?;
     let detail = users::detail(conn, row)?;
@@ -343,7 +443,9 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bo
     let snapshot = audit::user_snapshot(&current_detail);
     users::delete(conn, &current.id)?;
     if was_owner && users::count_active_owners(conn, caller.organization_id())? == 0 {
-        return Err(Error::non_field(LAST_OWNER));
+        return Err(Error::LastOwner {
+            field: "non_field_errors",
+        });
     }
     caller.audit(
         conn,
@@ -595,7 +697,10 @@ fn emails_json(emails: Vec<Email>) -> String {
 
 fn email_conflict(e: diesel::result::Error) -> Error {
     if is_unique_violation(&e) {
-        Error::field("email", EMAIL_TAKEN)
+        Error::Conflict {
+            field: "email",
+            message: EMAIL_TAKEN,
+        }
     } else {
         e.into()
     }

@@ -6,14 +6,13 @@ use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use crate::api::extract::Pagination;
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::webhooks::{self as rows, DeliveryRow, WebhookChanges, WebhookRow};
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
-use crate::service::{Listed, Parsed, audit};
+use crate::service::{Page, PageRequest, Parsed, audit};
 
 /// Event types a webhook can subscribe to.
 pub const EVENT_TYPES: [&str; 11] = [
@@ -131,13 +130,14 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Webhook
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    pagination: Pagination,
-) -> Result<Listed<WebhookRow>> {
+    page: Parsed<PageRequest>,
+) -> Result<Page<WebhookRow>> {
     caller.require(Permission::WebhooksManage)?;
+    let page = page.into_result()?;
     let org = caller.organization_id();
-    Listed::load(
+    Page::load(
         conn,
-        pagination,
+        page,
         |c| rows::count(c, org),
         |c, offset, limit| Ok(rows::page(c, org, offset, limit)?),
     )
@@ -229,12 +229,13 @@ pub fn deliveries(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,
-    pagination: Pagination,
-) -> Result<Listed<DeliveryRow>> {
+    page: Parsed<PageRequest>,
+) -> Result<Page<DeliveryRow>> {
     let webhook = get(conn, caller, id)?;
-    Listed::load(
+    let page = page.into_result()?;
+    Page::load(
         conn,
-        pagination,
+        page,
         |c| rows::count_deliveries(c, &webhook.id),
         |c, offset, limit| Ok(rows::deliveries(c, &webhook.id, offset, limit)?),
     )

@@ -6,10 +6,11 @@ use utoipa::IntoParams;
 
 use super::{AccessReviewItem, AccessReviewPage, CSV_HEADER, csv_records};
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query};
+use crate::api::extract::{Query, page_request};
 use crate::auth::Caller;
 use crate::domain::role::Permission;
 use crate::error::{Error, FieldErrors, Result};
+use crate::service::Parsed;
 use crate::service::access_review::{self, ReviewQuery};
 use crate::state::AppState;
 
@@ -83,10 +84,9 @@ pub async fn get_access_review(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    caller.require(Permission::AccessReviewView)?;
     let query = Query::from_request(&req)?;
     let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
+    let page = page_request(&query, &mut errors);
     let text = |key: &str| {
         query
             .first(key)
@@ -110,14 +110,16 @@ pub async fn get_access_review(
             None
         }
     });
-    errors.into_result()?;
-    let review = ReviewQuery {
-        user: text("user"),
-        role: text("role"),
-        permission,
-        team: text("team"),
-        target: text("target"),
-    };
+    let review = Parsed::new(
+        ReviewQuery {
+            user: text("user"),
+            role: text("role"),
+            permission,
+            team: text("team"),
+            target: text("target"),
+        },
+        errors,
+    );
     let reviewer = caller.clone();
     let resolved = state
         .db
@@ -128,19 +130,9 @@ pub async fn get_access_review(
     }
     let listed = state
         .db
-        .read(move |conn| access_review::review(conn, &caller, &resolved, pagination))
+        .read(move |conn| access_review::review(conn, &caller, &resolved, page))
         .await?;
-    Ok(HttpResponse::Ok().json(AccessReviewPage {
-        count: listed.count,
-        page_total: listed.page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: listed
-            .rows
-            .into_iter()
-            .map(AccessReviewItem::from)
-            .collect(),
-    }))
+    Ok(HttpResponse::Ok().json(AccessReviewPage::from(listed)))
 }
 
 fn wants_csv(req: &HttpRequest) -> bool {

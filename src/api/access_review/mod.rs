@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::common::page_view;
 use crate::auth::grants::GrantedAt;
 use crate::domain::time;
 use crate::domain::user::State;
@@ -122,14 +123,9 @@ impl From<Reviewed> for AccessReviewItem {
     }
 }
 
-/// A page of the access review, by email.
-#[derive(Serialize, ToSchema)]
-pub struct AccessReviewPage {
-    pub count: i64,
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<AccessReviewItem>,
+page_view! {
+    /// A page of the access review, by email.
+    AccessReviewPage of AccessReviewItem, "Number of users matching the query."
 }
 
 /// The CSV header; one line per permission (a user without any gets one

@@ -8,7 +8,6 @@ use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
 use crate::db::models::OrganizationRow;
-use crate::domain::role::Permission;
 use crate::domain::time;
 use crate::error::{Collect, FieldErrors, Result};
 use crate::service::{self, Parsed};
@@ -99,7 +98,7 @@ pub async fn update_account(
     state: web::Data<AppState>,
     body: Body,
 ) -> Result<web::Json<Account>> {
-    caller.require(Permission::AccountManage)?;
+    service::orgs::authorize_update(&caller)?;
     let fields = body.fields()?;
     let mut errors = FieldErrors::new();
     let name = fields

@@ -1,14 +1,14 @@
 use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
-use super::{AuditEvent, AuditEventPage};
+use super::AuditEventPage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query, ordering};
+use crate::api::extract::{Query, ordering, page_request};
 use crate::auth::Caller;
 use crate::db::audit::AuditFilter;
-use crate::domain::role::Permission;
 use crate::domain::time;
 use crate::error::{FieldErrors, Result};
+use crate::service::Parsed;
 use crate::service::audit;
 use crate::state::AppState;
 
@@ -75,10 +75,9 @@ pub async fn list_audit_events(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<AuditEventPage>> {
-    caller.require(Permission::AuditView)?;
     let query = Query::from_request(&req)?;
     let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
+    let page = page_request(&query, &mut errors);
     // Newest first unless `ordering=occurred`.
     let newest_first = ordering(&query, &ORDERINGS, &mut errors).is_none_or(|((), desc)| desc);
     let mut text = |key: &str| {
@@ -109,16 +108,10 @@ pub async fn list_audit_events(
             }
         }
     }
-    errors.into_result()?;
+    let filter = Parsed::new(filter, errors);
     let listed = state
         .db
-        .read(move |conn| audit::list(conn, &caller, &filter, !newest_first, pagination))
+        .read(move |conn| audit::list(conn, &caller, filter, !newest_first, page))
         .await?;
-    Ok(web::Json(AuditEventPage {
-        count: listed.count,
-        page_total: listed.page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: listed.rows.into_iter().map(AuditEvent::from).collect(),
-    }))
+    Ok(web::Json(listed.into()))
 }

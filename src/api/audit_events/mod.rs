@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::common::page_view;
 use crate::db::audit::AuditEventRow;
 use crate::domain::time;
 
@@ -83,12 +84,7 @@ impl From<AuditEventRow> for AuditEvent {
     }
 }
 
-/// A page of audit events.
-#[derive(Serialize, ToSchema)]
-pub struct AuditEventPage {
-    pub count: i64,
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<AuditEvent>,
+page_view! {
+    /// A page of audit events.
+    AuditEventPage of AuditEvent, "Number of events matching the query."
 }

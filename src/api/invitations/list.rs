@@ -1,9 +1,9 @@
 use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
-use super::{Invitation, InvitationPage};
+use super::InvitationPage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query};
+use crate::api::extract::{Query, page_request};
 use crate::auth::Caller;
 use crate::db::invitations::InvitationFilter;
 use crate::domain::PublicId;
@@ -11,6 +11,7 @@ use crate::domain::invitation::InvitationStatus;
 use crate::domain::time;
 use crate::domain::user::not_a_choice;
 use crate::error::{FieldErrors, Result};
+use crate::service::Parsed;
 use crate::service::invitations;
 use crate::state::AppState;
 
@@ -60,7 +61,7 @@ pub async fn list_invitations(
 ) -> Result<web::Json<InvitationPage>> {
     let query = Query::from_request(&req)?;
     let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
+    let page = page_request(&query, &mut errors);
     let mut filter = InvitationFilter::default();
     if let Some(raw) = query.first("user").map(str::trim).filter(|v| !v.is_empty()) {
         match PublicId::parse(raw) {
@@ -74,18 +75,10 @@ pub async fn list_invitations(
             None => errors.add("status", not_a_choice(raw)),
         }
     }
-    // Authorization first: without it a bad parameter is still a 403.
-    invitations::require_view(&caller)?;
-    errors.into_result()?;
+    let filter = Parsed::new(filter, errors);
     let listed = state
         .db
-        .read(move |conn| invitations::list(conn, &caller, &filter, pagination))
+        .read(move |conn| invitations::list(conn, &caller, filter, page))
         .await?;
-    Ok(web::Json(InvitationPage {
-        count: listed.count,
-        page_total: listed.page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: listed.rows.into_iter().map(Invitation::from).collect(),
-    }))
+    Ok(web::Json(listed.into()))
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::common::ChangedBy;
+use crate::api::common::page_view;
 use crate::db::invitations::InvitationDetail;
 use crate::domain::invitation::InvitationStatus;
 use crate::domain::time;
@@ -99,12 +100,7 @@ impl From<InvitationDetail> for Invitation {
     }
 }
 
-/// A page of invitations, newest first.
-#[derive(Serialize, ToSchema)]
-pub struct InvitationPage {
-    pub count: i64,
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<Invitation>,
+page_view! {
+    /// A page of invitations, newest first.
+    InvitationPage of Invitation, "Number of invitations matching the query."
 }

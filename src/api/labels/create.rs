@@ -6,7 +6,6 @@ use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::api::users::Mode;
 use crate::auth::Caller;
-use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
@@ -37,7 +36,7 @@ pub async fn create_label(
     state: web::Data<AppState>,
     body: Body,
 ) -> Result<HttpResponse> {
-    caller.require(Permission::LabelsManage)?;
+    service::labels::authorize_create(&caller)?;
     let input = parse_label_input(&body.fields()?, Mode::Create);
     let row = state
         .db

@@ -1,14 +1,13 @@
 use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
-use super::{Label, LabelPage};
+use super::LabelPage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::labels::{LabelFilter, LabelOrderField, LabelOrdering};
-use crate::domain::role::Permission;
 use crate::error::Result;
-use crate::service;
+use crate::service::{self, Parsed};
 use crate::state::AppState;
 
 /// Query parameters of label lists.
@@ -58,30 +57,18 @@ pub async fn list_labels(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<LabelPage>> {
-    caller.require(Permission::UsersView)?;
     let list = ListRequest::parse(&req, &ORDERINGS, (LabelOrderField::Name, false))?;
-    list.errors.into_result()?;
-    let (pagination, (field, descending)) = (list.pagination, list.ordering);
+    let (field, descending) = list.ordering;
     let filter = LabelFilter {
         search: list.search,
     };
+    let (query, page) = (
+        Parsed::new((filter, LabelOrdering { field, descending }), list.errors),
+        list.page,
+    );
     let listed = state
         .db
-        .read(move |conn| {
-            service::labels::list(
-                conn,
-                &caller,
-                &filter,
-                LabelOrdering { field, descending },
-                pagination,
-            )
-        })
+        .read(move |conn| service::labels::list(conn, &caller, query, page))
         .await?;
-    Ok(web::Json(LabelPage {
-        count: listed.count,
-        page_total: listed.page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: listed.rows.into_iter().map(Label::from).collect(),
-    }))
+    Ok(web::Json(listed.into()))
 }

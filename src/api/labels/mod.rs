@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use super::common::ChangedBy;
 use super::extract::{Fields, REQUIRED};
 use super::users::Mode;
+use crate::api::common::page_view;
 use crate::db::models::LabelRow;
 use crate::domain::label::{LabelColor, LabelName};
 use crate::domain::time;
@@ -57,16 +58,9 @@ impl From<LabelRow> for Label {
     }
 }
 
-/// A page of labels.
-#[derive(Serialize, ToSchema)]
-pub struct LabelPage {
-    /// Number of labels matching the query.
-    pub count: i64,
-    /// Number of pages.
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<Label>,
+page_view! {
+    /// A page of labels.
+    LabelPage of Label, "Number of labels matching the query."
 }
 
 /// Writable fields of a label. `name` is required on POST and PUT; PUT and

@@ -5,7 +5,6 @@ use super::{RoleView, RoleWriteDoc, parse_role_input};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
-use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
@@ -34,7 +33,7 @@ pub async fn create_role(
     state: web::Data<AppState>,
     body: Body,
 ) -> Result<HttpResponse> {
-    caller.require(Permission::RolesManage)?;
+    service::roles::authorize_create(&caller)?;
     let input = parse_role_input(&body.fields()?, true);
     let row = state
         .db

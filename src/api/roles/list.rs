@@ -1,13 +1,13 @@
 use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
-use super::{RolePage, RoleView};
+use super::RolePage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::ListRequest;
 use crate::auth::Caller;
-use crate::db::roles::{self, RoleOrderField};
-use crate::domain::role::Permission;
+use crate::db::roles::RoleOrderField;
 use crate::error::Result;
+use crate::service::{self, Parsed};
 use crate::state::AppState;
 
 #[derive(IntoParams)]
@@ -55,32 +55,14 @@ pub async fn list_roles(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<RolePage>> {
-    caller.require(Permission::UsersView)?;
     let list = ListRequest::parse(&req, &ORDERINGS, (RoleOrderField::Name, false))?;
-    list.errors.into_result()?;
-    let (pagination, order, search) = (list.pagination, list.ordering, list.search);
-    let org = caller.organization_id().to_owned();
-    let page = state
+    let (query, page) = (
+        Parsed::new((list.search, list.ordering), list.errors),
+        list.page,
+    );
+    let listed = state
         .db
-        .read(move |conn| {
-            let count = roles::count(conn, &org, search.as_deref())?;
-            let page_total = pagination.check(count)?;
-            let rows = roles::page(
-                conn,
-                &org,
-                search.as_deref(),
-                order,
-                pagination.offset(),
-                pagination.length,
-            )?;
-            Ok(RolePage {
-                count,
-                page_total,
-                page: pagination.page,
-                length: pagination.length,
-                results: rows.into_iter().map(RoleView::from).collect(),
-            })
-        })
+        .read(move |conn| service::roles::list(conn, &caller, query, page))
         .await?;
-    Ok(web::Json(page))
+    Ok(web::Json(listed.into()))
 }

@@ -9,6 +9,7 @@ pub mod update;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::common::page_view;
 use crate::api::extract::{Fields, REQUIRED, as_string};
 use crate::db::models::RoleRow;
 use crate::domain::role::{self, Permission, RoleName};
@@ -48,14 +49,9 @@ impl From<RoleRow> for RoleView {
     }
 }
 
-/// A page of roles.
-#[derive(Serialize, ToSchema)]
-pub struct RolePage {
-    pub count: i64,
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<RoleView>,
+page_view! {
+    /// A page of roles.
+    RolePage of RoleView, "Number of roles matching the query."
 }
 
 /// Writable fields of a custom role. `name` is required on POST and PUT.

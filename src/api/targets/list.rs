@@ -1,14 +1,13 @@
 use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
-use super::{TargetPage, TargetView};
+use super::TargetPage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::targets::{TargetFilter, TargetOrderField, TargetOrdering};
-use crate::domain::role::Permission;
 use crate::error::Result;
-use crate::service;
+use crate::service::{self, Parsed};
 use crate::state::AppState;
 
 /// Query parameters of target lists.
@@ -58,34 +57,19 @@ pub async fn list_targets(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<TargetPage>> {
-    caller.require(Permission::TargetsView)?;
     let default = TargetOrdering::default();
     let list = ListRequest::parse(&req, &ORDERINGS, (default.field, default.descending))?;
-    list.errors.into_result()?;
-    let (pagination, (field, descending)) = (list.pagination, list.ordering);
-    let ordering = TargetOrdering { field, descending };
+    let (field, descending) = list.ordering;
     let filter = TargetFilter {
         search: list.search,
     };
-    let list = state
+    let (query, page) = (
+        Parsed::new((filter, TargetOrdering { field, descending }), list.errors),
+        list.page,
+    );
+    let listed = state
         .db
-        .read(move |conn| {
-            service::targets::list(
-                conn,
-                &caller,
-                &filter,
-                ordering,
-                pagination.offset(),
-                pagination.length,
-            )
-        })
+        .read(move |conn| service::targets::list(conn, &caller, query, page))
         .await?;
-    let page_total = pagination.check(list.count)?;
-    Ok(web::Json(TargetPage {
-        count: list.count,
-        page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: list.targets.into_iter().map(TargetView::from).collect(),
-    }))
+    Ok(web::Json(listed.into()))
 }

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use super::common::ChangedBy;
 use super::extract::{Fields, REQUIRED, reference};
 use super::users::Mode;
+use crate::api::common::page_view;
 use crate::db::models::TargetDetail;
 use crate::domain::target::{TargetName, TargetUrl};
 use crate::domain::time;
@@ -66,16 +67,9 @@ impl From<TargetDetail> for TargetView {
     }
 }
 
-/// A page of targets.
-#[derive(Serialize, ToSchema)]
-pub struct TargetPage {
-    /// Number of targets matching the query.
-    pub count: i64,
-    /// Number of pages.
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<TargetView>,
+page_view! {
+    /// A page of targets.
+    TargetPage of TargetView, "Number of targets matching the query."
 }
 
 /// Writable fields of a target. `name` is required on POST and PUT; PUT and

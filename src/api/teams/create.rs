@@ -6,7 +6,6 @@ use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::api::users::Mode;
 use crate::auth::Caller;
-use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
@@ -36,7 +35,7 @@ pub async fn create_team(
     state: web::Data<AppState>,
     body: Body,
 ) -> Result<HttpResponse> {
-    caller.require(Permission::TeamsManage)?;
+    service::teams::authorize_create(&caller)?;
     let input = parse_team_input(&body.fields()?, Mode::Create);
     let row = state
         .db

@@ -1,14 +1,13 @@
 use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
-use super::{TeamPage, TeamView};
+use super::TeamPage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::ListRequest;
 use crate::auth::Caller;
 use crate::db::teams::{TeamFilter, TeamOrderField, TeamOrdering};
-use crate::domain::role::Permission;
 use crate::error::Result;
-use crate::service;
+use crate::service::{self, Parsed};
 use crate::state::AppState;
 
 /// Query parameters of team lists.
@@ -57,34 +56,19 @@ pub async fn list_teams(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<TeamPage>> {
-    caller.require(Permission::UsersView)?;
     let default = TeamOrdering::default();
     let list = ListRequest::parse(&req, &ORDERINGS, (default.field, default.descending))?;
-    list.errors.into_result()?;
-    let (pagination, (field, descending)) = (list.pagination, list.ordering);
-    let ordering = TeamOrdering { field, descending };
+    let (field, descending) = list.ordering;
     let filter = TeamFilter {
         search: list.search,
     };
-    let list = state
+    let (query, page) = (
+        Parsed::new((filter, TeamOrdering { field, descending }), list.errors),
+        list.page,
+    );
+    let listed = state
         .db
-        .read(move |conn| {
-            service::teams::list(
-                conn,
-                &caller,
-                &filter,
-                ordering,
-                pagination.offset(),
-                pagination.length,
-            )
-        })
+        .read(move |conn| service::teams::list(conn, &caller, query, page))
         .await?;
-    let page_total = pagination.check(list.count)?;
-    Ok(web::Json(TeamPage {
-        count: list.count,
-        page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: list.teams.into_iter().map(TeamView::from).collect(),
-    }))
+    Ok(web::Json(listed.into()))
 }

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use super::common::ChangedBy;
 use super::extract::{Fields, REQUIRED};
 use super::users::Mode;
+use crate::api::common::page_view;
 use crate::db::models::TeamRow;
 use crate::domain::team::{Description, TeamName};
 use crate::domain::time;
@@ -59,16 +60,9 @@ impl From<TeamRow> for TeamView {
     }
 }
 
-/// A page of teams.
-#[derive(Serialize, ToSchema)]
-pub struct TeamPage {
-    /// Number of teams matching the query.
-    pub count: i64,
-    /// Number of pages.
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<TeamView>,
+page_view! {
+    /// A page of teams.
+    TeamPage of TeamView, "Number of teams matching the query."
 }
 
 /// Writable fields of a team. `name` is required on POST and PUT; PUT and

@@ -5,7 +5,6 @@ use super::{Mode, UserView, UserWriteDoc, parse_user_input};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
-use crate::domain::role::Permission;
 use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
@@ -46,7 +45,8 @@ pub async fn create(
     is_apiuser: bool,
     base: &str,
 ) -> Result<HttpResponse> {
-    caller.require(Permission::UsersManage)?;
+    // Authorized before the body is read, and before a password costs a hash.
+    service::users::authorize_create(&caller)?;
     let fields = body.fields()?;
     let (mut input, password) = parse_user_input(&fields, Mode::Create, is_apiuser);
     if let Some(password) = password.filter(|_| input.errors.is_empty()) {

@@ -1,16 +1,17 @@
 use actix_web::{HttpRequest, web};
-use serde_json::json;
 use utoipa::IntoParams;
 
-use super::{UserPage, UserView};
+use super::UserPage;
 use crate::api::common::{ErrorDetail, IdParam, ValidationErrors};
 use crate::api::extract::{ListRequest, Query};
 use crate::auth::Caller;
-use crate::db::users::{self, UserFilter, UserOrderField, UserOrdering};
+use crate::db::users::{UserFilter, UserOrderField, UserOrdering};
 use crate::domain::id::PublicId;
-use crate::domain::role::{BuiltinRole, Permission};
+use crate::domain::role::BuiltinRole;
 use crate::domain::user::{Kind, State, not_a_choice};
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{FieldErrors, Result};
+use crate::service::users::UserQuery;
+use crate::service::{self, Parsed};
 use crate::state::AppState;
 
 /// Query parameters of user lists.
@@ -197,7 +198,6 @@ pub async fn list(
     req: HttpRequest,
     is_apiuser: bool,
 ) -> Result<web::Json<UserPage>> {
-    caller.require(Permission::UsersView)?;
     let mut list = ListRequest::parse(&req, &ORDERINGS, (UserOrderField::Changed, true))?;
     let filter = read_filter(
         &list.query,
@@ -209,46 +209,16 @@ pub async fn list(
         .query
         .boolean("is_id_404_validation", &mut list.errors)
         .unwrap_or(false);
-    list.errors.into_result()?;
-    let (pagination, (field, descending)) = (list.pagination, list.ordering);
-    let org = caller.organization_id().to_owned();
-    let page = state
+    let (field, descending) = list.ordering;
+    let query = UserQuery {
+        filter,
+        ordering: UserOrdering { field, descending },
+        validate_ids,
+    };
+    let (query, page) = (Parsed::new(query, list.errors), list.page);
+    let listed = state
         .db
-        .read(move |conn| {
-            if validate_ids && !filter.ids.is_empty() {
-                let found = users::existing_visible(conn, &org, is_apiuser, &filter.ids)?;
-                let invalid: Vec<&String> =
-                    filter.ids.iter().filter(|id| !found.contains(id)).collect();
-                if !invalid.is_empty() {
-                    return Err(Error::NotFoundWith(json!({
-                        "detail": "Not found.",
-                        "is_id_404_validation": true,
-                        "invalid_ids": invalid,
-                    })));
-                }
-            }
-            let count = users::count(conn, &org, &filter)?;
-            let page_total = pagination.check(count)?;
-            let rows = users::page(
-                conn,
-                &org,
-                &filter,
-                UserOrdering { field, descending },
-                pagination.offset(),
-                pagination.length,
-            )?;
-            let results = users::with_details(conn, rows)?
-                .into_iter()
-                .map(UserView::from)
-                .collect();
-            Ok(UserPage {
-                count,
-                page_total,
-                page: pagination.page,
-                length: pagination.length,
-                results,
-            })
-        })
+        .read(move |conn| service::users::list(conn, &caller, query, page))
         .await?;
-    Ok(web::Json(page))
+    Ok(web::Json(listed.into()))
 }

@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 use super::common::{ChangedBy, NamedRef};
 use super::extract::{Fields, REQUIRED, reference};
 use super::labels::Label;
+use crate::api::common::page_view;
 use crate::db::models::{UserDetail, UserRoleDetail};
 use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::time;
@@ -167,16 +168,9 @@ impl From<UserDetail> for UserView {
     }
 }
 
-/// A page of users.
-#[derive(Serialize, ToSchema)]
-pub struct UserPage {
-    /// Number of users matching the query.
-    pub count: i64,
-    /// Number of pages.
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<UserView>,
+page_view! {
+    /// A page of users.
+    UserPage of UserView, "Number of users matching the query."
 }
 
 /// A role assignment on input. `scope.tier` is `account`, `team` or `scope`

@@ -1,10 +1,11 @@
 use actix_web::{HttpRequest, web};
 
-use super::{WebhookDelivery, WebhookDeliveryPage};
+use super::WebhookDeliveryPage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query};
+use crate::api::extract::{Query, page_request};
 use crate::auth::Caller;
 use crate::error::{FieldErrors, Result};
+use crate::service::Parsed;
 use crate::service::webhooks;
 use crate::state::AppState;
 
@@ -39,17 +40,10 @@ pub async fn list_webhook_deliveries(
 ) -> Result<web::Json<WebhookDeliveryPage>> {
     let query = Query::from_request(&req)?;
     let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
-    errors.into_result()?;
+    let page = Parsed::new(page_request(&query, &mut errors), errors);
     let listed = state
         .db
-        .read(move |conn| webhooks::deliveries(conn, &caller, &id, pagination))
+        .read(move |conn| webhooks::deliveries(conn, &caller, &id, page))
         .await?;
-    Ok(web::Json(WebhookDeliveryPage {
-        count: listed.count,
-        page_total: listed.page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: listed.rows.into_iter().map(WebhookDelivery::from).collect(),
-    }))
+    Ok(web::Json(listed.into()))
 }

@@ -1,12 +1,12 @@
 use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
-use super::{Webhook, WebhookPage};
+use super::WebhookPage;
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Pagination, Query};
+use crate::api::extract::{Query, page_request};
 use crate::auth::Caller;
-use crate::domain::role::Permission;
 use crate::error::{FieldErrors, Result};
+use crate::service::Parsed;
 use crate::service::webhooks;
 use crate::state::AppState;
 
@@ -45,20 +45,12 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<WebhookPage>> {
-    caller.require(Permission::WebhooksManage)?;
     let query = Query::from_request(&req)?;
     let mut errors = FieldErrors::new();
-    let pagination = Pagination::parse(&query, &mut errors)?;
-    errors.into_result()?;
+    let page = Parsed::new(page_request(&query, &mut errors), errors);
     let listed = state
         .db
-        .read(move |conn| webhooks::list(conn, &caller, pagination))
+        .read(move |conn| webhooks::list(conn, &caller, page))
         .await?;
-    Ok(web::Json(WebhookPage {
-        count: listed.count,
-        page_total: listed.page_total,
-        page: pagination.page,
-        length: pagination.length,
-        results: listed.rows.into_iter().map(Webhook::from).collect(),
-    }))
+    Ok(web::Json(listed.into()))
 }

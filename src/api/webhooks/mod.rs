@@ -13,6 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::common::ChangedBy;
+use crate::api::common::page_view;
 use crate::api::extract::{Fields, REQUIRED};
 use crate::db::webhooks::{DeliveryRow, WebhookRow};
 use crate::domain::time;
@@ -80,14 +81,9 @@ pub struct WebhookWriteDoc {
     active: Option<bool>,
 }
 
-/// A page of webhooks.
-#[derive(Serialize, ToSchema)]
-pub struct WebhookPage {
-    pub count: i64,
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<Webhook>,
+page_view! {
+    /// A page of webhooks.
+    WebhookPage of Webhook, "Number of webhooks."
 }
 
 /// One event's delivery to a webhook, with its attempts so far.
@@ -134,14 +130,9 @@ impl From<DeliveryRow> for WebhookDelivery {
     }
 }
 
-/// A page of deliveries, newest first.
-#[derive(Serialize, ToSchema)]
-pub struct WebhookDeliveryPage {
-    pub count: i64,
-    pub page_total: i64,
-    pub page: i64,
-    pub length: i64,
-    pub results: Vec<WebhookDelivery>,
+page_view! {
+    /// A page of deliveries, newest first.
+    WebhookDeliveryPage of WebhookDelivery, "Number of deliveries."
 }
 
 /// Reads webhook fields; `creating` makes url, events and secret required.
