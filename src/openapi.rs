@@ -252,3 +252,38 @@ pub fn pretty_json() -> String {
         .expect("the OpenAPI document serializes")
         + "\n"
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The route table and the document list the same operations: nothing
+    /// is served undocumented, nothing documented is missing.
+    #[test]
+    fn every_route_is_documented_and_every_documented_operation_served() {
+        let served: BTreeSet<(String, String)> = crate::api::OPERATIONS
+            .iter()
+            .map(|(method, path)| (method.to_ascii_uppercase(), (*path).to_owned()))
+            .collect();
+        let document = serde_json::to_value(super::document()).expect("the document serializes");
+        let documented: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, item)| {
+                let path = path.strip_suffix('/').unwrap_or(path).to_owned();
+                item.as_object()
+                    .expect("a path item")
+                    .keys()
+                    .filter(|k| matches!(k.as_str(), "get" | "post" | "put" | "patch" | "delete"))
+                    .map(move |method| (method.to_ascii_uppercase(), path.clone()))
+            })
+            .collect();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty() && unserved.is_empty(),
+            "served but not documented: {undocumented:?}; documented but not served: {unserved:?}"
+        );
+    }
+}

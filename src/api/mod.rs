@@ -24,268 +24,143 @@ use actix_web::{HttpRequest, HttpResponse, Route, web};
 use crate::error::Error;
 
 /// A 405 naming the methods a resource allows.
-fn not_allowed(allow: &'static str) -> Route {
-    web::to(move |req: HttpRequest| async move {
-        Err::<HttpResponse, _>(Error::MethodNotAllowed {
-            method: req.method().to_string(),
-            allow: allow.to_owned(),
-        })
+fn not_allowed(methods: &[&str]) -> Route {
+    let allow = methods
+        .iter()
+        .map(|m| m.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            Err::<HttpResponse, _>(Error::MethodNotAllowed {
+                method: req.method().to_string(),
+                allow,
+            })
+        }
     })
 }
 
-/// Registers every API route. Paths are registered without their trailing
-/// slash: `startup` strips it from requests, so `/users/` and `/users` are
-/// served alike with no redirect.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    crate::scim::routes(cfg);
-    cfg.service(
-        web::resource("/healthz")
-            .route(web::get().to(health::healthz))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/readyz")
-            .route(web::get().to(health::readyz))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/auth/obtain")
-            .route(web::post().to(auth::obtain_token))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/labels/users")
-            .route(web::get().to(labels::list_labels))
-            .route(web::post().to(labels::create_label))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/labels/users/{id}")
-            .route(web::get().to(labels::get_label))
-            .route(web::put().to(labels::update_label))
-            .route(web::patch().to(labels::partial_update_label))
-            .route(web::delete().to(labels::delete_label))
-            .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-    )
-    .service(
-        web::resource("/auth/password_reset")
-            .route(web::post().to(auth::password_reset::request_password_reset))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/auth/password_reset/confirm")
-            .route(web::get().to(auth::password_reset::password_reset_page))
-            .route(web::post().to(auth::password_reset::confirm_password_reset))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/access-review")
-            .route(web::get().to(access_review::get::get_access_review))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/webhooks")
-            .route(web::get().to(webhooks::list::list_webhooks))
-            .route(web::post().to(webhooks::create::create_webhook))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/webhooks/{id}")
-            .route(web::get().to(webhooks::get::get_webhook))
-            .route(web::patch().to(webhooks::update::update_webhook))
-            .route(web::delete().to(webhooks::delete::delete_webhook))
-            .default_service(not_allowed("GET, PATCH, DELETE")),
-    )
-    .service(
-        web::resource("/webhooks/{id}/deliveries")
-            .route(web::get().to(webhooks::deliveries::list_webhook_deliveries))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/audit-events")
-            .route(web::get().to(audit_events::list::list_audit_events))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/audit-events/{id}")
-            .route(web::get().to(audit_events::get::get_audit_event))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/invitations")
-            .route(web::get().to(invitations::list::list_invitations))
-            .route(web::post().to(invitations::create::create_invitation))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/invitations/accept")
-            .route(web::get().to(invitations::accept::invitation_page))
-            .route(web::post().to(invitations::accept::accept_invitation))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/invitations/{id}")
-            .route(web::get().to(invitations::get::get_invitation))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/auth/refresh")
-            .route(web::post().to(auth::lifecycle::refresh_token))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/auth/verify")
-            .route(web::post().to(auth::lifecycle::verify_token))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/auth/revoke")
-            .route(web::post().to(auth::lifecycle::revoke_token))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/keys")
-            .route(web::get().to(keys::list::list_keys))
-            .route(web::post().to(keys::create::create_key))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/keys/{id}")
-            .route(web::delete().to(keys::delete::delete_key))
-            .default_service(not_allowed("DELETE")),
-    )
-    .service(
-        web::resource("/api-users")
-            .route(web::get().to(api_users::list::list_api_users))
-            .route(web::post().to(api_users::create::create_api_user))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/api-users/bulk/update")
-            .route(web::post().to(users::bulk_update::bulk_update_api_users))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/api-users/bulk/delete")
-            .route(web::post().to(users::bulk_delete::bulk_delete_api_users))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/api-users/{id}")
-            .route(web::get().to(api_users::get::get_api_user))
-            .route(web::put().to(api_users::update::update_api_user))
-            .route(web::patch().to(api_users::update::partial_update_api_user))
-            .route(web::delete().to(api_users::delete::delete_api_user))
-            .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-    )
-    .service(
-        web::resource("/api-users/{id}/keys")
-            .route(web::get().to(keys::list::list_api_user_keys))
-            .route(web::post().to(keys::create::create_api_user_key))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/api-users/{id}/keys/{key_id}")
-            .route(web::delete().to(keys::delete::delete_api_user_key))
-            .default_service(not_allowed("DELETE")),
-    )
-    .service(
-        web::resource("/profile")
-            .route(web::get().to(profile::get::get_profile))
-            .route(web::patch().to(profile::update::update_profile))
-            .default_service(not_allowed("GET, PATCH")),
-    )
-    .service(
-        web::resource("/profile/change_password")
-            .route(web::post().to(profile::change_password::change_password))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/profile/mfa")
-            .route(web::post().to(profile::mfa_enroll::enroll_mfa))
-            .route(web::delete().to(profile::mfa_disable::disable_mfa))
-            .default_service(not_allowed("POST, DELETE")),
-    )
-    .service(
-        web::resource("/profile/mfa/confirm")
-            .route(web::post().to(profile::mfa_confirm::confirm_mfa))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/account")
-            .route(web::get().to(account::get_account))
-            .route(web::patch().to(account::update_account))
-            .default_service(not_allowed("GET, PATCH")),
-    )
-    .service(
-        web::resource("/permissions")
-            .route(web::get().to(permissions::list_permissions))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/roles")
-            .route(web::get().to(roles::list::list_roles))
-            .route(web::post().to(roles::create::create_role))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/roles/{id}")
-            .route(web::get().to(roles::get::get_role))
-            .route(web::put().to(roles::update::update_role))
-            .route(web::patch().to(roles::update::partial_update_role))
-            .route(web::delete().to(roles::delete::delete_role))
-            .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-    )
-    .service(
-        web::resource("/targets")
-            .route(web::get().to(targets::list_targets))
-            .route(web::post().to(targets::create_target))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/targets/{id}")
-            .route(web::get().to(targets::get_target))
-            .route(web::put().to(targets::update_target))
-            .route(web::patch().to(targets::partial_update_target))
-            .route(web::delete().to(targets::delete_target))
-            .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-    )
-    .service(
-        web::resource("/teams")
-            .route(web::get().to(teams::list_teams))
-            .route(web::post().to(teams::create_team))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/teams/{id}")
-            .route(web::get().to(teams::get_team))
-            .route(web::put().to(teams::update_team))
-            .route(web::patch().to(teams::partial_update_team))
-            .route(web::delete().to(teams::delete_team))
-            .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-    )
-    .service(
-        web::resource("/users")
-            .route(web::get().to(users::list_users))
-            .route(web::post().to(users::create_user))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/users/bulk/update")
-            .route(web::post().to(users::bulk_update::bulk_update_users))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/users/bulk/delete")
-            .route(web::post().to(users::bulk_delete::bulk_delete_users))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/users/{id}")
-            .route(web::get().to(users::get_user))
-            .route(web::put().to(users::update_user))
-            .route(web::patch().to(users::partial_update_user))
-            .route(web::delete().to(users::delete_user))
-            .default_service(not_allowed("GET, PUT, PATCH, DELETE")),
-    );
+/// Every API route, registered once: `routes` serves them, `OPERATIONS`
+/// lists them, and a test checks that list against the OpenAPI document, so
+/// an endpoint cannot be served without being documented, or the reverse.
+/// Paths are written without their trailing slash: `startup` strips it from
+/// requests, so `/users/` and `/users` are served alike with no redirect.
+/// Any other method on a path is a 405 naming the methods it allows.
+macro_rules! route_table {
+    ($($path:literal => { $($method:ident: $handler:path),+ $(,)? }),+ $(,)?) => {
+        /// Registers every API route (and SCIM's, which has its own document).
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            crate::scim::routes(cfg);
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $(.route(web::$method().to($handler)))+
+                        .default_service(not_allowed(&[$(stringify!($method)),+])),
+                );
+            )+
+        }
+
+        /// (method, path) of every operation `routes` serves, in upper case
+        /// and without the trailing slash.
+        pub const OPERATIONS: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),+];
+    };
+}
+
+route_table! {
+    "/healthz" => { get: health::healthz },
+    "/readyz" => { get: health::readyz },
+    "/auth/obtain" => { post: auth::obtain_token },
+    "/labels/users" => { get: labels::list_labels, post: labels::create_label },
+    "/labels/users/{id}" => {
+        get: labels::get_label,
+        put: labels::update_label,
+        patch: labels::partial_update_label,
+        delete: labels::delete_label,
+    },
+    "/auth/password_reset" => { post: auth::password_reset::request_password_reset },
+    "/auth/password_reset/confirm" => {
+        get: auth::password_reset::password_reset_page,
+        post: auth::password_reset::confirm_password_reset,
+    },
+    "/access-review" => { get: access_review::get::get_access_review },
+    "/webhooks" => { get: webhooks::list::list_webhooks, post: webhooks::create::create_webhook },
+    "/webhooks/{id}" => {
+        get: webhooks::get::get_webhook,
+        patch: webhooks::update::update_webhook,
+        delete: webhooks::delete::delete_webhook,
+    },
+    "/webhooks/{id}/deliveries" => { get: webhooks::deliveries::list_webhook_deliveries },
+    "/audit-events" => { get: audit_events::list::list_audit_events },
+    "/audit-events/{id}" => { get: audit_events::get::get_audit_event },
+    "/invitations" => {
+        get: invitations::list::list_invitations,
+        post: invitations::create::create_invitation,
+    },
+    "/invitations/accept" => {
+        get: invitations::accept::invitation_page,
+        post: invitations::accept::accept_invitation,
+    },
+    "/invitations/{id}" => { get: invitations::get::get_invitation },
+    "/auth/refresh" => { post: auth::lifecycle::refresh_token },
+    "/auth/verify" => { post: auth::lifecycle::verify_token },
+    "/auth/revoke" => { post: auth::lifecycle::revoke_token },
+    "/keys" => { get: keys::list::list_keys, post: keys::create::create_key },
+    "/keys/{id}" => { delete: keys::delete::delete_key },
+    "/api-users" => {
+        get: api_users::list::list_api_users,
+        post: api_users::create::create_api_user,
+    },
+    "/api-users/bulk/update" => { post: users::bulk_update::bulk_update_api_users },
+    "/api-users/bulk/delete" => { post: users::bulk_delete::bulk_delete_api_users },
+    "/api-users/{id}" => {
+        get: api_users::get::get_api_user,
+        put: api_users::update::update_api_user,
+        patch: api_users::update::partial_update_api_user,
+        delete: api_users::delete::delete_api_user,
+    },
+    "/api-users/{id}/keys" => {
+        get: keys::list::list_api_user_keys,
+        post: keys::create::create_api_user_key,
+    },
+    "/api-users/{id}/keys/{key_id}" => { delete: keys::delete::delete_api_user_key },
+    "/profile" => { get: profile::get::get_profile, patch: profile::update::update_profile },
+    "/profile/change_password" => { post: profile::change_password::change_password },
+    "/profile/mfa" => {
+        post: profile::mfa_enroll::enroll_mfa,
+        delete: profile::mfa_disable::disable_mfa,
+    },
+    "/profile/mfa/confirm" => { post: profile::mfa_confirm::confirm_mfa },
+    "/account" => { get: account::get_account, patch: account::update_account },
+    "/permissions" => { get: permissions::list_permissions },
+    "/roles" => { get: roles::list::list_roles, post: roles::create::create_role },
+    "/roles/{id}" => {
+        get: roles::get::get_role,
+        put: roles::update::update_role,
+        patch: roles::update::partial_update_role,
+        delete: roles::delete::delete_role,
+    },
+    "/targets" => { get: targets::list_targets, post: targets::create_target },
+    "/targets/{id}" => {
+        get: targets::get_target,
+        put: targets::update_target,
+        patch: targets::partial_update_target,
+        delete: targets::delete_target,
+    },
+    "/teams" => { get: teams::list_teams, post: teams::create_team },
+    "/teams/{id}" => {
+        get: teams::get_team,
+        put: teams::update_team,
+        patch: teams::partial_update_team,
+        delete: teams::delete_team,
+    },
+    "/users" => { get: users::list_users, post: users::create_user },
+    "/users/bulk/update" => { post: users::bulk_update::bulk_update_users },
+    "/users/bulk/delete" => { post: users::bulk_delete::bulk_delete_users },
+    "/users/{id}" => {
+        get: users::get_user,
+        put: users::update_user,
+        patch: users::partial_update_user,
+        delete: users::delete_user,
+    },
 }
