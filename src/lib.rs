@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod encryption_key;
 pub mod error;
 pub mod mail;
 pub mod mcp;

@@ -10,6 +10,7 @@ pub mod labels;
 pub mod mfa;
 pub mod orgs;
 pub mod roles;
+pub mod secrets;
 pub mod targets;
 pub mod teams;
 pub mod throttle;
