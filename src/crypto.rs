@@ -289,7 +289,10 @@ mod tests {
         let key = EncryptionKey::parse(HEX).unwrap();
         let cipher = SecretBox::new(&key);
         for shown in [format!("{key:?}"), format!("{cipher:?}")] {
-            assert!(!shown.contains(HEX) && !shown.contains("0001020304"), "{shown}");
+            assert!(
+                !shown.contains(HEX) && !shown.contains("0001020304"),
+                "{shown}"
+            );
             assert!(shown.contains(&key.id()), "{shown}");
         }
         let opened = cipher.open(&cipher.seal("hunter2", HERE), HERE).unwrap();

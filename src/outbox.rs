@@ -13,8 +13,8 @@ use sha2::Sha256;
 
 use crate::config::WebhookSettings;
 use crate::crypto::SecretBox;
-use crate::db::{Db, secrets as stored};
 use crate::db::webhooks::{self as rows, DeliveryRow};
+use crate::db::{Db, secrets as stored};
 use crate::domain::time;
 use crate::service::webhooks::{PRIVATE_REFUSED, is_private};
 

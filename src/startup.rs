@@ -54,8 +54,7 @@ impl Application {
         let listener =
             TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let db = connect(&url, settings.db_pool_size).await?;
-        let secrets =
-            crate::encryption_key::unlock(&db, settings.encryption_key.as_ref()).await?;
+        let secrets = crate::encryption_key::unlock(&db, settings.encryption_key.as_ref()).await?;
         let secret = signing_secret(&db, &settings, &secrets).await?;
         let hasher = Hasher::new(settings.hash_concurrency);
         let bootstrapped = first_run(&db, &hasher, &settings).await?;
@@ -211,7 +210,13 @@ async fn signing_secret(
     let at = db::secrets::setting(stored::SIGNING_KEY);
     let generated = secrets.seal(&random_secret(48), at);
     let sealed = db
-        .write(move |conn| Ok(stored::get_or_insert(conn, stored::SIGNING_KEY, &generated)?))
+        .write(move |conn| {
+            Ok(stored::get_or_insert(
+                conn,
+                stored::SIGNING_KEY,
+                &generated,
+            )?)
+        })
         .await?;
     secrets
         .open(&sealed, at)

@@ -88,12 +88,10 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredSecret>> {
             value: Zeroizing::new(value?),
         })
     });
-    let hooks = hooks
-        .into_iter()
-        .map(|(webhook_id, value)| StoredSecret {
-            place: Place::WebhookSecret { webhook_id },
-            value: Zeroizing::new(value),
-        });
+    let hooks = hooks.into_iter().map(|(webhook_id, value)| StoredSecret {
+        place: Place::WebhookSecret { webhook_id },
+        value: Zeroizing::new(value),
+    });
     let stored_settings = stored_settings
         .into_iter()
         .map(|(key, value)| StoredSecret {
@@ -107,13 +105,11 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredSecret>> {
 /// meanwhile is left alone); whether it was written.
 pub fn replace(conn: &mut DbConnection, place: &Place, old: &str, new: &str) -> QueryResult<bool> {
     let written = match place {
-        Place::MfaSecret { user_id } => diesel::update(
-            users::table
-                .find(user_id)
-                .filter(users::mfa_secret.eq(old)),
-        )
-        .set(users::mfa_secret.eq(new))
-        .execute(conn)?,
+        Place::MfaSecret { user_id } => {
+            diesel::update(users::table.find(user_id).filter(users::mfa_secret.eq(old)))
+                .set(users::mfa_secret.eq(new))
+                .execute(conn)?
+        }
         Place::WebhookSecret { webhook_id } => diesel::update(
             webhooks::table
                 .find(webhook_id)
@@ -121,13 +117,11 @@ pub fn replace(conn: &mut DbConnection, place: &Place, old: &str, new: &str) -> 
         )
         .set(webhooks::secret.eq(new))
         .execute(conn)?,
-        Place::Setting { key } => diesel::update(
-            settings::table
-                .find(key)
-                .filter(settings::value.eq(old)),
-        )
-        .set(settings::value.eq(new))
-        .execute(conn)?,
+        Place::Setting { key } => {
+            diesel::update(settings::table.find(key).filter(settings::value.eq(old)))
+                .set(settings::value.eq(new))
+                .execute(conn)?
+        }
     };
     Ok(written == 1)
 }

@@ -74,9 +74,8 @@ impl KeyFile {
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read(&self.path)?
                 .with_context(|| format!("the key file {} vanished", self.path.display())),
-            Err(e) => Err(e).with_context(|| {
-                format!("cannot create the key file {}", self.path.display())
-            }),
+            Err(e) => Err(e)
+                .with_context(|| format!("cannot create the key file {}", self.path.display())),
         }
     }
 
@@ -118,7 +117,10 @@ impl KeyFile {
         let committed =
             !stored_key_ids.is_empty() && stored_key_ids.iter().all(|id| *id == staged.id());
         if committed {
-            tracing::warn!(key_id = staged.id(), "finishing an interrupted key rotation");
+            tracing::warn!(
+                key_id = staged.id(),
+                "finishing an interrupted key rotation"
+            );
             self.commit_staged()
         } else {
             tracing::warn!("dropping the staged key of a key rotation that did not commit");
@@ -218,7 +220,10 @@ mod tests {
         let (_dir, file) = in_temp_dir();
         let sealed = BTreeSet::from(["0123456789abcdef".to_owned()]);
         let err = file.load_or_create(&sealed).unwrap_err().to_string();
-        assert!(err.contains("is missing") && err.contains("0123456789abcdef"), "{err}");
+        assert!(
+            err.contains("is missing") && err.contains("0123456789abcdef"),
+            "{err}"
+        );
         assert!(!file.path().exists());
     }
 

@@ -37,11 +37,7 @@ fn person(caller: &Caller) -> Result<()> {
 
 /// Starts (or restarts) an enrollment with a new secret; MFA stays off
 /// until a code for it is confirmed.
-pub fn enroll(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    secrets: &SecretBox,
-) -> Result<Enrollment> {
+pub fn enroll(conn: &mut DbConnection, caller: &Caller, secrets: &SecretBox) -> Result<Enrollment> {
     person(caller)?;
     if mfa::state(conn, &caller.user.id)?.enabled {
         return Err(Error::non_field(ALREADY_ENABLED));
