@@ -26,7 +26,7 @@ pub struct Settings {
     pub bind: String,
 
     /// Key signing tokens (at least 32 characters). On SQLite a random one is
-    /// generated once and kept in the database when unset; PostgreSQL
+    /// generated once and kept in the database (encrypted) when unset; PostgreSQL
     /// deployments must set it so every replica shares it.
     #[arg(
         long,
