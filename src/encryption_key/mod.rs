@@ -41,10 +41,7 @@ pub async fn unlock(db: &Db, setting: Option<&SecretSetting>) -> anyhow::Result<
         (None, DatabaseUrl::Postgres(_)) => bail!(REQUIRED_ON_POSTGRES),
         (None, DatabaseUrl::Sqlite(path)) => {
             let file = KeyFile::beside(path);
-            let ids = db
-                .read(|conn| service::secrets::key_ids(conn))
-                .await
-                .map_err(cause)?;
+            let ids = db.read(service::secrets::key_ids).await.map_err(cause)?;
             actix_web::web::block(move || file.load_or_create(&ids)).await??
         }
     };

@@ -102,13 +102,25 @@ pub fn parse_url(raw: &str, allow_private: bool) -> std::result::Result<String, 
     Ok(url.to_string())
 }
 
-/// Parsed webhook fields; `None` leaves a field unchanged.
-#[derive(Clone, Debug, Default)]
+/// Parsed webhook fields; `None` leaves a field unchanged. `Debug` leaves
+/// the secret out.
+#[derive(Clone, Default)]
 pub struct WebhookInput {
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
     pub secret: Option<String>,
     pub active: Option<bool>,
+}
+
+impl std::fmt::Debug for WebhookInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookInput")
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("active", &self.active)
+            .finish()
+    }
 }
 
 fn snapshot(w: &WebhookRow) -> audit::Changes {
