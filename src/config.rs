@@ -26,7 +26,7 @@ pub struct Settings {
     pub bind: String,
 
     /// Key signing tokens (at least 32 characters). On SQLite a random one is
-    /// generated once and kept in the database when unset; PostgreSQL
+    /// generated once and kept in the database (encrypted) when unset; PostgreSQL
     /// deployments must set it so every replica shares it.
     #[arg(
         long,
@@ -35,6 +35,19 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub secret_key: Option<String>,
+
+    /// Key encrypting the secrets kept in the database (TOTP secrets,
+    /// webhook secrets, a generated token-signing key): 32 random bytes as
+    /// 64 hex characters or as base64 (`openssl rand -hex 32`). On SQLite a
+    /// random one is generated once into `<database file>.key` (mode 0600)
+    /// when unset; PostgreSQL deployments must set it so every replica shares it.
+    #[arg(
+        long,
+        env = "TESSERA_ENCRYPTION_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub encryption_key: Option<SecretSetting>,
 
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "TESSERA_WORKERS", global = true)]
@@ -181,6 +194,35 @@ pub struct Settings {
 
     #[command(flatten)]
     pub webhooks: WebhookSettings,
+}
+
+/// A setting that must never be shown: `Debug` prints `[redacted]`, and it
+/// is parsed only where it is used, so no parse error can quote it.
+#[derive(Clone)]
+pub struct SecretSetting(String);
+
+impl SecretSetting {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SecretSetting {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl std::fmt::Debug for SecretSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Drop for SecretSetting {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// Webhook delivery and the lifecycle scheduler.

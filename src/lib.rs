@@ -8,8 +8,10 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod encryption_key;
 pub mod error;
 pub mod mail;
 pub mod mcp;

@@ -1,10 +1,11 @@
-//! The `tessera` command: serve (default), migrate, openapi, bootstrap, seed.
+//! The `tessera` command: serve (default), migrate, openapi, bootstrap, seed,
+//! rotate-encryption-key.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use diesel::Connection;
-use tessera::config::Settings;
+use tessera::config::{SecretSetting, Settings};
 use tessera::db::{self, DatabaseUrl};
 use tessera::domain::user::{Email, Password};
 use tessera::service::audit::RequestContext;
@@ -63,6 +64,17 @@ enum Command {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Re-encrypt every secret stored in the database (TOTP secrets, webhook
+    /// secrets, a generated token-signing key) from the current encryption
+    /// key (TESSERA_ENCRYPTION_KEY, or on SQLite the key file beside the
+    /// database) to a new one, in one transaction. Stop Tessera first.
+    RotateEncryptionKey {
+        /// The new key: 32 bytes as 64 hex characters or base64. Prefer the
+        /// environment variable (a flag shows in the process list). Optional
+        /// with a key file: a new key is generated and written to the file.
+        #[arg(long, env = "TESSERA_NEW_ENCRYPTION_KEY", hide_env_values = true)]
+        new_key: Option<SecretSetting>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -119,6 +131,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = tessera::seed::seed(&mut conn, &options)?;
             drop(conn);
             println!("{report}");
+            Ok(())
+        }
+        Command::RotateEncryptionKey { new_key } => {
+            let rotated = tessera::encryption_key::rotate(&settings, new_key.as_ref())?;
+            println!(
+                "re-encrypted {} secrets with the new key {}",
+                rotated.secrets, rotated.new_key_id
+            );
+            match rotated.key_file {
+                Some(path) => println!("the new key is in {}", path.display()),
+                None => println!(
+                    "set TESSERA_ENCRYPTION_KEY to the new key before starting Tessera again"
+                ),
+            }
             Ok(())
         }
     }

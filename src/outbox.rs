@@ -12,8 +12,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::config::WebhookSettings;
-use crate::db::Db;
+use crate::crypto::SecretBox;
 use crate::db::webhooks::{self as rows, DeliveryRow};
+use crate::db::{Db, secrets as stored};
 use crate::domain::time;
 use crate::service::webhooks::{PRIVATE_REFUSED, is_private};
 
@@ -39,14 +40,14 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
 
 /// Starts sending (unless `webhook_poll_ms` is 0). Runs inside the server's
 /// async runtime.
-pub fn start(db: Db, settings: WebhookSettings) {
+pub fn start(db: Db, settings: WebhookSettings, secrets: SecretBox) {
     if settings.webhook_poll_ms == 0 {
         return;
     }
     tokio::spawn(async move {
         let every = Duration::from_millis(settings.webhook_poll_ms);
         loop {
-            if let Err(e) = send_due(&db, &settings).await {
+            if let Err(e) = send_due(&db, &settings, &secrets).await {
                 tracing::warn!(error = %e, "webhook outbox round failed");
             }
             tokio::time::sleep(every).await;
@@ -55,7 +56,12 @@ pub fn start(db: Db, settings: WebhookSettings) {
 }
 
 /// Claims and sends what is due now; returns how many were attempted.
-pub async fn send_due(db: &Db, settings: &WebhookSettings) -> crate::error::Result<usize> {
+/// Each webhook's secret is decrypted only for signing its delivery.
+pub async fn send_due(
+    db: &Db,
+    settings: &WebhookSettings,
+    secrets: &SecretBox,
+) -> crate::error::Result<usize> {
     let timeout = Duration::from_secs(settings.webhook_timeout);
     // Long enough for every attempt of the batch to finish.
     let lease = chrono::Duration::seconds(settings.webhook_timeout as i64 * 2 + 30);
@@ -68,15 +74,29 @@ pub async fn send_due(db: &Db, settings: &WebhookSettings) -> crate::error::Resu
     let attempted = claimed.len();
     let sends = claimed
         .into_iter()
-        .map(|(delivery, url, secret)| async move {
-            let outcome = attempt(
-                &url,
-                &secret,
-                &delivery,
-                timeout,
-                settings.webhooks_allow_private,
-            )
-            .await;
+        .map(|(delivery, url, sealed)| async move {
+            let outcome = match secrets.open(&sealed, stored::webhook_secret(&delivery.webhook_id))
+            {
+                Ok(secret) => {
+                    attempt(
+                        &url,
+                        &secret,
+                        &delivery,
+                        timeout,
+                        settings.webhooks_allow_private,
+                    )
+                    .await
+                }
+                // Fails closed: nothing is sent unsigned or signed with a
+                // guess; the attempt is recorded (and retried) like any other.
+                Err(e) => {
+                    tracing::error!(webhook = %delivery.webhook_id, error = %e, "cannot decrypt a webhook secret");
+                    Outcome {
+                        status_code: None,
+                        error: Some("The webhook's secret cannot be decrypted.".into()),
+                    }
+                }
+            };
             (delivery, outcome)
         });
     for (delivery, outcome) in futures_util::future::join_all(sends).await {

@@ -17,6 +17,7 @@ use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::token::TokenKeys;
 use crate::config::Settings;
+use crate::crypto::SecretBox;
 use crate::db::{self, DatabaseUrl, Db, settings as stored};
 use crate::domain::id::random_secret;
 use crate::domain::user::{Email, Password};
@@ -53,7 +54,8 @@ impl Application {
         let listener =
             TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let db = connect(&url, settings.db_pool_size).await?;
-        let secret = signing_secret(&db, &settings).await?;
+        let secrets = crate::encryption_key::unlock(&db, settings.encryption_key.as_ref()).await?;
+        let secret = signing_secret(&db, &settings, &secrets).await?;
         let hasher = Hasher::new(settings.hash_concurrency);
         let bootstrapped = first_run(&db, &hasher, &settings).await?;
         let port = listener.local_addr()?.port();
@@ -63,7 +65,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_public_url(addr, port));
         let mailer = Mailer::start(&settings.mail, public_url, db.clone())?;
-        crate::outbox::start(db.clone(), settings.webhooks.clone());
+        crate::outbox::start(db.clone(), settings.webhooks.clone(), secrets.clone());
         crate::scheduler::start(db.clone(), settings.webhooks.scheduler_interval);
         if settings.audit_retention_days > 0 {
             tokio::spawn(prune_audit_trail(
@@ -75,6 +77,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db,
             tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
+            secrets,
             hasher,
             login_throttle: LoginThrottle {
                 max_failures: settings.login_max_failures,
@@ -187,28 +190,37 @@ pub async fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Db> {
 }
 
 /// `TESSERA_SECRET_KEY`, or on SQLite a random key generated once and kept in
-/// the database (so restarts keep tokens valid).
-async fn signing_secret(db: &Db, settings: &Settings) -> anyhow::Result<String> {
+/// the database, encrypted (so restarts keep tokens valid).
+async fn signing_secret(
+    db: &Db,
+    settings: &Settings,
+    secrets: &SecretBox,
+) -> anyhow::Result<zeroize::Zeroizing<String>> {
     if let Some(secret) = &settings.secret_key {
         if secret.len() < SECRET_MIN {
             bail!("TESSERA_SECRET_KEY must be at least {SECRET_MIN} characters long");
         }
-        return Ok(secret.clone());
+        return Ok(secret.clone().into());
     }
     if !db.url().is_sqlite() {
         bail!(
             "TESSERA_SECRET_KEY is required with PostgreSQL: every replica must sign tokens with the same key"
         );
     }
-    Ok(db
-        .write(|conn| {
+    let at = db::secrets::setting(stored::SIGNING_KEY);
+    let generated = secrets.seal(&random_secret(48), at);
+    let sealed = db
+        .write(move |conn| {
             Ok(stored::get_or_insert(
                 conn,
-                "secret_key",
-                &random_secret(48),
+                stored::SIGNING_KEY,
+                &generated,
             )?)
         })
-        .await?)
+        .await?;
+    secrets
+        .open(&sealed, at)
+        .map_err(|e| anyhow::anyhow!("the stored token-signing key: {e}"))
 }
 
 /// Creates the first organization and its OWNER when there is none.

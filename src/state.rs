@@ -4,12 +4,15 @@ use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::auth::token::TokenKeys;
 use crate::config::{MailSettings, WebhookSettings};
+use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::mail::Mailer;
 
 pub struct AppState {
     pub db: Db,
     pub tokens: TokenKeys,
+    /// Seals and opens the secrets the database keeps (TOTP, webhooks).
+    pub secrets: SecretBox,
     pub hasher: Hasher,
     pub login_throttle: LoginThrottle,
     pub mailer: Mailer,

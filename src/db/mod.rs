@@ -13,6 +13,7 @@ pub mod models;
 pub mod orgs;
 pub mod roles;
 pub mod schema;
+pub mod secrets;
 pub mod settings;
 pub mod targets;
 pub mod teams;

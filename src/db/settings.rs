@@ -5,6 +5,10 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::settings;
 
+/// The token-signing key generated on SQLite when `TESSERA_SECRET_KEY` is
+/// unset (stored encrypted, see `db::secrets`).
+pub const SIGNING_KEY: &str = "secret_key";
+
 pub fn get(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
     settings::table
         .find(key)

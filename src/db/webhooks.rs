@@ -13,7 +13,8 @@ pub struct WebhookRow {
     pub organization_id: String,
     pub url: String,
     pub events: String,
-    /// Signs deliveries; never serialized, never logged (no `Debug`).
+    /// Signs deliveries; stored sealed (`crypto`), opened only to sign one.
+    /// Never serialized, never logged (no `Debug`).
     pub secret: String,
     pub active: bool,
     pub created: NaiveDateTime,

@@ -79,11 +79,12 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
     };
     let otp = input.otp;
     let (login_user, login_context) = (user.clone(), context.clone());
+    let secrets = state.secrets.clone();
     let second_factor = state
         .db
         .write(move |conn| {
             let id = &login_user.id;
-            let outcome = mfa::check_login_code(conn, id, otp.as_deref())?;
+            let outcome = mfa::check_login_code(conn, &secrets, id, otp.as_deref())?;
             if matches!(outcome, SecondFactor::Passed) {
                 users::record_login(conn, id, time::now())?;
                 audit::record(

@@ -1,10 +1,15 @@
 //! Multi-factor authentication (TOTP): enrolling, confirming, disabling, and
 //! the code a login needs. Secrets leave the service only in the enrollment
-//! answer; every accepted code's step is recorded so it is never accepted twice.
+//! answer, are stored encrypted and decrypted only to check a code; every
+//! accepted code's step is recorded so it is never accepted twice.
+
+use anyhow::anyhow;
+use zeroize::Zeroizing;
 
 use crate::auth::Caller;
 use crate::auth::totp;
-use crate::db::{DbConnection, mfa};
+use crate::crypto::SecretBox;
+use crate::db::{DbConnection, mfa, secrets as stored};
 use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::service::audit;
@@ -32,14 +37,15 @@ fn person(caller: &Caller) -> Result<()> {
 
 /// Starts (or restarts) an enrollment with a new secret; MFA stays off
 /// until a code for it is confirmed.
-pub fn enroll(conn: &mut DbConnection, caller: &Caller) -> Result<Enrollment> {
+pub fn enroll(conn: &mut DbConnection, caller: &Caller, secrets: &SecretBox) -> Result<Enrollment> {
     person(caller)?;
     if mfa::state(conn, &caller.user.id)?.enabled {
         return Err(Error::non_field(ALREADY_ENABLED));
     }
     let secret = totp::new_secret();
     let otpauth_uri = totp::otpauth_uri(&secret, &caller.user.email)?;
-    mfa::set_pending(conn, &caller.user.id, &secret)?;
+    let sealed = secrets.seal(&secret, stored::mfa_secret(&caller.user.id));
+    mfa::set_pending(conn, &caller.user.id, &sealed)?;
     caller.audit(
         conn,
         "user.mfa_enrollment_started",
@@ -53,15 +59,21 @@ pub fn enroll(conn: &mut DbConnection, caller: &Caller) -> Result<Enrollment> {
 }
 
 /// Turns MFA on with a code for the pending secret.
-pub fn confirm(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()> {
+pub fn confirm(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    secrets: &SecretBox,
+    otp: &str,
+) -> Result<()> {
     person(caller)?;
     let state = mfa::state(conn, &caller.user.id)?;
     if state.enabled {
         return Err(Error::field("otp", ALREADY_ENABLED));
     }
-    let secret = state
+    let sealed = state
         .secret
         .ok_or_else(|| Error::field("otp", NOT_PENDING))?;
+    let secret = open(secrets, &caller.user.id, &sealed)?;
     claim_code(conn, &caller.user.id, &secret, otp, state.last_step)?;
     mfa::set_enabled(conn, &caller.user.id, true, &caller.actor(), time::now())?;
     caller.audit(
@@ -73,11 +85,16 @@ pub fn confirm(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()
 }
 
 /// Turns MFA off (and forgets the secret) with a current code.
-pub fn disable(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()> {
+pub fn disable(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    secrets: &SecretBox,
+    otp: &str,
+) -> Result<()> {
     person(caller)?;
     let state = mfa::state(conn, &caller.user.id)?;
     let secret = match state.secret {
-        Some(secret) if state.enabled => secret,
+        Some(sealed) if state.enabled => open(secrets, &caller.user.id, &sealed)?,
         _ => return Err(Error::field("otp", NOT_ENABLED)),
     };
     claim_code(conn, &caller.user.id, &secret, otp, state.last_step)?;
@@ -102,17 +119,19 @@ pub enum SecondFactor {
 /// Checks a login's code against the user's MFA state as stored now.
 pub fn check_login_code(
     conn: &mut DbConnection,
+    secrets: &SecretBox,
     user_id: &str,
     otp: Option<&str>,
 ) -> Result<SecondFactor> {
     let state = mfa::state(conn, user_id)?;
-    let secret = match state.secret {
-        Some(secret) if state.enabled => secret,
+    let sealed = match state.secret {
+        Some(sealed) if state.enabled => sealed,
         _ => return Ok(SecondFactor::Passed),
     };
     let Some(otp) = otp.filter(|o| !o.trim().is_empty()) else {
         return Ok(SecondFactor::Missing);
     };
+    let secret = open(secrets, user_id, &sealed)?;
     Ok(
         match claim_code(conn, user_id, &secret, otp, state.last_step) {
             Ok(()) => SecondFactor::Passed,
@@ -120,6 +139,14 @@ pub fn check_login_code(
             Err(other) => return Err(other),
         },
     )
+}
+
+/// The user's TOTP secret. One that does not open (altered, copied from
+/// another row, another key) is a server fault, never a pass: a 500, logged.
+fn open(secrets: &SecretBox, user_id: &str, sealed: &str) -> Result<Zeroizing<String>> {
+    secrets
+        .open(sealed, stored::mfa_secret(user_id))
+        .map_err(|e| Error::internal(anyhow!("the TOTP secret of user {user_id}: {e}")))
 }
 
 /// Accepts `otp` once: its step must be valid now, later than the last one

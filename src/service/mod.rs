@@ -14,6 +14,7 @@ pub mod mfa;
 pub mod orgs;
 pub mod page;
 pub mod roles;
+pub mod secrets;
 pub mod targets;
 pub mod teams;
 pub mod throttle;

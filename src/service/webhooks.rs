@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
+use crate::crypto::SecretBox;
 use crate::db::DbConnection;
+use crate::db::secrets::webhook_secret;
 use crate::db::webhooks::{self as rows, DeliveryRow, WebhookChanges, WebhookRow};
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
@@ -99,13 +101,25 @@ pub fn parse_url(raw: &str, allow_private: bool) -> std::result::Result<String, 
     Ok(url.to_string())
 }
 
-/// Parsed webhook fields; `None` leaves a field unchanged.
-#[derive(Clone, Debug, Default)]
+/// Parsed webhook fields; `None` leaves a field unchanged. `Debug` leaves
+/// the secret out.
+#[derive(Clone, Default)]
 pub struct WebhookInput {
     pub url: Option<String>,
     pub events: Option<Vec<String>>,
     pub secret: Option<String>,
     pub active: Option<bool>,
+}
+
+impl std::fmt::Debug for WebhookInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookInput")
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("active", &self.active)
+            .finish()
+    }
 }
 
 fn snapshot(w: &WebhookRow) -> audit::Changes {
@@ -143,9 +157,11 @@ pub fn list(
     )
 }
 
+/// Creates a webhook; its secret is stored encrypted (see `crypto`).
 pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
+    secrets: &SecretBox,
     input: Parsed<WebhookInput>,
 ) -> Result<WebhookRow> {
     caller.require(Permission::WebhooksManage)?;
@@ -153,12 +169,14 @@ pub fn create(
     let value = input.value;
     let now = time::now();
     let actor = caller.actor();
+    let id = PublicId::random().into_string();
+    let secret = secrets.seal(&value.secret.expect("required"), webhook_secret(&id));
     let row = WebhookRow {
-        id: PublicId::random().into_string(),
+        id,
         organization_id: caller.organization_id().to_owned(),
         url: value.url.expect("required"),
         events: value.events.expect("required").join(" "),
-        secret: value.secret.expect("required"),
+        secret,
         active: value.active.unwrap_or(true),
         created: now,
         changed: now,
@@ -179,6 +197,7 @@ pub fn create(
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
+    secrets: &SecretBox,
     id: &str,
     input: Parsed<WebhookInput>,
 ) -> Result<WebhookRow> {
@@ -191,7 +210,9 @@ pub fn update(
     let changes = WebhookChanges {
         url: value.url,
         events: value.events.map(|e| e.join(" ")),
-        secret: value.secret,
+        secret: value
+            .secret
+            .map(|s| secrets.seal(&s, webhook_secret(&current.id))),
         active: value.active,
         changed: Some(time::now()),
         changed_by_id: Some(actor.id),

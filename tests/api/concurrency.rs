@@ -10,7 +10,9 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, Reply, TestApp, fresh_database, spawn_app};
+use crate::helpers::{
+    ENCRYPTION_KEY, OWNER_EMAIL, OWNER_PASSWORD, Reply, TestApp, fresh_database, spawn_app,
+};
 
 /// What a write under contention may answer: its success status, or a 503
 /// with `Retry-After` (API.md: only when truly overloaded). Never a 500.
@@ -241,6 +243,7 @@ impl Server {
                 "TESSERA_SECRET_KEY",
                 "durability-secret-key-0123456789abcdef",
             )
+            .env("TESSERA_ENCRYPTION_KEY", ENCRYPTION_KEY)
             .env("TESSERA_BOOTSTRAP_EMAIL", OWNER_EMAIL)
             .env("TESSERA_BOOTSTRAP_PASSWORD", OWNER_PASSWORD)
             .env("TESSERA_WORKERS", "2")

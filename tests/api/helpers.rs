@@ -12,6 +12,8 @@ use tessera::startup::Application;
 pub const OWNER_EMAIL: &str = "owner@example.com";
 pub const OWNER_PASSWORD: &str = "owner-pass-1";
 pub const PASSWORD: &str = "member-pass-1";
+/// The key secrets are encrypted with in tests.
+pub const ENCRYPTION_KEY: &str = "7e5f0c9a1b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b";
 
 /// Where a test's database lives; dropped with the test.
 pub enum TestDb {
@@ -78,6 +80,7 @@ pub fn settings(database_url: &str) -> Settings {
         database_url: database_url.to_owned(),
         bind: "127.0.0.1:0".into(),
         secret_key: Some("test-secret-key-test-secret-key-0123456789".into()),
+        encryption_key: Some(ENCRYPTION_KEY.into()),
         workers: Some(2),
         cors_origins: vec!["https://app.example.com".into()],
         mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],

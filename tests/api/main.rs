@@ -15,6 +15,7 @@ mod authorization;
 mod bulk;
 mod concurrency;
 mod docs;
+mod encryption;
 mod invitations;
 mod keys;
 mod labels;

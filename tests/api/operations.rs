@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, spawn_app};
+use crate::helpers::{ENCRYPTION_KEY, OWNER_EMAIL, OWNER_PASSWORD, spawn_app};
 
 #[actix_web::test]
 async fn metrics_count_requests_per_route_and_status() {
@@ -112,6 +112,7 @@ fn serve(database_url: &str, port: u16, log_format: &str) -> std::process::Child
             "TESSERA_SECRET_KEY",
             "operations-secret-key-0123456789abcdef",
         )
+        .env("TESSERA_ENCRYPTION_KEY", ENCRYPTION_KEY)
         .env("TESSERA_BOOTSTRAP_EMAIL", OWNER_EMAIL)
         .env("TESSERA_BOOTSTRAP_PASSWORD", OWNER_PASSWORD)
         .env("TESSERA_WORKERS", "1")

@@ -17,21 +17,21 @@ const SECRET: &str = "whsec_0123456789abcdef";
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
-    signature: String,
-    event: String,
-    body: String,
+pub struct Received {
+    pub signature: String,
+    pub event: String,
+    pub body: String,
 }
 
 /// A local HTTP receiver that answers 500 to its first `fail_first` requests.
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     got: Arc<Mutex<Vec<Received>>>,
     refused: Arc<Mutex<usize>>,
 }
 
 impl Receiver {
-    fn start(fail_first: usize) -> Self {
+    pub fn start(fail_first: usize) -> Self {
         let got = Arc::new(Mutex::new(Vec::new()));
         let refused = Arc::new(Mutex::new(0));
         let (g, r) = (got.clone(), refused.clone());
@@ -75,11 +75,11 @@ impl Receiver {
         }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 
-    async fn wait_for(&self, count: usize) -> Vec<Received> {
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
         for _ in 0..200 {
             let got = self.received();
             if got.len() >= count {
@@ -92,7 +92,7 @@ impl Receiver {
 }
 
 /// Verifies a `Tessera-Signature` the way a receiver would (README's recipe).
-fn verify(signature: &str, body: &str, secret: &str) -> bool {
+pub fn verify(signature: &str, body: &str, secret: &str) -> bool {
     let mut parts = signature.split(',');
     let t = parts
         .next()

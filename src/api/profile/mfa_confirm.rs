@@ -36,9 +36,10 @@ pub async fn confirm_mfa(
         return Err(Error::Forbidden);
     }
     let otp = read_otp(&body)?;
+    let secrets = state.secrets.clone();
     state
         .db
-        .write(move |conn| mfa::confirm(conn, &caller, &otp))
+        .write(move |conn| mfa::confirm(conn, &caller, &secrets, &otp))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

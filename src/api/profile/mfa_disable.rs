@@ -35,9 +35,10 @@ pub async fn disable_mfa(
         return Err(Error::Forbidden);
     }
     let otp = read_otp(&body)?;
+    let secrets = state.secrets.clone();
     state
         .db
-        .write(move |conn| mfa::disable(conn, &caller, &otp))
+        .write(move |conn| mfa::disable(conn, &caller, &secrets, &otp))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -42,9 +42,10 @@ pub struct MfaEnrollment {
     security(("jwt" = []))
 )]
 pub async fn enroll_mfa(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let secrets = state.secrets.clone();
     let enrollment = state
         .db
-        .write(move |conn| mfa::enroll(conn, &caller))
+        .write(move |conn| mfa::enroll(conn, &caller, &secrets))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

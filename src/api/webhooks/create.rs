@@ -38,9 +38,10 @@ pub async fn create_webhook(
 ) -> Result<HttpResponse> {
     let allow_private = state.webhook_settings.webhooks_allow_private;
     let input = parse_webhook_input(&body.fields()?, true, allow_private);
+    let secrets = state.secrets.clone();
     let row = state
         .db
-        .write(move |conn| webhooks::create(conn, &caller, input))
+        .write(move |conn| webhooks::create(conn, &caller, &secrets, input))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/webhooks/{}/", row.id)))

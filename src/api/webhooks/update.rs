@@ -37,9 +37,10 @@ pub async fn update_webhook(
 ) -> Result<web::Json<Webhook>> {
     let allow_private = state.webhook_settings.webhooks_allow_private;
     let input = parse_webhook_input(&body.fields()?, false, allow_private);
+    let secrets = state.secrets.clone();
     let row = state
         .db
-        .write(move |conn| webhooks::update(conn, &caller, &id, input))
+        .write(move |conn| webhooks::update(conn, &caller, &secrets, &id, input))
         .await?;
     Ok(web::Json(row.into()))
 }

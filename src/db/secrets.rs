@@ -1,0 +1,142 @@
+//! Every secret the database keeps, and where: the walks that encrypt
+//! plaintexts left from before encryption and that re-encrypt under a new
+//! key read and write them through here. Each place has its binding (the
+//! associated data of its ciphertext, see `crypto::Binding`).
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use zeroize::Zeroizing;
+
+use super::DbConnection;
+use super::schema::{settings, users, webhooks};
+use crate::crypto::Binding;
+
+/// Serializes the walks over every secret between PostgreSQL replicas
+/// starting together (SQLite writes are already serialized).
+pub const SECRETS_LOCK: i64 = 7358211;
+
+/// Settings whose value is a secret: the generated token-signing key.
+pub const SECRET_SETTINGS: [&str; 1] = [super::settings::SIGNING_KEY];
+
+/// A user's TOTP secret (pending or enabled), by user id.
+pub fn mfa_secret(user_id: &str) -> Binding<'_> {
+    Binding::new("users.mfa_secret", user_id)
+}
+
+/// A webhook's signing secret, by webhook id.
+pub fn webhook_secret(webhook_id: &str) -> Binding<'_> {
+    Binding::new("webhooks.secret", webhook_id)
+}
+
+/// A secret setting, by key.
+pub fn setting(key: &str) -> Binding<'_> {
+    Binding::new("settings.value", key)
+}
+
+/// Where one stored secret lives.
+pub enum Place {
+    MfaSecret { user_id: String },
+    WebhookSecret { webhook_id: String },
+    Setting { key: String },
+}
+
+impl Place {
+    pub fn binding(&self) -> Binding<'_> {
+        match self {
+            Place::MfaSecret { user_id } => mfa_secret(user_id),
+            Place::WebhookSecret { webhook_id } => webhook_secret(webhook_id),
+            Place::Setting { key } => setting(key),
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::MfaSecret { user_id } => write!(f, "the TOTP secret of user {user_id}"),
+            Place::WebhookSecret { webhook_id } => {
+                write!(f, "the secret of webhook {webhook_id}")
+            }
+            Place::Setting { key } => write!(f, "the setting {key}"),
+        }
+    }
+}
+
+/// One stored secret, as stored (sealed, or a plaintext from before).
+/// No `Debug`: the value may be a plaintext.
+pub struct StoredSecret {
+    pub place: Place,
+    pub value: Zeroizing<String>,
+}
+
+/// Every stored secret.
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredSecret>> {
+    let mfa: Vec<(String, Option<String>)> = users::table
+        .filter(users::mfa_secret.is_not_null())
+        .select((users::id, users::mfa_secret))
+        .load(conn)?;
+    let hooks: Vec<(String, String)> = webhooks::table
+        .select((webhooks::id, webhooks::secret))
+        .load(conn)?;
+    let stored_settings: Vec<(String, String)> = settings::table
+        .filter(settings::key.eq_any(SECRET_SETTINGS))
+        .select((settings::key, settings::value))
+        .load(conn)?;
+    let mfa = mfa.into_iter().filter_map(|(user_id, value)| {
+        Some(StoredSecret {
+            place: Place::MfaSecret { user_id },
+            value: Zeroizing::new(value?),
+        })
+    });
+    let hooks = hooks.into_iter().map(|(webhook_id, value)| StoredSecret {
+        place: Place::WebhookSecret { webhook_id },
+        value: Zeroizing::new(value),
+    });
+    let stored_settings = stored_settings
+        .into_iter()
+        .map(|(key, value)| StoredSecret {
+            place: Place::Setting { key },
+            value: Zeroizing::new(value),
+        });
+    Ok(mfa.chain(hooks).chain(stored_settings).collect())
+}
+
+/// Writes `new` at `place` if it still holds `old` (so a value changed
+/// meanwhile is left alone); whether it was written.
+pub fn replace(conn: &mut DbConnection, place: &Place, old: &str, new: &str) -> QueryResult<bool> {
+    let written = match place {
+        Place::MfaSecret { user_id } => {
+            diesel::update(users::table.find(user_id).filter(users::mfa_secret.eq(old)))
+                .set(users::mfa_secret.eq(new))
+                .execute(conn)?
+        }
+        Place::WebhookSecret { webhook_id } => diesel::update(
+            webhooks::table
+                .find(webhook_id)
+                .filter(webhooks::secret.eq(old)),
+        )
+        .set(webhooks::secret.eq(new))
+        .execute(conn)?,
+        Place::Setting { key } => {
+            diesel::update(settings::table.find(key).filter(settings::value.eq(old)))
+                .set(settings::value.eq(new))
+                .execute(conn)?
+        }
+    };
+    Ok(written == 1)
+}
+
+/// Wipes the bytes of overwritten values from a SQLite file: SQLite leaves a
+/// replaced row's old bytes in free space and in the write-ahead log, where
+/// a copy of the file would still show them. Rebuilds the file (`VACUUM`,
+/// zeroing what it frees) and empties the log. Must run outside a
+/// transaction; nothing to do on PostgreSQL, whose old row versions only
+/// `VACUUM` reclaims (see README, "Secrets at rest").
+pub fn scrub_sqlite(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Sqlite(sqlite) = conn {
+        sqlite.batch_execute(
+            "PRAGMA secure_delete = ON; VACUUM; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete = OFF;",
+        )?;
+    }
+    Ok(())
+}
