@@ -13,6 +13,7 @@ mod authorization;
 mod bulk;
 mod concurrency;
 mod docs;
+mod input;
 mod invitations;
 mod keys;
 mod labels;

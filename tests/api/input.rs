@@ -1,0 +1,600 @@
+//! Input that must be refused (issue #18, section 5): NUL characters in
+//! every interface, emails carrying invisible characters, weak passwords,
+//! and webhook targets outside the globally reachable address space. Each
+//! refusal is a 400 in the interface's own error format, and nothing is
+//! written.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, spawn_app};
+
+const NUL_REFUSED: &str = "Null characters are not allowed.";
+const SCIM_ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+const SCIM_PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const SCIM_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const SECRET: &str = "whsec_0123456789abcdef";
+
+/// What the database holds, as the API shows it: the audit trail's length
+/// (every write appends to it) and the size of every collection.
+async fn footprint(app: &TestApp, token: &str) -> Vec<(String, Value)> {
+    let mut seen = Vec::new();
+    for path in [
+        "/audit-events/",
+        "/users/",
+        "/api-users/",
+        "/labels/users/",
+        "/teams/",
+        "/targets/",
+        "/roles/",
+        "/webhooks/",
+        "/invitations/",
+        "/keys/",
+    ] {
+        let reply = app.get(path, token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        let count = match &reply.body {
+            Value::Array(items) => json!(items.len()),
+            page => page["count"].clone(),
+        };
+        seen.push((path.to_owned(), count));
+    }
+    seen
+}
+
+/// An API user holding ADMIN and its key (for SCIM and MCP).
+async fn admin_key(app: &TestApp, owner: &str) -> String {
+    let created = app
+        .create(
+            "/api-users/",
+            owner,
+            json!({"name": "idp", "email": "idp@example.com", "user_roles": [{"role": "ADMIN"}]}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    app.create(
+        &format!("/api-users/{id}/keys/"),
+        owner,
+        json!({"name": "k"}),
+    )
+    .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn scim(app: &TestApp, method: Method, path: &str, key: &str, body: Option<String>) -> Reply {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/scim/v2{path}")))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/scim+json")
+            .body(body);
+    }
+    Reply::from(request.send().await.expect("request sent")).await
+}
+
+async fn mcp_call(app: &TestApp, key: &str, name: &str, arguments: Value) -> Reply {
+    let response = app
+        .client
+        .post(app.url("/api/mcp/v1"))
+        .bearer_auth(key)
+        .header("Accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": name, "arguments": arguments}}))
+        .send()
+        .await
+        .expect("request sent");
+    Reply::from(response).await
+}
+
+fn encoded(raw: &str) -> String {
+    url::form_urlencoded::byte_serialize(raw.as_bytes()).collect()
+}
+
+#[actix_web::test]
+async fn nul_characters_are_refused_everywhere_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let (member_id, _) = app.member(&owner, "member@example.com", "EMPLOYEE").await;
+    let key = admin_key(&app, &owner).await;
+    let label = app
+        .create("/labels/users/", &owner, json!({"name": "L"}))
+        .await;
+    let label_id = label["id"].as_str().unwrap();
+    let webhook = app
+        .create(
+            "/webhooks/",
+            &owner,
+            json!({"url": "https://hooks.example.com/x", "events": ["*"], "secret": SECRET}),
+        )
+        .await;
+    let webhook_id = webhook["id"].as_str().unwrap();
+    let org = app.get("/account/", &owner).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = footprint(&app, &owner).await;
+
+    // Every list endpoint, every parameter it reads (and one it ignores).
+    let common = ["search", "ordering", "page", "length", "unknown"];
+    let deliveries = format!("/webhooks/{webhook_id}/deliveries/");
+    let lists: [(&str, &[&str]); 11] = [
+        (
+            "/users/",
+            &[
+                "state",
+                "kind",
+                "label",
+                "label_logical_operator",
+                "role",
+                "team",
+                "target",
+                "exclude",
+                "id",
+                "active",
+                "mfa_enabled",
+                "no_access",
+            ],
+        ),
+        ("/api-users/", &["active", "label"]),
+        ("/labels/users/", &[]),
+        ("/teams/", &[]),
+        ("/targets/", &[]),
+        ("/roles/", &[]),
+        ("/webhooks/", &[]),
+        (&deliveries, &[]),
+        (
+            "/audit-events/",
+            &[
+                "actor",
+                "object_type",
+                "object_id",
+                "action",
+                "since",
+                "until",
+            ],
+        ),
+        (
+            "/access-review/",
+            &["user", "role", "team", "target", "permission", "format"],
+        ),
+        ("/invitations/", &["status", "user"]),
+    ];
+    for (path, own) in lists {
+        for param in common.iter().chain(own) {
+            let reply = app.get(&format!("{path}?{param}=a%00b"), &owner).await;
+            assert_eq!(
+                (reply.status, &reply.body),
+                (StatusCode::BAD_REQUEST, &json!({*param: [NUL_REFUSED]})),
+                "{path}?{param}"
+            );
+        }
+    }
+    // Repeated, and beside good parameters: one message for the parameter.
+    let reply = app
+        .get("/users/?label=a%00&label=b%00&search=ok", &owner)
+        .await;
+    assert_eq!(reply.body, json!({"label": [NUL_REFUSED]}));
+    // SQLite's full-text search and PostgreSQL alike never see it.
+    let reply = app.get("/users/?search=%00", &owner).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+
+    // Path segments: an id holding a NUL is not an id.
+    for (method, path) in [
+        (Method::GET, "/users/a%00b/"),
+        (Method::DELETE, "/users/a%00b/"),
+        (Method::GET, "/api-users/a%00b/"),
+        (Method::GET, "/labels/users/a%00b/"),
+        (Method::GET, "/teams/a%00b/"),
+        (Method::GET, "/targets/a%00b/"),
+        (Method::GET, "/roles/a%00b/"),
+        (Method::GET, "/webhooks/a%00b/"),
+        (Method::GET, "/webhooks/a%00b/deliveries/"),
+        (Method::GET, "/invitations/a%00b/"),
+        (Method::GET, "/audit-events/a%00b/"),
+        (Method::DELETE, "/keys/a%00b/"),
+        (Method::GET, "/api-users/a%00b/keys/"),
+    ] {
+        let reply = app.call(method.clone(), path, Some(&owner), None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            reply.body
+        );
+    }
+
+    // Bodies: JSON (escaped) and forms (percent-encoded), each field named.
+    let nul = "a\u{0}b";
+    let bodies: Vec<(Method, String, Value, &str)> = vec![
+        (
+            Method::POST,
+            "/users/".into(),
+            json!({"email": "n@example.com", "name": nul}),
+            "name",
+        ),
+        (
+            Method::POST,
+            "/users/".into(),
+            json!({"email": format!("{nul}@example.com"), "name": "N"}),
+            "email",
+        ),
+        (
+            Method::POST,
+            "/users/".into(),
+            json!({"email": "n@example.com", "name": "N", "password": format!("{PASSWORD}{nul}")}),
+            "password",
+        ),
+        (
+            Method::POST,
+            "/users/".into(),
+            json!({"email": "n@example.com", "name": "N", "user_roles": [{"role": nul}]}),
+            "user_roles",
+        ),
+        (
+            Method::POST,
+            "/users/".into(),
+            json!({"email": "n@example.com", "name": "N", "labels": [nul]}),
+            "labels",
+        ),
+        (
+            Method::POST,
+            "/users/".into(),
+            json!({"email": "n@example.com", "name": "N", "additional_email_addresses": [format!("x{nul}@example.com")]}),
+            "additional_email_addresses",
+        ),
+        (
+            Method::PATCH,
+            format!("/users/{member_id}/"),
+            json!({"position": nul}),
+            "position",
+        ),
+        (
+            Method::PUT,
+            format!("/users/{member_id}/"),
+            json!({"email": "member@example.com", "name": nul}),
+            "name",
+        ),
+        (
+            Method::POST,
+            "/users/bulk/update/".into(),
+            json!({"ids": [nul], "active": true}),
+            "ids",
+        ),
+        (
+            Method::POST,
+            "/users/bulk/delete/".into(),
+            json!({"ids": [member_id, nul]}),
+            "ids",
+        ),
+        (
+            Method::POST,
+            "/api-users/".into(),
+            json!({"email": "app@example.com", "name": nul}),
+            "name",
+        ),
+        (
+            Method::POST,
+            "/labels/users/".into(),
+            json!({"name": nul}),
+            "name",
+        ),
+        (
+            Method::PATCH,
+            format!("/labels/users/{label_id}/"),
+            json!({"color": nul}),
+            "color",
+        ),
+        (
+            Method::POST,
+            "/teams/".into(),
+            json!({"name": "T", "description": nul}),
+            "description",
+        ),
+        (
+            Method::POST,
+            "/targets/".into(),
+            json!({"name": "X", "url": format!("https://x.example.com/{nul}")}),
+            "url",
+        ),
+        (
+            Method::POST,
+            "/roles/".into(),
+            json!({"name": "R", "permissions": [nul]}),
+            "permissions",
+        ),
+        (
+            Method::POST,
+            "/webhooks/".into(),
+            json!({"url": format!("https://hooks.example.com/{nul}"), "events": ["*"], "secret": SECRET}),
+            "url",
+        ),
+        (
+            Method::PATCH,
+            format!("/webhooks/{webhook_id}/"),
+            json!({"secret": format!("{SECRET}{nul}")}),
+            "secret",
+        ),
+        (Method::POST, "/keys/".into(), json!({"name": nul}), "name"),
+        (
+            Method::POST,
+            "/invitations/".into(),
+            json!({"user": nul}),
+            "user",
+        ),
+        (
+            Method::PATCH,
+            "/account/".into(),
+            json!({"name": nul}),
+            "name",
+        ),
+        (
+            Method::PATCH,
+            "/profile/".into(),
+            json!({"name": nul}),
+            "name",
+        ),
+        (
+            Method::POST,
+            "/profile/change_password/".into(),
+            json!({"current_password": OWNER_PASSWORD, "password": format!("{PASSWORD}{nul}"), "confpassword": PASSWORD}),
+            "password",
+        ),
+        (
+            Method::POST,
+            "/profile/mfa/confirm/".into(),
+            json!({"otp": nul}),
+            "otp",
+        ),
+    ];
+    for (method, path, body, field) in &bodies {
+        let reply = app
+            .call(method.clone(), path, Some(&owner), Some(body.clone()))
+            .await;
+        assert_eq!(
+            (reply.status, &reply.body),
+            (StatusCode::BAD_REQUEST, &json!({*field: [NUL_REFUSED]})),
+            "{method} {path} {body}"
+        );
+    }
+    // Unauthenticated endpoints refuse it the same way.
+    for (path, body, field) in [
+        (
+            "/auth/obtain/",
+            json!({"username": nul, "password": "x"}),
+            "username",
+        ),
+        (
+            "/auth/obtain/",
+            json!({"username": OWNER_EMAIL, "password": OWNER_PASSWORD, "organization": nul}),
+            "organization",
+        ),
+        (
+            "/auth/obtain/",
+            json!({"username": OWNER_EMAIL, "password": nul}),
+            "password",
+        ),
+        ("/auth/refresh/", json!({"token": nul}), "token"),
+        ("/auth/verify/", json!({"token": nul}), "token"),
+        ("/auth/revoke/", json!({"token": nul}), "token"),
+        (
+            "/auth/password_reset/",
+            json!({"email": format!("{OWNER_EMAIL}{nul}")}),
+            "email",
+        ),
+        (
+            "/auth/password_reset/confirm/",
+            json!({"token": nul, "password": "a-fine-pass-77"}),
+            "token",
+        ),
+        (
+            "/invitations/accept/",
+            json!({"token": "t", "password": nul}),
+            "password",
+        ),
+    ] {
+        let reply = app.call(Method::POST, path, None, Some(body.clone())).await;
+        assert_eq!(
+            (reply.status, &reply.body),
+            (StatusCode::BAD_REQUEST, &json!({field: [NUL_REFUSED]})),
+            "{path} {body}"
+        );
+    }
+    // A form body, percent-encoded.
+    let reply = Reply::from(
+        app.client
+            .post(app.url("/labels/users/"))
+            .header("Authorization", format!("JWT {owner}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("name=a%00b&color=%23ABCDEF")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.body, json!({"name": [NUL_REFUSED]}));
+    // The pages a mailed link opens read their token from the query string.
+    for path in [
+        "/auth/password_reset/confirm/?token=a%00b",
+        "/invitations/accept/?token=a%00b",
+    ] {
+        let reply = app.call(Method::GET, path, None, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            reply.body
+        );
+    }
+
+    // SCIM: filters are invalidFilter, bodies and other parameters invalidValue.
+    for (path, scim_type) in [
+        (
+            format!("/Users?filter={}", encoded(r#"userName eq "a\u0000b""#)),
+            "invalidFilter",
+        ),
+        (
+            format!("/Users?filter={}", encoded("userName eq \"a\u{0}b\"")),
+            "invalidFilter",
+        ),
+        (
+            format!("/Users?filter={}", encoded(r#"externalId eq "x\u0000""#)),
+            "invalidFilter",
+        ),
+        (
+            format!("/Groups?filter={}", encoded(r#"displayName eq "a\u0000b""#)),
+            "invalidFilter",
+        ),
+        ("/Users?sortBy=a%00b".to_owned(), "invalidValue"),
+        ("/Users?attributes=a%00b".to_owned(), "invalidValue"),
+    ] {
+        let reply = scim(&app, Method::GET, &path, &key, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["schemas"], json!([SCIM_ERROR]), "{path}");
+        assert_eq!(reply.body["scimType"], scim_type, "{path}: {}", reply.body);
+    }
+    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": r#"userName eq "a\u0000b""#});
+    let reply = scim(
+        &app,
+        Method::POST,
+        "/Users/.search",
+        &key,
+        Some(search.to_string()),
+    )
+    .await;
+    assert_eq!(reply.body["scimType"], "invalidFilter", "{}", reply.body);
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/Users".to_owned(),
+            json!({"schemas": [SCIM_USER], "userName": format!("s{nul}@example.com")}),
+        ),
+        (
+            Method::POST,
+            "/Users".to_owned(),
+            json!({"schemas": [SCIM_USER], "userName": "s@example.com", "externalId": nul}),
+        ),
+        (
+            Method::POST,
+            "/Users".to_owned(),
+            json!({"schemas": [SCIM_USER], "userName": "s@example.com", "name": {"givenName": nul}}),
+        ),
+        (
+            Method::PUT,
+            format!("/Users/{member_id}"),
+            json!({"schemas": [SCIM_USER], "userName": "member@example.com", "displayName": nul}),
+        ),
+        (
+            Method::PATCH,
+            format!("/Users/{member_id}"),
+            json!({"schemas": [SCIM_PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": nul}]}),
+        ),
+        (
+            Method::PATCH,
+            format!("/Users/{member_id}"),
+            json!({"schemas": [SCIM_PATCH], "Operations": [{"op": "replace", "value": {nul: "x"}}]}),
+        ),
+        (
+            Method::POST,
+            "/Groups".to_owned(),
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": nul}),
+        ),
+    ] {
+        let reply = scim(&app, method.clone(), &path, &key, Some(body.to_string())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{method} {path}: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["schemas"], json!([SCIM_ERROR]));
+        assert_eq!(
+            reply.body["scimType"], "invalidValue",
+            "{method} {path}: {}",
+            reply.body
+        );
+    }
+
+    // MCP: every tool's arguments, a JSON-RPC -32602 naming the argument.
+    for (tool, arguments, argument) in [
+        (
+            "listUsers",
+            json!({"organization_id": org, "filter": {"query": nul}}),
+            "filter.query",
+        ),
+        (
+            "listUsers",
+            json!({"organization_id": nul}),
+            "organization_id",
+        ),
+        (
+            "listUsers",
+            json!({"organization_id": org, "cursor": nul}),
+            "cursor",
+        ),
+        ("getUser", json!({"id": nul}), "id"),
+        (
+            "createUser",
+            json!({"organization_id": org, "full_name": nul, "email_address": "m@example.com", "role": "EMPLOYEE"}),
+            "full_name",
+        ),
+        (
+            "createUser",
+            json!({"organization_id": org, "full_name": "M", "email_address": "m@example.com", "role": "EMPLOYEE", "additional_email_addresses": [nul]}),
+            "additional_email_addresses[0]",
+        ),
+        (
+            "updateUser",
+            json!({"id": member_id, "full_name": "M", "kind": null, "position": nul}),
+            "position",
+        ),
+        (
+            "removeUser",
+            json!({"organization_id": org, "profile_id": nul}),
+            "profile_id",
+        ),
+        (
+            "deactivateUser",
+            json!({"organization_id": org, "profile_id": nul}),
+            "profile_id",
+        ),
+        (
+            "inviteUser",
+            json!({"organization_id": nul, "profile_id": member_id}),
+            "organization_id",
+        ),
+        (
+            "updateMembership",
+            json!({"organization_id": org, "membership_id": nul, "role": "ADMIN"}),
+            "membership_id",
+        ),
+    ] {
+        let reply = mcp_call(&app, &key, tool, arguments.clone()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{tool}: {}", reply.body);
+        assert_eq!(
+            reply.body["error"]["code"], -32602,
+            "{tool} {arguments}: {}",
+            reply.body
+        );
+        let message = reply.body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(argument) && message.contains(NUL_REFUSED),
+            "{tool}: {message}"
+        );
+    }
+
+    assert_eq!(footprint(&app, &owner).await, before, "nothing was written");
+    let member = app.get(&format!("/users/{member_id}/"), &owner).await.body;
+    assert_eq!(member["name"], "member");
+    assert_eq!(member["position"], Value::Null);
+}
