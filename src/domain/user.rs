@@ -1,6 +1,9 @@
 //! The user's own fields, parsed once at the edge. Each `parse` returns the
 //! DRF-style message a client sees under that field's name.
 
+use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
+use icu_properties::{CodePointMapData, CodePointSetData};
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
@@ -20,7 +23,17 @@ pub fn too_long(max: usize) -> String {
 
 pub const BLANK: &str = "This field may not be blank.";
 
-/// An e-mail address, stored as given, compared case-insensitively.
+pub const EMAIL_INVALID: &str = "Enter a valid email address.";
+pub const EMAIL_INVISIBLE: &str =
+    "Enter a valid email address: control and invisible characters are not allowed.";
+
+/// An e-mail address: trimmed, in NFC, its domain IDNA-encoded (punycode,
+/// lowercase), its local part as given; compared case-insensitively.
+///
+/// Control, format and default-ignorable characters are refused rather than
+/// dropped: IDNA would silently delete a BOM or a zero-width space from the
+/// domain, so `owner@example.com\u{feff}` would be a second spelling of an
+/// address beside the real one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -30,13 +43,29 @@ impl Email {
         if value.is_empty() {
             return Err(BLANK.into());
         }
+        // Bounds the Unicode work below; checked again once encoded.
         if value.chars().count() > EMAIL_MAX {
             return Err(too_long(EMAIL_MAX));
         }
-        if !value.validate_email() {
-            return Err("Enter a valid email address.".into());
+        if value.chars().any(is_invisible) {
+            return Err(EMAIL_INVISIBLE.into());
         }
-        Ok(Self(value.to_owned()))
+        let value = ComposingNormalizerBorrowed::new_nfc().normalize(value);
+        let (local, domain) = value.rsplit_once('@').ok_or(EMAIL_INVALID)?;
+        // An address literal (`[192.0.2.1]`) is ASCII already and not a name.
+        let domain = if domain.starts_with('[') {
+            domain.to_owned()
+        } else {
+            idna::domain_to_ascii_strict(domain).map_err(|_| EMAIL_INVALID)?
+        };
+        let email = format!("{local}@{domain}");
+        if email.chars().count() > EMAIL_MAX {
+            return Err(too_long(EMAIL_MAX));
+        }
+        if !email.validate_email() {
+            return Err(EMAIL_INVALID.into());
+        }
+        Ok(Self(email))
     }
 
     pub fn as_str(&self) -> &str {
@@ -46,6 +75,21 @@ impl Email {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// Characters that print as nothing, or are not text: control, format,
+/// surrogate, private-use and unassigned code points (General_Category C),
+/// line and paragraph separators, and Default_Ignorable_Code_Point (which
+/// also covers e.g. U+115F HANGUL CHOSEONG FILLER, a letter by category).
+/// Both properties come from the Unicode data compiled into `icu_properties`.
+pub fn is_invisible(c: char) -> bool {
+    let category = CodePointMapData::<GeneralCategory>::new().get(c);
+    GeneralCategoryGroup::Other.contains(category)
+        || matches!(
+            category,
+            GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator
+        )
+        || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
 /// A person's or application's display name: 1 to 60 characters, trimmed.
@@ -296,15 +340,102 @@ mod tests {
     use super::*;
 
     #[test]
-    fn email_is_trimmed_kept_as_given_and_bounded() {
+    fn email_is_trimmed_its_local_part_kept_and_bounded() {
         assert_eq!(
             Email::parse(" Ann@Example.com ").unwrap().as_str(),
-            "Ann@Example.com"
+            "Ann@example.com"
         );
         assert!(Email::parse("not-an-email").is_err());
         assert_eq!(Email::parse("  ").unwrap_err(), BLANK);
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long).unwrap_err(), too_long(EMAIL_MAX));
+        // Within the bound as typed, past it once IDNA-encoded.
+        let local = "a".repeat(60);
+        // 40 characters here, 46 once encoded (`xn--` and punycode).
+        let label = "é".repeat(40);
+        let grows = format!("{local}@{label}.{label}.{label}.{label}.example");
+        assert!(grows.chars().count() <= EMAIL_MAX);
+        assert_eq!(Email::parse(&grows).unwrap_err(), too_long(EMAIL_MAX));
+    }
+
+    #[test]
+    fn email_domains_are_idna_encoded_and_lowercase() {
+        for (raw, stored) in [
+            ("ann@EXAMPLE.com", "ann@example.com"),
+            ("ann@bücher.example", "ann@xn--bcher-kva.example"),
+            ("ann@BÜCHER.example", "ann@xn--bcher-kva.example"),
+            // Decomposed ü (u + U+0308) is composed first: one address.
+            ("ann@bu\u{308}cher.example", "ann@xn--bcher-kva.example"),
+            ("ann@xn--bcher-kva.example", "ann@xn--bcher-kva.example"),
+            ("ann@[192.0.2.1]", "ann@[192.0.2.1]"),
+        ] {
+            assert_eq!(Email::parse(raw).unwrap().as_str(), stored, "{raw}");
+        }
+        for bad in [
+            "ann@exa_mple.com",
+            "ann@-example.com",
+            "ann@example..com",
+            "ann@",
+            "@example.com",
+            "ann@xn--a.example",
+        ] {
+            assert_eq!(Email::parse(bad).unwrap_err(), EMAIL_INVALID, "{bad}");
+        }
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_not_dropped() {
+        for c in [
+            '\u{0}',      // NUL (Cc)
+            '\u{7}',      // BEL (Cc)
+            '\u{85}',     // NEXT LINE (Cc)
+            '\u{ad}',     // SOFT HYPHEN (Cf, DI)
+            '\u{34f}',    // COMBINING GRAPHEME JOINER (Mn, DI)
+            '\u{61c}',    // ARABIC LETTER MARK (Cf)
+            '\u{115f}',   // HANGUL CHOSEONG FILLER (Lo, DI)
+            '\u{180e}',   // MONGOLIAN VOWEL SEPARATOR (Cf)
+            '\u{200b}',   // ZERO WIDTH SPACE (Cf)
+            '\u{200c}',   // ZERO WIDTH NON-JOINER (Cf)
+            '\u{200d}',   // ZERO WIDTH JOINER (Cf)
+            '\u{200e}',   // LEFT-TO-RIGHT MARK (Cf)
+            '\u{2028}',   // LINE SEPARATOR (Zl)
+            '\u{2029}',   // PARAGRAPH SEPARATOR (Zp)
+            '\u{202e}',   // RIGHT-TO-LEFT OVERRIDE (Cf)
+            '\u{2060}',   // WORD JOINER (Cf)
+            '\u{2064}',   // INVISIBLE PLUS (Cf)
+            '\u{3164}',   // HANGUL FILLER (Lo, DI)
+            '\u{fe0f}',   // VARIATION SELECTOR-16 (Mn, DI)
+            '\u{feff}',   // BOM / ZERO WIDTH NO-BREAK SPACE (Cf)
+            '\u{ffa0}',   // HALFWIDTH HANGUL FILLER (Lo, DI)
+            '\u{e000}',   // private use (Co)
+            '\u{e0001}',  // LANGUAGE TAG (Cf)
+            '\u{e0100}',  // VARIATION SELECTOR-17 (Mn, DI)
+            '\u{10ffff}', // a noncharacter (Cn)
+        ] {
+            assert!(is_invisible(c), "U+{:04X}", c as u32);
+            let mut placed = vec![
+                format!("owner@exam{c}ple.com"),
+                format!("own{c}er@example.com"),
+            ];
+            // Leading and trailing white space (U+0085, U+2028, ...) is trimmed.
+            if !c.is_whitespace() {
+                placed.extend([
+                    format!("owner@example.com{c}"),
+                    format!("{c}owner@example.com"),
+                ]);
+            }
+            for raw in placed {
+                assert_eq!(
+                    Email::parse(&raw).unwrap_err(),
+                    EMAIL_INVISIBLE,
+                    "U+{:04X} in {raw:?}",
+                    c as u32
+                );
+            }
+        }
+        for c in ['a', 'é', '木', '-', ' ', '\u{a0}', '\u{308}'] {
+            assert!(!is_invisible(c), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

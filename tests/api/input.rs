@@ -598,3 +598,157 @@ async fn nul_characters_are_refused_everywhere_and_nothing_is_written() {
     assert_eq!(member["name"], "member");
     assert_eq!(member["position"], Value::Null);
 }
+
+const EMAIL_INVISIBLE: &str =
+    "Enter a valid email address: control and invisible characters are not allowed.";
+
+#[actix_web::test]
+async fn emails_with_invisible_characters_are_refused_by_every_interface() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let (member_id, member) = app.member(&owner, "member@example.com", "EMPLOYEE").await;
+    let key = admin_key(&app, &owner).await;
+    let org = app.get("/account/", &owner).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = footprint(&app, &owner).await;
+
+    // The owner's address again, behind characters that print as nothing.
+    let spoofs = [
+        format!("{OWNER_EMAIL}\u{feff}"),
+        "owner@exam\u{ad}ple.com".to_owned(),
+        "owner@example\u{200b}.com".to_owned(),
+        "own\u{200d}er@example.com".to_owned(),
+        "owner@e\u{fe0f}xample.com".to_owned(),
+        "owner@example.com\u{202e}".to_owned(),
+    ];
+    for spoof in &spoofs {
+        for (method, path, body) in [
+            (
+                Method::POST,
+                "/users/".to_owned(),
+                json!({"email": spoof, "name": "Spoof"}),
+            ),
+            (
+                Method::POST,
+                "/api-users/".to_owned(),
+                json!({"email": spoof, "name": "Spoof"}),
+            ),
+            (
+                Method::PATCH,
+                format!("/users/{member_id}/"),
+                json!({"email": spoof}),
+            ),
+        ] {
+            let reply = app
+                .call(method.clone(), &path, Some(&owner), Some(body))
+                .await;
+            assert_eq!(
+                (reply.status, &reply.body),
+                (
+                    StatusCode::BAD_REQUEST,
+                    &json!({"email": [EMAIL_INVISIBLE]})
+                ),
+                "{method} {path} {spoof:?}"
+            );
+        }
+        let reply = app
+            .post(
+                "/users/",
+                &owner,
+                json!({"email": "other@example.com", "name": "Other",
+                       "additional_email_addresses": [spoof]}),
+            )
+            .await;
+        assert_eq!(
+            reply.body,
+            json!({"additional_email_addresses": [EMAIL_INVISIBLE]}),
+            "{spoof:?}"
+        );
+        let reply = app
+            .patch("/profile/", &member, json!({"email": spoof}))
+            .await;
+        assert_eq!(reply.body, json!({"email": [EMAIL_INVISIBLE]}), "{spoof:?}");
+
+        let body = json!({"schemas": [SCIM_USER], "userName": spoof});
+        let reply = scim(&app, Method::POST, "/Users", &key, Some(body.to_string())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{spoof:?}: {}",
+            reply.body
+        );
+        assert_eq!(reply.body["scimType"], "invalidValue", "{}", reply.body);
+        let body = json!({"schemas": [SCIM_USER], "userName": "scim@example.com",
+                          "emails": [{"value": spoof, "type": "other"}]});
+        let reply = scim(&app, Method::POST, "/Users", &key, Some(body.to_string())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{spoof:?}: {}",
+            reply.body
+        );
+
+        let reply = mcp_call(
+            &app,
+            &key,
+            "createUser",
+            json!({"organization_id": org, "full_name": "Spoof", "email_address": spoof, "kind": null,
+                   "role": "EMPLOYEE"}),
+        )
+        .await;
+        assert_eq!(reply.body["result"]["isError"], true, "{}", reply.body);
+        let text = reply.body["result"]["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("email_address") && text.contains("invisible"),
+            "{text}"
+        );
+    }
+    assert_eq!(footprint(&app, &owner).await, before, "nothing was written");
+
+    // The operator's command refuses it too.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["bootstrap", "--org", "Spoof", "--email", &spoofs[0]])
+        .env("TESSERA_DATABASE_URL", &app.database_url)
+        .output()
+        .expect("run tessera bootstrap");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("invisible"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(footprint(&app, &owner).await, before, "nothing was written");
+}
+
+#[actix_web::test]
+async fn emails_are_stored_composed_with_their_domain_idna_encoded() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let created = app
+        .create(
+            "/users/",
+            &owner,
+            json!({"email": "Ann@Bücher.Example", "name": "Ann"}),
+        )
+        .await;
+    assert_eq!(created["email"], "Ann@xn--bcher-kva.example");
+    // The same address spelled otherwise (decomposed ü, upper case, punycode).
+    for again in [
+        "ann@bu\u{308}cher.example",
+        "ANN@BÜCHER.EXAMPLE",
+        "ann@xn--bcher-kva.example",
+    ] {
+        let reply = app
+            .post("/users/", &owner, json!({"email": again, "name": "Again"}))
+            .await;
+        assert_eq!(
+            reply.body,
+            json!({"email": ["user with this email already exists."]}),
+            "{again:?}"
+        );
+    }
+    let found = app.get("/users/?search=xn--bcher", &owner).await;
+    assert_eq!(found.body["count"], 1, "{}", found.body);
+}
