@@ -300,9 +300,90 @@ impl Source {
 }
 
 /// A password that meets the policy: 10 to 256 characters, at least one of
-/// them a digit or a symbol. Never printed.
+/// them a digit or a symbol. Never printed. Before it is stored it must also
+/// be judged strong for its owner ([`Password::judge`]).
 #[derive(Clone)]
 pub struct Password(String);
+
+/// The least zxcvbn score a password needs: 3 is about 10^10 guesses.
+pub const STRENGTH_MIN: u8 = 3;
+/// How many characters of a password zxcvbn judges: its matching grows with
+/// the square of the length (zxcvbn 3 stops at 100 itself; this bound does
+/// not depend on its version). A prefix this long that is strong enough
+/// leaves the whole password strong enough.
+pub const STRENGTH_JUDGED: usize = 100;
+pub const PASSWORD_COMMON: &str = "This password is too common.";
+pub const PASSWORD_LIKE_EMAIL: &str = "The password is too similar to the email address.";
+pub const PASSWORD_LIKE_NAME: &str = "The password is too similar to the name.";
+pub const PASSWORD_GUESSABLE: &str = "This password is too easy to guess.";
+
+/// What a password is judged against besides zxcvbn's dictionaries: the
+/// owner's email addresses and names, whole and word by word (zxcvbn rates
+/// them the most guessable words of all).
+#[derive(Clone, Debug, Default)]
+pub struct PasswordOwner {
+    words: Vec<(String, OwnerAttribute)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OwnerAttribute {
+    Email,
+    Name,
+}
+
+/// Shorter words would match everywhere (a name "Al" in any password with
+/// "al" in it) and say nothing about the owner.
+const OWNER_WORD_MIN: usize = 3;
+
+impl PasswordOwner {
+    /// An email address: whole, its local part and each of its words, and
+    /// the labels of its domain but the last (`example`, not `com`).
+    pub fn email(mut self, email: &str) -> Self {
+        let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_words = &labels[..labels.len().saturating_sub(1)];
+        self.add(OwnerAttribute::Email, email);
+        self.add(OwnerAttribute::Email, local);
+        for word in words(local).chain(domain_words.iter().copied()) {
+            self.add(OwnerAttribute::Email, word);
+        }
+        self
+    }
+
+    /// A name: whole and word by word.
+    pub fn name(mut self, name: &str) -> Self {
+        self.add(OwnerAttribute::Name, name);
+        for word in words(name) {
+            self.add(OwnerAttribute::Name, word);
+        }
+        self
+    }
+
+    fn add(&mut self, attribute: OwnerAttribute, word: &str) {
+        let word = word.trim().to_lowercase();
+        if word.chars().count() >= OWNER_WORD_MIN && !self.words.iter().any(|(w, _)| *w == word) {
+            self.words.push((word, attribute));
+        }
+    }
+
+    /// Which attribute the weak password copies, if any: the owner's word
+    /// that zxcvbn found in it.
+    fn copied(&self, estimate: &zxcvbn::Entropy) -> Option<OwnerAttribute> {
+        estimate.sequence().iter().find_map(|m| match &m.pattern {
+            zxcvbn::matching::patterns::MatchPattern::Dictionary(word) => self
+                .words
+                .iter()
+                .find(|(w, _)| *w == word.matched_word)
+                .map(|(_, attribute)| *attribute),
+            _ => None,
+        })
+    }
+}
+
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -327,11 +408,72 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// zxcvbn's estimate, knowing whose password it is: a score of at least
+    /// [`STRENGTH_MIN`], or DRF's message saying why not (Django's own words
+    /// where Django has a validator for the reason). CPU-bound for up to a
+    /// few milliseconds: call it off the async workers.
+    pub fn judge(self, owner: &PasswordOwner) -> Result<StrongPassword, String> {
+        let judged: String = self.0.chars().take(STRENGTH_JUDGED).collect();
+        let inputs: Vec<&str> = owner.words.iter().map(|(w, _)| w.as_str()).collect();
+        let estimate = zxcvbn::zxcvbn(&judged, &inputs);
+        if u8::from(estimate.score()) >= STRENGTH_MIN {
+            return Ok(StrongPassword(self.0));
+        }
+        Err(match owner.copied(&estimate) {
+            Some(OwnerAttribute::Email) => PASSWORD_LIKE_EMAIL.to_owned(),
+            Some(OwnerAttribute::Name) => PASSWORD_LIKE_NAME.to_owned(),
+            None => weakness(estimate.feedback()),
+        })
+    }
+}
+
+fn weakness(feedback: Option<&zxcvbn::feedback::Feedback>) -> String {
+    use zxcvbn::feedback::Warning;
+    let warning = feedback.and_then(|f| f.warning());
+    if matches!(
+        warning,
+        Some(
+            Warning::ThisIsATop10Password
+                | Warning::ThisIsATop100Password
+                | Warning::ThisIsACommonPassword
+                | Warning::ThisIsSimilarToACommonlyUsedPassword
+        )
+    ) {
+        return PASSWORD_COMMON.to_owned();
+    }
+    let mut message = PASSWORD_GUESSABLE.to_owned();
+    for hint in warning.map(|w| w.to_string()).into_iter().chain(
+        feedback
+            .into_iter()
+            .flat_map(|f| f.suggestions())
+            .map(|s| s.to_string()),
+    ) {
+        message.push(' ');
+        message.push_str(&hint);
+    }
+    message
 }
 
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(***)")
+    }
+}
+
+/// A password judged strong for its owner: the only kind that is hashed
+/// and stored. Never printed.
+pub struct StrongPassword(String);
+
+impl StrongPassword {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for StrongPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StrongPassword(***)")
     }
 }
 
@@ -470,6 +612,95 @@ mod tests {
         assert_eq!(State::derive(true, false, false), State::Pending);
         assert_eq!(State::derive(true, true, false), State::Active);
         assert_eq!(State::derive(true, false, true), State::Active);
+    }
+
+    #[test]
+    fn passwords_are_judged_knowing_their_owner() {
+        let owner = PasswordOwner::default()
+            .email("jane.doe@example.com")
+            .name("Jane Doe");
+        let judge = |raw: &str| Password::parse(raw).unwrap().judge(&owner);
+        assert_eq!(judge("password12").unwrap_err(), PASSWORD_COMMON);
+        assert_eq!(judge("Password123").unwrap_err(), PASSWORD_COMMON);
+        let repeated = judge("1111111111").unwrap_err();
+        assert!(
+            repeated.starts_with(PASSWORD_GUESSABLE) && repeated.contains("Repeats like"),
+            "{repeated}"
+        );
+        assert_eq!(
+            judge("jane.doe@example.com").unwrap_err(),
+            PASSWORD_LIKE_EMAIL
+        );
+        assert_eq!(
+            judge("Jane.Doe@Example.com").unwrap_err(),
+            PASSWORD_LIKE_EMAIL
+        );
+        assert_eq!(judge("jane.doe-2024").unwrap_err(), PASSWORD_LIKE_EMAIL);
+        let named = PasswordOwner::default()
+            .email("jd@example.com")
+            .name("Jean-Luc Oyelaran");
+        let judge_named = |raw: &str| Password::parse(raw).unwrap().judge(&named);
+        assert_eq!(
+            judge_named("Jean-Luc Oyelaran").unwrap_err(),
+            PASSWORD_LIKE_NAME
+        );
+        // Strong for anyone else: it is the owner's words that make it weak.
+        assert!(
+            Password::parse("Jean-Luc Oyelaran")
+                .unwrap()
+                .judge(&PasswordOwner::default())
+                .is_ok()
+        );
+        for strong in ["correct-horse-battery-9", "jane-secret-42", "Tr0ub4dor&3-x"] {
+            assert!(judge(strong).is_ok(), "{strong}");
+        }
+        // Only a bounded prefix is judged: a weak start is weak at any length.
+        let long = format!("{}{}", "1".repeat(STRENGTH_JUDGED), "x9-Q".repeat(30));
+        assert!(judge(&long).is_err());
+    }
+
+    #[test]
+    fn the_fixed_passwords_of_the_tests_and_docs_are_strong_for_their_owners() {
+        for (password, email, name) in [
+            ("owner-pass-1", "owner@example.com", "owner"),
+            ("member-pass-1", "member@example.com", "member"),
+            ("jane-secret-42", "jane@example.com", "Jane Doe"),
+            ("seed-pass-1", "seed-user-1@example.com", "Seed User 1"),
+            ("test-Owner-pass-1", "test-owner@example.com", "test-owner"),
+            (
+                "Bench-Owner-Pass-2026",
+                "bench-owner@example.com",
+                "bench-owner",
+            ),
+        ] {
+            let owner = PasswordOwner::default().email(email).name(name);
+            assert!(
+                Password::parse(password).unwrap().judge(&owner).is_ok(),
+                "{password} for {email}"
+            );
+        }
+    }
+
+    #[test]
+    fn owner_words_are_whole_values_and_their_words() {
+        let owner = PasswordOwner::default()
+            .email("Jane.Doe@mail.Example.com")
+            .name("Jo Van Dyke");
+        let words: Vec<&str> = owner.words.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "jane.doe@mail.example.com",
+                "jane.doe",
+                "jane",
+                "doe",
+                "mail",
+                "example",
+                "jo van dyke",
+                "van",
+                "dyke"
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod labels;
 pub mod mfa;
 pub mod orgs;
+pub mod passwords;
 pub mod roles;
 pub mod targets;
 pub mod teams;

@@ -752,3 +752,250 @@ async fn emails_are_stored_composed_with_their_domain_idna_encoded() {
     let found = app.get("/users/?search=xn--bcher", &owner).await;
     assert_eq!(found.body["count"], 1, "{}", found.body);
 }
+
+const PASSWORD_COMMON: &str = "This password is too common.";
+const PASSWORD_LIKE_EMAIL: &str = "The password is too similar to the email address.";
+const PASSWORD_LIKE_NAME: &str = "The password is too similar to the name.";
+const PASSWORD_GUESSABLE: &str = "This password is too easy to guess.";
+
+/// The one message under `password` of a 400.
+fn password_error(reply: &Reply) -> String {
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    let messages = reply.body["password"].as_array().expect("a password error");
+    assert_eq!(messages.len(), 1, "{}", reply.body);
+    assert_eq!(reply.body.as_object().unwrap().len(), 1, "{}", reply.body);
+    messages[0].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn weak_passwords_are_refused_wherever_a_password_is_set() {
+    let sink = crate::smtp::SmtpSink::start(crate::smtp::Mode::Accept).await;
+    let url = sink.url();
+    let app = crate::helpers::spawn_app_with(move |s| {
+        s.mail.smtp_url = Some(url);
+        s.mail.mail_retry_delay_ms = 50;
+    })
+    .await;
+    let owner = app.owner_token().await;
+
+    // An admin creating a person: judged against the body's email and name.
+    for (body, expected) in [
+        (
+            json!({"email": "weak@example.com", "name": "Weak", "password": "1111111111"}),
+            PASSWORD_GUESSABLE,
+        ),
+        (
+            json!({"email": "weak@example.com", "name": "Weak", "password": "password12"}),
+            PASSWORD_COMMON,
+        ),
+        (
+            json!({"email": "weak.user@example.com", "name": "Weak", "password": "weak.user@example.com"}),
+            PASSWORD_LIKE_EMAIL,
+        ),
+        (
+            json!({"email": "jl@example.com", "name": "Jean-Luc Oyelaran", "password": "Jean-Luc Oyelaran"}),
+            PASSWORD_LIKE_NAME,
+        ),
+    ] {
+        let reply = app.post("/users/", &owner, body.clone()).await;
+        let message = password_error(&reply);
+        assert!(message.starts_with(expected), "{body}: {message}");
+    }
+    let reply = app
+        .post(
+            "/users/",
+            &owner,
+            json!({"email": "weak@example.com", "name": "Weak", "password": "1111111111"}),
+        )
+        .await;
+    assert!(
+        password_error(&reply).contains("Repeats like"),
+        "zxcvbn's feedback is shown"
+    );
+    // The same password is fine for someone whose name it is not.
+    app.create(
+        "/users/",
+        &owner,
+        json!({"email": "jd@example.com", "name": "Jane Doe", "password": "Jean-Luc Oyelaran"}),
+    )
+    .await;
+
+    // An admin setting a stored user's password: judged against the user as
+    // stored, and as the same body renames it.
+    let (member_id, _) = app
+        .member(&owner, "pat.member@example.com", "EMPLOYEE")
+        .await;
+    for (method, body, expected) in [
+        (
+            Method::PATCH,
+            json!({"password": "pat.member@example.com"}),
+            PASSWORD_LIKE_EMAIL,
+        ),
+        (
+            Method::PATCH,
+            json!({"password": "password12"}),
+            PASSWORD_COMMON,
+        ),
+        (
+            Method::PATCH,
+            json!({"email": "quentin.renamed@example.com", "password": "quentin.renamed@example.com"}),
+            PASSWORD_LIKE_EMAIL,
+        ),
+        (
+            Method::PATCH,
+            json!({"name": "Jean-Luc Oyelaran", "password": "Jean-Luc Oyelaran"}),
+            PASSWORD_LIKE_NAME,
+        ),
+        (
+            Method::PUT,
+            json!({"email": "pat.member@example.com", "name": "Pat", "password": "pat.member@example.com"}),
+            PASSWORD_LIKE_EMAIL,
+        ),
+    ] {
+        let reply = app
+            .call(
+                method.clone(),
+                &format!("/users/{member_id}/"),
+                Some(&owner),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(password_error(&reply), expected, "{method} {body}");
+    }
+    let member = app.get(&format!("/users/{member_id}/"), &owner).await.body;
+    assert_eq!(
+        member["email"], "pat.member@example.com",
+        "nothing was written"
+    );
+    app.login("pat.member@example.com", PASSWORD).await;
+
+    // A user's own change: judged before the current password is checked.
+    let member = app.login("pat.member@example.com", PASSWORD).await;
+    for (current, password) in [
+        (PASSWORD, "pat.member@example.com"),
+        ("wrong-pass-1", "password12"),
+    ] {
+        let reply = app
+            .post(
+                "/profile/change_password/",
+                &member,
+                json!({"current_password": current, "password": password, "confpassword": password}),
+            )
+            .await;
+        let message = password_error(&reply);
+        assert!(
+            message == PASSWORD_LIKE_EMAIL || message == PASSWORD_COMMON,
+            "{message}"
+        );
+    }
+    app.login("pat.member@example.com", PASSWORD).await;
+
+    // An invitation: the link still works after a refused password.
+    let invited = app
+        .create(
+            "/users/",
+            &owner,
+            json!({"email": "ivy.invited@example.com", "name": "Ivy"}),
+        )
+        .await;
+    let invitation = app
+        .create("/invitations/", &owner, json!({"user": invited["id"]}))
+        .await;
+    let mail = sink.wait_for(1).await.remove(0);
+    let token = crate::helpers::link_token(&mail.link("/invitations/accept/"));
+    assert!(invitation.get("link").is_none() || invitation["link"].is_null());
+    for (password, expected) in [
+        ("ivy.invited@example.com", PASSWORD_LIKE_EMAIL),
+        ("password12", PASSWORD_COMMON),
+    ] {
+        let reply = app
+            .call(
+                Method::POST,
+                "/invitations/accept/",
+                None,
+                Some(json!({"token": token, "password": password})),
+            )
+            .await;
+        assert_eq!(password_error(&reply), expected);
+    }
+    let accepted = app
+        .call(
+            Method::POST,
+            "/invitations/accept/",
+            None,
+            Some(json!({"token": token, "password": "a-fine-pass-77"})),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::NO_CONTENT, "{}", accepted.body);
+    app.login("ivy.invited@example.com", "a-fine-pass-77").await;
+
+    // A password reset: the same.
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/password_reset/",
+            None,
+            Some(json!({"email": "ivy.invited@example.com"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let mail = sink.wait_for(2).await.remove(1);
+    let token = crate::helpers::link_token(&mail.link("/auth/password_reset/confirm/"));
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/password_reset/confirm/",
+            None,
+            Some(json!({"token": token, "password": "1111111111"})),
+        )
+        .await;
+    assert!(password_error(&reply).starts_with(PASSWORD_GUESSABLE));
+    app.login("ivy.invited@example.com", "a-fine-pass-77").await;
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/password_reset/confirm/",
+            None,
+            Some(json!({"token": token, "password": "another-fine-pass-78"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    app.login("ivy.invited@example.com", "another-fine-pass-78")
+        .await;
+
+    // The operator's command and the first run judge the first owner's password.
+    for (password, reason) in [
+        ("boss@example.com", "similar to the email"),
+        ("password12", "too common"),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args([
+                "bootstrap",
+                "--org",
+                "Weak",
+                "--email",
+                "boss@example.com",
+                "--password",
+                password,
+            ])
+            .env("TESSERA_DATABASE_URL", &app.database_url)
+            .output()
+            .expect("run tessera bootstrap");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--password") && stderr.contains(reason),
+            "{stderr}"
+        );
+    }
+    let (database_url, _db) = crate::helpers::fresh_database();
+    let mut settings = crate::helpers::settings(&database_url);
+    settings.bootstrap_password = Some(OWNER_EMAIL.to_owned());
+    let Err(refused) = tessera::startup::Application::build(settings).await else {
+        panic!("a first owner whose password is its email");
+    };
+    assert!(
+        refused.to_string().contains("TESSERA_BOOTSTRAP_PASSWORD"),
+        "{refused}"
+    );
+}
