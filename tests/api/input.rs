@@ -999,3 +999,159 @@ async fn weak_passwords_are_refused_wherever_a_password_is_set() {
         "{refused}"
     );
 }
+
+/// Special-purpose addresses that private, loopback and link-local checks
+/// alone let through.
+const SPECIAL_TARGETS: [&str; 16] = [
+    "http://[64:ff9b::a00:1]/hook", // NAT64 of 10.0.0.1
+    "http://[2002:a00:1::1]/hook",  // 6to4 of 10.0.0.1
+    "http://[::a00:1]/hook",        // IPv4-compatible
+    "http://[ff02::1]/hook",        // multicast
+    "http://[2001:db8::1]/hook",    // documentation
+    "http://198.18.0.1/hook",       // benchmarking
+    "http://224.0.0.1/hook",        // multicast
+    "http://0.1.2.3/hook",          // "this network"
+    "http://100.64.0.1/hook",       // shared (CGN)
+    "http://192.0.0.1/hook",        // IETF protocol assignments
+    "http://192.0.2.1/hook",        // TEST-NET-1
+    "http://198.51.100.1/hook",     // TEST-NET-2
+    "http://203.0.113.1/hook",      // TEST-NET-3
+    "http://240.0.0.1/hook",        // reserved
+    "http://[fc00::1]/hook",        // unique local
+    "http://[2001:2::1]/hook",      // benchmarking
+];
+
+#[actix_web::test]
+async fn webhooks_refuse_every_special_purpose_address() {
+    // No delivery is ever attempted here: nothing leaves the machine.
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.webhooks.webhook_poll_ms = 0;
+        s.webhooks.scheduler_interval = 0;
+    })
+    .await;
+    let owner = app.owner_token().await;
+    let hook = app
+        .create(
+            "/webhooks/",
+            &owner,
+            json!({"url": "https://hooks.example.com/x", "events": ["*"], "secret": SECRET}),
+        )
+        .await;
+    let hook_id = hook["id"].as_str().unwrap();
+    let before = footprint(&app, &owner).await;
+    for url in SPECIAL_TARGETS {
+        for (method, path, body) in [
+            (
+                Method::POST,
+                "/webhooks/".to_owned(),
+                json!({"url": url, "events": ["*"], "secret": SECRET}),
+            ),
+            (
+                Method::PATCH,
+                format!("/webhooks/{hook_id}/"),
+                json!({"url": url}),
+            ),
+        ] {
+            let reply = app
+                .call(method.clone(), &path, Some(&owner), Some(body))
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::BAD_REQUEST,
+                "{method} {url}: {}",
+                reply.body
+            );
+            let message = reply.body["url"][0].as_str().unwrap_or_default();
+            assert!(
+                message.contains("private") && message.contains("special-purpose"),
+                "{url}: {message}"
+            );
+        }
+    }
+    assert_eq!(footprint(&app, &owner).await, before, "nothing was written");
+    assert_eq!(
+        app.get(&format!("/webhooks/{hook_id}/"), &owner).await.body["url"],
+        "https://hooks.example.com/x"
+    );
+    // Public addresses, IPv4 and IPv6, are fine.
+    for url in [
+        "http://93.184.216.34/hook",
+        "http://[2606:2800:220:1::1]/hook",
+        "http://192.0.0.9/hook",
+    ] {
+        app.create(
+            "/webhooks/",
+            &owner,
+            json!({"url": url, "events": ["*"], "secret": SECRET}),
+        )
+        .await;
+    }
+
+    // TESSERA_WEBHOOKS_ALLOW_PRIVATE still allows them (a server that sends nothing).
+    let allowing = crate::helpers::spawn_app_with(|s| {
+        s.webhooks.webhooks_allow_private = true;
+        s.webhooks.webhook_poll_ms = 0;
+        s.webhooks.scheduler_interval = 0;
+    })
+    .await;
+    let owner = allowing.owner_token().await;
+    // Addresses whose connection the kernel refuses locally, should a
+    // delivery ever be tried.
+    let mut hooks = Vec::new();
+    for url in SPECIAL_TARGETS {
+        let created = allowing
+            .create(
+                "/webhooks/",
+                &owner,
+                json!({"url": url, "events": ["label.created"], "secret": SECRET}),
+            )
+            .await;
+        if url.contains("224.0.0.1") || url.contains("0.1.2.3") {
+            hooks.push(created["id"].as_str().unwrap().to_owned());
+        } else {
+            allowing
+                .delete(
+                    &format!("/webhooks/{}/", created["id"].as_str().unwrap()),
+                    &owner,
+                )
+                .await;
+        }
+    }
+    allowing
+        .create("/labels/users/", &owner, json!({"name": "queued"}))
+        .await;
+
+    // A server on the same database that does not allow them checks again
+    // at delivery, and sends nothing.
+    let url = allowing.database_url.clone();
+    let delivering = crate::helpers::spawn_app_with(move |s| {
+        s.database_url = url;
+        s.webhooks.webhook_poll_ms = 50;
+        s.webhooks.webhook_attempts = 1;
+        s.webhooks.scheduler_interval = 0;
+    })
+    .await;
+    for hook in hooks {
+        let mut delivery = Value::Null;
+        for _ in 0..100 {
+            delivery = delivering
+                .get(&format!("/webhooks/{hook}/deliveries/"), &owner)
+                .await
+                .body["results"][0]
+                .clone();
+            if delivery["status"] == "FAILED" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(delivery["status"], "FAILED", "{delivery}");
+        assert!(
+            delivery["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("special-purpose"),
+            "{delivery}"
+        );
+        assert_eq!(delivery["last_status_code"], Value::Null);
+    }
+}
