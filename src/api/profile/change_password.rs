@@ -15,7 +15,7 @@ use crate::state::AppState;
 pub struct ChangePasswordDoc {
     #[schema(format = Password)]
     pub current_password: String,
-    /// At least 10 characters, one of them a digit or a symbol.
+    /// At least 10 characters, one of them a digit or a symbol, and hard to guess for the caller (zxcvbn score 3 or more, knowing its email and name).
     #[schema(format = Password, min_length = 10, max_length = 256)]
     pub password: String,
     /// The new password again.
