@@ -75,6 +75,17 @@ impl Email {
     pub fn into_string(self) -> String {
         self.0
     }
+
+    /// What an address typed to find an account (a login, a reset) is
+    /// compared as: lowercase, and normalized as stored when it is valid, so
+    /// that every spelling of one address (`bücher`, decomposed `bücher`,
+    /// `xn--bcher-kva`) is one account, and one throttling key.
+    pub fn lookup_key(raw: &str) -> String {
+        Self::parse(raw)
+            .map(|email| email.0)
+            .unwrap_or_else(|_| raw.trim().to_owned())
+            .to_lowercase()
+    }
 }
 
 /// Characters that print as nothing, or are not text: control, format,
