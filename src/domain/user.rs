@@ -4,6 +4,7 @@
 use icu_normalizer::ComposingNormalizerBorrowed;
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
 use icu_properties::{CodePointMapData, CodePointSetData};
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 use serde::Serialize;
 use std::fmt;
 use utoipa::ToSchema;
@@ -56,7 +57,18 @@ impl Email {
         let domain = if domain.starts_with('[') {
             domain.to_owned()
         } else {
-            idna::domain_to_ascii_strict(domain).map_err(|_| EMAIL_INVALID)?
+            // UTS 46 with host-name rules (letters, digits, hyphens), but
+            // hyphens allowed in third and fourth place: real domains
+            // (`ab--cd.example`) have them.
+            Uts46::new()
+                .to_ascii(
+                    domain.as_bytes(),
+                    AsciiDenyList::STD3,
+                    Hyphens::CheckFirstLast,
+                    DnsLength::Verify,
+                )
+                .map_err(|_| EMAIL_INVALID)?
+                .into_owned()
         };
         let email = format!("{local}@{domain}");
         if email.chars().count() > EMAIL_MAX {
@@ -521,6 +533,7 @@ mod tests {
             ("ann@bu\u{308}cher.example", "ann@xn--bcher-kva.example"),
             ("ann@xn--bcher-kva.example", "ann@xn--bcher-kva.example"),
             ("ann@[192.0.2.1]", "ann@[192.0.2.1]"),
+            ("ann@ab--cd.example", "ann@ab--cd.example"),
         ] {
             assert_eq!(Email::parse(raw).unwrap().as_str(), stored, "{raw}");
         }
@@ -531,6 +544,9 @@ mod tests {
             "ann@",
             "@example.com",
             "ann@xn--a.example",
+            "ann@example.com.",
+            "ann@-ab.example",
+            "ann@ab-.example",
         ] {
             assert_eq!(Email::parse(bad).unwrap_err(), EMAIL_INVALID, "{bad}");
         }
