@@ -228,7 +228,8 @@ impl Drop for SecretSetting {
 /// Webhook delivery and the lifecycle scheduler.
 #[derive(Args, Clone, Debug)]
 pub struct WebhookSettings {
-    /// Allow webhook URLs on private, loopback and link-local addresses
+    /// Allow webhook URLs on addresses that are not globally reachable:
+    /// private, loopback, link-local and the other special-purpose ranges
     /// (refused by default: a webhook must not reach into the server's network).
     #[arg(long, env = "TESSERA_WEBHOOKS_ALLOW_PRIVATE", global = true)]
     pub webhooks_allow_private: bool,

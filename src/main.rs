@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use diesel::Connection;
 use tessera::config::{SecretSetting, Settings};
 use tessera::db::{self, DatabaseUrl};
-use tessera::domain::user::{Email, Password};
+use tessera::domain::user::{Email, Password, PasswordOwner};
 use tessera::service::audit::RequestContext;
 use tessera::startup::{self, Application};
 use tessera::{openapi, service, telemetry};
@@ -196,8 +196,11 @@ async fn bootstrap(
     let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;
     let generated = password.is_none();
     let password = password.unwrap_or_else(startup::generated_password);
-    let parsed = Password::parse(&password).map_err(|m| anyhow::anyhow!("--password: {m}"))?;
-    let hash = tessera::auth::password::Hasher::new(1).hash(parsed).await?;
+    // The first owner's name is its email's local part: the email says it all.
+    let strong = Password::parse(&password)
+        .and_then(|p| p.judge(&PasswordOwner::default().email(email.as_str())))
+        .map_err(|m| anyhow::anyhow!("--password: {m}"))?;
+    let hash = tessera::auth::password::Hasher::new(1).hash(strong).await?;
     let (org, owner) = conn
         .transaction(|conn| {
             service::orgs::bootstrap(conn, &RequestContext::cli(), &org, &email, hash)

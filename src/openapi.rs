@@ -48,9 +48,11 @@ simply not found (404). Times are ISO 8601 UTC with microseconds and `Z`.
 Paths are documented with a trailing slash and served identically without it.
 Bodies are JSON (or flat `application/x-www-form-urlencoded`), at most 1 MiB.
 Errors follow Django REST Framework: `{"field": ["message"]}` for 400s,
-`{"detail": "..."}` otherwise. Lists take `page` (from 1) and `length`
-(default 10, capped to 100) and answer `{count, page_total, page, length,
-results}`; a page past the end is a 404 `Invalid page.`
+`{"detail": "..."}` otherwise. A NUL character in any query parameter or
+body field is a 400 naming it (`Null characters are not allowed.`). Lists
+take `page` (from 1) and `length` (default 10, capped to 100) and answer
+`{count, page_total, page, length, results}`; a page past the end is a 404
+`Invalid page.`
 
 **MCP.** `POST /api/mcp/v1` serves Probo's user tools over the Model Context
 Protocol (streamable HTTP, JSON-RPC 2.0, protocol versions 2025-03-26 and

@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::{self, DatabaseUrl, Db, settings as stored};
 use crate::domain::id::random_secret;
-use crate::domain::user::{Email, Password};
+use crate::domain::user::{Email, Password, PasswordOwner};
 use crate::error::Error;
 use crate::mail::Mailer;
 use crate::observability::{Metrics, RequestSpan, echo_request_id};
@@ -238,9 +238,12 @@ async fn first_run(
         Some(p) => (p.clone(), false),
         None => (generated_password(), true),
     };
-    let parsed = Password::parse(&password)
+    // Judged here, before serving: no request waits on it. The first owner's
+    // name is its email's local part: the email says it all.
+    let strong = Password::parse(&password)
+        .and_then(|p| p.judge(&PasswordOwner::default().email(email.as_str())))
         .map_err(|m| anyhow::anyhow!("TESSERA_BOOTSTRAP_PASSWORD: {m}"))?;
-    let hash = hasher.hash(parsed).await?;
+    let hash = hasher.hash(strong).await?;
     let org_name = settings.bootstrap_org.clone();
     let created = db
         .write(move |conn| {

@@ -83,7 +83,7 @@ impl Body {
                 Error::BadRequest(format!("JSON parse error - {}", short_reason(&e)))
             })?;
             match value {
-                Value::Object(map) => Ok(Fields(map)),
+                Value::Object(map) => Fields::checked(map),
                 other => Err(Error::non_field(format!(
                     "Invalid data. Expected a dictionary, but got {}.",
                     json_type(&other)
@@ -94,12 +94,12 @@ impl Body {
                 serde_urlencoded::from_bytes(&self.bytes).map_err(|_| {
                     Error::BadRequest("Form parse error - the body is not valid form data.".into())
                 })?;
-            Ok(Fields(
+            Fields::checked(
                 pairs
                     .into_iter()
                     .map(|(k, v)| (k, Value::String(v)))
                     .collect(),
-            ))
+            )
         } else {
             Err(Error::UnsupportedMediaType(media))
         }
@@ -132,12 +132,71 @@ fn json_type(v: &Value) -> &'static str {
 
 pub use crate::error::REQUIRED;
 pub const NOT_NULL: &str = "This field may not be null.";
+/// DRF's message for a NUL character in a string.
+pub const NUL_REFUSED: &str = "Null characters are not allowed.";
+
+/// Whether a NUL character hides anywhere in `value`, keys included.
+/// PostgreSQL cannot store one in text and SQLite's full-text index fails on
+/// one: refused at the edge, no such input ever reaches a query.
+pub fn holds_nul(value: &Value) -> bool {
+    nul_path(value).is_some()
+}
+
+/// Where the first NUL character of `value` is, as a path (`filter.query`,
+/// `emails[0]`; empty when `value` is the string itself).
+pub fn nul_path(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item).map(|rest| format!("[{i}]{}", dotted(&rest)))),
+        Value::Object(map) => nul_path_in(map),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
+}
+
+/// [`nul_path`] of an object's members.
+pub fn nul_path_in(map: &Map<String, Value>) -> Option<String> {
+    map.iter().find_map(|(key, item)| {
+        if key.contains('\0') {
+            return Some(key.replace('\0', "\\u0000"));
+        }
+        nul_path(item).map(|rest| format!("{key}{}", dotted(&rest)))
+    })
+}
+
+fn dotted(rest: &str) -> String {
+    if rest.is_empty() || rest.starts_with('[') {
+        rest.to_owned()
+    } else {
+        format!(".{rest}")
+    }
+}
 
 /// A JSON object read field by field; each reader records DRF's message
 /// under the field's name when the value has the wrong type.
 pub struct Fields(pub Map<String, Value>);
 
 impl Fields {
+    /// A body's fields, refusing a NUL character in any of them (under that
+    /// field's name, wherever it hides in the field's value).
+    pub fn checked(map: Map<String, Value>) -> Result<Self> {
+        let mut errors = FieldErrors::new();
+        for (key, value) in &map {
+            let field = if key.contains('\0') {
+                "non_field_errors"
+            } else {
+                key.as_str()
+            };
+            if (field != key || holds_nul(value)) && !errors.contains(field) {
+                errors.add(field, NUL_REFUSED);
+            }
+        }
+        errors.into_result()?;
+        Ok(Fields(map))
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }
@@ -290,10 +349,23 @@ pub fn request_context(
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
+    /// A NUL character in a parameter's value is a 400 naming it (unknown
+    /// parameters are ignored, so a NUL in a name can reach nothing).
     pub fn from_request(req: &HttpRequest) -> Result<Self> {
-        serde_urlencoded::from_str(req.query_string())
-            .map(Query)
-            .map_err(|_| Error::BadRequest("The query string is not valid.".into()))
+        Self::parse(req.query_string())
+    }
+
+    fn parse(raw: &str) -> Result<Self> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+            .map_err(|_| Error::BadRequest("The query string is not valid.".into()))?;
+        let mut errors = FieldErrors::new();
+        for (key, value) in &pairs {
+            if value.contains('\0') && !key.contains('\0') && !errors.contains(key) {
+                errors.add(key, NUL_REFUSED);
+            }
+        }
+        errors.into_result()?;
+        Ok(Query(pairs))
     }
 
     pub fn first(&self, key: &str) -> Option<&str> {
@@ -462,6 +534,43 @@ mod tests {
             assert_eq!(parse_bool(raw), Some(v));
         }
         assert_eq!(parse_bool("yes"), None);
+    }
+
+    #[test]
+    fn nul_characters_are_refused_under_the_name_that_carries_them() {
+        let Err(Error::Validation(e)) = Query::parse("search=a%00b&search=c%00&page=1") else {
+            panic!("a NUL in a parameter is a 400");
+        };
+        assert_eq!(e.into_value(), serde_json::json!({"search": [NUL_REFUSED]}));
+        assert!(Query::parse("a%00b=1&search=x").is_ok());
+
+        let body = serde_json::json!({
+            "name": "fine",
+            "user_roles": [{"role": "OWNER"}, {"team": {"id": "a\u{0}"}}],
+        });
+        let Value::Object(map) = body else {
+            unreachable!()
+        };
+        let Err(Error::Validation(e)) = Fields::checked(map) else {
+            panic!("a NUL nested in a field is a 400 on that field");
+        };
+        assert_eq!(
+            e.into_value(),
+            serde_json::json!({"user_roles": [NUL_REFUSED]})
+        );
+        let Value::Object(map) = serde_json::json!({"a\u{0}": 1, "name": "x"}) else {
+            unreachable!()
+        };
+        assert!(Fields::checked(map).is_err());
+    }
+
+    #[test]
+    fn nul_paths_name_the_argument() {
+        let args = serde_json::json!({"filter": {"query": "a\u{0}"}, "id": "x"});
+        assert_eq!(nul_path(&args).as_deref(), Some("filter.query"));
+        let args = serde_json::json!({"emails": ["ok", "b\u{0}"]});
+        assert_eq!(nul_path(&args).as_deref(), Some("emails[1]"));
+        assert_eq!(nul_path(&serde_json::json!({"ok": [1, true, null]})), None);
     }
 
     #[test]

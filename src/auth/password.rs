@@ -9,7 +9,7 @@ use argon2::password_hash::{
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::domain::user::Password;
+use crate::domain::user::StrongPassword;
 use crate::error::{Error, Result};
 
 #[derive(Clone)]
@@ -37,7 +37,8 @@ impl Hasher {
         }
     }
 
-    pub async fn hash(&self, password: Password) -> Result<String> {
+    /// Only a password judged strong for its owner is ever hashed.
+    pub async fn hash(&self, password: StrongPassword) -> Result<String> {
         let params = self.params.clone();
         self.bounded(move || hash_with(&params, password.expose()))
             .await
@@ -118,12 +119,18 @@ fn verify_with(password: &str, hash: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::user::{Password, PasswordOwner};
 
     #[actix_web::test]
     async fn hashes_verify_and_wrong_passwords_do_not() {
         let hasher = Hasher::new(2);
         let hash = hasher
-            .hash(Password::parse("correct-horse-1").unwrap())
+            .hash(
+                Password::parse("correct-horse-1")
+                    .unwrap()
+                    .judge(&PasswordOwner::default())
+                    .unwrap(),
+            )
             .await
             .unwrap();
         assert!(hash.starts_with("$argon2id$"));

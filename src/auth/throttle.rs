@@ -7,6 +7,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
+use crate::domain::user::Email;
+
 /// Failed logins allowed per client address, and per account, in a sliding window.
 #[derive(Clone, Debug)]
 pub struct LoginThrottle {
@@ -46,7 +48,7 @@ impl LoginThrottle {
     pub fn keys(&self, client_address: &str, email: &str) -> [String; 2] {
         [
             hashed("address", client_address),
-            hashed("account", &email.trim().to_lowercase()),
+            hashed("account", &Email::lookup_key(email)),
         ]
     }
 
@@ -185,6 +187,15 @@ mod tests {
         let p = policy(&[]);
         let [address, account] = p.keys("1.2.3.4", " Ann@Example.com ");
         assert_eq!(p.keys("1.2.3.4", "ann@example.com")[1], account);
+        // Every spelling of one address is one account.
+        let idn = p.keys("1.2.3.4", "ann@bücher.example")[1].clone();
+        for spelling in [
+            "ANN@BÜCHER.example",
+            "ann@bu\u{308}cher.example",
+            "ann@xn--bcher-kva.example",
+        ] {
+            assert_eq!(p.keys("1.2.3.4", spelling)[1], idn, "{spelling}");
+        }
         assert_ne!(address, account);
         assert_eq!(account.len(), 64);
         assert!(!account.contains("ann"));

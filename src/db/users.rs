@@ -14,7 +14,7 @@ use diesel::sql_types::Bool;
 
 use super::schema::{labels, roles, targets, teams, user_labels, user_roles, users};
 use crate::domain::role::{BuiltinRole, Tier};
-use crate::domain::user::{Kind, State};
+use crate::domain::user::{Email, Kind, State};
 
 type Backend = <DbConnection as Connection>::Backend;
 
@@ -56,10 +56,18 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
         .optional())
 }
 
-/// People of any organization whose email matches, case-insensitively.
+/// People of any organization whose email matches, case-insensitively, as
+/// typed or as `Email` stores it (NFC, the domain in punycode): a login with
+/// `ann@bücher.example` finds `ann@xn--bcher-kva.example`, and rows stored
+/// before emails were normalized still match the form that was typed.
 pub fn find_people_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<UserRow>> {
+    let mut spellings = vec![email.to_lowercase()];
+    let stored = Email::lookup_key(email);
+    if !spellings.contains(&stored) {
+        spellings.push(stored);
+    }
     users::table
-        .filter(lower(users::email).eq(email.to_lowercase()))
+        .filter(lower(users::email).eq_any(spellings))
         .filter(users::is_apiuser.eq(false))
         .filter(users::is_system.eq(false))
         .select(UserRow::as_select())

@@ -1,5 +1,6 @@
 //! Domain types and rules: no HTTP, no SQL.
 
+pub mod address;
 pub mod id;
 pub mod invitation;
 pub mod label;

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::id::{ID_LEN, PublicId};
 use super::role::{BuiltinRole, Permission, RoleName, Tier};
 use super::time;
-use super::user::{Email, Kind, Password, Title, UserName};
+use super::user::{EMAIL_INVISIBLE, Email, Kind, Password, Title, UserName, is_invisible};
 use super::user_roles::{self, Assignment, MEMBERSHIP_REQUIRED, RoleRef};
 
 fn assignment() -> impl Strategy<Value = Assignment> {
@@ -59,8 +59,45 @@ proptest! {
         if let Ok(email) = Email::parse(&raw) {
             prop_assert!(email.as_str().chars().count() <= 254);
             prop_assert!(email.as_str().contains('@'));
+            prop_assert!(!email.as_str().chars().any(is_invisible));
             prop_assert_eq!(Email::parse(email.as_str()), Ok(email.clone()));
         }
+    }
+
+    #[test]
+    fn emails_are_stored_composed_with_an_ascii_lowercase_domain(
+        local in "[a-zA-Z0-9.+_-]{1,20}",
+        labels in prop::collection::vec("[a-zA-Z0-9éÉüÜ木\u{301}\u{308}-]{1,12}", 1..4),
+        tld in "[a-zA-Z]{2,6}",
+    ) {
+        let raw = format!("{local}@{}.{tld}", labels.join("."));
+        if let Ok(email) = Email::parse(&raw) {
+            let (stored_local, domain) = email.as_str().rsplit_once('@').unwrap();
+            prop_assert_eq!(stored_local, local.as_str());
+            prop_assert!(domain.is_ascii());
+            prop_assert_eq!(domain, domain.to_ascii_lowercase());
+            prop_assert_eq!(Email::parse(email.as_str()), Ok(email.clone()));
+            // Another spelling of the same domain is the same address.
+            prop_assert_eq!(Email::parse(&raw.to_uppercase().replacen(&local.to_uppercase(), &local, 1)), Ok(email.clone()));
+        }
+    }
+
+    #[test]
+    fn an_invisible_character_anywhere_is_refused(
+        local in "[a-z0-9.+_-]{1,20}",
+        domain in "[a-zé]{1,12}\\.[a-z]{2,6}",
+        invisible in prop::sample::select(vec![
+            '\u{0}', '\u{1f}', '\u{7f}', '\u{ad}', '\u{34f}', '\u{200b}', '\u{200c}',
+            '\u{200d}', '\u{200e}', '\u{202e}', '\u{2060}', '\u{3164}', '\u{fe0f}',
+            '\u{feff}', '\u{e0001}', '\u{e0100}',
+        ]),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let raw = format!("{local}@{domain}");
+        let chars: Vec<char> = raw.chars().collect();
+        let at = at.index(chars.len() + 1);
+        let spoiled: String = chars[..at].iter().chain([invisible].iter()).chain(&chars[at..]).collect();
+        prop_assert_eq!(Email::parse(&spoiled), Err(EMAIL_INVISIBLE.to_owned()));
     }
 
     #[test]

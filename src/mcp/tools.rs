@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use super::cursor;
 use super::types::*;
-use crate::api::extract::Fields;
+use crate::api::extract::{Fields, NUL_REFUSED, nul_path_in};
 use crate::api::users::{Mode, parse_user_input};
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -512,8 +512,15 @@ fn change_membership(
 }
 
 /// Arguments that do not fit a tool's input schema are a JSON-RPC -32602,
-/// as API.md asks (rmcp would answer them with an `isError` result).
+/// as API.md asks (rmcp would answer them with an `isError` result); so is a
+/// NUL character in any of them, whatever the tool, as REST refuses it.
 fn check_arguments(name: &str, arguments: Option<&JsonObject>) -> Result<(), ErrorData> {
+    if let Some(path) = arguments.and_then(nul_path_in) {
+        return Err(ErrorData::invalid_params(
+            format!("Invalid arguments: {path}: {NUL_REFUSED}"),
+            None,
+        ));
+    }
     fn fits<T: DeserializeOwned>(arguments: Option<&JsonObject>) -> Result<(), ErrorData> {
         let value = Value::Object(arguments.cloned().unwrap_or_default());
         serde_json::from_value::<T>(value)

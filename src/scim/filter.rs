@@ -11,6 +11,7 @@
 //! That is simple and correct for the sizes of one organization; translating
 //! filters into SQL is a later optimization.
 
+use crate::api::extract::NUL_REFUSED;
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 use std::fmt;
@@ -133,6 +134,11 @@ fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
                 let raw = &input[start..=end];
                 let value: String = serde_json::from_str(raw)
                     .map_err(|_| FilterError(format!("Invalid string literal {raw}.")))?;
+                // `\u0000` decodes to a NUL, which no stored value holds and
+                // PostgreSQL cannot compare.
+                if value.contains('\0') {
+                    return err(format!("Invalid string literal {raw}: {NUL_REFUSED}"));
+                }
                 tokens.push(Token::Str(value));
             }
             _ => {

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::api::extract::{NUL_REFUSED, nul_path};
 use crate::auth::Caller;
 use crate::domain::role::Permission;
 use crate::error::Error;
@@ -169,7 +170,7 @@ pub fn respond(status: StatusCode, body: &Value) -> HttpResponse {
 }
 
 /// The request's body as JSON, sent as `application/scim+json` or
-/// `application/json`.
+/// `application/json`; a NUL character anywhere in it is an `invalidValue`.
 pub fn json_body(req: &HttpRequest, body: &[u8]) -> ScimResult<Value> {
     if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
         let essence = content_type
@@ -188,8 +189,12 @@ pub fn json_body(req: &HttpRequest, body: &[u8]) -> ScimResult<Value> {
             ));
         }
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ScimError::invalid_syntax(format!("The body is not valid JSON: {e}")))
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ScimError::invalid_syntax(format!("The body is not valid JSON: {e}")))?;
+    match nul_path(&value) {
+        Some(path) => Err(ScimError::invalid_value(format!("{path}: {NUL_REFUSED}"))),
+        None => Ok(value),
+    }
 }
 
 /// `scheme://host` of the request, for `meta.location`.

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::filter::{self, Filter};
 use super::resource::MAX_RESULTS;
 use super::{LIST_SCHEMA, ScimError, ScimResult};
+use crate::api::extract::NUL_REFUSED;
 
 /// Which attributes a response carries. `schemas` and `id` always come back
 /// (their `returned` is `always`); names may carry their schema's URN.
@@ -185,6 +186,14 @@ fn strings(name: &str, raw: Option<&Value>) -> ScimResult<Vec<String>> {
 impl ListQuery {
     /// From `GET` parameters.
     pub fn from_params(query: &HashMap<String, String>) -> ScimResult<Self> {
+        if let Some((name, _)) = query.iter().find(|(_, v)| v.contains('\0')) {
+            let detail = format!("\"{name}\": {NUL_REFUSED}");
+            return Err(if name.eq_ignore_ascii_case("filter") {
+                ScimError::invalid_filter(detail)
+            } else {
+                ScimError::invalid_value(detail)
+            });
+        }
         let as_value = |name: &str| param(query, name).map(|v| Value::String(v.to_owned()));
         Self::from_fields(|name| as_value(name))
     }

@@ -19,7 +19,7 @@ use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailKind, status};
 use crate::service::audit::{self, RequestContext};
-use crate::service::{Page, PageRequest, Parsed, authority, throttle};
+use crate::service::{Page, PageRequest, Parsed, authority, passwords, throttle};
 use crate::state::AppState;
 use serde_json::Value;
 
@@ -315,7 +315,13 @@ async fn use_link<R: Send + 'static>(
         throttle::record_failure(state, keys).await?;
         return Err(e);
     }
-    let hash = state.hasher.hash(input.password).await?;
+    let owner = found
+        .as_ref()
+        .map(|(_, user)| passwords::owner_of(user))
+        .unwrap_or_default();
+    let hash = passwords::judge_and_hash(&state.hasher, input.password, owner)
+        .await?
+        .map_err(|weak| Error::field("password", weak))?;
     let context = input.context;
     state
         .db

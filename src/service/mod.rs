@@ -13,6 +13,7 @@ pub mod labels;
 pub mod mfa;
 pub mod orgs;
 pub mod page;
+pub mod passwords;
 pub mod roles;
 pub mod secrets;
 pub mod targets;

@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::db::secrets::webhook_secret;
 use crate::db::webhooks::{self as rows, DeliveryRow, WebhookChanges, WebhookRow};
 use crate::domain::role::Permission;
-use crate::domain::{PublicId, time};
+use crate::domain::{PublicId, address, time};
 use crate::error::{Error, Result};
 use crate::service::{Page, PageRequest, Parsed, audit};
 
@@ -37,8 +37,9 @@ pub const EVENT_PATTERNS: [&str; 5] = ["*", "user.*", "membership.*", "label.*",
 pub const URL_MAX: usize = 2048;
 pub const SECRET_MIN: usize = 16;
 pub const SECRET_MAX: usize = 256;
-pub const PRIVATE_REFUSED: &str =
-    "Webhooks cannot target private, loopback or link-local addresses.";
+pub const PRIVATE_REFUSED: &str = "Webhooks cannot target private or other special-purpose \
+     addresses (loopback, link-local, shared, multicast, documentation, reserved, \
+     NAT64, 6to4, ...): only globally reachable ones.";
 
 /// Whether a subscription (a type or a pattern) covers `event_type`.
 pub fn covers(subscription: &str, event_type: &str) -> bool {
@@ -49,29 +50,12 @@ pub fn covers(subscription: &str, event_type: &str) -> bool {
             .is_some_and(|family| event_type.split('.').next() == Some(family))
 }
 
-/// Addresses a webhook may not reach unless private targets are allowed.
+/// Addresses a webhook may not reach unless private targets are allowed:
+/// every address that is not globally reachable, private or otherwise
+/// special (checked when a webhook is saved and again, on the resolved and
+/// pinned address, at each delivery).
 pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-        }
-    }
+    !address::is_globally_reachable(ip)
 }
 
 /// A webhook URL: http(s), with a host; an IP literal must be public unless
@@ -367,6 +351,10 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "0.0.0.0",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
+            "198.18.0.1",
+            "224.0.0.1",
         ] {
             assert!(is_private(private.parse().unwrap()), "{private}");
         }
@@ -390,6 +378,28 @@ mod tests {
             parse_url("http://localhost/", false).unwrap_err(),
             PRIVATE_REFUSED
         );
+        for special in [
+            "http://[64:ff9b::a00:1]/",
+            "http://[2002:a00:1::1]/",
+            "http://[::a00:1]/",
+            "http://198.18.0.1/",
+            "http://224.0.0.1/",
+            "http://0.1.2.3/",
+            "http://100.64.0.1/",
+            "http://192.0.0.1/",
+            "http://192.0.2.1/",
+            "http://240.0.0.1/",
+            "http://[ff02::1]/",
+            "http://[fc00::1]/",
+            "http://[2001:db8::1]/",
+        ] {
+            assert_eq!(
+                parse_url(special, false).unwrap_err(),
+                PRIVATE_REFUSED,
+                "{special}"
+            );
+            assert!(parse_url(special, true).is_ok(), "{special}");
+        }
         assert!(parse_url("http://127.0.0.1:9/", true).is_ok());
         assert!(parse_url("not a url", false).is_err());
     }

@@ -16,6 +16,7 @@ mod bulk;
 mod concurrency;
 mod docs;
 mod encryption;
+mod input;
 mod invitations;
 mod keys;
 mod labels;

@@ -19,7 +19,7 @@ const TOKEN_MAX: usize = 200;
 pub struct SetPasswordDoc {
     /// The token of the mailed link (its `token` query parameter).
     token: String,
-    /// The new password: at least 10 characters, with a digit or a symbol.
+    /// The new password: at least 10 characters, with a digit or a symbol, and hard to guess for the link's user (zxcvbn score 3 or more, knowing its email and name).
     #[schema(format = Password)]
     password: String,
 }

@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::domain::user::Password;
 use crate::error::{Collect, Error, FieldErrors, Result};
 use crate::service;
+use crate::service::passwords;
 use crate::state::AppState;
 
 /// A password change.
@@ -14,7 +15,7 @@ use crate::state::AppState;
 pub struct ChangePasswordDoc {
     #[schema(format = Password)]
     pub current_password: String,
-    /// At least 10 characters, one of them a digit or a symbol.
+    /// At least 10 characters, one of them a digit or a symbol, and hard to guess for the caller (zxcvbn score 3 or more, knowing its email and name).
     #[schema(format = Password, min_length = 10, max_length = 256)]
     pub password: String,
     /// The new password again.
@@ -67,6 +68,20 @@ pub async fn change_password(
     {
         errors.add("confpassword", "The two passwords do not match.");
     }
+    // Judged before the current password is checked (every field error at
+    // once), hashed only after.
+    let strong = match password {
+        Some(password) if errors.is_empty() => {
+            match passwords::judge(password, passwords::owner_of(&caller.user)).await? {
+                Ok(strong) => Some(strong),
+                Err(weak) => {
+                    errors.add("password", weak);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     errors.into_result()?;
     let current_ok = state
         .hasher
@@ -81,7 +96,7 @@ pub async fn change_password(
             "The current password is wrong.",
         ));
     }
-    let hash = state.hasher.hash(password.expect("checked")).await?;
+    let hash = state.hasher.hash(strong.expect("checked")).await?;
     state
         .db
         .write(move |conn| service::users::set_own_password(conn, &caller, hash))

@@ -25,6 +25,7 @@ const OWN_FIELDS: [&str; 6] = [
 #[derive(utoipa::ToSchema)]
 #[schema(as = ProfileWrite)]
 pub struct ProfileWriteDoc {
+    /// Unique in the organization, compared case-insensitively. Stored in NFC with its domain IDNA-encoded (punycode, lowercase); control, format and default-ignorable characters (zero-width spaces and joiners, soft hyphen, BOM, ...) are refused.
     #[schema(nullable = false, format = Email, max_length = 254)]
     pub email: Option<String>,
     #[schema(

@@ -5,8 +5,10 @@ use super::{Mode, UserView, UserWriteDoc, parse_user_input};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
+use crate::domain::user::PasswordOwner;
 use crate::error::Result;
 use crate::service;
+use crate::service::passwords;
 use crate::state::AppState;
 
 /// Create user
@@ -50,7 +52,14 @@ pub async fn create(
     let fields = body.fields()?;
     let (mut input, password) = parse_user_input(&fields, Mode::Create, is_apiuser);
     if let Some(password) = password.filter(|_| input.errors.is_empty()) {
-        input.value.password_hash = Some(state.hasher.hash(password).await?);
+        let mut owner = PasswordOwner::default();
+        if let (Some(email), Some(name)) = (&input.value.email, &input.value.name) {
+            owner = owner.email(email.as_str()).name(name.as_str());
+        }
+        match passwords::judge_and_hash(&state.hasher, password, owner).await? {
+            Ok(hash) => input.value.password_hash = Some(hash),
+            Err(weak) => input.errors.add("password", weak),
+        }
     }
     let detail = state
         .db

@@ -79,7 +79,7 @@ pub struct UserView {
     /// A unique Base58 value identifying this object.
     #[schema(min_length = 12, max_length = 12, example = "3aGsWt9oZb2Q")]
     pub id: String,
-    /// Email of the user; unique in the organization, compared case-insensitively.
+    /// Email of the user; unique in the organization, compared case-insensitively. Stored in NFC with its domain IDNA-encoded (punycode, lowercase).
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Name of the user.
@@ -198,6 +198,7 @@ pub struct UserRoleInputDoc {
 #[derive(ToSchema)]
 #[schema(as = UserWrite)]
 pub struct UserWriteDoc {
+    /// Unique in the organization, compared case-insensitively. Stored in NFC with its domain IDNA-encoded (punycode, lowercase); control, format and default-ignorable characters (zero-width spaces and joiners, soft hyphen, BOM, ...) are refused.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[schema(
@@ -227,7 +228,7 @@ pub struct UserWriteDoc {
     pub contract_start_date: Option<String>,
     #[schema(nullable, format = DateTime)]
     pub contract_end_date: Option<String>,
-    /// Write-only: sets the user's password (at least 10 characters, one of them a digit or symbol). Never returned.
+    /// Write-only: sets the user's password: at least 10 characters, one of them a digit or symbol, and hard to guess for this user (zxcvbn score 3 or more, knowing the user's email and name, as stored and as sent: `1111111111`, `password12` and the email itself are refused). Never returned.
     #[schema(nullable = false, write_only, min_length = 10, max_length = 256)]
     pub password: Option<String>,
 }
@@ -239,6 +240,7 @@ pub struct UserWriteDoc {
 #[derive(ToSchema)]
 #[schema(as = ApiUserWrite)]
 pub struct ApiUserWriteDoc {
+    /// Unique in the organization, compared case-insensitively. Stored in NFC with its domain IDNA-encoded (punycode, lowercase); control, format and default-ignorable characters (zero-width spaces and joiners, soft hyphen, BOM, ...) are refused.
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[schema(

@@ -6,6 +6,7 @@ use crate::api::extract::Body;
 use crate::auth::Caller;
 use crate::error::Result;
 use crate::service;
+use crate::service::passwords;
 use crate::state::AppState;
 
 /// Update user
@@ -92,7 +93,22 @@ pub async fn update(
             })
             .await?;
         if input.errors.is_empty() {
-            input.value.password_hash = Some(state.hasher.hash(password).await?);
+            // Judged against the user as stored and as this body renames it.
+            let (reader, user_id) = (caller.clone(), id.clone());
+            let mut owner = state
+                .db
+                .read(move |conn| passwords::stored_owner(conn, &reader, &user_id, is_apiuser))
+                .await?;
+            if let Some(email) = &input.value.email {
+                owner = owner.email(email.as_str());
+            }
+            if let Some(name) = &input.value.name {
+                owner = owner.name(name.as_str());
+            }
+            match passwords::judge_and_hash(&state.hasher, password, owner).await? {
+                Ok(hash) => input.value.password_hash = Some(hash),
+                Err(weak) => input.errors.add("password", weak),
+            }
         }
     }
     let detail = state

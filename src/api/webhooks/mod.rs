@@ -66,8 +66,12 @@ impl From<WebhookRow> for Webhook {
 #[schema(as = WebhookWrite)]
 #[expect(dead_code, reason = "documents the shape read by parse_webhook_input")]
 pub struct WebhookWriteDoc {
-    /// An http(s) URL; private, loopback and link-local addresses are
-    /// refused unless `TESSERA_WEBHOOKS_ALLOW_PRIVATE` is set.
+    /// An http(s) URL whose address is globally reachable: private,
+    /// loopback, link-local and every other special-purpose address of the
+    /// IANA registries (shared, multicast, documentation, benchmarking,
+    /// reserved, NAT64, 6to4, ...) is refused, when saved and again when
+    /// delivering to the name's address, unless
+    /// `TESSERA_WEBHOOKS_ALLOW_PRIVATE` is set.
     #[schema(max_length = 2048)]
     url: String,
     /// `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
