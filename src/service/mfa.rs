@@ -7,7 +7,8 @@ use crate::auth::totp;
 use crate::db::{DbConnection, mfa};
 use crate::domain::time;
 use crate::error::{Error, Result};
-use crate::service::audit;
+use crate::service::{audit, throttle};
+use crate::state::AppState;
 
 pub const ALREADY_ENABLED: &str = "MFA is already enabled; disable it first.";
 pub const NOT_PENDING: &str = "No MFA enrollment is pending: start one with POST /profile/mfa/.";
@@ -72,8 +73,21 @@ pub fn confirm(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()
     )
 }
 
-/// Turns MFA off (and forgets the secret) with a current code.
-pub fn disable(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()> {
+/// Turns MFA off (and forgets the secret) with a current code. The code is
+/// a guess at the account's second factor (whoever holds a stolen token
+/// could try every code), so it is throttled like a login of the account.
+pub async fn disable(state: &AppState, caller: Caller, otp: String) -> Result<()> {
+    let attempt = throttle::reserve(state, &throttle::account_keys(state, &caller)).await?;
+    state
+        .db
+        .write(move |conn| {
+            disable_with_code(conn, &caller, &otp)?;
+            Ok(attempt.settle(conn)?)
+        })
+        .await
+}
+
+fn disable_with_code(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()> {
     person(caller)?;
     let state = mfa::state(conn, &caller.user.id)?;
     let secret = match state.secret {

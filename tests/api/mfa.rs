@@ -8,7 +8,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use totp_rs::{Algorithm, Builder, Secret};
 
-use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, spawn_app};
+use crate::helpers::{
+    OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, spawn_app, spawn_app_with,
+};
 
 const STEP: u64 = 30;
 
@@ -319,4 +321,63 @@ async fn mfa_needs_authentication_and_is_not_for_api_users() {
             reply.body
         );
     }
+}
+
+#[actix_web::test]
+async fn wrong_codes_to_disable_count_as_failed_logins_of_the_account() {
+    const LIMIT: u32 = 3;
+    let app = spawn_app_with(|s| s.login_max_failures = LIMIT).await;
+    let owner = app.owner_token().await;
+    let (_, token) = app.member(&owner, "ann@example.com", "EMPLOYEE").await;
+    let secret = enroll(&app, &token).await;
+    let confirmed = usable_step(None).await;
+    let reply = app
+        .post(
+            "/profile/mfa/confirm/",
+            &token,
+            json!({"otp": code(&secret, confirmed)}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let step = usable_step(Some(confirmed)).await;
+    let reply = obtain(
+        &app,
+        json!({"username": "ann@example.com", "password": PASSWORD, "otp": code(&secret, step)}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let token = reply.body["token"].as_str().unwrap().to_owned();
+
+    for _ in 0..LIMIT {
+        let reply = delete_with(
+            &app,
+            "/profile/mfa/",
+            &token,
+            json!({"otp": wrong_code(&secret)}),
+        )
+        .await;
+        assert_otp_error(&reply, "disable with a wrong code");
+    }
+    // Throttled before the code is looked at, and so is the account's login.
+    let reply = delete_with(
+        &app,
+        "/profile/mfa/",
+        &token,
+        json!({"otp": wrong_code(&secret)}),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
+    assert!(reply.header("retry-after").is_some());
+    let reply = app.try_login("ann@example.com", PASSWORD).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
 }
