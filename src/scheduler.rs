@@ -16,6 +16,7 @@ use crate::domain::time;
 use crate::domain::user_roles;
 use crate::error::Result;
 use crate::service::audit::{self, Interface, RequestContext};
+use crate::service::keys as key_rules;
 use crate::service::users as user_rules;
 
 /// Runs a round every `every_seconds` (0: this replica runs none).
@@ -68,7 +69,7 @@ pub async fn run_once(db: &Db) -> Result<usize> {
                 ..UserChanges::default()
             };
             users::update(conn, &user.id, &changes)?;
-            users::bump_token_version(conn, &user.id)?;
+            key_rules::end_credentials(conn, &user.id, true)?;
             let kind = user_rules::object_type(user.is_apiuser);
             audit::record(
                 conn,

@@ -145,8 +145,9 @@ fn create(
                 ..UserChanges::default()
             };
             users::update(conn, &user.id, &changes)?;
-            users::bump_token_version(conn, &user.id)?;
-            db::keys::delete_of_user(conn, &user.id)?;
+            // The cleared password ends its tokens; its keys went with the
+            // deactivation, unless that predates the rule.
+            super::keys::end_credentials(conn, &user.id, true)?;
             let mut changes = audit::change("active", false.into(), true.into());
             changes.extend(audit::change("password", Value::Null, "(cleared)".into()));
             caller.audit(

@@ -12,6 +12,7 @@ mod auth;
 mod authorization;
 mod bulk;
 mod concurrency;
+mod credentials;
 mod docs;
 mod invitations;
 mod keys;
