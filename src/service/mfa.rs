@@ -4,7 +4,7 @@
 
 use crate::auth::Caller;
 use crate::auth::totp;
-use crate::db::{DbConnection, mfa};
+use crate::db::{DbConnection, mfa, users};
 use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::service::{audit, throttle};
@@ -53,7 +53,9 @@ pub fn enroll(conn: &mut DbConnection, caller: &Caller) -> Result<Enrollment> {
     })
 }
 
-/// Turns MFA on with a code for the pending secret.
+/// Turns MFA on with a code for the pending secret, and ends every token
+/// issued so far: a token obtained with the password alone must not
+/// outlive the rule that a login needs a code (a stolen one included).
 pub fn confirm(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()> {
     person(caller)?;
     let state = mfa::state(conn, &caller.user.id)?;
@@ -65,6 +67,7 @@ pub fn confirm(conn: &mut DbConnection, caller: &Caller, otp: &str) -> Result<()
         .ok_or_else(|| Error::field("otp", NOT_PENDING))?;
     claim_code(conn, &caller.user.id, &secret, otp, state.last_step)?;
     mfa::set_enabled(conn, &caller.user.id, true, &caller.actor(), time::now())?;
+    users::bump_token_version(conn, &caller.user.id)?;
     caller.audit(
         conn,
         "user.mfa_enabled",

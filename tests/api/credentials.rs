@@ -207,3 +207,143 @@ async fn inviting_a_deactivated_user_keeps_its_old_credentials_dead() {
     let fresh = app.login("back@example.com", "chosen-pass-7").await;
     assert_eq!(app.get("/keys/", &fresh).await.body, json!([]));
 }
+
+// ---------------------------------------------------------------- password changes and MFA
+
+/// `POST /auth/refresh/`: the new token (panics unless 200).
+async fn refreshed(app: &TestApp, token: &str) -> String {
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/refresh/",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "refresh: {}", reply.body);
+    reply.body["token"].as_str().expect("a token").to_owned()
+}
+
+/// A token and one refreshed from it, both working.
+async fn two_tokens(app: &TestApp, email: &str, password: &str) -> [String; 2] {
+    let token = app.login(email, password).await;
+    let again = refreshed(app, &token).await;
+    assert_accepted(app, &token, "a fresh token").await;
+    assert_accepted(app, &again, "a fresh refreshed token").await;
+    [token, again]
+}
+
+async fn assert_all_refused(app: &TestApp, tokens: &[String], what: &str) {
+    for token in tokens {
+        assert_refused(app, token, what).await;
+    }
+}
+
+#[actix_web::test]
+async fn every_way_of_setting_a_password_ends_earlier_tokens() {
+    let sink = crate::smtp::SmtpSink::start(crate::smtp::Mode::Accept).await;
+    let url = sink.url();
+    let app = spawn_app_with(move |s| {
+        s.mail.smtp_url = Some(url);
+        s.mail.mail_retry_delay_ms = 50;
+    })
+    .await;
+    let owner = app.owner_token().await;
+    let id = app
+        .create_member(&owner, "dev@example.com", "EMPLOYEE")
+        .await;
+    let old = crate::helpers::PASSWORD;
+
+    // Set by an administrator.
+    let tokens = two_tokens(&app, "dev@example.com", old).await;
+    let reply = app
+        .patch(
+            &format!("/users/{id}/"),
+            &owner,
+            json!({"password": "admin-set-pass-4"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_all_refused(&app, &tokens, "after an administrator set the password").await;
+
+    // Changed by the user itself.
+    let tokens = two_tokens(&app, "dev@example.com", "admin-set-pass-4").await;
+    let reply = app
+        .post(
+            "/profile/change_password/",
+            &tokens[1],
+            json!({"current_password": "admin-set-pass-4", "password": "own-choice-pass-5",
+                   "confpassword": "own-choice-pass-5"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_all_refused(&app, &tokens, "after the user changed its password").await;
+
+    // Reset through a mailed link.
+    let tokens = two_tokens(&app, "dev@example.com", "own-choice-pass-5").await;
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/password_reset/",
+            None,
+            Some(json!({"email": "dev@example.com"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let link = sink.wait_for(1).await[0].link("/auth/password_reset/confirm/");
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/password_reset/confirm/",
+            None,
+            Some(json!({"token": crate::helpers::link_token(&link), "password": "after-reset-pass-6"})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_all_refused(&app, &tokens, "after a password reset").await;
+    two_tokens(&app, "dev@example.com", "after-reset-pass-6").await;
+}
+
+#[actix_web::test]
+async fn turning_mfa_on_ends_earlier_tokens() {
+    use crate::mfa::{code, usable_step};
+
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    app.create_member(&owner, "ann@example.com", "EMPLOYEE")
+        .await;
+    let password = crate::helpers::PASSWORD;
+    let tokens = two_tokens(&app, "ann@example.com", password).await;
+    let enrolled = app.post("/profile/mfa/", &tokens[0], json!({})).await;
+    assert_eq!(enrolled.status, StatusCode::OK, "{}", enrolled.body);
+    let secret = enrolled.body["secret"].as_str().unwrap().to_owned();
+    let confirmed = usable_step(None).await;
+    let reply = app
+        .post(
+            "/profile/mfa/confirm/",
+            &tokens[0],
+            json!({"otp": code(&secret, confirmed)}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_all_refused(&app, &tokens, "a token from before MFA was on").await;
+
+    // The client logs in again, now with a code.
+    let reply = app.try_login("ann@example.com", password).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.get("otp").is_some(), "{}", reply.body);
+    let step = usable_step(Some(confirmed)).await;
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/obtain/",
+            None,
+            Some(json!({"username": "ann@example.com", "password": password,
+                        "otp": code(&secret, step)})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let token = reply.body["token"].as_str().unwrap();
+    let profile = profile_with(&app, token).await;
+    assert_eq!(profile.body["mfa_enabled"], true, "{}", profile.body);
+}

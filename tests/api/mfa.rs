@@ -143,20 +143,10 @@ async fn enroll_confirm_log_in_with_a_code_once_and_disable() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
-
-    let profile = app.get("/profile/", &token).await;
-    assert_eq!(profile.body["mfa_enabled"], json!(true));
-    assert!(
-        !profile.body.to_string().contains(&secret),
-        "the secret leaks: {}",
-        profile.body
-    );
-    let reply = app.post("/profile/mfa/", &token, json!({})).await;
+    // Tokens from before MFA was on are ended: logging in again needs a code.
     assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "enroll while on: {}",
-        reply.body
+        app.get("/profile/", &token).await.status,
+        StatusCode::UNAUTHORIZED
     );
 
     let credentials = json!({"username": "ann@example.com", "password": PASSWORD});
@@ -198,8 +188,22 @@ async fn enroll_confirm_log_in_with_a_code_once_and_disable() {
         "login with otp: {}",
         reply.body
     );
-    let fresh = reply.body["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get("/profile/", &fresh).await.status, StatusCode::OK);
+    let token = reply.body["token"].as_str().unwrap().to_owned();
+    let profile = app.get("/profile/", &token).await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert_eq!(profile.body["mfa_enabled"], json!(true));
+    assert!(
+        !profile.body.to_string().contains(&secret),
+        "the secret leaks: {}",
+        profile.body
+    );
+    let reply = app.post("/profile/mfa/", &token, json!({})).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::BAD_REQUEST,
+        "enroll while on: {}",
+        reply.body
+    );
     let reply = obtain(&app, with_code).await;
     assert_otp_error(&reply, "replayed otp");
 
@@ -256,6 +260,15 @@ async fn confirming_needs_a_pending_enrollment_and_mfa_is_per_user() {
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
     // Another user's login is untouched.
     app.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    // Bob's earlier tokens ended: it logs in again with a code.
+    let login_step = usable_step(Some(step)).await;
+    let reply = obtain(
+        &app,
+        json!({"username": "bob@example.com", "password": PASSWORD, "otp": code(&secret, login_step)}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let token = reply.body["token"].as_str().unwrap().to_owned();
     let reply = app
         .post(
             "/profile/mfa/confirm/",
