@@ -213,26 +213,39 @@ async fn standing(state: &AppState, token: String) -> Result<(Claims, UserRow)> 
     Ok((claims, user))
 }
 
-/// A new token for the same user; the old one keeps its expiry.
+/// A new token for the same user, in the old one's refresh family; the old
+/// one keeps its expiry.
 pub async fn refresh_token(state: &AppState, token: String) -> Result<String> {
-    let (_, user) = standing(state, token).await?;
-    Ok(state.tokens.issue(&user))
+    let (claims, user) = standing(state, token).await?;
+    Ok(state.tokens.refresh(&user, &claims))
 }
 
 pub async fn verify_token(state: &AppState, token: String) -> Result<()> {
     standing(state, token).await.map(drop)
 }
 
-/// Revokes a token for good (across restarts and replicas).
+/// How long after a revocation a token of the family may still have been
+/// refreshed: a refresh that checked the family just before the revocation
+/// committed issues its token just after.
+const REFRESH_RACE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Revokes a token for good (across restarts and replicas), with every
+/// token of its refresh family: the login it descends from and every token
+/// refreshed from that login.
 pub async fn revoke_token(state: &AppState, token: String, context: RequestContext) -> Result<()> {
     let (claims, user) = standing(state, token).await?;
     let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(|| Error::field("token", TOKEN_INVALID))?;
+    let ttl = chrono::TimeDelta::from_std(state.tokens.ttl()).map_err(Error::internal)?;
     state
         .db
         .write(move |conn| {
-            db_keys::revoke_token(conn, &claims.jti, expires, time::now())?;
+            let now = time::now();
+            // Once revoked, the family gets no new member, so none of its
+            // tokens outlives the newest possible one (issued now at the latest).
+            let family_expires = expires.max(now + ttl) + REFRESH_RACE;
+            db_keys::revoke_family(conn, claims.family(), family_expires, now)?;
             audit::record(
                 conn,
                 &user.organization_id,
