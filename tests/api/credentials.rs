@@ -347,3 +347,208 @@ async fn turning_mfa_on_ends_earlier_tokens() {
     let profile = profile_with(&app, token).await;
     assert_eq!(profile.body["mfa_enabled"], true, "{}", profile.body);
 }
+
+// ---------------------------------------------------------------- logs
+
+/// The built `tessera serve` in a child process, with its log (stderr)
+/// collected, as an operator would run it: default log levels.
+struct LoggedServer {
+    child: std::process::Child,
+    address: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    _db: crate::helpers::TestDb,
+}
+
+impl LoggedServer {
+    fn start(log_format: &str) -> Self {
+        use std::io::{BufRead, BufReader, Read};
+        use std::process::{Command, Stdio};
+        use std::sync::{Arc, Mutex};
+
+        let (database_url, db) = crate::helpers::fresh_database();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("serve")
+            .env("TESSERA_DATABASE_URL", &database_url)
+            .env("TESSERA_BIND", "127.0.0.1:0")
+            .env("TESSERA_SECRET_KEY", "log-test-secret-key-0123456789abcdef")
+            .env("TESSERA_BOOTSTRAP_EMAIL", crate::helpers::OWNER_EMAIL)
+            .env("TESSERA_BOOTSTRAP_PASSWORD", crate::helpers::OWNER_PASSWORD)
+            .env("TESSERA_WORKERS", "1")
+            .env("TESSERA_LOG_FORMAT", log_format)
+            .env_remove("RUST_LOG")
+            .env_remove("TESSERA_SMTP_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tessera serve");
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        let stderr_reader = std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut address = None;
+        let mut line = String::new();
+        while address.is_none() {
+            line.clear();
+            let read = stdout.read_line(&mut line).expect("the server's output");
+            assert!(read > 0, "the server exited: {}", log.lock().unwrap());
+            address = line
+                .trim()
+                .strip_prefix("Tessera is listening on ")
+                .map(str::to_owned);
+        }
+        // Keep reading: a closed stdout would make the server's prints fail.
+        let stdout_reader = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        });
+        Self {
+            child,
+            address: address.unwrap(),
+            log,
+            readers: vec![stderr_reader, stdout_reader],
+            _db: db,
+        }
+    }
+
+    /// Waits (up to 10 s) until the log holds `text`.
+    async fn wait_for_log(&self, text: &str) {
+        for _ in 0..100 {
+            if self.log.lock().unwrap().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{text:?} never logged:\n{}", self.log.lock().unwrap());
+    }
+
+    /// Stops the server; its whole log.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// Sends `method path` to the child server, with a token and a JSON body.
+async fn send(
+    client: &reqwest::Client,
+    server: &LoggedServer,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let mut request = client.request(method, format!("{}{path}", server.address));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    Reply::from(request.send().await.expect("request sent")).await
+}
+
+#[actix_web::test]
+async fn link_tokens_and_other_secrets_in_urls_never_reach_the_log() {
+    let client = reqwest::Client::new();
+    for format in ["text", "json"] {
+        let server = LoggedServer::start(format);
+        let login = send(
+            &client,
+            &server,
+            Method::POST,
+            "/auth/obtain/",
+            None,
+            Some(json!({"username": crate::helpers::OWNER_EMAIL,
+                        "password": crate::helpers::OWNER_PASSWORD})),
+        )
+        .await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+        let owner = login.body["token"].as_str().unwrap().to_owned();
+        let user = send(
+            &client,
+            &server,
+            Method::POST,
+            "/users/",
+            Some(&owner),
+            Some(json!({"email": "invitee@example.com", "name": "Invitee"})),
+        )
+        .await;
+        assert_eq!(user.status, StatusCode::CREATED, "{}", user.body);
+        let invited = send(
+            &client,
+            &server,
+            Method::POST,
+            "/invitations/",
+            Some(&owner),
+            Some(json!({"user": user.body["id"]})),
+        )
+        .await;
+        assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.body);
+        let link = invited.body["link"]
+            .as_str()
+            .expect("a development-mode link");
+        let token = crate::helpers::link_token(link);
+        let path = format!("/invitations/accept/?token={token}");
+
+        // The link's page, as a browser opens it; a broken use of it (a 4xx
+        // is logged too); and other secrets a client might put in a URL.
+        let page = send(&client, &server, Method::GET, &path, None, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let broken = send(&client, &server, Method::POST, &path, None, Some(json!({}))).await;
+        assert_eq!(broken.status, StatusCode::BAD_REQUEST, "{}", broken.body);
+        let elsewhere = format!("/users/?search=inv&api_key=secret-{token}&jwt={owner}");
+        let listed = send(
+            &client,
+            &server,
+            Method::GET,
+            &elsewhere,
+            Some(&owner),
+            None,
+        )
+        .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        let accepted = send(
+            &client,
+            &server,
+            Method::POST,
+            "/invitations/accept/",
+            None,
+            Some(json!({"token": token, "password": "chosen-pass-7"})),
+        )
+        .await;
+        assert_eq!(accepted.status, StatusCode::NO_CONTENT, "{}", accepted.body);
+
+        // Each request was logged (its path without the trailing slash),
+        // its secrets redacted.
+        server
+            .wait_for_log("/invitations/accept?token=[redacted]")
+            .await;
+        server
+            .wait_for_log("/users?search=inv&api_key=[redacted]&jwt=[redacted]")
+            .await;
+        let log = server.stop();
+        assert!(
+            !log.contains(&token),
+            "a link token reached the {format} log:\n{log}"
+        );
+        assert!(
+            !log.contains(&owner),
+            "a bearer token reached the {format} log:\n{log}"
+        );
+    }
+}
