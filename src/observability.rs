@@ -4,7 +4,8 @@
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use actix_web::http::{Uri, Version};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::IntGauge;
 use tracing::Span;
@@ -26,8 +27,11 @@ pub fn client_request_id(headers: &HeaderMap) -> Option<&str> {
     ok.then_some(value)
 }
 
-/// Log span of a request: tracing-actix-web's, with the id the client chose
-/// (when any) beside the generated one, and an access-log line at the end.
+/// Log span of a request: the fields of tracing-actix-web's (so its
+/// `on_request_end` fills them in), with the query string's secrets
+/// redacted from `http.target` (its `root_span!` logs the query as sent,
+/// and links carry tokens), the id the client chose (when any) beside the
+/// generated one, and an access-log line at the end.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
@@ -35,7 +39,39 @@ impl RootSpanBuilder for RequestSpan {
         let client = client_request_id(request.headers())
             .unwrap_or("")
             .to_owned();
-        tracing_actix_web::root_span!(request, client_request_id = %client)
+        let method = request.method().as_str();
+        let route = request.match_pattern().unwrap_or_else(|| "default".into());
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let user_agent = request
+            .headers()
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let connection = request.connection_info();
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %method,
+            http.route = %route,
+            http.flavor = %flavor(request.version()),
+            http.scheme = %connection.scheme(),
+            http.host = %connection.host(),
+            http.client_ip = %connection.realip_remote_addr().unwrap_or(""),
+            http.user_agent = %user_agent,
+            http.target = %redacted_target(request.uri()),
+            http.status_code = tracing::field::Empty,
+            otel.name = %format!("{method} {route}"),
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            request_id = %request_id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+            client_request_id = %client,
+        )
     }
 
     fn on_request_end<B: MessageBody>(
@@ -49,6 +85,61 @@ impl RootSpanBuilder for RequestSpan {
         tracing::info!(target: "tessera::access", parent: &span, status, "request handled");
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+/// The HTTP version as OpenTelemetry names it (`http.flavor`).
+fn flavor(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2.0",
+        Version::HTTP_3 => "3.0",
+        _ => "unknown",
+    }
+}
+
+/// Words that, in a query parameter's name, say its value may be a
+/// credential (`token`, `api_key`, `password`, `code`, `client_secret`,
+/// `sig`, …).
+const SECRET_NAMES: &[&str] = &[
+    "token", "key", "pass", "pwd", "secret", "code", "otp", "sig", "auth", "session", "cred",
+    "jwt", "bearer", "cookie", "hash", "nonce", "salt",
+];
+
+/// A request's path and query as logged: the value of every query
+/// parameter that could be a credential (by its name, or by looking like a
+/// Tessera token or key) replaced with `[redacted]`. Names are matched as
+/// the application decodes them (`%74oken` is `token`).
+pub fn redacted_target(uri: &Uri) -> String {
+    let path = uri.path();
+    let Some(query) = uri.query() else {
+        return path.to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|part| {
+            let Some((name, value)) = url::form_urlencoded::parse(part.as_bytes()).next() else {
+                return part.to_owned();
+            };
+            if may_be_secret(&name, &value) {
+                let raw_name = part.split_once('=').map_or(part, |(n, _)| n);
+                format!("{raw_name}=[redacted]")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect();
+    format!("{path}?{}", parts.join("&"))
+}
+
+fn may_be_secret(name: &str, value: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let value = value.trim();
+    SECRET_NAMES.iter().any(|word| name.contains(word))
+        || value.starts_with(crate::auth::keys::SCHEME)
+        // A JWT: three Base64url segments, the first a JSON object.
+        || (value.starts_with("eyJ") && value.matches('.').count() == 2)
 }
 
 /// Answers every request with its `X-Request-Id` (the client's, when valid,
@@ -135,5 +226,53 @@ impl Metrics {
         self.pool_idle.set(idle.into());
         self.write_queue
             .set(i64::try_from(self.db.waiting_writers()).unwrap_or(i64::MAX));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(raw: &str) -> String {
+        redacted_target(&raw.parse::<Uri>().unwrap())
+    }
+
+    #[test]
+    fn secret_bearing_parameters_are_redacted() {
+        assert_eq!(
+            target("/invitations/accept/?token=abc123"),
+            "/invitations/accept/?token=[redacted]"
+        );
+        assert_eq!(
+            target("/x/?page=2&api_key=k&Password=p&code=1&client_secret=s&ordering=-name"),
+            "/x/?page=2&api_key=[redacted]&Password=[redacted]&code=[redacted]\
+             &client_secret=[redacted]&ordering=-name"
+        );
+        // Spelled as the application decodes it.
+        assert_eq!(target("/x/?%74oken=abc"), "/x/?%74oken=[redacted]");
+        assert_eq!(
+            target("/x/?to+ken=a&token="),
+            "/x/?to+ken=a&token=[redacted]"
+        );
+    }
+
+    #[test]
+    fn credential_shaped_values_are_redacted_whatever_the_name() {
+        let key = crate::auth::keys::generate().secret;
+        assert_eq!(target(&format!("/x/?q={key}")), "/x/?q=[redacted]");
+        assert_eq!(
+            target("/x/?next=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"),
+            "/x/?next=[redacted]"
+        );
+    }
+
+    #[test]
+    fn other_targets_are_logged_as_sent() {
+        assert_eq!(target("/users/"), "/users/");
+        assert_eq!(
+            target("/users/?search=ann&label=a&label=b&active=true"),
+            "/users/?search=ann&label=a&label=b&active=true"
+        );
+        assert_eq!(target("/users/?flag&&x=1"), "/users/?flag&&x=1");
     }
 }

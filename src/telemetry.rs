@@ -8,7 +8,9 @@ use tracing_subscriber::EnvFilter;
 /// levels; request-level 4xx answers are not logged as warnings, so a scan
 /// does not flood the log. Nor are malformed requests that actix answers with
 /// a 400 before any handler runs (it logs them as errors: they are the
-/// client's).
+/// client's). Request URLs are logged with the values of secret-bearing
+/// query parameters redacted (`observability::redacted_target`): links
+/// carry live tokens.
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(

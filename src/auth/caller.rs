@@ -151,16 +151,17 @@ async fn authenticate(req: HttpRequest) -> Result<Caller> {
     state
         .db
         .lookup(move |conn| {
-            let (user, grants) = users::token_holder(conn, &claims.sub, &claims.jti)?
-                .filter(|(user, _)| token_stands(user, &claims))
-                .ok_or(Error::InvalidToken)?;
+            let (user, grants) =
+                users::token_holder(conn, &claims.sub, &claims.jti, claims.family())?
+                    .filter(|(user, _)| token_stands(user, &claims))
+                    .ok_or(Error::InvalidToken)?;
             Ok(caller_with(user, grants))
         })
         .await
 }
 
-/// Whether a verified token still stands for `user` (found, and the token
-/// not revoked): the user is in the token's organization, active, a person,
+/// Whether a verified token still stands for `user` (found, and neither
+/// the token nor its refresh family revoked): the user is in the token's organization, active, a person,
 /// and has not changed its password or been deactivated since.
 fn token_stands(user: &UserRow, claims: &Claims) -> bool {
     user.organization_id == claims.org
@@ -171,10 +172,10 @@ fn token_stands(user: &UserRow, claims: &Claims) -> bool {
 }
 
 /// The user a verified token stands for, if the token still stands (see
-/// `token_stands`) and was not revoked.
+/// `token_stands`) and neither it nor its refresh family was revoked.
 pub fn token_user(conn: &mut DbConnection, claims: &Claims) -> Result<UserRow> {
     let user = users::find(conn, &claims.sub)?.ok_or(Error::InvalidToken)?;
-    if token_stands(&user, claims) && !db_keys::is_revoked(conn, &claims.jti)? {
+    if token_stands(&user, claims) && !db_keys::is_revoked(conn, &claims.jti, claims.family())? {
         Ok(user)
     } else {
         Err(Error::InvalidToken)

@@ -1,6 +1,8 @@
 //! JSON Web Tokens (HS256). A token names its user, organization and the
 //! user's token version: a password change or deactivation bumps the version,
-//! so every earlier token stops working at once.
+//! so every earlier token stops working at once. It also names its refresh
+//! family (the login it descends from through `/auth/refresh/`), so that
+//! revoking one token ends every token refreshed from the same login.
 
 use std::time::Duration;
 
@@ -23,6 +25,18 @@ pub struct Claims {
     pub exp: i64,
     /// The user's token version when the token was issued.
     pub ver: i32,
+    /// The refresh family: the `jti` of the login token this one was
+    /// refreshed from (its own for a login token). Tokens issued before
+    /// families existed have none; `family` treats their `jti` as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<String>,
+}
+
+impl Claims {
+    /// The refresh family this token belongs to.
+    pub fn family(&self) -> &str {
+        self.fam.as_deref().unwrap_or(&self.jti)
+    }
 }
 
 #[derive(Clone)]
@@ -46,12 +60,29 @@ impl TokenKeys {
         }
     }
 
+    /// How long a token is valid.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A token that starts a refresh family of its own (a login).
     pub fn issue(&self, user: &UserRow) -> String {
+        self.issue_in(user, None)
+    }
+
+    /// A token refreshed from `from`: a member of the same family.
+    pub fn refresh(&self, user: &UserRow, from: &Claims) -> String {
+        self.issue_in(user, Some(from.family()))
+    }
+
+    fn issue_in(&self, user: &UserRow, family: Option<&str>) -> String {
         let now = Utc::now().timestamp();
+        let jti = random_secret(16);
         let claims = Claims {
             sub: user.id.clone(),
             org: user.organization_id.clone(),
-            jti: random_secret(16),
+            fam: Some(family.unwrap_or(&jti).to_owned()),
+            jti,
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
             ver: user.token_version,
@@ -122,6 +153,39 @@ mod tests {
         let other = TokenKeys::new(b"another-secret-another-secret-xx", Duration::from_secs(60));
         assert!(other.verify(&token).is_none());
         assert!(keys.verify("garbage").is_none());
+    }
+
+    #[test]
+    fn a_refreshed_token_stays_in_its_logins_family() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let login = keys.verify(&keys.issue(&user())).unwrap();
+        assert_eq!(login.fam.as_deref(), Some(login.jti.as_str()));
+        let once = keys.verify(&keys.refresh(&user(), &login)).unwrap();
+        let twice = keys.verify(&keys.refresh(&user(), &once)).unwrap();
+        assert_ne!(once.jti, login.jti);
+        assert_eq!(
+            (once.family(), twice.family()),
+            (login.jti.as_str(), login.jti.as_str())
+        );
+        let other = keys.verify(&keys.issue(&user())).unwrap();
+        assert_ne!(other.family(), login.family());
+    }
+
+    #[test]
+    fn a_token_without_a_family_is_its_own() {
+        let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
+        let legacy = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub": "123456789ABC", "org": "OrgOrgOrgOrg", "jti": "old",
+                                "iat": 0, "exp": i64::MAX / 2, "ver": 3}),
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .unwrap();
+        let claims = keys.verify(&legacy).unwrap();
+        assert_eq!(claims.fam, None);
+        assert_eq!(claims.family(), "old");
+        let refreshed = keys.verify(&keys.refresh(&user(), &claims)).unwrap();
+        assert_eq!(refreshed.family(), "old");
     }
 
     #[test]

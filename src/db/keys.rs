@@ -1,4 +1,4 @@
-//! API keys and revoked tokens.
+//! API keys and revoked tokens (by refresh family).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -79,31 +79,41 @@ pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResul
         .map(drop)
 }
 
-/// Records a revoked token id (idempotent) and forgets those past expiry.
-pub fn revoke_token(
+/// Records a revoked refresh family (idempotent; the later expiry wins)
+/// and forgets revocations past expiry. A family is named by the `jti` of
+/// the login token that started it, so one row ends that token and every
+/// token refreshed from it. (Rows written before families existed name
+/// single tokens, which count as families of their own.)
+pub fn revoke_family(
     conn: &mut DbConnection,
-    jti: &str,
+    family: &str,
     expires: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires.lt(now))).execute(conn)?;
-    let exists: bool =
-        diesel::select(diesel::dsl::exists(revoked_tokens::table.find(jti))).get_result(conn)?;
-    if !exists {
-        diesel::insert_into(revoked_tokens::table)
-            .values((
-                revoked_tokens::jti.eq(jti),
-                revoked_tokens::expires.eq(expires),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    // Two replicas may revoke the same family at once.
+    super::direct::on_backend!(conn, |c| diesel::insert_into(revoked_tokens::table)
+        .values((
+            revoked_tokens::jti.eq(family),
+            revoked_tokens::expires.eq(expires),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    diesel::update(
+        revoked_tokens::table
+            .find(family)
+            .filter(revoked_tokens::expires.lt(expires)),
+    )
+    .set(revoked_tokens::expires.eq(expires))
+    .execute(conn)
+    .map(drop)
 }
 
-pub fn is_revoked(conn: &mut DbConnection, jti: &str) -> QueryResult<bool> {
+/// Whether a token was revoked: its own id, or its refresh family.
+pub fn is_revoked(conn: &mut DbConnection, jti: &str, family: &str) -> QueryResult<bool> {
     // Asked on every authenticated request: see `db::direct`.
     super::direct::on_backend!(conn, |c| diesel::select(diesel::dsl::exists(
-        revoked_tokens::table.find(jti)
+        revoked_tokens::table.filter(revoked_tokens::jti.eq_any([jti, family]))
     ))
     .get_result(c))
 }

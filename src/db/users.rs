@@ -828,13 +828,14 @@ pub struct GrantRow {
 /// `user_roles JOIN roles` makes SQLite materialize every assignment of
 /// every user on each request (see the query-plan test below).
 macro_rules! token_holder_query {
-    ($id:expr, $jti:expr) => {
+    ($id:expr, $jti:expr, $family:expr) => {
         users::table
             .left_join(user_roles::table)
             .left_join(roles::table.on(roles::id.eq(user_roles::role_id)))
             .filter(users::id.eq($id))
             .filter(diesel::dsl::not(diesel::dsl::exists(
-                crate::db::schema::revoked_tokens::table.find($jti),
+                crate::db::schema::revoked_tokens::table
+                    .filter(crate::db::schema::revoked_tokens::jti.eq_any([$jti, $family])),
             )))
             .select((
                 UserRow::as_select(),
@@ -850,15 +851,17 @@ macro_rules! token_holder_query {
 }
 
 /// The user a token names, with the grants of all its assignments, unless
-/// the token (`jti`) was revoked: what every token-authenticated request
-/// needs, in one statement instead of three (user, revocation, roles).
+/// the token (`jti`) or its refresh `family` was revoked: what every
+/// token-authenticated request needs, in one statement instead of three
+/// (user, revocation, roles).
 pub fn token_holder(
     conn: &mut DbConnection,
     id: &str,
     jti: &str,
+    family: &str,
 ) -> QueryResult<Option<(UserRow, Vec<GrantRow>)>> {
     let rows: Vec<(UserRow, Option<GrantRow>)> =
-        super::direct::on_backend!(conn, |c| token_holder_query!(id, jti).load(c))?;
+        super::direct::on_backend!(conn, |c| token_holder_query!(id, jti, family).load(c))?;
     let mut rows = rows.into_iter();
     let Some((user, first)) = rows.next() else {
         return Ok(None);
@@ -980,7 +983,7 @@ mod tests {
 
     #[test]
     fn authentication_reads_by_index_only() {
-        let query = token_holder_query!("some-id", "some-jti");
+        let query = token_holder_query!("some-id", "some-jti", "some-family");
         let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
         let sql = sql.split(" -- binds:").next().unwrap();
         let steps = plan(sql);

@@ -376,7 +376,7 @@ impl UserTools {
 
     #[tool(
         name = "deactivateUser",
-        description = "Deactivates a user: every token and key it holds stops working at once."
+        description = "Deactivates a user: every token and API key it holds stops working at once, for good (reactivating the user does not revive them)."
     )]
     async fn deactivate_user(
         &self,

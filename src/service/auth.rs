@@ -1,15 +1,19 @@
 //! Logging in (one answer for every failure, whether or not the email
-//! exists) and the token lifecycle: refresh, verify, revoke.
+//! exists), the re-check of a current password, and the token lifecycle:
+//! refresh, verify, revoke.
 
+use crate::auth::Caller;
 use crate::auth::caller::token_user;
 use crate::auth::token::Claims;
 use crate::db::models::UserRow;
 use crate::db::{keys as db_keys, users};
+use crate::domain::user::StrongPassword;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::service::audit::{self, RequestContext};
 use crate::service::mfa::{self, SecondFactor};
 use crate::service::throttle;
+use crate::service::users as users_service;
 use crate::state::AppState;
 
 pub const BAD_CREDENTIALS: &str = "Unable to log in with provided credentials.";
@@ -29,11 +33,13 @@ pub struct LoginInput {
 /// Checks the credentials and issues a token. An unknown email costs one
 /// dummy argon2 verification, like a wrong password. Failures count per
 /// client address and per account; past the limit the answer is a 429,
-/// given before any password is verified.
+/// given before any password is verified. Each attempt is counted before
+/// its password is verified and forgiven once it proves right, so
+/// concurrent guesses cannot outrun the limit.
 pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String> {
     let client_address = input.context.client_address.clone().unwrap_or_default();
     let keys = state.login_throttle.keys(&client_address, &input.email);
-    throttle::check(state, &keys).await?;
+    let attempt = throttle::reserve(state, &keys).await?;
     let email = input.email.clone();
     let candidates: Vec<UserRow> = state
         .db
@@ -54,7 +60,6 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
         .collect();
     let context = input.context;
     let failed = Failed {
-        keys: &keys,
         attempted,
         context: &context,
     };
@@ -75,7 +80,11 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
     let user = match matches.len() {
         0 => return refused(state, failed, Error::non_field(BAD_CREDENTIALS)).await,
         1 => matches.remove(0),
-        _ => return Err(Error::field("organization", ORGANIZATION_NEEDED)),
+        _ => {
+            // The right password: not a guess.
+            throttle::settle(state, attempt).await?;
+            return Err(Error::field("organization", ORGANIZATION_NEEDED));
+        }
     };
     let otp = input.otp;
     let (login_user, login_context) = (user.clone(), context.clone());
@@ -85,6 +94,11 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
         .write(move |conn| {
             let id = &login_user.id;
             let outcome = mfa::check_login_code(conn, &secrets, id, otp.as_deref())?;
+            // A missing code follows the right password: not a guess either.
+            match outcome {
+                SecondFactor::Passed | SecondFactor::Missing => attempt.settle(conn)?,
+                SecondFactor::Invalid => attempt.keep(),
+            }
             if matches!(outcome, SecondFactor::Passed) {
                 users::record_login(conn, id, time::now())?;
                 audit::record(
@@ -105,7 +119,6 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
         SecondFactor::Missing => Err(Error::field("otp", mfa::OTP_REQUIRED)),
         SecondFactor::Invalid => {
             let failed = Failed {
-                keys: &keys,
                 attempted: vec![(user.organization_id.clone(), user.id.clone())],
                 context: &context,
             };
@@ -114,19 +127,17 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
     }
 }
 
-/// A failed login: what it counts under, and whom it tried.
+/// A failed login: whom it tried.
 struct Failed<'a> {
-    keys: &'a [String; 2],
     /// (organization, user) of each person the attempt named.
     attempted: Vec<(String, String)>,
     context: &'a RequestContext,
 }
 
-/// A refusal that was a guess (a wrong password or code): it counts towards
-/// throttling, and is audited as `auth.login_failed` (by an anonymous actor)
-/// on each person it named.
+/// A refusal that was a guess (a wrong password or code; its attempt stays
+/// counted towards throttling), audited as `auth.login_failed` (by an
+/// anonymous actor) on each person it named.
 async fn refused<T>(state: &AppState, failed: Failed<'_>, error: Error) -> Result<T> {
-    throttle::record_failure(state, failed.keys.clone()).await?;
     if !failed.attempted.is_empty() {
         let (attempted, context) = (failed.attempted, failed.context.clone());
         state
@@ -148,6 +159,36 @@ async fn refused<T>(state: &AppState, failed: Failed<'_>, error: Error) -> Resul
             .await?;
     }
     Err(error)
+}
+
+pub const CURRENT_PASSWORD_WRONG: &str = "The current password is wrong.";
+
+/// Changes the caller's own password after checking its current one: a
+/// guess at the password like a login, so it is throttled with the login
+/// of the caller's account (see `throttle::account_keys`).
+pub async fn change_own_password(
+    state: &AppState,
+    caller: Caller,
+    current_password: String,
+    password: StrongPassword,
+) -> Result<()> {
+    let attempt = throttle::reserve(state, &throttle::account_keys(state, &caller)).await?;
+    let current_ok = state
+        .hasher
+        .verify(current_password, caller.user.password_hash.clone())
+        .await?;
+    if !current_ok {
+        attempt.keep();
+        return Err(Error::field("current_password", CURRENT_PASSWORD_WRONG));
+    }
+    let hash = state.hasher.hash(password).await?;
+    state
+        .db
+        .write(move |conn| {
+            attempt.settle(conn)?;
+            users_service::set_own_password(conn, &caller, hash)
+        })
+        .await
 }
 
 pub const TOKEN_INVALID: &str = "Token is invalid or expired.";
@@ -173,26 +214,39 @@ async fn standing(state: &AppState, token: String) -> Result<(Claims, UserRow)> 
     Ok((claims, user))
 }
 
-/// A new token for the same user; the old one keeps its expiry.
+/// A new token for the same user, in the old one's refresh family; the old
+/// one keeps its expiry.
 pub async fn refresh_token(state: &AppState, token: String) -> Result<String> {
-    let (_, user) = standing(state, token).await?;
-    Ok(state.tokens.issue(&user))
+    let (claims, user) = standing(state, token).await?;
+    Ok(state.tokens.refresh(&user, &claims))
 }
 
 pub async fn verify_token(state: &AppState, token: String) -> Result<()> {
     standing(state, token).await.map(drop)
 }
 
-/// Revokes a token for good (across restarts and replicas).
+/// How long after a revocation a token of the family may still have been
+/// refreshed: a refresh that checked the family just before the revocation
+/// committed issues its token just after.
+const REFRESH_RACE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// Revokes a token for good (across restarts and replicas), with every
+/// token of its refresh family: the login it descends from and every token
+/// refreshed from that login.
 pub async fn revoke_token(state: &AppState, token: String, context: RequestContext) -> Result<()> {
     let (claims, user) = standing(state, token).await?;
     let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(|| Error::field("token", TOKEN_INVALID))?;
+    let ttl = chrono::TimeDelta::from_std(state.tokens.ttl()).map_err(Error::internal)?;
     state
         .db
         .write(move |conn| {
-            db_keys::revoke_token(conn, &claims.jti, expires, time::now())?;
+            let now = time::now();
+            // Once revoked, the family gets no new member, so none of its
+            // tokens outlives the newest possible one (issued now at the latest).
+            let family_expires = expires.max(now + ttl) + REFRESH_RACE;
+            db_keys::revoke_family(conn, claims.family(), family_expires, now)?;
             audit::record(
                 conn,
                 &user.organization_id,

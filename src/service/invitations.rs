@@ -146,8 +146,9 @@ fn create(
                 ..UserChanges::default()
             };
             users::update(conn, &user.id, &changes)?;
-            users::bump_token_version(conn, &user.id)?;
-            db::keys::delete_of_user(conn, &user.id)?;
+            // The cleared password ends its tokens; its keys went with the
+            // deactivation, unless that predates the rule.
+            super::keys::end_credentials(conn, &user.id, true)?;
             let mut changes = audit::change("active", false.into(), true.into());
             changes.extend(audit::change("password", Value::Null, "(cleared)".into()));
             caller.audit(
@@ -290,8 +291,10 @@ struct LinkRules<R> {
 }
 
 /// Sets a password through a link: throttled per client address and per
-/// token; checked before the costly hash and again in the transaction that
-/// uses the link up, sets the password and records the event.
+/// token (each use counted before the link is looked up, and forgiven in
+/// the transaction that uses the link); checked before the costly hash and
+/// again in the transaction that uses the link up, sets the password and
+/// records the event.
 async fn use_link<R: Send + 'static>(
     state: &AppState,
     input: LinkInput,
@@ -300,7 +303,7 @@ async fn use_link<R: Send + 'static>(
     let keys = state
         .login_throttle
         .keys_for("link", &client_of(&input.context), &input.token);
-    throttle::check(state, &keys).await?;
+    let attempt = throttle::reserve(state, &keys).await?;
     let token_hash = keys::hash(&input.token);
     let lookup = token_hash.clone();
     let found = state
@@ -312,7 +315,7 @@ async fn use_link<R: Send + 'static>(
         Some((row, user)) => (rules.check)(row, user, time::now()),
     };
     if let Err(e) = checked {
-        throttle::record_failure(state, keys).await?;
+        attempt.keep();
         return Err(e);
     }
     let owner = found
@@ -334,6 +337,7 @@ async fn use_link<R: Send + 'static>(
                 return Err(Error::field("token", LINK_USED));
             }
             set_password(conn, &user, hash, now)?;
+            attempt.settle(conn)?;
             let (action, kind, id, changes) = (rules.event)(&row, &user);
             audit::record(
                 conn,
@@ -379,8 +383,7 @@ pub async fn request_reset(state: &AppState, email: String, context: RequestCont
         state
             .login_throttle
             .keys_for("reset", &client_of(&context), &email.trim().to_lowercase());
-    throttle::check(state, &keys).await?;
-    throttle::record_failure(state, keys).await?;
+    throttle::reserve(state, &keys).await?.keep();
     let ttl = Duration::seconds(i64::from(state.mail_settings.password_reset_ttl));
     let issued = state
         .db

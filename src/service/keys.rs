@@ -93,3 +93,16 @@ pub fn revoke(conn: &mut DbConnection, caller: &Caller, whose: Owner, id: &str) 
         audit::deleted(&audit::key_snapshot(&key)),
     )
 }
+
+/// Ends what a user holds to authenticate: every token issued so far (its
+/// token version moves on) and, with `keys_too` (deactivation), every API
+/// key. Keys are deleted rather than refused while inactive, so that no
+/// later reactivation revives them: whoever reactivates a user hands out
+/// new credentials on purpose.
+pub fn end_credentials(conn: &mut DbConnection, user_id: &str, keys_too: bool) -> Result<()> {
+    users::bump_token_version(conn, user_id)?;
+    if keys_too {
+        key_rows::delete_of_user(conn, user_id)?;
+    }
+    Ok(())
+}

@@ -9,10 +9,11 @@ use zeroize::Zeroizing;
 use crate::auth::Caller;
 use crate::auth::totp;
 use crate::crypto::SecretBox;
-use crate::db::{DbConnection, mfa, secrets as stored};
+use crate::db::{DbConnection, mfa, secrets as stored, users};
 use crate::domain::time;
 use crate::error::{Error, Result};
-use crate::service::audit;
+use crate::service::{audit, throttle};
+use crate::state::AppState;
 
 pub const ALREADY_ENABLED: &str = "MFA is already enabled; disable it first.";
 pub const NOT_PENDING: &str = "No MFA enrollment is pending: start one with POST /profile/mfa/.";
@@ -58,7 +59,9 @@ pub fn enroll(conn: &mut DbConnection, caller: &Caller, secrets: &SecretBox) -> 
     })
 }
 
-/// Turns MFA on with a code for the pending secret.
+/// Turns MFA on with a code for the pending secret, and ends every token
+/// issued so far: a token obtained with the password alone must not
+/// outlive the rule that a login needs a code (a stolen one included).
 pub fn confirm(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -76,6 +79,7 @@ pub fn confirm(
     let secret = open(secrets, &caller.user.id, &sealed)?;
     claim_code(conn, &caller.user.id, &secret, otp, state.last_step)?;
     mfa::set_enabled(conn, &caller.user.id, true, &caller.actor(), time::now())?;
+    users::bump_token_version(conn, &caller.user.id)?;
     caller.audit(
         conn,
         "user.mfa_enabled",
@@ -84,8 +88,22 @@ pub fn confirm(
     )
 }
 
-/// Turns MFA off (and forgets the secret) with a current code.
-pub fn disable(
+/// Turns MFA off (and forgets the secret) with a current code. The code is
+/// a guess at the account's second factor (whoever holds a stolen token
+/// could try every code), so it is throttled like a login of the account.
+pub async fn disable(state: &AppState, caller: Caller, otp: String) -> Result<()> {
+    let attempt = throttle::reserve(state, &throttle::account_keys(state, &caller)).await?;
+    let secrets = state.secrets.clone();
+    state
+        .db
+        .write(move |conn| {
+            disable_with_code(conn, &caller, &secrets, &otp)?;
+            Ok(attempt.settle(conn)?)
+        })
+        .await
+}
+
+fn disable_with_code(
     conn: &mut DbConnection,
     caller: &Caller,
     secrets: &SecretBox,

@@ -369,7 +369,7 @@ pub fn update(
         },
     )?;
     if deactivating || new_password {
-        users::bump_token_version(conn, &current.id)?;
+        crate::service::keys::end_credentials(conn, &current.id, deactivating)?;
     }
     if let Some(after) = &after {
         replace_assignments(conn, &current.id, &before, after, now)?;

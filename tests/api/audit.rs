@@ -341,6 +341,21 @@ async fn every_resource_and_authentication_event_is_recorded() {
         )
         .await;
     assert_eq!(on.status, StatusCode::NO_CONTENT, "{}", on.body);
+    // Turning MFA on ended the member's tokens: it logs in again with a code.
+    let step = usable_step(Some(step)).await;
+    let login = app
+        .call(
+            Method::POST,
+            "/auth/obtain/",
+            None,
+            Some(
+                json!({"username": "mia@example.com", "password": "mia-new-pass-2",
+                        "otp": code(&secret, step)}),
+            ),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let member = login.body["token"].as_str().unwrap().to_owned();
     let step = usable_step(Some(step)).await;
     let off = app
         .call(

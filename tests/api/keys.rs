@@ -317,7 +317,7 @@ async fn a_persons_key_acts_with_that_persons_permissions() {
 }
 
 #[actix_web::test]
-async fn a_deactivated_persons_key_stops_working() {
+async fn a_deactivated_persons_key_stops_working_for_good() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
     let (member_id, member) = app.member(&owner, "dev@example.com", "EMPLOYEE").await;
@@ -344,9 +344,9 @@ async fn a_deactivated_persons_key_stops_working() {
         )
         .await;
     assert_status(&reply, StatusCode::OK, "reactivate");
-    assert_status(
+    // Deactivation ended the key for good (API.md §3).
+    assert_invalid(
         &bearer_get(&app, "/users/", &secret).await,
-        StatusCode::OK,
         "key of a reactivated person",
     );
 }
@@ -706,7 +706,7 @@ async fn api_user_keys_are_only_under_their_api_user() {
 }
 
 #[actix_web::test]
-async fn deactivating_an_api_user_disables_its_keys_at_once() {
+async fn deactivating_an_api_user_ends_its_keys_for_good() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
     let id = api_user(
@@ -743,9 +743,9 @@ async fn deactivating_an_api_user_disables_its_keys_at_once() {
         )
         .await;
     assert_status(&reply, StatusCode::OK, "reactivate");
-    assert_status(
+    // Deactivation ended the key for good (API.md §3).
+    assert_invalid(
         &bearer_get(&app, "/users/", &secret).await,
-        StatusCode::OK,
         "reactivated API user",
     );
 }

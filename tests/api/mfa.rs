@@ -8,7 +8,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use totp_rs::{Algorithm, Builder, Secret};
 
-use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, spawn_app};
+use crate::helpers::{
+    OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, spawn_app, spawn_app_with,
+};
 
 const STEP: u64 = 30;
 
@@ -141,20 +143,10 @@ async fn enroll_confirm_log_in_with_a_code_once_and_disable() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
-
-    let profile = app.get("/profile/", &token).await;
-    assert_eq!(profile.body["mfa_enabled"], json!(true));
-    assert!(
-        !profile.body.to_string().contains(&secret),
-        "the secret leaks: {}",
-        profile.body
-    );
-    let reply = app.post("/profile/mfa/", &token, json!({})).await;
+    // Tokens from before MFA was on are ended: logging in again needs a code.
     assert_eq!(
-        reply.status,
-        StatusCode::BAD_REQUEST,
-        "enroll while on: {}",
-        reply.body
+        app.get("/profile/", &token).await.status,
+        StatusCode::UNAUTHORIZED
     );
 
     let credentials = json!({"username": "ann@example.com", "password": PASSWORD});
@@ -196,8 +188,22 @@ async fn enroll_confirm_log_in_with_a_code_once_and_disable() {
         "login with otp: {}",
         reply.body
     );
-    let fresh = reply.body["token"].as_str().unwrap().to_owned();
-    assert_eq!(app.get("/profile/", &fresh).await.status, StatusCode::OK);
+    let token = reply.body["token"].as_str().unwrap().to_owned();
+    let profile = app.get("/profile/", &token).await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert_eq!(profile.body["mfa_enabled"], json!(true));
+    assert!(
+        !profile.body.to_string().contains(&secret),
+        "the secret leaks: {}",
+        profile.body
+    );
+    let reply = app.post("/profile/mfa/", &token, json!({})).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::BAD_REQUEST,
+        "enroll while on: {}",
+        reply.body
+    );
     let reply = obtain(&app, with_code).await;
     assert_otp_error(&reply, "replayed otp");
 
@@ -254,6 +260,15 @@ async fn confirming_needs_a_pending_enrollment_and_mfa_is_per_user() {
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
     // Another user's login is untouched.
     app.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    // Bob's earlier tokens ended: it logs in again with a code.
+    let login_step = usable_step(Some(step)).await;
+    let reply = obtain(
+        &app,
+        json!({"username": "bob@example.com", "password": PASSWORD, "otp": code(&secret, login_step)}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let token = reply.body["token"].as_str().unwrap().to_owned();
     let reply = app
         .post(
             "/profile/mfa/confirm/",
@@ -319,4 +334,63 @@ async fn mfa_needs_authentication_and_is_not_for_api_users() {
             reply.body
         );
     }
+}
+
+#[actix_web::test]
+async fn wrong_codes_to_disable_count_as_failed_logins_of_the_account() {
+    const LIMIT: u32 = 3;
+    let app = spawn_app_with(|s| s.login_max_failures = LIMIT).await;
+    let owner = app.owner_token().await;
+    let (_, token) = app.member(&owner, "ann@example.com", "EMPLOYEE").await;
+    let secret = enroll(&app, &token).await;
+    let confirmed = usable_step(None).await;
+    let reply = app
+        .post(
+            "/profile/mfa/confirm/",
+            &token,
+            json!({"otp": code(&secret, confirmed)}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let step = usable_step(Some(confirmed)).await;
+    let reply = obtain(
+        &app,
+        json!({"username": "ann@example.com", "password": PASSWORD, "otp": code(&secret, step)}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let token = reply.body["token"].as_str().unwrap().to_owned();
+
+    for _ in 0..LIMIT {
+        let reply = delete_with(
+            &app,
+            "/profile/mfa/",
+            &token,
+            json!({"otp": wrong_code(&secret)}),
+        )
+        .await;
+        assert_otp_error(&reply, "disable with a wrong code");
+    }
+    // Throttled before the code is looked at, and so is the account's login.
+    let reply = delete_with(
+        &app,
+        "/profile/mfa/",
+        &token,
+        json!({"otp": wrong_code(&secret)}),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
+    assert!(reply.header("retry-after").is_some());
+    let reply = app.try_login("ann@example.com", PASSWORD).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
 }

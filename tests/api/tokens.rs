@@ -201,28 +201,82 @@ async fn a_revoked_token_stops_working() {
 }
 
 #[actix_web::test]
-async fn revoking_one_token_leaves_the_others_working() {
+async fn revoking_a_token_ends_its_refresh_family_and_nothing_else() {
     let app = spawn_app().await;
-    let first = app.owner_token().await;
-    let second = app.owner_token().await;
-    let from_refresh = refreshed(&app, &first).await;
-    assert_ne!(first, second, "each login issues its own token");
+    let login = app.owner_token().await;
+    let once = refreshed(&app, &login).await;
+    let twice = refreshed(&app, &once).await;
+    let other = app.owner_token().await;
+    let other_refreshed = refreshed(&app, &other).await;
+    assert_ne!(login, other, "each login issues its own token");
 
-    let reply = revoke(&app, &first).await;
-    assert_status(&reply, StatusCode::NO_CONTENT, "revoke the first");
-    assert_dead(&app, &first, "the revoked token").await;
-    assert_works(&app, &second, "another login's token").await;
+    // Revoking any token of a family ends the login it descends from and
+    // every token refreshed from that login, not another login's tokens.
+    let reply = revoke(&app, &once).await;
+    assert_status(&reply, StatusCode::NO_CONTENT, "revoke the refreshed one");
+    assert_dead(&app, &once, "the revoked token").await;
+    assert_dead(&app, &twice, "a token refreshed from the revoked one").await;
+    assert_dead(&app, &login, "the login the revoked one was refreshed from").await;
+    assert_works(&app, &other, "another login's token").await;
     assert_works(
         &app,
-        &from_refresh,
-        "a token refreshed from the revoked one",
+        &other_refreshed,
+        "a token refreshed from another login",
     )
     .await;
 
-    let reply = revoke(&app, &from_refresh).await;
+    let reply = revoke(&app, &other).await;
+    assert_status(&reply, StatusCode::NO_CONTENT, "revoke the other login");
+    assert_dead(&app, &other_refreshed, "refreshed from the other login").await;
+    assert_works(&app, &app.owner_token().await, "a new login").await;
+}
+
+/// A token as issued before refresh families existed: the claims of
+/// `token` without `fam`, signed with the test key.
+fn without_family(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let mut claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64"),
+    )
+    .expect("JSON claims");
+    assert!(
+        claims["fam"].is_string(),
+        "tokens name their family: {claims}"
+    );
+    claims.as_object_mut().unwrap().remove("fam");
+    claims["jti"] = json!(format!("legacy{}", tessera::domain::id::random_secret(10)));
+    let key = settings("sqlite://unused")
+        .secret_key
+        .expect("a test secret");
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+    )
+    .expect("a signed token")
+}
+
+#[actix_web::test]
+async fn a_token_from_before_families_is_a_family_of_its_own() {
+    let app = spawn_app().await;
+    let current = app.owner_token().await;
+    let legacy = without_family(&current);
+    assert_works(&app, &legacy, "a token without a family").await;
+    let from_legacy = refreshed(&app, &legacy).await;
+
+    let reply = revoke(&app, &from_legacy).await;
     assert_status(&reply, StatusCode::NO_CONTENT, "revoke the refreshed one");
-    assert_dead(&app, &from_refresh, "the revoked refreshed token").await;
-    assert_works(&app, &second, "the last token").await;
+    assert_dead(&app, &legacy, "the familyless token it was refreshed from").await;
+    assert_works(&app, &current, "the token the legacy one was copied from").await;
+
+    let another = without_family(&current);
+    let reply = revoke(&app, &another).await;
+    assert_status(&reply, StatusCode::NO_CONTENT, "revoke a familyless token");
+    assert_dead(&app, &another, "a revoked familyless token").await;
+    assert_works(&app, &current, "an unrelated token").await;
 }
 
 #[actix_web::test]

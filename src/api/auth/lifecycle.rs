@@ -30,7 +30,9 @@ fn token_of(body: &Body) -> Result<String> {
 /// Refresh token
 ///
 /// A new token for the same user, valid for the full lifetime; the old token
-/// keeps its own expiry. A revoked, expired or otherwise invalid token is a 400.
+/// keeps its own expiry. Both belong to the same refresh family (that of the
+/// login the old token descends from): revoking either ends both. A revoked,
+/// expired or otherwise invalid token is a 400.
 #[utoipa::path(
     post,
     path = "/auth/refresh/",
@@ -74,7 +76,10 @@ pub async fn verify_token(state: web::Data<AppState>, body: Body) -> Result<web:
 
 /// Revoke token
 ///
-/// The token stops working at once, on every replica and after restarts.
+/// The token stops working at once, on every replica and after restarts,
+/// and so does its whole refresh family: the login token it descends from
+/// and every token refreshed from that login (other logins' tokens are
+/// untouched).
 #[utoipa::path(
     post,
     path = "/auth/revoke/",

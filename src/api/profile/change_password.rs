@@ -25,7 +25,10 @@ pub struct ChangePasswordDoc {
 
 /// Change own password
 ///
-/// Every token issued to the caller before the change stops working.
+/// Every token issued to the caller before the change stops working. A
+/// wrong `current_password` counts as a failed login of the caller's
+/// account (and client address): past `TESSERA_LOGIN_MAX_FAILURES` within
+/// `TESSERA_LOGIN_WINDOW` seconds the answer is a 429 with `Retry-After`.
 #[utoipa::path(
     post,
     path = "/profile/change_password/",
@@ -38,6 +41,8 @@ pub struct ChangePasswordDoc {
         (status = 403, description = "API users have no password", body = ErrorDetail),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
         (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),
+        (status = 429, description = "Too many failed logins or password checks for this account or from this address; retry after `Retry-After` seconds", body = ErrorDetail,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("jwt" = []))
 )]
@@ -83,23 +88,12 @@ pub async fn change_password(
         _ => None,
     };
     errors.into_result()?;
-    let current_ok = state
-        .hasher
-        .verify(
-            current.unwrap_or_default(),
-            caller.user.password_hash.clone(),
-        )
-        .await?;
-    if !current_ok {
-        return Err(Error::field(
-            "current_password",
-            "The current password is wrong.",
-        ));
-    }
-    let hash = state.hasher.hash(strong.expect("checked")).await?;
-    state
-        .db
-        .write(move |conn| service::users::set_own_password(conn, &caller, hash))
-        .await?;
+    service::auth::change_own_password(
+        &state,
+        caller,
+        current.unwrap_or_default(),
+        strong.expect("checked"),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,14 +11,17 @@ use crate::state::AppState;
 /// Confirm MFA
 ///
 /// Turns MFA on with a current code for the pending secret. From then on,
-/// logging in needs `otp` too.
+/// logging in needs `otp` too, and every token issued to the caller before
+/// (the one that made this request included) stops working: the client logs
+/// in again with its password and a code from the app (`otp`), a later one
+/// than the code sent here.
 #[utoipa::path(
     post,
     path = "/profile/mfa/confirm/",
     tag = "profile",
     request_body(content = OtpRequest, content_type = "application/json"),
     responses(
-        (status = 204, description = "MFA is on"),
+        (status = 204, description = "MFA is on; earlier tokens are ended, so log in again with a code"),
         (status = 400, description = "`otp` missing or invalid, no enrollment pending, or MFA already on", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
         (status = 403, description = "API users have no MFA", body = ErrorDetail),

@@ -10,7 +10,10 @@ use crate::state::AppState;
 
 /// Disable MFA
 ///
-/// Turns MFA off with a current code, and forgets the secret.
+/// Turns MFA off with a current code, and forgets the secret. A wrong code
+/// counts as a failed login of the caller's account (and client address):
+/// past `TESSERA_LOGIN_MAX_FAILURES` within `TESSERA_LOGIN_WINDOW` seconds
+/// the answer is a 429 with `Retry-After`.
 #[utoipa::path(
     delete,
     path = "/profile/mfa/",
@@ -23,6 +26,8 @@ use crate::state::AppState;
         (status = 403, description = "API users have no MFA", body = ErrorDetail),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
         (status = 415, description = "Neither JSON nor a form", body = ErrorDetail),
+        (status = 429, description = "Too many failed logins or code checks for this account or from this address; retry after `Retry-After` seconds", body = ErrorDetail,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security(("jwt" = []))
 )]
@@ -35,10 +40,6 @@ pub async fn disable_mfa(
         return Err(Error::Forbidden);
     }
     let otp = read_otp(&body)?;
-    let secrets = state.secrets.clone();
-    state
-        .db
-        .write(move |conn| mfa::disable(conn, &caller, &secrets, &otp))
-        .await?;
+    mfa::disable(&state, caller, otp).await?;
     Ok(HttpResponse::NoContent().finish())
 }

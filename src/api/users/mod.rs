@@ -98,7 +98,7 @@ pub struct UserView {
     #[serde(serialize_with = "time::serialize")]
     #[schema(value_type = String, format = DateTime, example = "2026-11-28T13:27:43.820830Z")]
     pub changed: NaiveDateTime,
-    /// If false, the user's access to the apps and the API is blocked (at once, including tokens and keys already issued).
+    /// If false, the user's access to the apps and the API is blocked (at once, including tokens and keys already issued). Deactivation ends those tokens and API keys for good: reactivating the user does not revive them.
     pub active: bool,
     pub labels: Vec<Label>,
     pub user_roles: Vec<UserRole>,
