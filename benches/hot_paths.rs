@@ -2,6 +2,7 @@
 //! token verification and user JSON serialization (`cargo bench`).
 
 use std::time::Duration;
+use tessera::domain::role::{Permission, Tier};
 
 use tessera::api::users::UserView;
 use tessera::auth::token::TokenKeys;
@@ -19,7 +20,7 @@ fn user(id: &str) -> UserRow {
         organization_id: "OrgOrgOrgOrg".into(),
         email: format!("{}@example.com", id.to_lowercase()),
         name: "Gabriela Goncalves".into(),
-        title: "seceng".into(),
+        title: tessera::domain::user::Title::SecEng,
         active: true,
         is_apiuser: false,
         is_system: false,
@@ -28,8 +29,8 @@ fn user(id: &str) -> UserRow {
         mfa_enabled: false,
         mfa_secret: None,
         last_login: Some(t),
-        source: "MANUAL".into(),
-        kind: Some("EMPLOYEE".into()),
+        source: tessera::domain::user::Source::Manual,
+        kind: Some(tessera::domain::user::Kind::Employee),
         position: Some("Security engineer".into()),
         additional_email_addresses: r#"["g.goncalves@example.org"]"#.into(),
         contract_start_date: Some(t),
@@ -58,14 +59,16 @@ fn detail(id: &str) -> UserDetail {
         changed_by_email: "system@example.com".into(),
         changed_by_name: "System".into(),
     };
-    let role = |n: &str, tier: &str, team: bool| UserRoleDetail {
+    let role = |n: &str, tier: Tier, team: bool| UserRoleDetail {
         id: format!("Assign{n:0>6}"),
         user_id: id.into(),
-        tier: tier.into(),
+        tier,
         created: t,
         role_id: "MEMBERxxxxxx".into(),
         role_name: "Member".into(),
-        role_permissions: "users.view,teams.view,targets.view".into(),
+        role_permissions: [Permission::UsersView, Permission::TargetsView]
+            .into_iter()
+            .collect(),
         team_id: team.then(|| "TeamTeamTeam".into()),
         team_name: team.then(|| "Platform".into()),
         target_id: None,
@@ -74,7 +77,7 @@ fn detail(id: &str) -> UserDetail {
     UserDetail {
         user: user(id),
         labels: vec![label("1"), label("2")],
-        roles: vec![role("1", "ACCOUNT", false), role("2", "TEAM", true)],
+        roles: vec![role("1", Tier::Account, false), role("2", Tier::Team, true)],
     }
 }
 

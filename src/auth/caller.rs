@@ -15,7 +15,7 @@ use crate::auth::token::Claims;
 use crate::db::models::{ChangedBy, UserRow};
 use crate::db::users::GrantRow;
 use crate::db::{DbConnection, keys as db_keys, users};
-use crate::domain::role::{Permission, Tier};
+use crate::domain::role::Permission;
 use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::service::audit::{self, Changes, Interface, Object, RequestContext};
@@ -232,10 +232,10 @@ fn caller_with(user: UserRow, grants: impl IntoIterator<Item = GrantRow>) -> Cal
     };
     for grant in grants {
         caller.grants.add(
-            Tier::from_stored(&grant.tier),
+            grant.tier,
             grant.team_id.as_deref(),
             grant.target_id.as_deref(),
-            Permission::parse_stored(&grant.permissions),
+            grant.permissions.iter(),
         );
     }
     caller

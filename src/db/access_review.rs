@@ -1,6 +1,7 @@
 //! The people and API users an access review covers, with the facts it
 //! reports beside their permissions (key counts, newest key use).
 
+use crate::domain::role::PermissionSet;
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -128,7 +129,7 @@ pub fn key_stats(
 pub fn roles_in_use(
     conn: &mut DbConnection,
     organization_id: &str,
-) -> QueryResult<Vec<(String, String)>> {
+) -> QueryResult<Vec<(String, PermissionSet)>> {
     roles::table
         .filter(
             roles::organization_id

@@ -15,6 +15,7 @@ pub mod roles;
 pub mod schema;
 pub mod secrets;
 pub mod settings;
+pub mod stored;
 pub mod targets;
 pub mod teams;
 pub mod users;
@@ -193,6 +194,19 @@ pub fn try_advisory_lock(conn: &mut DbConnection, key: i64) -> QueryResult<bool>
         }
         DbConnection::Sqlite(_) => Ok(true),
     }
+}
+
+/// Serializes writers of one user: its row is locked until the transaction
+/// ends, so a write reads the state it changes (roles judged by the
+/// authority rule, the audit diff's "before") and writes land in the order
+/// their `changed` stamps say. SQLite writes are already serialized.
+pub fn lock_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(user_id)
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Serializes a writer against others touching the same organization's

@@ -1,6 +1,8 @@
 //! Rows as stored, and the insert/update forms that write them. API views are
 //! built from these in `api/`, so the wire format can change without a migration.
 
+use crate::domain::role::{PermissionSet, Tier};
+use crate::domain::user::{Kind, Source, Title};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -56,7 +58,7 @@ pub struct UserRow {
     pub organization_id: String,
     pub email: String,
     pub name: String,
-    pub title: String,
+    pub title: Title,
     pub active: bool,
     pub is_apiuser: bool,
     pub is_system: bool,
@@ -65,8 +67,8 @@ pub struct UserRow {
     pub mfa_enabled: bool,
     pub mfa_secret: Option<String>,
     pub last_login: Option<NaiveDateTime>,
-    pub source: String,
-    pub kind: Option<String>,
+    pub source: Source,
+    pub kind: Option<Kind>,
     pub position: Option<String>,
     pub additional_email_addresses: String,
     pub contract_start_date: Option<NaiveDateTime>,
@@ -110,13 +112,13 @@ pub struct NewUser {
     pub organization_id: String,
     pub email: String,
     pub name: String,
-    pub title: String,
+    pub title: Title,
     pub active: bool,
     pub is_apiuser: bool,
     pub is_system: bool,
     pub password_hash: Option<String>,
-    pub source: String,
-    pub kind: Option<String>,
+    pub source: Source,
+    pub kind: Option<Kind>,
     pub position: Option<String>,
     pub additional_email_addresses: String,
     pub contract_start_date: Option<NaiveDateTime>,
@@ -135,10 +137,10 @@ pub struct NewUser {
 pub struct UserChanges {
     pub email: Option<String>,
     pub name: Option<String>,
-    pub title: Option<String>,
+    pub title: Option<Title>,
     pub active: Option<bool>,
     pub password_hash: Option<Option<String>>,
-    pub kind: Option<Option<String>>,
+    pub kind: Option<Option<Kind>>,
     pub position: Option<Option<String>>,
     pub additional_email_addresses: Option<String>,
     pub contract_start_date: Option<Option<NaiveDateTime>>,
@@ -170,7 +172,7 @@ pub struct RoleRow {
     pub organization_id: Option<String>,
     pub name: String,
     pub description: String,
-    pub permissions: String,
+    pub permissions: PermissionSet,
     pub builtin: bool,
     pub created: NaiveDateTime,
     pub changed: NaiveDateTime,
@@ -182,7 +184,7 @@ pub struct NewUserRole {
     pub id: String,
     pub user_id: String,
     pub role_id: String,
-    pub tier: String,
+    pub tier: Tier,
     pub team_id: Option<String>,
     pub target_id: Option<String>,
     pub created: NaiveDateTime,
@@ -193,11 +195,11 @@ pub struct NewUserRole {
 pub struct UserRoleDetail {
     pub id: String,
     pub user_id: String,
-    pub tier: String,
+    pub tier: Tier,
     pub created: NaiveDateTime,
     pub role_id: String,
     pub role_name: String,
-    pub role_permissions: String,
+    pub role_permissions: PermissionSet,
     pub team_id: Option<String>,
     pub team_name: Option<String>,
     pub target_id: Option<String>,

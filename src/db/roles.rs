@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::models::RoleRow;
 use super::schema::{roles, user_roles};
 use super::{DbConnection, contains_pattern, lower};
+use crate::domain::role::PermissionSet;
 
 type Backend = <DbConnection as Connection>::Backend;
 
@@ -16,7 +17,7 @@ pub struct NewRole {
     pub organization_id: Option<String>,
     pub name: String,
     pub description: String,
-    pub permissions: String,
+    pub permissions: PermissionSet,
     pub builtin: bool,
     pub created: NaiveDateTime,
     pub changed: NaiveDateTime,
@@ -27,7 +28,7 @@ pub struct NewRole {
 pub struct RoleChanges {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub permissions: Option<String>,
+    pub permissions: Option<PermissionSet>,
     pub changed: NaiveDateTime,
 }
 

@@ -13,7 +13,7 @@ use super::models::{
 use diesel::sql_types::Bool;
 
 use super::schema::{labels, roles, targets, teams, user_labels, user_roles, users};
-use crate::domain::role::{BuiltinRole, Tier};
+use crate::domain::role::{BuiltinRole, PermissionSet, Tier};
 use crate::domain::user::{Email, Kind, State};
 
 type Backend = <DbConnection as Connection>::Backend;
@@ -818,10 +818,10 @@ pub fn contract_ended(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
 /// One role assignment as authorization reads it.
 #[derive(Clone, Debug, Queryable)]
 pub struct GrantRow {
-    pub tier: String,
+    pub tier: Tier,
     pub team_id: Option<String>,
     pub target_id: Option<String>,
-    pub permissions: String,
+    pub permissions: PermissionSet,
 }
 
 /// `token_holder`'s statement. Flat left joins: a parenthesised

@@ -120,20 +120,36 @@ impl Permission {
     pub fn reserved(self) -> bool {
         matches!(self, Permission::OwnerGrant | Permission::BillingManage)
     }
+}
 
-    /// The space-separated form stored on a role.
-    pub fn to_stored(permissions: &BTreeSet<Permission>) -> String {
-        permissions
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+/// The permissions a role holds (stored as one space-separated list).
+#[derive(Clone, Debug, Default, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct PermissionSet(BTreeSet<Permission>);
+
+impl PermissionSet {
+    pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
+        self.0.iter().copied()
     }
 
-    /// Reads the space-separated list stored on a role; unknown names (none
-    /// are ever written) are skipped.
-    pub fn parse_stored(list: &str) -> impl Iterator<Item = Permission> + '_ {
-        list.split_whitespace().filter_map(|p| Self::parse(p).ok())
+    pub fn contains(&self, permission: Permission) -> bool {
+        self.0.contains(&permission)
+    }
+
+    pub fn into_inner(self) -> BTreeSet<Permission> {
+        self.0
+    }
+}
+
+impl From<BTreeSet<Permission>> for PermissionSet {
+    fn from(set: BTreeSet<Permission>) -> Self {
+        Self(set)
+    }
+}
+
+impl FromIterator<Permission> for PermissionSet {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
     }
 }
 
@@ -275,7 +291,21 @@ pub fn parse_custom_permissions(names: &[String]) -> Result<BTreeSet<Permission>
 }
 
 /// Where a role assignment applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// The whole organization.
@@ -303,10 +333,6 @@ impl Tier {
             "scope" | "target" => Ok(Tier::Scope),
             _ => Err(not_a_choice(raw)),
         }
-    }
-
-    pub fn from_stored(raw: &str) -> Self {
-        Self::parse(raw).unwrap_or(Tier::Account)
     }
 }
 
@@ -361,7 +387,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(ok.len(), 2);
-        assert_eq!(Permission::to_stored(&ok), "users.view teams.manage");
+        assert!(ok.contains(&Permission::UsersView) && ok.contains(&Permission::TeamsManage));
         let err = parse_custom_permissions(&[
             "owner.grant".into(),
             "nope".into(),

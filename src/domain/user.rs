@@ -144,7 +144,10 @@ impl UserName {
 }
 
 /// Probely's job-title enum; `""` means none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Title {
     #[serde(rename = "ceo")]
     Ceo,
@@ -213,11 +216,6 @@ impl Title {
             .find(|t| t.as_str() == raw)
             .ok_or_else(|| not_a_choice(raw))
     }
-
-    /// Reads a stored value; an unknown one (never written by this code) is no title.
-    pub fn from_stored(raw: &str) -> Self {
-        Self::parse(raw).unwrap_or(Title::None)
-    }
 }
 
 pub fn not_a_choice(raw: &str) -> String {
@@ -225,7 +223,10 @@ pub fn not_a_choice(raw: &str) -> String {
 }
 
 /// Probo's user kind. Case-insensitive on input, lowercase when stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Employee,
@@ -234,6 +235,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Employee, Kind::Contractor, Kind::ServiceAccount];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Employee => "employee",
@@ -249,10 +252,6 @@ impl Kind {
             "service_account" => Ok(Kind::ServiceAccount),
             _ => Err(not_a_choice(raw)),
         }
-    }
-
-    pub fn from_stored(raw: Option<&str>) -> Option<Self> {
-        raw.and_then(|r| Self::parse(r).ok())
     }
 }
 
@@ -298,7 +297,10 @@ impl State {
 }
 
 /// How the user came to exist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Source {
     Manual,
@@ -306,18 +308,12 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 2] = [Source::Manual, Source::Scim];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Manual => "MANUAL",
             Source::Scim => "SCIM",
-        }
-    }
-
-    pub fn from_stored(raw: &str) -> Self {
-        if raw == "SCIM" {
-            Source::Scim
-        } else {
-            Source::Manual
         }
     }
 }

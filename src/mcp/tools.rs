@@ -25,7 +25,6 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::users::{self, KeysetField, UserFilter};
 use crate::domain::PublicId;
-use crate::domain::role::Tier;
 use crate::domain::user::Kind;
 use crate::error::{Error, FieldErrors};
 use crate::service::Parsed;
@@ -495,7 +494,7 @@ fn change_membership(
             } else {
                 r.role_id.clone()
             }),
-            tier: Some(Tier::from_stored(&r.tier).as_str().to_owned()),
+            tier: Some(r.tier.as_str().to_owned()),
             team: r.team_id.clone(),
             target: r.target_id.clone(),
         })

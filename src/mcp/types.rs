@@ -113,7 +113,7 @@ impl Membership {
     pub fn among(roles: &[UserRoleDetail]) -> Option<Self> {
         roles.iter().find_map(|r| {
             let role = MembershipRole::of(BuiltinRole::by_id(&r.role_id)?)?;
-            (Tier::from_stored(&r.tier) == Tier::Account).then(|| Membership {
+            (r.tier == Tier::Account).then(|| Membership {
                 id: r.id.clone(),
                 role,
                 created_at: time::format(&r.created),
@@ -161,7 +161,7 @@ impl From<UserDetail> for Profile {
                 u.password_hash.is_some(),
                 u.is_apiuser,
             )),
-            source: match Source::from_stored(&u.source) {
+            source: match u.source {
                 Source::Manual => ProfileSource::Manual,
                 Source::Scim => ProfileSource::Scim,
             },
@@ -174,7 +174,7 @@ impl From<UserDetail> for Profile {
             organization_id: u.organization_id,
             full_name: u.name,
             email_address: u.email,
-            kind: u.kind,
+            kind: u.kind.map(|k| k.as_str().to_owned()),
             position: u.position,
             membership,
         }

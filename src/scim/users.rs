@@ -279,7 +279,7 @@ pub fn to_scim(detail: &UserDetail, base: &str) -> Value {
     if let Some(position) = user.position.as_deref().filter(|p| !p.is_empty()) {
         resource["title"] = position.into();
     }
-    if let Some(kind) = user.kind.as_deref().and_then(|k| Kind::parse(k).ok()) {
+    if let Some(kind) = user.kind {
         resource["userType"] = user_type(kind).into();
     }
     if let Some(enterprise) = profile.and_then(|p| p.enterprise) {

@@ -37,7 +37,7 @@ pub struct Entry {
     pub at_name: Option<String>,
     pub role_id: String,
     pub role_name: String,
-    pub tier: String,
+    pub tier: Tier,
     /// The user_role the permission comes from.
     pub assignment_id: String,
 }
@@ -124,7 +124,7 @@ pub fn resolve(
     if let Some(p) = query.permission {
         let granting: Vec<String> = roles
             .iter()
-            .filter(|(_, stored)| Permission::parse_stored(stored).any(|q| q == p))
+            .filter(|(_, held)| held.contains(p))
             .map(|(id, _)| id.clone())
             .filter(|id| role.as_ref().is_none_or(|r| r == id))
             .collect();
@@ -222,10 +222,10 @@ fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
     }
     let mut grants = Grants::default();
     grants.add(
-        Tier::from_stored(&a.tier),
+        a.tier,
         a.team_id.as_deref(),
         a.target_id.as_deref(),
-        Permission::parse_stored(&a.role_permissions),
+        a.role_permissions.iter(),
     );
     let mut entries: Vec<Entry> = grants
         .granted()
@@ -253,7 +253,7 @@ fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
             at,
             role_id: a.role_id.clone(),
             role_name: a.role_name.clone(),
-            tier: a.tier.clone(),
+            tier: a.tier,
             assignment_id: a.id.clone(),
         })
         .collect();

@@ -254,8 +254,7 @@ pub fn target_snapshot(t: &TargetDetail) -> Changes {
 }
 
 pub fn role_snapshot(r: &RoleRow) -> Changes {
-    let mut permissions: Vec<&str> = r.permissions.split_whitespace().collect();
-    permissions.sort_unstable();
+    let permissions: Vec<&str> = r.permissions.iter().map(|p| p.as_str()).collect();
     object_of(json!({"name": r.name, "description": r.description, "permissions": permissions}))
 }
 

@@ -15,7 +15,6 @@ use crate::auth::Caller;
 use crate::auth::grants::Grants;
 use crate::db::models::UserRoleDetail;
 use crate::db::{DbConnection, targets, users};
-use crate::domain::role::{Permission, Tier};
 use crate::error::{Error, Result};
 
 /// 403 unless `caller` holds every permission of the user whose role
@@ -51,10 +50,10 @@ pub fn grants_of(roles: &[UserRoleDetail]) -> Grants {
     let mut grants = Grants::default();
     for role in roles {
         grants.add(
-            Tier::from_stored(&role.tier),
+            role.tier,
             role.team_id.as_deref(),
             role.target_id.as_deref(),
-            Permission::parse_stored(&role.role_permissions),
+            role.role_permissions.iter(),
         );
     }
     grants

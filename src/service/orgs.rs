@@ -5,7 +5,7 @@ use crate::db::models::{NewUser, NewUserRole, OrganizationRow, UserRow};
 use crate::db::{DbConnection, orgs, users};
 use crate::domain::role::Permission;
 use crate::domain::role::{BuiltinRole, Tier};
-use crate::domain::user::{Email, Source, UserName};
+use crate::domain::user::{Email, Kind, Source, Title, UserName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::service::{Parsed, audit};
@@ -38,12 +38,12 @@ pub fn bootstrap(
         organization_id: org.id.clone(),
         email,
         name,
-        title: String::new(),
+        title: Title::None,
         active: true,
         is_apiuser: false,
         is_system: false,
         password_hash: None,
-        source: Source::Manual.as_str().to_owned(),
+        source: Source::Manual,
         kind: None,
         position: None,
         additional_email_addresses: "[]".to_owned(),
@@ -78,7 +78,7 @@ pub fn bootstrap(
     users::insert(
         conn,
         &NewUser {
-            kind: Some("employee".to_owned()),
+            kind: Some(Kind::Employee),
             password_hash: Some(owner_password_hash),
             ..base(
                 owner_id.clone(),
@@ -93,7 +93,7 @@ pub fn bootstrap(
             id: PublicId::random().into_string(),
             user_id: owner_id.clone(),
             role_id: BuiltinRole::Owner.id().to_owned(),
-            tier: Tier::Account.as_str().to_owned(),
+            tier: Tier::Account,
             team_id: None,
             target_id: None,
             created: now,

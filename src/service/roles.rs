@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::models::RoleRow;
 use crate::db::roles::{self, NewRole, RoleChanges};
-use crate::domain::role::{Permission, RoleName};
+use crate::domain::role::{Permission, PermissionSet, RoleName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result, is_unique_violation};
 use crate::service::{Page, PageRequest, Parsed, audit};
@@ -95,7 +95,7 @@ pub fn create(
             organization_id: Some(caller.organization_id().to_owned()),
             name: value.name.expect("required").into_string(),
             description: value.description.unwrap_or_default(),
-            permissions: Permission::to_stored(&value.permissions.unwrap_or_default()),
+            permissions: value.permissions.unwrap_or_default().into(),
             builtin: false,
             created: now,
             changed: now,
@@ -129,7 +129,7 @@ pub fn update(
     let changes = RoleChanges {
         name: value.name.map(RoleName::into_string),
         description: value.description,
-        permissions: value.permissions.as_ref().map(Permission::to_stored),
+        permissions: value.permissions.clone().map(PermissionSet::from),
         changed: time::now(),
     };
     roles::update(conn, &current.id, &changes).map_err(name_conflict)?;

@@ -229,13 +229,13 @@ pub fn create(
         organization_id: org.clone(),
         email: input.email.expect("required").into_string(),
         name: input.name.expect("required").into_string(),
-        title: input.title.unwrap_or(Title::None).as_str().to_owned(),
+        title: input.title.unwrap_or(Title::None),
         active: input.active.unwrap_or(true),
         is_apiuser,
         is_system: false,
         password_hash: input.password_hash,
-        source: input.source.unwrap_or(Source::Manual).as_str().to_owned(),
-        kind: input.kind.flatten().map(|k| k.as_str().to_owned()),
+        source: input.source.unwrap_or(Source::Manual),
+        kind: input.kind.flatten(),
         position: input.position.flatten(),
         additional_email_addresses: emails_json(
             input.additional_email_addresses.unwrap_or_default(),
@@ -288,7 +288,10 @@ pub fn update(
     is_apiuser: bool,
     input: Parsed<UserInput>,
 ) -> Result<UserDetail> {
-    let current = find(conn, caller, id, is_apiuser)?;
+    let found = find(conn, caller, id, is_apiuser)?;
+    db::lock_user(conn, &found.id)?;
+    // Read again under the lock: what this write changes is what it judged.
+    let current = users::find(conn, &found.id)?.ok_or(Error::NotFound)?;
     let Parsed {
         value: input,
         mut errors,
@@ -346,10 +349,10 @@ pub fn update(
     let changes = UserChanges {
         email: input.email.map(Email::into_string),
         name: input.name.map(UserName::into_string),
-        title: input.title.map(|t| t.as_str().to_owned()),
+        title: input.title,
         active: input.active,
         password_hash: input.password_hash.map(Some),
-        kind: input.kind.map(|k| k.map(|k| k.as_str().to_owned())),
+        kind: input.kind,
         position: input.position,
         additional_email_addresses: input.additional_email_addresses.map(emails_json),
         contract_start_date: input.contract_start_date,
@@ -428,6 +431,8 @@ fn password_changed() -> audit::Changes {
 pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bool) -> Result<()> {
     let current = find(conn, caller, id, is_apiuser)?;
     caller.require(Permission::UsersManage)?;
+    // The user's row before the organization's, as `update` takes them.
+    db::lock_user(conn, &current.id)?;
     let current_detail = users::detail(conn, current.clone())?;
     let was_owner = user_roles::holds_owner(
         &current_detail
@@ -515,9 +520,9 @@ pub fn assignment_of_row(r: &UserRoleDetail) -> Assignment {
             id: r.role_id.clone(),
             name: r.role_name.clone(),
             builtin: BuiltinRole::by_id(&r.role_id),
-            permissions: Permission::parse_stored(&r.role_permissions).collect(),
+            permissions: r.role_permissions.iter().collect(),
         },
-        tier: Tier::from_stored(&r.tier),
+        tier: r.tier,
         team: r.team_id.clone(),
         target: r.target_id.clone(),
     }
@@ -611,7 +616,7 @@ fn resolve_role(conn: &mut DbConnection, org: &str, raw: &str) -> Result<Option<
     Ok(
         role_rows::find_assignable(conn, org, id.as_str())?.map(|r| RoleRef {
             builtin: None,
-            permissions: Permission::parse_stored(&r.permissions).collect(),
+            permissions: r.permissions.iter().collect(),
             id: r.id,
             name: r.name,
         }),
@@ -680,7 +685,7 @@ fn replace_assignments(
                 id: PublicId::random().into_string(),
                 user_id: user_id.to_owned(),
                 role_id: a.role.id.clone(),
-                tier: a.tier.as_str().to_owned(),
+                tier: a.tier,
                 team_id: a.team.clone(),
                 target_id: a.target.clone(),
                 created: now,
@@ -736,8 +741,8 @@ pub fn update_profile(
     let changes = UserChanges {
         email: input.email.map(Email::into_string),
         name: input.name.map(UserName::into_string),
-        title: input.title.map(|t| t.as_str().to_owned()),
-        kind: input.kind.map(|k| k.map(|k| k.as_str().to_owned())),
+        title: input.title,
+        kind: input.kind,
         position: input.position,
         additional_email_addresses: input.additional_email_addresses.map(emails_json),
         changed: Some(time::now()),

@@ -372,6 +372,7 @@ impl LoggedServer {
             .env("TESSERA_DATABASE_URL", &database_url)
             .env("TESSERA_BIND", "127.0.0.1:0")
             .env("TESSERA_SECRET_KEY", "log-test-secret-key-0123456789abcdef")
+            .env("TESSERA_ENCRYPTION_KEY", crate::helpers::ENCRYPTION_KEY)
             .env("TESSERA_BOOTSTRAP_EMAIL", crate::helpers::OWNER_EMAIL)
             .env("TESSERA_BOOTSTRAP_PASSWORD", crate::helpers::OWNER_PASSWORD)
             .env("TESSERA_WORKERS", "1")

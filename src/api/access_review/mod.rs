@@ -30,8 +30,7 @@ pub struct GrantSource {
     /// The user_role's id.
     pub id: String,
     pub role: crate::api::common::NamedRef,
-    /// `account`, `team` or `scope`.
-    pub tier: String,
+    pub tier: crate::domain::role::Tier,
 }
 
 /// One effective permission.
@@ -115,7 +114,7 @@ impl From<Reviewed> for AccessReviewItem {
                             id: e.role_id.clone(),
                             name: e.role_name.clone(),
                         },
-                        tier: e.tier.clone(),
+                        tier: e.tier,
                     },
                 })
                 .collect(),

@@ -40,7 +40,7 @@ pub struct RoleView {
 impl From<RoleRow> for RoleView {
     fn from(row: RoleRow) -> Self {
         Self {
-            permissions: Permission::parse_stored(&row.permissions).collect(),
+            permissions: row.permissions.iter().collect(),
             id: row.id,
             name: row.name,
             description: row.description,

@@ -63,9 +63,7 @@ impl From<UserRoleDetail> for UserRole {
                 id: r.role_id,
                 name: r.role_name,
             },
-            scope: RoleScope {
-                tier: Tier::from_stored(&r.tier),
-            },
+            scope: RoleScope { tier: r.tier },
             team: named(r.team_id, r.team_name),
             target: named(r.target_id, r.target_name),
         }
@@ -139,16 +137,16 @@ impl From<UserDetail> for UserView {
     fn from(d: UserDetail) -> Self {
         let u = d.user;
         let is_billing_admin = d.roles.iter().any(|r| {
-            r.tier == Tier::Account.as_str()
+            r.tier == Tier::Account
                 && (r.role_id == BuiltinRole::Owner.id() || r.role_id == BuiltinRole::Billing.id())
         });
         Self {
             state: State::derive(u.active, u.password_hash.is_some(), u.is_apiuser),
             changed_by: u.changed_by().into(),
             additional_email_addresses: u.additional_emails(),
-            title: Title::from_stored(&u.title),
-            source: Source::from_stored(&u.source),
-            kind: Kind::from_stored(u.kind.as_deref()),
+            title: u.title,
+            source: u.source,
+            kind: u.kind,
             is_billing_admin,
             labels: d.labels.into_iter().map(Label::from).collect(),
             user_roles: d.roles.into_iter().map(UserRole::from).collect(),
