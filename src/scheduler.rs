@@ -20,7 +20,7 @@ use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::service::Parsed;
 use crate::service::audit::Interface;
-use crate::service::users::{self as user_service, UserInput};
+use crate::service::users::{self as user_service, UserField, UserPatch};
 
 /// Runs a round every `every_seconds` (0: this replica runs none).
 pub fn start(db: Db, every_seconds: u64) {
@@ -56,11 +56,12 @@ pub async fn run_once(db: &Db) -> Result<usize> {
                     slot.insert(system)
                 }
             };
-            let deactivate = Parsed::valid(UserInput {
+            let mut patch = UserPatch {
                 active: Some(false),
-                profile_sent: true,
-                ..UserInput::default()
-            });
+                ..UserPatch::default()
+            };
+            patch.name(UserField::Active);
+            let deactivate = Parsed::valid(patch);
             // Each user in a savepoint: a refusal undoes that user alone.
             let outcome = conn.transaction(|conn| {
                 user_service::update(conn, system, &user.id, user.is_apiuser, deactivate)

@@ -9,7 +9,7 @@ use std::pin::Pin;
 
 use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev};
+use actix_web::{FromRequest, HttpRequest, dev};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
@@ -132,47 +132,7 @@ fn json_type(v: &Value) -> &'static str {
 
 pub use crate::error::REQUIRED;
 pub const NOT_NULL: &str = "This field may not be null.";
-/// DRF's message for a NUL character in a string.
-pub const NUL_REFUSED: &str = "Null characters are not allowed.";
-
-/// Whether a NUL character hides anywhere in `value`, keys included.
-/// PostgreSQL cannot store one in text and SQLite's full-text index fails on
-/// one: refused at the edge, no such input ever reaches a query.
-pub fn holds_nul(value: &Value) -> bool {
-    nul_path(value).is_some()
-}
-
-/// Where the first NUL character of `value` is, as a path (`filter.query`,
-/// `emails[0]`; empty when `value` is the string itself).
-pub fn nul_path(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => s.contains('\0').then(String::new),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| nul_path(item).map(|rest| format!("[{i}]{}", dotted(&rest)))),
-        Value::Object(map) => nul_path_in(map),
-        Value::Null | Value::Bool(_) | Value::Number(_) => None,
-    }
-}
-
-/// [`nul_path`] of an object's members.
-pub fn nul_path_in(map: &Map<String, Value>) -> Option<String> {
-    map.iter().find_map(|(key, item)| {
-        if key.contains('\0') {
-            return Some(key.replace('\0', "\\u0000"));
-        }
-        nul_path(item).map(|rest| format!("{key}{}", dotted(&rest)))
-    })
-}
-
-fn dotted(rest: &str) -> String {
-    if rest.is_empty() || rest.starts_with('[') {
-        rest.to_owned()
-    } else {
-        format!(".{rest}")
-    }
-}
+pub use crate::domain::text::{NUL_REFUSED, holds_nul, nul_path, nul_path_in};
 
 /// A JSON object read field by field; each reader records DRF's message
 /// under the field's name when the value has the wrong type.
@@ -302,48 +262,7 @@ pub fn reference(v: &Value) -> Option<String> {
     }
 }
 
-/// The client's address as throttling counts it (behind trusted proxies,
-/// from `X-Forwarded-For`).
-pub fn client_address(req: &HttpRequest, state: &crate::state::AppState) -> String {
-    let forwarded_for = req
-        .headers()
-        .get(actix_web::http::header::X_FORWARDED_FOR)
-        .and_then(|v| v.to_str().ok());
-    state
-        .login_throttle
-        .client_address(req.peer_addr().map(|a| a.ip()), forwarded_for)
-}
-
-/// Longest `X-Request-Id` / `User-Agent` kept in the audit trail.
-const CONTEXT_VALUE_MAX: usize = 256;
-
-/// The request as the audit trail records it: its id (the one echoed in
-/// `X-Request-Id`: the client's when sane, else the generated one), client
-/// address and user agent.
-pub fn request_context(
-    req: &HttpRequest,
-    state: &crate::state::AppState,
-) -> crate::service::audit::RequestContext {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(CONTEXT_VALUE_MAX).collect::<String>())
-            .filter(|v| !v.is_empty())
-    };
-    crate::service::audit::RequestContext {
-        request_id: crate::observability::client_request_id(req.headers())
-            .map(str::to_owned)
-            .or_else(|| {
-                req.extensions()
-                    .get::<tracing_actix_web::RequestId>()
-                    .map(|id| id.to_string())
-            }),
-        client_address: Some(client_address(req, state)),
-        user_agent: header("user-agent"),
-        interface: crate::service::audit::Interface::Rest,
-    }
-}
+pub use crate::auth::caller::{client_address, request_context};
 
 /// The query string as ordered pairs (repeated keys kept).
 pub struct Query(Vec<(String, String)>);

@@ -6,15 +6,15 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
-use crate::api::extract::request_context;
 use crate::auth::grants::{Grants, Scope};
 use crate::auth::keys;
 use crate::auth::token::Claims;
 use crate::db::models::{ChangedBy, UserRow};
 use crate::db::users::GrantRow;
 use crate::db::{DbConnection, keys as db_keys, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::time;
 use crate::error::{Error, Result};
@@ -53,7 +53,7 @@ impl Caller {
     pub fn audit(
         &self,
         conn: &mut DbConnection,
-        action: &str,
+        action: AuditAction,
         object: Object,
         changes: Changes,
     ) -> Result<()> {
@@ -254,5 +254,48 @@ impl FromRequest for Caller {
             }
             Ok(caller)
         })
+    }
+}
+
+/// The client's address as throttling counts it (behind trusted proxies,
+/// from `X-Forwarded-For`).
+pub fn client_address(req: &HttpRequest, state: &crate::state::AppState) -> String {
+    let forwarded_for = req
+        .headers()
+        .get(actix_web::http::header::X_FORWARDED_FOR)
+        .and_then(|v| v.to_str().ok());
+    state
+        .login_throttle
+        .client_address(req.peer_addr().map(|a| a.ip()), forwarded_for)
+}
+
+/// Longest `X-Request-Id` / `User-Agent` kept in the audit trail.
+const CONTEXT_VALUE_MAX: usize = 256;
+
+/// The request as the audit trail records it: its id (the one echoed in
+/// `X-Request-Id`: the client's when sane, else the generated one), client
+/// address and user agent.
+pub fn request_context(
+    req: &HttpRequest,
+    state: &crate::state::AppState,
+) -> crate::service::audit::RequestContext {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(CONTEXT_VALUE_MAX).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    crate::service::audit::RequestContext {
+        request_id: crate::observability::client_request_id(req.headers())
+            .map(str::to_owned)
+            .or_else(|| {
+                req.extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(|id| id.to_string())
+            }),
+        client_address: Some(client_address(req, state)),
+        user_agent: header("user-agent"),
+        interface: crate::service::audit::Interface::Rest,
     }
 }

@@ -107,7 +107,7 @@ impl UserRow {
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
-pub struct NewUser {
+pub struct UserInsert {
     pub id: String,
     pub organization_id: String,
     pub email: String,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::direct::on_backend;
 use super::models::{
-    LabelRow, NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow,
+    LabelRow, NewUserRole, UserChanges, UserDetail, UserInsert, UserRoleDetail, UserRow,
 };
 use diesel::sql_types::Bool;
 
@@ -20,7 +20,7 @@ type Backend = <DbConnection as Connection>::Backend;
 
 use super::lower;
 
-pub fn insert(conn: &mut DbConnection, row: &NewUser) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, row: &UserInsert) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values(row)
         .execute(conn)

@@ -1,12 +1,14 @@
 //! Domain types and rules: no HTTP, no SQL.
 
 pub mod address;
+pub mod audit;
 pub mod id;
 pub mod invitation;
 pub mod label;
 pub mod role;
 pub mod target;
 pub mod team;
+pub mod text;
 pub mod time;
 pub mod user;
 pub mod user_roles;

@@ -15,22 +15,23 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use rmcp_actix_web::transport::on_request_extensions;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::cursor;
 use super::types::*;
-use crate::api::extract::{Fields, NUL_REFUSED, nul_path_in};
-use crate::api::users::{Mode, parse_user_input};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::users::{self, KeysetField, UserFilter};
 use crate::domain::PublicId;
-use crate::domain::user::Kind;
+use crate::domain::role::Tier;
+use crate::domain::text::{NUL_REFUSED, nul_path_in};
+use crate::domain::time;
+use crate::domain::user::{self, Email, Kind, UserName};
 use crate::error::{Error, FieldErrors};
 use crate::service::Parsed;
 use crate::service::audit::Interface;
 use crate::service::invitations;
-use crate::service::users::{self as user_service, AssignmentInput, UserInput};
+use crate::service::users::{self as user_service, AssignmentInput, NewUser, UserField, UserPatch};
 use crate::state::AppState;
 use actix_web::web;
 
@@ -157,13 +158,92 @@ fn profile(detail: crate::db::models::UserDetail) -> Json<UserResult> {
     })
 }
 
-/// Parses REST-named fields as the REST API parses a body.
-fn user_input(fields: Map<String, Value>, mode: Mode) -> Parsed<UserInput> {
-    parse_user_input(&Fields(fields), mode, false).0
+/// A tool's profile arguments as a service patch, parsed with the same
+/// domain rules as every interface; errors carry the tools' own names.
+#[derive(Default)]
+struct ProfileInput {
+    patch: UserPatch,
+    errors: FieldErrors,
 }
 
-fn nullable(value: Option<String>) -> Value {
-    value.map_or(Value::Null, Value::String)
+impl ProfileInput {
+    fn parse<T>(&mut self, key: &str, parsed: Result<T, String>) -> Option<T> {
+        parsed.map_err(|message| self.errors.add(key, message)).ok()
+    }
+
+    fn full_name(&mut self, raw: &str) {
+        self.patch.name(UserField::Name);
+        self.patch.name = self.parse("full_name", UserName::parse(raw));
+    }
+
+    fn email_address(&mut self, raw: &str) {
+        self.patch.name(UserField::Email);
+        self.patch.email = self.parse("email_address", Email::parse(raw));
+    }
+
+    /// `None` clears the kind.
+    fn kind(&mut self, raw: Option<&str>) {
+        self.patch.name(UserField::Kind);
+        self.patch.kind = match raw {
+            None => Some(None),
+            Some(raw) => self.parse("kind", Kind::parse(raw)).map(Some),
+        };
+    }
+
+    /// `None` (or a blank position) clears it.
+    fn position(&mut self, raw: Option<&str>) {
+        self.patch.name(UserField::Position);
+        self.patch.position = match raw {
+            None => Some(None),
+            Some(raw) => self
+                .parse("position", user::parse_position(raw))
+                .map(|p| (!p.is_empty()).then_some(p)),
+        };
+    }
+
+    fn additional_email_addresses(&mut self, raw: &[String]) {
+        self.patch.name(UserField::AdditionalEmailAddresses);
+        if raw.len() > user::ADDITIONAL_EMAILS_MAX {
+            self.errors.add(
+                "additional_email_addresses",
+                format!(
+                    "Ensure this field has no more than {} elements.",
+                    user::ADDITIONAL_EMAILS_MAX
+                ),
+            );
+            return;
+        }
+        let parsed: Vec<Option<Email>> = raw
+            .iter()
+            .map(|e| self.parse("additional_email_addresses", Email::parse(e)))
+            .collect();
+        self.patch.additional_email_addresses = parsed.into_iter().collect();
+    }
+
+    /// `None` clears the date.
+    fn contract_date(&mut self, field: UserField, raw: Option<&str>) {
+        self.patch.name(field);
+        let (key, slot) = match field {
+            UserField::ContractStartDate => {
+                ("contract_start_date", &mut self.patch.contract_start_date)
+            }
+            _ => ("contract_end_date", &mut self.patch.contract_end_date),
+        };
+        *slot = match raw {
+            None => Some(None),
+            Some(raw) => match time::parse(raw) {
+                Ok(at) => Some(Some(at)),
+                Err(message) => {
+                    self.errors.add(key, message);
+                    None
+                }
+            },
+        };
+    }
+
+    fn into_parsed(self) -> Parsed<UserPatch> {
+        Parsed::new(self.patch, self.errors)
+    }
 }
 
 #[derive(Clone)]
@@ -263,27 +343,32 @@ impl UserTools {
     ) -> Result<Json<UserResult>, ToolError> {
         let caller = caller(&context)?;
         same_organization(&caller, &args.organization_id)?;
-        let mut fields = Map::new();
-        fields.insert("name".into(), args.full_name.into());
-        fields.insert("email".into(), args.email_address.into());
-        fields.insert("kind".into(), nullable(args.kind));
-        fields.insert(
-            "user_roles".into(),
-            json!([{"role": args.role.builtin().name(), "scope": {"tier": "account"}}]),
-        );
-        if let Some(emails) = args.additional_email_addresses {
-            fields.insert("additional_email_addresses".into(), emails.into());
+        let mut input = ProfileInput::default();
+        input.full_name(&args.full_name);
+        input.email_address(&args.email_address);
+        input.kind(args.kind.as_deref());
+        if let Some(emails) = &args.additional_email_addresses {
+            input.additional_email_addresses(emails);
         }
-        for (key, value) in [
-            ("position", args.position),
-            ("contract_start_date", args.contract_start_date),
-            ("contract_end_date", args.contract_end_date),
+        if let Some(position) = &args.position {
+            input.position(Some(position));
+        }
+        for (field, value) in [
+            (UserField::ContractStartDate, &args.contract_start_date),
+            (UserField::ContractEndDate, &args.contract_end_date),
         ] {
             if let Some(value) = value {
-                fields.insert(key.into(), value.into());
+                input.contract_date(field, Some(value));
             }
         }
-        let input = user_input(fields, Mode::Create);
+        input.patch.name(UserField::UserRoles);
+        input.patch.user_roles = Some(vec![AssignmentInput {
+            role: Some(args.role.builtin().id().to_owned()),
+            tier: Some(Tier::Account.as_str().to_owned()),
+            ..AssignmentInput::default()
+        }]);
+        let Parsed { value, errors } = input.into_parsed();
+        let input = Parsed::new(NewUser::manual(value), errors);
         let detail = self
             .state
             .db
@@ -302,25 +387,24 @@ impl UserTools {
         context: RequestContext<RoleServer>,
     ) -> Result<Json<UserResult>, ToolError> {
         let caller = caller(&context)?;
-        let mut fields = Map::new();
-        fields.insert("name".into(), args.full_name.into());
-        fields.insert("kind".into(), nullable(args.kind));
-        if let Some(emails) = args.additional_email_addresses {
-            fields.insert(
-                "additional_email_addresses".into(),
-                emails.unwrap_or_default().into(),
-            );
+        let mut input = ProfileInput::default();
+        input.full_name(&args.full_name);
+        input.kind(args.kind.as_deref());
+        if let Some(emails) = &args.additional_email_addresses {
+            input.additional_email_addresses(emails.as_deref().unwrap_or_default());
         }
-        for (key, value) in [
-            ("position", args.position),
-            ("contract_start_date", args.contract_start_date),
-            ("contract_end_date", args.contract_end_date),
+        if let Some(position) = &args.position {
+            input.position(position.as_deref());
+        }
+        for (field, value) in [
+            (UserField::ContractStartDate, &args.contract_start_date),
+            (UserField::ContractEndDate, &args.contract_end_date),
         ] {
             if let Some(value) = value {
-                fields.insert(key.into(), nullable(value));
+                input.contract_date(field, value.as_deref());
             }
         }
-        let input = user_input(fields, Mode::Patch);
+        let input = input.into_parsed();
         let detail = self
             .state
             .db
@@ -384,9 +468,12 @@ impl UserTools {
     ) -> Result<Json<UserResult>, ToolError> {
         let caller = caller(&context)?;
         same_organization(&caller, &args.organization_id)?;
-        let mut fields = Map::new();
-        fields.insert("active".into(), false.into());
-        let input = user_input(fields, Mode::Patch);
+        let mut patch = UserPatch {
+            active: Some(false),
+            ..UserPatch::default()
+        };
+        patch.name(UserField::Active);
+        let input = Parsed::valid(patch);
         let detail = self
             .state
             .db
@@ -499,13 +586,12 @@ fn change_membership(
             target: r.target_id.clone(),
         })
         .collect();
-    let input = Parsed {
-        value: UserInput {
-            user_roles: Some(assignments),
-            ..UserInput::default()
-        },
-        errors: FieldErrors::new(),
+    let mut patch = UserPatch {
+        user_roles: Some(assignments),
+        ..UserPatch::default()
     };
+    patch.name(UserField::UserRoles);
+    let input = Parsed::valid(patch);
     let detail = user_service::update(conn, caller, &user_id, false, input)?;
     Ok(Membership::among(&detail.roles))
 }

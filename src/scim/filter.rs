@@ -11,7 +11,7 @@
 //! That is simple and correct for the sizes of one organization; translating
 //! filters into SQL is a later optimization.
 
-use crate::api::extract::NUL_REFUSED;
+use crate::domain::text::NUL_REFUSED;
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 use std::fmt;

@@ -21,9 +21,9 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::api::extract::{NUL_REFUSED, nul_path};
 use crate::auth::Caller;
 use crate::domain::role::Permission;
+use crate::domain::text::{NUL_REFUSED, nul_path};
 use crate::error::Error;
 use crate::error::LAST_OWNER;
 use crate::service::audit::Interface;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::filter::{self, Filter};
 use super::resource::MAX_RESULTS;
 use super::{LIST_SCHEMA, ScimError, ScimResult};
-use crate::api::extract::NUL_REFUSED;
+use crate::domain::text::NUL_REFUSED;
 
 /// Which attributes a response carries. `schemas` and `id` always come back
 /// (their `returned` is `always`); names may carry their schema's URN.

@@ -26,8 +26,8 @@ use crate::db::users::UserFilter;
 use crate::domain::user::{
     ADDITIONAL_EMAILS_MAX, Email, Kind, Source, Title, UserName, parse_position,
 };
-use crate::error::{FieldErrors, Result};
-use crate::service::users::{self as service, Parsed, UserInput};
+use crate::error::Result;
+use crate::service::users::{self as service, NewUser, Parsed, UserField, UserPatch};
 use crate::state::AppState;
 
 /// The longest `externalId` kept.
@@ -352,7 +352,7 @@ fn name_parts(resource: &Value) -> ScimResult<Option<Map<String, Value>>> {
 /// The service input a whole resource asks for. `before` is the resource
 /// as it was (PUT and PATCH): of the ways to give a name, the one that
 /// changed wins.
-pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<UserInput>> {
+pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<UserPatch> {
     if !resource.is_object() {
         return Err(ScimError::invalid_syntax("A user is a JSON object."));
     }
@@ -464,30 +464,38 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<Parsed<U
         enterprise: enterprise_of(resource)?,
     };
     let creating = before.is_none();
-    Ok(Parsed {
-        value: UserInput {
-            email: Some(email),
-            name: Some(name),
-            active: if creating {
-                Some(active.unwrap_or(true))
-            } else {
-                active
-            },
-            // Probely's title enum follows when the free text names one of
-            // its values ("Manager", "CTO"); otherwise it is left as it is.
-            title: matching_title(position.as_deref()),
-            position: Some(position),
-            kind: Some(kind),
-            additional_email_addresses: Some(additional),
-            source: creating.then_some(Source::Scim),
-            external_id: Some(external_id),
-            scim_profile: Some(Some(
-                serde_json::to_string(&profile).expect("a profile serializes"),
-            )),
-            profile_sent: true,
-            ..UserInput::default()
+    // A whole resource names every field it maps to, present or not.
+    let named = [
+        UserField::Email,
+        UserField::Name,
+        UserField::Active,
+        UserField::Title,
+        UserField::Position,
+        UserField::Kind,
+        UserField::AdditionalEmailAddresses,
+        UserField::ExternalId,
+        UserField::ScimProfile,
+    ];
+    Ok(UserPatch {
+        email: Some(email),
+        name: Some(name),
+        active: if creating {
+            Some(active.unwrap_or(true))
+        } else {
+            active
         },
-        errors: FieldErrors::new(),
+        // Probely's title enum follows when the free text names one of
+        // its values ("Manager", "CTO"); otherwise it is left as it is.
+        title: matching_title(position.as_deref()),
+        position: Some(position),
+        kind: Some(kind),
+        additional_email_addresses: Some(additional),
+        external_id: Some(external_id),
+        scim_profile: Some(Some(
+            serde_json::to_string(&profile).expect("a profile serializes"),
+        )),
+        named: named.into_iter().collect(),
+        ..UserPatch::default()
     })
 }
 
@@ -565,7 +573,10 @@ impl Collection for Users {
         body: Value,
         base: String,
     ) -> ScimResult<Value> {
-        let input = to_input(&body, None)?;
+        let input = Parsed::valid(NewUser {
+            source: Source::Scim,
+            fields: to_input(&body, None)?,
+        });
         let detail = state
             .db
             .write(move |conn| service::create(conn, &caller, false, input))
@@ -603,11 +614,13 @@ impl Collection for Users {
                     if let Err(e) = check_version(if_match.as_deref(), &before) {
                         return Ok(Err(e));
                     }
-                    let input =
-                        match change(&before).and_then(|after| to_input(&after, Some(&before))) {
-                            Ok(input) => input,
-                            Err(e) => return Ok(Err(e)),
-                        };
+                    let input = match change(&before)
+                        .and_then(|after| to_input(&after, Some(&before)))
+                        .map(Parsed::valid)
+                    {
+                        Ok(input) => input,
+                        Err(e) => return Ok(Err(e)),
+                    };
                     service::update(conn, &caller, &id, false, input).map(Ok)
                 })
                 .await?

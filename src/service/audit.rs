@@ -12,6 +12,7 @@ use crate::db::models::{
     LabelRow, OrganizationRow, RoleRow, TargetDetail, TeamRow, UserDetail, UserRow,
 };
 use crate::db::{DbConnection, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::Error;
@@ -87,7 +88,7 @@ pub fn record(
     organization_id: &str,
     actor: Option<&UserRow>,
     context: &RequestContext,
-    action: &str,
+    action: AuditAction,
     object: Object,
     changes: Changes,
 ) -> Result<()> {
@@ -105,7 +106,7 @@ pub fn record(
         actor_id: actor.map(|u| u.id.clone()),
         actor_email: actor.map(|u| u.email.clone()),
         actor_name: actor.map(|u| u.name.clone()),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         object_type: object.kind.to_owned(),
         object_id: object.id.to_owned(),
         changes: Value::Object(changes.clone()).to_string(),
@@ -116,7 +117,7 @@ pub fn record(
     };
     rows::insert(conn, &row)?;
     // The outbox of webhooks is fed from here: same transaction, same change.
-    super::webhooks::emit(conn, organization_id, &row, &changes)
+    super::webhooks::emit(conn, organization_id, action, &row, &changes)
 }
 
 /// Records a change made by the organization's `System` actor (scheduler,
@@ -125,7 +126,7 @@ pub fn record_by_system(
     conn: &mut DbConnection,
     organization_id: &str,
     context: &RequestContext,
-    action: &str,
+    action: AuditAction,
     object: Object,
     changes: Changes,
 ) -> Result<()> {
@@ -254,7 +255,8 @@ pub fn target_snapshot(t: &TargetDetail) -> Changes {
 }
 
 pub fn role_snapshot(r: &RoleRow) -> Changes {
-    let permissions: Vec<&str> = r.permissions.iter().map(|p| p.as_str()).collect();
+    let mut permissions: Vec<&str> = r.permissions.iter().map(|p| p.as_str()).collect();
+    permissions.sort_unstable();
     object_of(json!({"name": r.name, "description": r.description, "permissions": permissions}))
 }
 

@@ -7,6 +7,7 @@ use crate::auth::caller::token_user;
 use crate::auth::token::Claims;
 use crate::db::models::UserRow;
 use crate::db::{keys as db_keys, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::user::StrongPassword;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
@@ -106,7 +107,7 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
                     &login_user.organization_id,
                     Some(&login_user),
                     &login_context,
-                    "auth.login",
+                    AuditAction::AuthLogin,
                     audit::object("user", id),
                     audit::Changes::new(),
                 )?;
@@ -149,7 +150,7 @@ async fn refused<T>(state: &AppState, failed: Failed<'_>, error: Error) -> Resul
                         org,
                         None,
                         &context,
-                        "auth.login_failed",
+                        AuditAction::AuthLoginFailed,
                         audit::object("user", user),
                         audit::Changes::new(),
                     )?;
@@ -252,7 +253,7 @@ pub async fn revoke_token(state: &AppState, token: String, context: RequestConte
                 &user.organization_id,
                 Some(&user),
                 &context,
-                "auth.token_revoked",
+                AuditAction::AuthTokenRevoked,
                 audit::object("token", &claims.jti),
                 audit::Changes::new(),
             )

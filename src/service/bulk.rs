@@ -9,7 +9,7 @@ use diesel::Connection;
 use serde_json::{Map, Value};
 
 use super::Parsed;
-use super::users::{self, UserInput};
+use super::users::{self, UserPatch};
 use crate::auth::Caller;
 use crate::db::{DbConnection, users as user_rows};
 use crate::domain::PublicId;
@@ -26,7 +26,7 @@ pub fn update_users(
     caller: &Caller,
     ids: &[String],
     is_apiuser: bool,
-    input: Parsed<UserInput>,
+    input: Parsed<UserPatch>,
 ) -> Result<()> {
     check_ids(conn, caller, ids, is_apiuser)?;
     let Parsed { value, errors } = input;

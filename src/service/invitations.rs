@@ -12,6 +12,7 @@ use crate::db::invitations::{
 };
 use crate::db::models::{UserChanges, UserRow};
 use crate::db::{self, DbConnection, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::id::random_secret;
 use crate::domain::role::Permission;
 use crate::domain::user::{Password, State};
@@ -153,7 +154,7 @@ fn create(
             changes.extend(audit::change("password", Value::Null, "(cleared)".into()));
             caller.audit(
                 conn,
-                "user.updated",
+                AuditAction::UserUpdated,
                 audit::object("user", &user.id),
                 changes,
             )?;
@@ -178,7 +179,7 @@ fn create(
     rows::insert(conn, &row)?;
     caller.audit(
         conn,
-        "invitation.created",
+        AuditAction::InvitationCreated,
         audit::object("invitation", &row.id),
         audit::change("user", Value::Null, row.user_id.clone().into()),
     )?;
@@ -265,7 +266,7 @@ pub async fn accept(state: &AppState, input: LinkInput) -> Result<()> {
             claim: |conn, row, _, _, now| rows::accept(conn, &row.id, now),
             event: |row, _| {
                 (
-                    "invitation.accepted",
+                    AuditAction::InvitationAccepted,
                     "invitation",
                     row.id.clone(),
                     audit::change("state", "PENDING".into(), "ACTIVE".into()),
@@ -287,7 +288,7 @@ struct LinkRules<R> {
     /// Uses the link up; false when a racing request used it first.
     claim: fn(&mut DbConnection, &R, &UserRow, &str, NaiveDateTime) -> diesel::QueryResult<bool>,
     /// The audit event of a successful use: action, object type and id, changes.
-    event: fn(&R, &UserRow) -> (&'static str, &'static str, String, audit::Changes),
+    event: fn(&R, &UserRow) -> (AuditAction, &'static str, String, audit::Changes),
 }
 
 /// Sets a password through a link: throttled per client address and per
@@ -412,7 +413,7 @@ pub async fn request_reset(state: &AppState, email: String, context: RequestCont
                     &user.organization_id,
                     None,
                     &context,
-                    "auth.password_reset_requested",
+                    AuditAction::AuthPasswordResetRequested,
                     audit::object("user", &user.id),
                     audit::Changes::new(),
                 )?;
@@ -466,7 +467,7 @@ pub async fn confirm_reset(state: &AppState, input: LinkInput) -> Result<()> {
             claim: |conn, _, user, token_hash, _| rows::consume_resets(conn, &user.id, token_hash),
             event: |_, user| {
                 (
-                    "auth.password_reset",
+                    AuditAction::AuthPasswordReset,
                     "user",
                     user.id.clone(),
                     audit::change("password", Value::Null, "(changed)".into()),

@@ -6,6 +6,7 @@ use crate::auth::{Caller, keys};
 use crate::db::keys::{self as key_rows, KeyRow};
 use crate::db::models::UserRow;
 use crate::db::{DbConnection, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
@@ -75,7 +76,7 @@ pub fn create(
     key_rows::insert(conn, &row)?;
     caller.audit(
         conn,
-        "key.created",
+        AuditAction::KeyCreated,
         audit::object("key", &row.id),
         audit::created(&audit::key_snapshot(&row)),
     )?;
@@ -88,7 +89,7 @@ pub fn revoke(conn: &mut DbConnection, caller: &Caller, whose: Owner, id: &str) 
     key_rows::delete(conn, &key.id)?;
     caller.audit(
         conn,
-        "key.revoked",
+        AuditAction::KeyRevoked,
         audit::object("key", &key.id),
         audit::deleted(&audit::key_snapshot(&key)),
     )

@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::labels::{self, LabelFilter, LabelOrdering};
 use crate::db::models::{LabelChanges, LabelRow, NewLabel};
+use crate::domain::audit::AuditAction;
 use crate::domain::label::{LabelColor, LabelName};
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, time};
@@ -88,7 +89,7 @@ pub fn create(
     let label = find(conn, caller, &id)?;
     caller.audit(
         conn,
-        "label.created",
+        AuditAction::LabelCreated,
         audit::object("label", &id),
         audit::created(&audit::label_snapshot(&label)),
     )?;
@@ -121,7 +122,7 @@ pub fn update(
     let label = find(conn, caller, &current.id)?;
     caller.audit(
         conn,
-        "label.updated",
+        AuditAction::LabelUpdated,
         audit::object("label", &label.id),
         audit::diff(
             &audit::label_snapshot(&current),
@@ -138,7 +139,7 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
     labels::delete(conn, &current.id)?;
     caller.audit(
         conn,
-        "label.deleted",
+        AuditAction::LabelDeleted,
         audit::object("label", &current.id),
         audit::deleted(&audit::label_snapshot(&current)),
     )

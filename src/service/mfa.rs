@@ -10,6 +10,7 @@ use crate::auth::Caller;
 use crate::auth::totp;
 use crate::crypto::SecretBox;
 use crate::db::{DbConnection, mfa, secrets as stored, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::service::{audit, throttle};
@@ -49,7 +50,7 @@ pub fn enroll(conn: &mut DbConnection, caller: &Caller, secrets: &SecretBox) -> 
     mfa::set_pending(conn, &caller.user.id, &sealed)?;
     caller.audit(
         conn,
-        "user.mfa_enrollment_started",
+        AuditAction::UserMfaEnrollmentStarted,
         audit::object("user", &caller.user.id),
         audit::Changes::new(),
     )?;
@@ -82,7 +83,7 @@ pub fn confirm(
     users::bump_token_version(conn, &caller.user.id)?;
     caller.audit(
         conn,
-        "user.mfa_enabled",
+        AuditAction::UserMfaEnabled,
         audit::object("user", &caller.user.id),
         audit::change("mfa_enabled", false.into(), true.into()),
     )
@@ -119,7 +120,7 @@ fn disable_with_code(
     mfa::set_enabled(conn, &caller.user.id, false, &caller.actor(), time::now())?;
     caller.audit(
         conn,
-        "user.mfa_disabled",
+        AuditAction::UserMfaDisabled,
         audit::object("user", &caller.user.id),
         audit::change("mfa_enabled", true.into(), false.into()),
     )

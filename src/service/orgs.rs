@@ -1,8 +1,9 @@
 //! Organizations and their first members.
 
 use crate::auth::Caller;
-use crate::db::models::{NewUser, NewUserRole, OrganizationRow, UserRow};
+use crate::db::models::{NewUserRole, OrganizationRow, UserInsert, UserRow};
 use crate::db::{DbConnection, orgs, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::user::{Email, Kind, Source, Title, UserName};
@@ -33,7 +34,7 @@ pub fn bootstrap(
 
     let system_id = PublicId::random().into_string();
     let system_email = format!("system+{}@tessera.invalid", org.id.to_lowercase());
-    let base = |id: String, email: String, name: String| NewUser {
+    let base = |id: String, email: String, name: String| UserInsert {
         id,
         organization_id: org.id.clone(),
         email,
@@ -57,7 +58,7 @@ pub fn bootstrap(
     };
     users::insert(
         conn,
-        &NewUser {
+        &UserInsert {
             is_apiuser: true,
             is_system: true,
             ..base(
@@ -77,7 +78,7 @@ pub fn bootstrap(
         .map_or_else(|| "Owner".to_owned(), UserName::into_string);
     users::insert(
         conn,
-        &NewUser {
+        &UserInsert {
             kind: Some(Kind::Employee),
             password_hash: Some(owner_password_hash),
             ..base(
@@ -104,7 +105,7 @@ pub fn bootstrap(
         conn,
         &org.id,
         context,
-        "organization.created",
+        AuditAction::OrganizationCreated,
         audit::object("organization", &org.id),
         audit::created(&audit::organization_snapshot(&org)),
     )?;
@@ -113,7 +114,7 @@ pub fn bootstrap(
         conn,
         &org.id,
         context,
-        "user.created",
+        AuditAction::UserCreated,
         audit::object("user", &owner.id),
         audit::created(&audit::user_snapshot(&detail)),
     )?;
@@ -160,7 +161,7 @@ pub fn update(
     let after = get(conn, caller)?;
     caller.audit(
         conn,
-        "organization.updated",
+        AuditAction::OrganizationUpdated,
         audit::object("organization", &after.id),
         audit::diff(
             &audit::organization_snapshot(&before),

@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::db::models::RoleRow;
 use crate::db::roles::{self, NewRole, RoleChanges};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::{Permission, PermissionSet, RoleName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, Result, is_unique_violation};
@@ -105,7 +106,7 @@ pub fn create(
     let role = find(conn, caller, &id)?;
     caller.audit(
         conn,
-        "role.created",
+        AuditAction::RoleCreated,
         audit::object("role", &id),
         audit::created(&audit::role_snapshot(&role)),
     )?;
@@ -136,7 +137,7 @@ pub fn update(
     let role = find(conn, caller, &current.id)?;
     caller.audit(
         conn,
-        "role.updated",
+        AuditAction::RoleUpdated,
         audit::object("role", &role.id),
         audit::diff(
             &audit::role_snapshot(&current),
@@ -166,7 +167,7 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
     roles::delete(conn, &current.id)?;
     caller.audit(
         conn,
-        "role.deleted",
+        AuditAction::RoleDeleted,
         audit::object("role", &current.id),
         audit::deleted(&audit::role_snapshot(&current)),
     )

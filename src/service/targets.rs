@@ -11,6 +11,7 @@ use crate::auth::{Caller, Scope};
 use crate::db::models::{NewTarget, TargetChanges, TargetDetail, TargetRow};
 use crate::db::targets::{self, TargetFilter, TargetOrdering};
 use crate::db::{DbConnection, teams};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::target::{TargetName, TargetUrl};
 use crate::domain::{PublicId, time};
@@ -107,7 +108,7 @@ pub fn create(
     let target = reload(conn, &org, &row.id)?;
     caller.audit(
         conn,
-        "target.created",
+        AuditAction::TargetCreated,
         audit::object("target", &row.id),
         audit::created(&audit::target_snapshot(&target)),
     )?;
@@ -162,7 +163,7 @@ pub fn update(
     let target = reload(conn, &org, &current.id)?;
     caller.audit(
         conn,
-        "target.updated",
+        AuditAction::TargetUpdated,
         audit::object("target", &current.id),
         audit::diff(&before, &audit::target_snapshot(&target)),
     )?;
@@ -178,7 +179,7 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
     targets::delete(conn, &current.id)?;
     caller.audit(
         conn,
-        "target.deleted",
+        AuditAction::TargetDeleted,
         audit::object("target", &current.id),
         audit::deleted(&before),
     )

@@ -11,11 +11,14 @@ use crate::auth::{Caller, Scope};
 use crate::db::models::{NewTeam, TeamChanges, TeamRow};
 use crate::db::teams::{self, TeamFilter, TeamOrdering};
 use crate::db::{DbConnection, users as user_rows};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::team::{Description, TeamName};
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, REQUIRED, Result};
-use crate::service::users::{self as user_service, AssignmentInput, UserInput, assignments_of};
+use crate::service::users::{
+    self as user_service, AssignmentInput, UserField, UserPatch, assignments_of,
+};
 use crate::service::{Page, PageRequest, Parsed, audit, does_not_exist};
 
 /// Parsed team fields; `None` leaves a field unchanged (or, on creation,
@@ -117,7 +120,7 @@ pub fn create(
     let team = teams::find_in_org(conn, &row.organization_id, &row.id)?.ok_or(Error::NotFound)?;
     caller.audit(
         conn,
-        "team.created",
+        AuditAction::TeamCreated,
         audit::object("team", &team.id),
         audit::created(&audit::team_snapshot(&team)),
     )?;
@@ -154,7 +157,7 @@ pub fn update(
         teams::find_in_org(conn, caller.organization_id(), &current.id)?.ok_or(Error::NotFound)?;
     caller.audit(
         conn,
-        "team.updated",
+        AuditAction::TeamUpdated,
         audit::object("team", &team.id),
         audit::diff(
             &audit::team_snapshot(&current),
@@ -172,7 +175,7 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
     teams::delete(conn, &current.id)?;
     caller.audit(
         conn,
-        "team.deleted",
+        AuditAction::TeamDeleted,
         audit::object("team", &current.id),
         audit::deleted(&audit::team_snapshot(&current)),
     )
@@ -270,13 +273,10 @@ fn set_assignments(
     user: &str,
     items: Vec<AssignmentInput>,
 ) -> Result<()> {
-    let input = UserInput {
+    let mut patch = UserPatch {
         user_roles: Some(items),
-        ..UserInput::default()
+        ..UserPatch::default()
     };
-    let input = Parsed {
-        value: input,
-        errors: FieldErrors::new(),
-    };
-    user_service::update(conn, caller, user, false, input).map(drop)
+    patch.name(UserField::UserRoles);
+    user_service::update(conn, caller, user, false, Parsed::valid(patch)).map(drop)
 }

@@ -8,14 +8,17 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::{Caller, Scope};
-use crate::db::models::{NewUser, NewUserRole, UserChanges, UserDetail, UserRoleDetail, UserRow};
+use crate::db::models::{
+    NewUserRole, UserChanges, UserDetail, UserInsert, UserRoleDetail, UserRow,
+};
 use crate::db::users::{KeysetAfter, KeysetField, UserFilter, UserOrderField, UserOrdering};
 use crate::db::{self, DbConnection, roles as role_rows, targets, users};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::{BuiltinRole, Permission, Tier};
 use crate::domain::user::{Email, Kind, Source, Title, UserName};
 use crate::domain::user_roles::{self, Assignment, RoleRef};
 use crate::domain::{PublicId, time};
-use crate::error::{Error, FieldErrors, Result, is_unique_violation};
+use crate::error::{Error, FieldErrors, REQUIRED, Result, is_unique_violation};
 use crate::service::{Page, PageRequest, audit, authority, does_not_exist};
 
 pub const EMAIL_TAKEN: &str = "user with this email already exists.";
@@ -31,10 +34,31 @@ pub struct AssignmentInput {
     pub target: Option<String>,
 }
 
-/// Parsed user fields. `None` leaves a field unchanged; for nullable fields
-/// `Some(None)` clears it.
+/// A writable field of a user, as an interface names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UserField {
+    Email,
+    Name,
+    Title,
+    Active,
+    Labels,
+    UserRoles,
+    Kind,
+    Position,
+    AdditionalEmailAddresses,
+    ContractStartDate,
+    ContractEndDate,
+    Password,
+    ExternalId,
+    ScimProfile,
+}
+
+/// What a write changes about a user, parsed by an interface from its own
+/// input. `None` leaves a field unchanged; for nullable fields `Some(None)`
+/// clears it. `named` lists the fields the input named, valid or not: a
+/// field that failed to parse is still a field the caller tried to change.
 #[derive(Clone, Debug, Default)]
-pub struct UserInput {
+pub struct UserPatch {
     pub email: Option<Email>,
     pub name: Option<UserName>,
     pub title: Option<Title>,
@@ -48,15 +72,42 @@ pub struct UserInput {
     pub contract_end_date: Option<Option<NaiveDateTime>>,
     /// Already hashed (hashing happens before the transaction).
     pub password_hash: Option<String>,
-    /// Where a created user comes from; `None` is MANUAL. Ignored by updates.
-    pub source: Option<Source>,
     /// The SCIM `externalId` (a provisioning client's own identifier).
     pub external_id: Option<Option<String>>,
     /// SCIM attributes Tessera's columns cannot hold (JSON, see `scim::users`).
     pub scim_profile: Option<Option<String>>,
-    /// Whether the body named any writable field besides `user_roles`, valid
-    /// or not: that alone needs `users.manage`.
-    pub profile_sent: bool,
+    pub named: BTreeSet<UserField>,
+}
+
+impl UserPatch {
+    /// Whether the input named a field other than `user_roles`: changing
+    /// any of them needs `users.manage` over the user, whether or not the
+    /// value was valid (authorization comes before validation).
+    pub fn names_profile(&self) -> bool {
+        self.named.iter().any(|f| *f != UserField::UserRoles)
+    }
+
+    /// Records that the input named `field`.
+    pub fn name(&mut self, field: UserField) {
+        self.named.insert(field);
+    }
+}
+
+/// A user to create: its fields (`email` and `name` required; an interface
+/// reports their absence among its field errors) and where it comes from.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub source: Source,
+    pub fields: UserPatch,
+}
+
+impl NewUser {
+    pub fn manual(fields: UserPatch) -> Self {
+        Self {
+            source: Source::Manual,
+            fields,
+        }
+    }
 }
 
 pub const CONTRACT_ENDS_BEFORE_START: &str = "The contract cannot end before it starts.";
@@ -198,11 +249,14 @@ pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
     is_apiuser: bool,
-    input: Parsed<UserInput>,
+    input: Parsed<NewUser>,
 ) -> Result<UserDetail> {
     authorize_create(caller)?;
     let Parsed {
-        value: input,
+        value: NewUser {
+            source,
+            fields: input,
+        },
         mut errors,
     } = input;
     let org = caller.organization_id().to_owned();
@@ -217,24 +271,28 @@ pub fn create(
         &mut errors,
     );
     errors.into_result()?;
-    let assignments = assignments.expect("resolved when there are no errors");
+    // Reported by every interface with its other field errors; these are
+    // only a last line of defence.
+    let email = input.email.ok_or_else(|| Error::field("email", REQUIRED))?;
+    let name = input.name.ok_or_else(|| Error::field("name", REQUIRED))?;
+    let assignments = assignments.ok_or_else(|| Error::field("user_roles", REQUIRED))?;
     // Judged against what a plain create would have given.
     authorize_roles(conn, caller, &[default_membership()], &assignments)?;
 
     let now = time::now();
     let actor = caller.actor();
     let id = PublicId::random().into_string();
-    let row = NewUser {
+    let row = UserInsert {
         id: id.clone(),
         organization_id: org.clone(),
-        email: input.email.expect("required").into_string(),
-        name: input.name.expect("required").into_string(),
+        email: email.into_string(),
+        name: name.into_string(),
         title: input.title.unwrap_or(Title::None),
         active: input.active.unwrap_or(true),
         is_apiuser,
         is_system: false,
         password_hash: input.password_hash,
-        source: input.source.unwrap_or(Source::Manual),
+        source,
         kind: input.kind.flatten(),
         position: input.position.flatten(),
         additional_email_addresses: emails_json(
@@ -265,7 +323,7 @@ pub fn create(
     let detail = users::detail(conn, row)?;
     caller.audit(
         conn,
-        &action(is_apiuser, "created"),
+        AuditAction::on_user(is_apiuser, AuditAction::UserCreated),
         audit::object(object_type(is_apiuser), &id),
         audit::created(&audit::user_snapshot(&detail)),
     )?;
@@ -277,16 +335,12 @@ pub fn object_type(is_apiuser: bool) -> &'static str {
     if is_apiuser { "api_user" } else { "user" }
 }
 
-fn action(is_apiuser: bool, verb: &str) -> String {
-    format!("{}.{verb}", object_type(is_apiuser))
-}
-
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,
     is_apiuser: bool,
-    input: Parsed<UserInput>,
+    input: Parsed<UserPatch>,
 ) -> Result<UserDetail> {
     let found = find(conn, caller, id, is_apiuser)?;
     db::lock_user(conn, &found.id)?;
@@ -310,7 +364,7 @@ pub fn update(
     {
         return Err(Error::Forbidden);
     }
-    if input.profile_sent || input.user_roles.is_none() {
+    if input.names_profile() || input.user_roles.is_none() {
         let member_of = users::teams_of(conn, &current.id)?;
         caller.require_at(Permission::UsersManage, Scope::Member { teams: &member_of })?;
     }
@@ -395,13 +449,13 @@ pub fn update(
         changes.extend(password_changed());
     }
     let verb = if deactivating {
-        "deactivated"
+        AuditAction::UserDeactivated
     } else {
-        "updated"
+        AuditAction::UserUpdated
     };
     caller.audit(
         conn,
-        &action(is_apiuser, verb),
+        AuditAction::on_user(is_apiuser, verb),
         audit::object(object_type(is_apiuser), &current.id),
         changes,
     )?;
@@ -454,7 +508,7 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str, is_apiuser: bo
     }
     caller.audit(
         conn,
-        &action(is_apiuser, "deleted"),
+        AuditAction::on_user(is_apiuser, AuditAction::UserDeleted),
         audit::object(object_type(is_apiuser), &current.id),
         audit::deleted(&snapshot),
     )
@@ -755,7 +809,7 @@ pub fn update_profile(
     let detail = profile(conn, caller)?;
     caller.audit(
         conn,
-        "user.updated",
+        AuditAction::UserUpdated,
         audit::object("user", &caller.user.id),
         audit::diff(&before, &audit::user_snapshot(&detail)),
     )?;
@@ -782,7 +836,7 @@ pub fn set_own_password(
     users::bump_token_version(conn, &caller.user.id)?;
     caller.audit(
         conn,
-        "user.password_changed",
+        AuditAction::UserPasswordChanged,
         audit::object("user", &caller.user.id),
         password_changed(),
     )

@@ -11,6 +11,7 @@ use crate::crypto::SecretBox;
 use crate::db::DbConnection;
 use crate::db::secrets::webhook_secret;
 use crate::db::webhooks::{self as rows, DeliveryRow, WebhookChanges, WebhookRow};
+use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
 use crate::domain::{PublicId, address, time};
 use crate::error::{Error, Result};
@@ -171,7 +172,7 @@ pub fn create(
     rows::insert(conn, &row)?;
     caller.audit(
         conn,
-        "webhook.created",
+        AuditAction::WebhookCreated,
         audit::object("webhook", &row.id),
         audit::created(&snapshot(&row)),
     )?;
@@ -211,7 +212,7 @@ pub fn update(
     }
     caller.audit(
         conn,
-        "webhook.updated",
+        AuditAction::WebhookUpdated,
         audit::object("webhook", &current.id),
         diff,
     )?;
@@ -224,7 +225,7 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
     rows::delete(conn, &current.id)?;
     caller.audit(
         conn,
-        "webhook.deleted",
+        AuditAction::WebhookDeleted,
         audit::object("webhook", &current.id),
         audit::deleted(&snapshot(&current)),
     )
@@ -247,13 +248,28 @@ pub fn deliveries(
 }
 
 /// The webhook event types an audited action raises.
-fn event_types(action: &str, changes: &audit::Changes) -> Vec<&'static str> {
-    let mut types: Vec<&'static str> = EVENT_TYPES
-        .into_iter()
-        .filter(|t| *t == action && *t != "membership.updated")
-        .collect();
+fn event_types(action: AuditAction, changes: &audit::Changes) -> Vec<&'static str> {
+    let event = match action {
+        AuditAction::UserCreated => "user.created",
+        AuditAction::UserUpdated => "user.updated",
+        AuditAction::UserDeleted => "user.deleted",
+        AuditAction::UserDeactivated => "user.deactivated",
+        AuditAction::LabelCreated => "label.created",
+        AuditAction::LabelUpdated => "label.updated",
+        AuditAction::LabelDeleted => "label.deleted",
+        AuditAction::TeamCreated => "team.created",
+        AuditAction::TeamUpdated => "team.updated",
+        AuditAction::TeamDeleted => "team.deleted",
+        _ => return Vec::new(),
+    };
+    let mut types = vec![event];
     let roles_changed = changes.contains_key("user_roles");
-    if roles_changed && matches!(action, "user.updated" | "user.deactivated") {
+    if roles_changed
+        && matches!(
+            action,
+            AuditAction::UserUpdated | AuditAction::UserDeactivated
+        )
+    {
         types.push("membership.updated");
     }
     types
@@ -263,10 +279,11 @@ fn event_types(action: &str, changes: &audit::Changes) -> Vec<&'static str> {
 pub fn emit(
     conn: &mut DbConnection,
     organization_id: &str,
+    action: AuditAction,
     event: &crate::db::audit::AuditEventRow,
     changes: &audit::Changes,
 ) -> Result<()> {
-    let types = event_types(&event.action, changes);
+    let types = event_types(action, changes);
     if types.is_empty() {
         return Ok(());
     }
@@ -407,13 +424,19 @@ mod tests {
     #[test]
     fn membership_changes_raise_their_own_event() {
         let mut changes = audit::Changes::new();
-        assert_eq!(event_types("user.updated", &changes), ["user.updated"]);
+        assert_eq!(
+            event_types(AuditAction::UserUpdated, &changes),
+            ["user.updated"]
+        );
         changes.insert("user_roles".into(), Value::Null);
         assert_eq!(
-            event_types("user.updated", &changes),
+            event_types(AuditAction::UserUpdated, &changes),
             ["user.updated", "membership.updated"]
         );
-        assert!(event_types("auth.login", &changes).is_empty());
-        assert_eq!(event_types("label.deleted", &changes), ["label.deleted"]);
+        assert!(event_types(AuditAction::AuthLogin, &changes).is_empty());
+        assert_eq!(
+            event_types(AuditAction::LabelDeleted, &changes),
+            ["label.deleted"]
+        );
     }
 }

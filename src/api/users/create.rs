@@ -8,7 +8,9 @@ use crate::auth::Caller;
 use crate::domain::user::PasswordOwner;
 use crate::error::Result;
 use crate::service;
+use crate::service::Parsed;
 use crate::service::passwords;
+use crate::service::users::NewUser;
 use crate::state::AppState;
 
 /// Create user
@@ -61,6 +63,7 @@ pub async fn create(
             Err(weak) => input.errors.add("password", weak),
         }
     }
+    let input = Parsed::new(NewUser::manual(input.value), input.errors);
     let detail = state
         .db
         .write(move |conn| service::users::create(conn, &caller, is_apiuser, input))

@@ -27,7 +27,7 @@ use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::time;
 use crate::domain::user::{self, Email, Kind, Source, State, Title, UserName};
 use crate::error::{Collect, FieldErrors};
-use crate::service::users::{AssignmentInput, Parsed, UserInput};
+use crate::service::users::{AssignmentInput, Parsed, UserField, UserPatch};
 
 /// Where a role assignment applies.
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -270,19 +270,23 @@ pub struct ApiUserWriteDoc {
     pub contract_end_date: Option<String>,
 }
 
-/// The writable fields other than `user_roles` (which has rules of its own).
-const PROFILE_FIELDS: [&str; 11] = [
-    "email",
-    "name",
-    "title",
-    "active",
-    "labels",
-    "kind",
-    "position",
-    "additional_email_addresses",
-    "contract_start_date",
-    "contract_end_date",
-    "password",
+/// The writable fields, by their REST names.
+const FIELDS: [(&str, UserField); 12] = [
+    ("email", UserField::Email),
+    ("name", UserField::Name),
+    ("title", UserField::Title),
+    ("active", UserField::Active),
+    ("labels", UserField::Labels),
+    ("user_roles", UserField::UserRoles),
+    ("kind", UserField::Kind),
+    ("position", UserField::Position),
+    (
+        "additional_email_addresses",
+        UserField::AdditionalEmailAddresses,
+    ),
+    ("contract_start_date", UserField::ContractStartDate),
+    ("contract_end_date", UserField::ContractEndDate),
+    ("password", UserField::Password),
 ];
 
 /// Whether required fields must be present (POST, PUT) or not (PATCH).
@@ -300,11 +304,15 @@ pub fn parse_user_input(
     fields: &Fields,
     mode: Mode,
     is_apiuser: bool,
-) -> (Parsed<UserInput>, Option<user::Password>) {
+) -> (Parsed<UserPatch>, Option<user::Password>) {
     let mut e = FieldErrors::new();
-    let mut input = UserInput {
-        profile_sent: PROFILE_FIELDS.iter().any(|key| fields.has(key)),
-        ..UserInput::default()
+    let mut input = UserPatch {
+        named: FIELDS
+            .iter()
+            .filter(|(key, _)| fields.has(key))
+            .map(|(_, field)| *field)
+            .collect(),
+        ..UserPatch::default()
     };
     if mode != Mode::Patch {
         for key in ["email", "name"] {
