@@ -121,14 +121,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let url = DatabaseUrl::parse(&settings.database_url)?;
             let mut conn = db::establish(&url)?;
             db::migrate(&mut conn)?;
-            let options = tessera::seed::SeedOptions {
+            let options = tessera::dev::seed::SeedOptions {
                 users,
                 labels,
                 teams,
                 targets,
                 organization_id: org,
             };
-            let report = tessera::seed::seed(&mut conn, &options)?;
+            let report = tessera::dev::seed::seed(&mut conn, &options)?;
             drop(conn);
             println!("{report}");
             Ok(())

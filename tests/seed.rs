@@ -13,8 +13,8 @@ use tessera::db::models::UserDetail;
 use tessera::db::schema::{labels, target_teams, targets, teams, user_labels, user_roles, users};
 use tessera::db::users::{UserFilter, UserOrderField, UserOrdering};
 use tessera::db::{self, DatabaseUrl, DbConnection};
+use tessera::dev::seed::{SEED_PASSWORD, SeedOptions, seed};
 use tessera::domain::user::Email;
-use tessera::seed::{SEED_PASSWORD, SeedOptions, seed};
 use tessera::service;
 use tessera::service::audit::RequestContext;
 

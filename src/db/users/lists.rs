@@ -1,309 +1,21 @@
-//! Users (people and API users) and what hangs off them.
+//! Lists of users: the filters every interface maps its parameters onto,
+//! the orderings, offset pages and keyset pages, and the search indexes
+//! that serve substring search.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-
-use super::DbConnection;
-use super::direct::on_backend;
-use super::models::{
-    LabelRow, NewUserRole, UserChanges, UserDetail, UserInsert, UserRoleDetail, UserRow,
-};
 use diesel::sql_types::Bool;
 
-use super::schema::{labels, roles, targets, teams, user_labels, user_roles, users};
-use crate::domain::role::{BuiltinRole, PermissionSet, Tier};
-use crate::domain::user::{Email, Kind, State};
+use crate::db::DbConnection;
+use crate::db::lower;
+use crate::db::models::UserRow;
+use crate::db::schema::{user_labels, user_roles, users};
+use crate::domain::role::Tier;
+use crate::domain::user::{Kind, State};
 
 type Backend = <DbConnection as Connection>::Backend;
-
-use super::lower;
-
-pub fn insert(conn: &mut DbConnection, row: &UserInsert) -> QueryResult<()> {
-    diesel::insert_into(users::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
-}
-
-/// A user visible through the API (never the hidden `System` actor) of one
-/// organization, person or API user as asked.
-pub fn find_visible(
-    conn: &mut DbConnection,
-    organization_id: &str,
-    id: &str,
-    is_apiuser: bool,
-) -> QueryResult<Option<UserRow>> {
-    // By primary key, so without `LIMIT`: SQLite re-prepares a statement
-    // whose `LIMIT ?` is bound again, on every execution.
-    on_backend!(conn, |c| users::table
-        .filter(users::id.eq(id))
-        .filter(users::organization_id.eq(organization_id))
-        .filter(users::is_apiuser.eq(is_apiuser))
-        .filter(users::is_system.eq(false))
-        .select(UserRow::as_select())
-        .get_result(c)
-        .optional())
-}
-
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
-    // No `LIMIT`, as in `find_visible`.
-    on_backend!(conn, |c| users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .get_result(c)
-        .optional())
-}
-
-/// People of any organization whose email matches, case-insensitively, as
-/// typed or as `Email` stores it (NFC, the domain in punycode): a login with
-/// `ann@bücher.example` finds `ann@xn--bcher-kva.example`, and rows stored
-/// before emails were normalized still match the form that was typed.
-pub fn find_people_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<UserRow>> {
-    let mut spellings = vec![email.to_lowercase()];
-    let stored = Email::lookup_key(email);
-    if !spellings.contains(&stored) {
-        spellings.push(stored);
-    }
-    users::table
-        .filter(lower(users::email).eq_any(spellings))
-        .filter(users::is_apiuser.eq(false))
-        .filter(users::is_system.eq(false))
-        .select(UserRow::as_select())
-        .order(users::id)
-        .limit(32)
-        .load(conn)
-}
-
-/// The organization's `System` actor, to whom writes made by no user are attributed.
-pub fn system_actor(conn: &mut DbConnection, organization_id: &str) -> QueryResult<UserRow> {
-    users::table
-        .filter(users::organization_id.eq(organization_id))
-        .filter(users::is_system.eq(true))
-        .select(UserRow::as_select())
-        .first(conn)
-}
-
-pub fn update(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(changes)
-        .execute(conn)
-        .map(drop)
-}
-
-pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-    diesel::delete(users::table.find(id))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Sets what SCIM keeps of a user beside Tessera's own columns; `None`
-/// leaves a column as it is, `Some(None)` clears it.
-pub fn set_scim(conn: &mut DbConnection, id: &str, changes: &ScimChanges) -> QueryResult<()> {
-    if changes.external_id.is_none() && changes.scim_profile.is_none() {
-        return Ok(());
-    }
-    diesel::update(users::table.find(id))
-        .set(changes)
-        .execute(conn)
-        .map(drop)
-}
-
-#[derive(AsChangeset, Default)]
-#[diesel(table_name = users)]
-pub struct ScimChanges {
-    pub external_id: Option<Option<String>>,
-    pub scim_profile: Option<Option<String>>,
-}
-
-/// Invalidates every token issued to the user so far.
-pub fn bump_token_version(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::token_version.eq(users::token_version + 1))
-        .execute(conn)
-        .map(drop)
-}
-
-pub fn record_login(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
-        .set(users::last_login.eq(at))
-        .execute(conn)
-        .map(drop)
-}
-
-/// The teams a user is a member of (holds a role at).
-pub fn teams_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
-    user_roles::table
-        .filter(user_roles::user_id.eq(user_id))
-        .filter(user_roles::team_id.is_not_null())
-        .select(user_roles::team_id.assume_not_null())
-        .distinct()
-        .load(conn)
-}
-
-/// Active users holding OWNER at account tier.
-pub fn count_active_owners(conn: &mut DbConnection, organization_id: &str) -> QueryResult<i64> {
-    user_roles::table
-        .inner_join(users::table)
-        .filter(users::organization_id.eq(organization_id))
-        .filter(users::active.eq(true))
-        .filter(user_roles::role_id.eq(BuiltinRole::Owner.id()))
-        .filter(user_roles::tier.eq(Tier::Account.as_str()))
-        .count()
-        .get_result(conn)
-}
-
-/// The role assignments of `user_ids`, with their role, team and target.
-macro_rules! roles_query {
-    ($condition:expr) => {
-        user_roles::table
-            .inner_join(roles::table)
-            .left_join(teams::table)
-            .left_join(targets::table)
-            .filter($condition)
-            .select((
-                user_roles::id,
-                user_roles::user_id,
-                user_roles::tier,
-                user_roles::created,
-                roles::id,
-                roles::name,
-                roles::permissions,
-                teams::id.nullable(),
-                teams::name.nullable(),
-                targets::id.nullable(),
-                targets::name.nullable(),
-            ))
-            .order((user_roles::user_id, user_roles::created, user_roles::id))
-    };
-}
-
-pub fn roles_of(conn: &mut DbConnection, user_ids: &[String]) -> QueryResult<Vec<UserRoleDetail>> {
-    // One user (the caller of every authenticated request, a user's detail)
-    // is compared with `=`: a query of fixed shape is prepared once per
-    // connection, whereas SQLite cannot keep a prepared `IN (...)`, whose
-    // number of parameters varies, and would parse and plan it every time.
-    match user_ids {
-        [id] => on_backend!(conn, |c| roles_query!(user_roles::user_id.eq(id)).load(c)),
-        ids => roles_query!(user_roles::user_id.eq_any(ids)).load(conn),
-    }
-}
-
-/// The labels of `user_ids`, by user then name.
-macro_rules! labels_query {
-    ($condition:expr) => {
-        user_labels::table
-            .inner_join(labels::table)
-            .filter($condition)
-            .select((user_labels::user_id, LabelRow::as_select()))
-            .order((user_labels::user_id, lower(labels::name), labels::id))
-    };
-}
-
-pub fn labels_of(
-    conn: &mut DbConnection,
-    user_ids: &[String],
-) -> QueryResult<Vec<(String, LabelRow)>> {
-    // `=` for one user, as in `roles_of`.
-    match user_ids {
-        [id] => on_backend!(conn, |c| labels_query!(user_labels::user_id.eq(id)).load(c)),
-        ids => labels_query!(user_labels::user_id.eq_any(ids)).load(conn),
-    }
-}
-
-pub fn insert_role(conn: &mut DbConnection, row: &NewUserRole) -> QueryResult<()> {
-    diesel::insert_into(user_roles::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
-}
-
-pub fn delete_roles(conn: &mut DbConnection, ids: &[String]) -> QueryResult<()> {
-    diesel::delete(user_roles::table.filter(user_roles::id.eq_any(ids)))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Makes the user's labels exactly `label_ids`.
-pub fn set_labels(conn: &mut DbConnection, user_id: &str, label_ids: &[String]) -> QueryResult<()> {
-    diesel::delete(user_labels::table.filter(user_labels::user_id.eq(user_id))).execute(conn)?;
-    for label_id in label_ids {
-        diesel::insert_into(user_labels::table)
-            .values((
-                user_labels::user_id.eq(user_id),
-                user_labels::label_id.eq(label_id),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Of `ids`, those naming labels of the organization.
-pub fn existing_labels(
-    conn: &mut DbConnection,
-    organization_id: &str,
-    ids: &[String],
-) -> QueryResult<Vec<String>> {
-    labels::table
-        .filter(labels::organization_id.eq(organization_id))
-        .filter(labels::id.eq_any(ids))
-        .select(labels::id)
-        .load(conn)
-}
-
-pub fn team_in_org(conn: &mut DbConnection, organization_id: &str, id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        teams::table
-            .filter(teams::id.eq(id))
-            .filter(teams::organization_id.eq(organization_id)),
-    ))
-    .get_result(conn)
-}
-
-pub fn target_in_org(
-    conn: &mut DbConnection,
-    organization_id: &str,
-    id: &str,
-) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        targets::table
-            .filter(targets::id.eq(id))
-            .filter(targets::organization_id.eq(organization_id)),
-    ))
-    .get_result(conn)
-}
-
-/// Embeds labels and roles into rows: two queries whatever the number of rows.
-pub fn with_details(conn: &mut DbConnection, rows: Vec<UserRow>) -> QueryResult<Vec<UserDetail>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
-    let mut roles_by_user: HashMap<String, Vec<UserRoleDetail>> = HashMap::new();
-    for role in roles_of(conn, &ids)? {
-        roles_by_user
-            .entry(role.user_id.clone())
-            .or_default()
-            .push(role);
-    }
-    let mut labels_by_user: HashMap<String, Vec<LabelRow>> = HashMap::new();
-    for (user_id, label) in labels_of(conn, &ids)? {
-        labels_by_user.entry(user_id).or_default().push(label);
-    }
-    Ok(rows
-        .into_iter()
-        .map(|user| UserDetail {
-            labels: labels_by_user.remove(&user.id).unwrap_or_default(),
-            roles: roles_by_user.remove(&user.id).unwrap_or_default(),
-            user,
-        })
-        .collect())
-}
-
-pub fn detail(conn: &mut DbConnection, row: UserRow) -> QueryResult<UserDetail> {
-    Ok(with_details(conn, vec![row])?.remove(0))
-}
 
 /// What a list of users may be narrowed by.
 #[derive(Clone, Debug, Default)]
@@ -531,7 +243,7 @@ fn filtered<'a>(
         query = query.filter(users::external_id.eq(external_id));
     }
     if let Some(term) = &filter.search {
-        let pattern = super::contains_pattern(term);
+        let pattern = crate::db::contains_pattern(term);
         query = query.filter(
             indexed_contains(index, "{name email}", term).unwrap_or_else(|| {
                 Box::new(
@@ -544,7 +256,7 @@ fn filtered<'a>(
         );
     }
     if let Some(term) = &filter.query {
-        let pattern = super::contains_pattern(term);
+        let pattern = crate::db::contains_pattern(term);
         query = query.filter(
             indexed_contains(index, "{name email position}", term).unwrap_or_else(|| {
                 Box::new(
@@ -786,124 +498,12 @@ pub fn keyset_page(
     query.limit(limit).select(UserRow::as_select()).load(conn)
 }
 
-/// The user holding the role assignment `id`, if any.
-pub fn holder_of_role(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
-    user_roles::table
-        .find(id)
-        .select(user_roles::user_id)
-        .first(conn)
-        .optional()
-}
-
-/// Points an assignment at another role, keeping its row, id and creation time.
-pub fn set_assignment_role(conn: &mut DbConnection, id: &str, role_id: &str) -> QueryResult<()> {
-    diesel::update(user_roles::table.find(id))
-        .set(user_roles::role_id.eq(role_id))
-        .execute(conn)
-        .map(drop)
-}
-
-/// Active people and API users whose contract ended at or before `now`.
-pub fn contract_ended(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<UserRow>> {
-    users::table
-        .filter(users::active.eq(true))
-        .filter(users::is_system.eq(false))
-        .filter(users::contract_end_date.le(now))
-        .order(users::id)
-        .select(UserRow::as_select())
-        .limit(1000)
-        .load(conn)
-}
-
-/// One role assignment as authorization reads it.
-#[derive(Clone, Debug, Queryable)]
-pub struct GrantRow {
-    pub tier: Tier,
-    pub team_id: Option<String>,
-    pub target_id: Option<String>,
-    pub permissions: PermissionSet,
-}
-
-/// `token_holder`'s statement. Flat left joins: a parenthesised
-/// `user_roles JOIN roles` makes SQLite materialize every assignment of
-/// every user on each request (see the query-plan test below).
-macro_rules! token_holder_query {
-    ($id:expr, $jti:expr, $family:expr) => {
-        users::table
-            .left_join(user_roles::table)
-            .left_join(roles::table.on(roles::id.eq(user_roles::role_id)))
-            .filter(users::id.eq($id))
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                crate::db::schema::revoked_tokens::table
-                    .filter(crate::db::schema::revoked_tokens::jti.eq_any([$jti, $family])),
-            )))
-            .select((
-                UserRow::as_select(),
-                (
-                    user_roles::tier,
-                    user_roles::team_id,
-                    user_roles::target_id,
-                    roles::permissions,
-                )
-                    .nullable(),
-            ))
-    };
-}
-
-/// The user a token names, with the grants of all its assignments, unless
-/// the token (`jti`) or its refresh `family` was revoked: what every
-/// token-authenticated request needs, in one statement instead of three
-/// (user, revocation, roles).
-pub fn token_holder(
-    conn: &mut DbConnection,
-    id: &str,
-    jti: &str,
-    family: &str,
-) -> QueryResult<Option<(UserRow, Vec<GrantRow>)>> {
-    let rows: Vec<(UserRow, Option<GrantRow>)> =
-        super::direct::on_backend!(conn, |c| token_holder_query!(id, jti, family).load(c))?;
-    let mut rows = rows.into_iter();
-    let Some((user, first)) = rows.next() else {
-        return Ok(None);
-    };
-    let grants = first
-        .into_iter()
-        .chain(rows.filter_map(|(_, grant)| grant))
-        .collect();
-    Ok(Some((user, grants)))
-}
-
 #[cfg(test)]
 mod tests {
-    use diesel::sqlite::{Sqlite, SqliteConnection};
-    use diesel_migrations::MigrationHarness;
+    use diesel::sqlite::SqliteConnection;
 
     use super::*;
-
-    #[derive(QueryableByName)]
-    struct PlanStep {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        detail: String,
-    }
-
-    /// A fresh in-memory SQLite database with every migration applied.
-    fn migrated() -> SqliteConnection {
-        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
-        conn.run_pending_migrations(super::super::SQLITE_MIGRATIONS)
-            .expect("migrations run");
-        conn
-    }
-
-    /// What SQLite plans for `sql` (its `?` parameters left unbound).
-    fn plan(sql: &str) -> Vec<String> {
-        let mut conn = migrated();
-        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load::<PlanStep>(&mut conn)
-            .expect("a plan")
-            .into_iter()
-            .map(|step| step.detail)
-            .collect()
-    }
+    use crate::db::users::test_support::migrated;
 
     #[test]
     fn a_search_term_is_one_literal_phrase() {
@@ -979,19 +579,5 @@ mod tests {
                 .get_result(&mut conn)
                 .unwrap();
         assert_eq!(keys, 0);
-    }
-
-    #[test]
-    fn authentication_reads_by_index_only() {
-        let query = token_holder_query!("some-id", "some-jti", "some-family");
-        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
-        let sql = sql.split(" -- binds:").next().unwrap();
-        let steps = plan(sql);
-        assert!(
-            steps
-                .iter()
-                .all(|s| s.starts_with("SEARCH") || s.starts_with("SCALAR SUBQUERY")),
-            "every step is an index search: {steps:#?}"
-        );
     }
 }

@@ -1,0 +1,215 @@
+//! Users (people and API users): their rows here, and what hangs off them
+//! in a module per concern (role assignments, labels, lists and search,
+//! token authentication).
+
+mod assignments;
+mod label_links;
+mod lists;
+mod tokens;
+
+pub use assignments::*;
+pub use label_links::*;
+pub use lists::*;
+pub use tokens::*;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::direct::on_backend;
+use crate::db::lower;
+use crate::db::models::{LabelRow, UserChanges, UserDetail, UserInsert, UserRoleDetail, UserRow};
+use crate::db::schema::users;
+use crate::domain::user::Email;
+
+pub fn insert(conn: &mut DbConnection, row: &UserInsert) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// A user visible through the API (never the hidden `System` actor) of one
+/// organization, person or API user as asked.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    id: &str,
+    is_apiuser: bool,
+) -> QueryResult<Option<UserRow>> {
+    // By primary key, so without `LIMIT`: SQLite re-prepares a statement
+    // whose `LIMIT ?` is bound again, on every execution.
+    on_backend!(conn, |c| users::table
+        .filter(users::id.eq(id))
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::is_apiuser.eq(is_apiuser))
+        .filter(users::is_system.eq(false))
+        .select(UserRow::as_select())
+        .get_result(c)
+        .optional())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+    // No `LIMIT`, as in `find_visible`.
+    on_backend!(conn, |c| users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .get_result(c)
+        .optional())
+}
+
+/// People of any organization whose email matches, case-insensitively, as
+/// typed or as `Email` stores it (NFC, the domain in punycode): a login with
+/// `ann@bücher.example` finds `ann@xn--bcher-kva.example`, and rows stored
+/// before emails were normalized still match the form that was typed.
+pub fn find_people_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<UserRow>> {
+    let mut spellings = vec![email.to_lowercase()];
+    let stored = Email::lookup_key(email);
+    if !spellings.contains(&stored) {
+        spellings.push(stored);
+    }
+    users::table
+        .filter(lower(users::email).eq_any(spellings))
+        .filter(users::is_apiuser.eq(false))
+        .filter(users::is_system.eq(false))
+        .select(UserRow::as_select())
+        .order(users::id)
+        .limit(32)
+        .load(conn)
+}
+
+/// The organization's `System` actor, to whom writes made by no user are attributed.
+pub fn system_actor(conn: &mut DbConnection, organization_id: &str) -> QueryResult<UserRow> {
+    users::table
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::is_system.eq(true))
+        .select(UserRow::as_select())
+        .first(conn)
+}
+
+pub fn update(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(users::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Sets what SCIM keeps of a user beside Tessera's own columns; `None`
+/// leaves a column as it is, `Some(None)` clears it.
+pub fn set_scim(conn: &mut DbConnection, id: &str, changes: &ScimChanges) -> QueryResult<()> {
+    if changes.external_id.is_none() && changes.scim_profile.is_none() {
+        return Ok(());
+    }
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(drop)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct ScimChanges {
+    pub external_id: Option<Option<String>>,
+    pub scim_profile: Option<Option<String>>,
+}
+
+/// Invalidates every token issued to the user so far.
+pub fn bump_token_version(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::token_version.eq(users::token_version + 1))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn record_login(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_login.eq(at))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Embeds labels and roles into rows: two queries whatever the number of rows.
+pub fn with_details(conn: &mut DbConnection, rows: Vec<UserRow>) -> QueryResult<Vec<UserDetail>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|u| u.id.clone()).collect();
+    let mut roles_by_user: HashMap<String, Vec<UserRoleDetail>> = HashMap::new();
+    for role in roles_of(conn, &ids)? {
+        roles_by_user
+            .entry(role.user_id.clone())
+            .or_default()
+            .push(role);
+    }
+    let mut labels_by_user: HashMap<String, Vec<LabelRow>> = HashMap::new();
+    for (user_id, label) in labels_of(conn, &ids)? {
+        labels_by_user.entry(user_id).or_default().push(label);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|user| UserDetail {
+            labels: labels_by_user.remove(&user.id).unwrap_or_default(),
+            roles: roles_by_user.remove(&user.id).unwrap_or_default(),
+            user,
+        })
+        .collect())
+}
+
+pub fn detail(conn: &mut DbConnection, row: UserRow) -> QueryResult<UserDetail> {
+    Ok(with_details(conn, vec![row])?.remove(0))
+}
+
+/// Active people and API users whose contract ended at or before `now`.
+pub fn contract_ended(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::is_system.eq(false))
+        .filter(users::contract_end_date.le(now))
+        .order(users::id)
+        .select(UserRow::as_select())
+        .limit(1000)
+        .load(conn)
+}
+
+/// What the tests of every concern share: a migrated database and the
+/// planner's view of a statement.
+#[cfg(test)]
+pub(super) mod test_support {
+    use diesel::sqlite::SqliteConnection;
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct PlanStep {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    /// A fresh in-memory SQLite database with every migration applied.
+    pub fn migrated() -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
+        conn.run_pending_migrations(crate::db::SQLITE_MIGRATIONS)
+            .expect("migrations run");
+        conn
+    }
+
+    /// What SQLite plans for `sql` (its `?` parameters left unbound).
+    pub fn plan(sql: &str) -> Vec<String> {
+        let mut conn = migrated();
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<PlanStep>(&mut conn)
+            .expect("a plan")
+            .into_iter()
+            .map(|step| step.detail)
+            .collect()
+    }
+}
