@@ -12,6 +12,7 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest, dev};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
+use utoipa::IntoParams;
 
 use crate::error::{Error, FieldErrors, Result};
 use crate::service::PageRequest;
@@ -83,7 +84,7 @@ impl Body {
                 Error::BadRequest(format!("JSON parse error - {}", short_reason(&e)))
             })?;
             match value {
-                Value::Object(map) => Fields::checked(map),
+                Value::Object(map) => Ok(Fields(map)),
                 other => Err(Error::non_field(format!(
                     "Invalid data. Expected a dictionary, but got {}.",
                     json_type(&other)
@@ -94,12 +95,12 @@ impl Body {
                 serde_urlencoded::from_bytes(&self.bytes).map_err(|_| {
                     Error::BadRequest("Form parse error - the body is not valid form data.".into())
                 })?;
-            Fields::checked(
+            Ok(Fields(
                 pairs
                     .into_iter()
                     .map(|(k, v)| (k, Value::String(v)))
                     .collect(),
-            )
+            ))
         } else {
             Err(Error::UnsupportedMediaType(media))
         }
@@ -139,33 +140,30 @@ pub use crate::domain::text::{NUL_REFUSED, holds_nul, nul_path, nul_path_in};
 pub struct Fields(pub Map<String, Value>);
 
 impl Fields {
-    /// A body's fields, refusing a NUL character in any of them (under that
-    /// field's name, wherever it hides in the field's value).
-    pub fn checked(map: Map<String, Value>) -> Result<Self> {
-        let mut errors = FieldErrors::new();
-        for (key, value) in &map {
-            let field = if key.contains('\0') {
-                "non_field_errors"
-            } else {
-                key.as_str()
-            };
-            if (field != key || holds_nul(value)) && !errors.contains(field) {
-                errors.add(field, NUL_REFUSED);
-            }
-        }
-        errors.into_result()?;
-        Ok(Fields(map))
-    }
-
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }
 
+    /// A field's value, whatever its type; `null` is a 400 naming it.
+    pub fn value(&self, key: &str, errors: &mut FieldErrors) -> Option<&Value> {
+        self.take(key, errors, false)
+    }
+
+    /// Every reader goes through here: a NUL character anywhere in the
+    /// field's value is a 400 under the field's name, so none reaches a
+    /// query. Fields no reader asks for are ignored, as DRF ignores
+    /// undeclared fields: a NUL there reaches nothing.
     fn take(&self, key: &str, errors: &mut FieldErrors, allow_null: bool) -> Option<&Value> {
         match self.0.get(key) {
             None => None,
             Some(Value::Null) if !allow_null => {
                 errors.add(key, NOT_NULL);
+                None
+            }
+            Some(v) if holds_nul(v) => {
+                if !errors.contains(key) {
+                    errors.add(key, NUL_REFUSED);
+                }
                 None
             }
             Some(v) => Some(v),
@@ -268,18 +266,32 @@ pub use crate::auth::caller::{client_address, request_context};
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
-    /// A NUL character in a parameter's value is a 400 naming it (unknown
-    /// parameters are ignored, so a NUL in a name can reach nothing).
-    pub fn from_request(req: &HttpRequest) -> Result<Self> {
-        Self::parse(req.query_string())
+    /// The parameters an operation documents with `P`, read from the query
+    /// string (see [`Query::from_request`]).
+    pub fn documented<P: IntoParams>(req: &HttpRequest) -> Result<Self> {
+        let names: Vec<String> = P::into_params(|| None)
+            .into_iter()
+            .map(|param| param.name)
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        Self::from_request(req, &names)
     }
 
-    fn parse(raw: &str) -> Result<Self> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+    /// The parameters `read` of the query string. A NUL character in the
+    /// value of one of them is a 400 naming it; every other parameter is
+    /// dropped unread, as DRF ignores undeclared parameters, so a NUL there
+    /// reaches nothing.
+    pub fn from_request(req: &HttpRequest, read: &[&str]) -> Result<Self> {
+        Self::parse(req.query_string(), read)
+    }
+
+    fn parse(raw: &str, read: &[&str]) -> Result<Self> {
+        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
             .map_err(|_| Error::BadRequest("The query string is not valid.".into()))?;
+        pairs.retain(|(key, _)| read.contains(&key.as_str()));
         let mut errors = FieldErrors::new();
         for (key, value) in &pairs {
-            if value.contains('\0') && !key.contains('\0') && !errors.contains(key) {
+            if value.contains('\0') && !errors.contains(key) {
                 errors.add(key, NUL_REFUSED);
             }
         }
@@ -383,8 +395,13 @@ pub struct ListRequest<F> {
 }
 
 impl<F: Copy> ListRequest<F> {
-    pub fn parse(req: &HttpRequest, orderings: &[(&str, F)], default: (F, bool)) -> Result<Self> {
-        let query = Query::from_request(req)?;
+    /// The request's list parameters and the filters `P` documents.
+    pub fn parse<P: IntoParams>(
+        req: &HttpRequest,
+        orderings: &[(&str, F)],
+        default: (F, bool),
+    ) -> Result<Self> {
+        let query = Query::documented::<P>(req)?;
         let mut errors = FieldErrors::new();
         let page = page_request(&query, &mut errors);
         let ordering = ordering(&query, orderings, &mut errors).unwrap_or(default);
@@ -457,30 +474,35 @@ mod tests {
 
     #[test]
     fn nul_characters_are_refused_under_the_name_that_carries_them() {
-        let Err(Error::Validation(e)) = Query::parse("search=a%00b&search=c%00&page=1") else {
+        let read = ["search", "page"];
+        let Err(Error::Validation(e)) = Query::parse("search=a%00b&search=c%00&page=1", &read)
+        else {
             panic!("a NUL in a parameter is a 400");
         };
         assert_eq!(e.into_value(), serde_json::json!({"search": [NUL_REFUSED]}));
-        assert!(Query::parse("a%00b=1&search=x").is_ok());
+        let query = Query::parse("a%00b=1&other=%00&search=x", &read).unwrap();
+        assert_eq!(query.first("search"), Some("x"));
+        assert_eq!(query.first("other"), None, "unread parameters are dropped");
 
         let body = serde_json::json!({
             "name": "fine",
             "user_roles": [{"role": "OWNER"}, {"team": {"id": "a\u{0}"}}],
+            "ignored": "a\u{0}",
+            "b\u{0}": 1,
         });
         let Value::Object(map) = body else {
             unreachable!()
         };
-        let Err(Error::Validation(e)) = Fields::checked(map) else {
-            panic!("a NUL nested in a field is a 400 on that field");
-        };
+        let fields = Fields(map);
+        let mut errors = FieldErrors::new();
+        assert_eq!(fields.string("name", &mut errors).as_deref(), Some("fine"));
+        assert!(errors.is_empty(), "unread fields are ignored");
+        assert!(fields.list("user_roles", &mut errors, 10).is_none());
         assert_eq!(
-            e.into_value(),
-            serde_json::json!({"user_roles": [NUL_REFUSED]})
+            errors.into_value(),
+            serde_json::json!({"user_roles": [NUL_REFUSED]}),
+            "a NUL nested in a field is a 400 on that field"
         );
-        let Value::Object(map) = serde_json::json!({"a\u{0}": 1, "name": "x"}) else {
-            unreachable!()
-        };
-        assert!(Fields::checked(map).is_err());
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub async fn get_access_review(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse> {
-    let query = Query::from_request(&req)?;
+    let query = Query::documented::<AccessReviewParams>(&req)?;
     let mut errors = FieldErrors::new();
     let page = page_request(&query, &mut errors);
     let text = |key: &str| {

@@ -75,7 +75,7 @@ pub async fn list_audit_events(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<AuditEventPage>> {
-    let query = Query::from_request(&req)?;
+    let query = Query::documented::<AuditEventListParams>(&req)?;
     let mut errors = FieldErrors::new();
     let page = page_request(&query, &mut errors);
     // Newest first unless `ordering=occurred`.

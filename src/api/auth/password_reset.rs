@@ -110,7 +110,7 @@ pub async fn confirm_password_reset(
     params(("token" = Option<String>, Query, description = "The link's token.")),
     responses(
         (status = 200, description = "An HTML form", content_type = "text/html", body = String),
-        (status = 400, description = "A malformed query string", body = ErrorDetail),
+        (status = 400, description = "A `token` over its maximum length or holding a NUL character (`{\"token\": [...]}`), or a query string that is not UTF-8 (`{\"detail\": ...}`)", body = ValidationErrors),
     ),
     security(())
 )]

@@ -99,7 +99,7 @@ pub async fn accept_invitation(
     params(("token" = Option<String>, Query, description = "The link's token.")),
     responses(
         (status = 200, description = "An HTML form", content_type = "text/html", body = String),
-        (status = 400, description = "A malformed query string", body = ErrorDetail),
+        (status = 400, description = "A `token` over its maximum length or holding a NUL character (`{\"token\": [...]}`), or a query string that is not UTF-8 (`{\"detail\": ...}`)", body = ValidationErrors),
     ),
     security(())
 )]
@@ -110,7 +110,7 @@ pub async fn invitation_page(req: HttpRequest) -> Result<HttpResponse> {
 /// A set-password form for the link's token. Never cached, and the token in
 /// the address is not sent on as a referrer.
 pub fn set_password_page(req: &HttpRequest, title: &str, action: &str) -> Result<HttpResponse> {
-    let query = Query::from_request(req)?;
+    let query = Query::from_request(req, &["token"])?;
     let token = query.first("token").unwrap_or_default();
     if token.len() > TOKEN_MAX {
         return Err(Error::field("token", LINK_INVALID));

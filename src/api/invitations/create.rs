@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::Invitation;
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Body, NOT_NULL, REQUIRED, reference};
+use crate::api::extract::{Body, REQUIRED, reference};
 use crate::auth::Caller;
 use crate::error::{FieldErrors, Result};
 use crate::service::Parsed;
@@ -67,22 +67,17 @@ pub async fn create_invitation(
 ) -> Result<HttpResponse> {
     let fields = body.fields()?;
     let mut errors = FieldErrors::new();
-    let user = match fields.0.get("user") {
-        None => {
-            errors.add("user", REQUIRED);
-            None
-        }
-        Some(serde_json::Value::Null) => {
-            errors.add("user", NOT_NULL);
-            None
-        }
-        Some(value) => {
+    let user = if fields.has("user") {
+        fields.value("user", &mut errors).and_then(|value| {
             let id = reference(value);
             if id.is_none() {
                 errors.add("user", "Incorrect type. Expected pk value.");
             }
             id
-        }
+        })
+    } else {
+        errors.add("user", REQUIRED);
+        None
     };
     let invited = invitations::invite(
         &state,

@@ -59,7 +59,7 @@ pub async fn list_invitations(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<InvitationPage>> {
-    let query = Query::from_request(&req)?;
+    let query = Query::documented::<InvitationListParams>(&req)?;
     let mut errors = FieldErrors::new();
     let page = page_request(&query, &mut errors);
     let mut filter = InvitationFilter::default();

@@ -57,7 +57,8 @@ pub async fn list_labels(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<LabelPage>> {
-    let list = ListRequest::parse(&req, &ORDERINGS, (LabelOrderField::Name, false))?;
+    let list =
+        ListRequest::parse::<LabelListParams>(&req, &ORDERINGS, (LabelOrderField::Name, false))?;
     let (field, descending) = list.ordering;
     let filter = LabelFilter {
         search: list.search,

@@ -55,7 +55,8 @@ pub async fn list_roles(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<RolePage>> {
-    let list = ListRequest::parse(&req, &ORDERINGS, (RoleOrderField::Name, false))?;
+    let list =
+        ListRequest::parse::<RoleListParams>(&req, &ORDERINGS, (RoleOrderField::Name, false))?;
     let (query, page) = (
         Parsed::new((list.search, list.ordering), list.errors),
         list.page,

@@ -58,7 +58,11 @@ pub async fn list_targets(
     req: HttpRequest,
 ) -> Result<web::Json<TargetPage>> {
     let default = TargetOrdering::default();
-    let list = ListRequest::parse(&req, &ORDERINGS, (default.field, default.descending))?;
+    let list = ListRequest::parse::<TargetListParams>(
+        &req,
+        &ORDERINGS,
+        (default.field, default.descending),
+    )?;
     let (field, descending) = list.ordering;
     let filter = TargetFilter {
         search: list.search,

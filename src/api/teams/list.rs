@@ -57,7 +57,11 @@ pub async fn list_teams(
     req: HttpRequest,
 ) -> Result<web::Json<TeamPage>> {
     let default = TeamOrdering::default();
-    let list = ListRequest::parse(&req, &ORDERINGS, (default.field, default.descending))?;
+    let list = ListRequest::parse::<TeamListParams>(
+        &req,
+        &ORDERINGS,
+        (default.field, default.descending),
+    )?;
     let (field, descending) = list.ordering;
     let filter = TeamFilter {
         search: list.search,

@@ -198,7 +198,8 @@ pub async fn list(
     req: HttpRequest,
     is_apiuser: bool,
 ) -> Result<web::Json<UserPage>> {
-    let mut list = ListRequest::parse(&req, &ORDERINGS, (UserOrderField::Changed, true))?;
+    let mut list =
+        ListRequest::parse::<UserListParams>(&req, &ORDERINGS, (UserOrderField::Changed, true))?;
     let filter = read_filter(
         &list.query,
         &mut list.errors,

@@ -38,7 +38,7 @@ pub async fn list_webhook_deliveries(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<web::Json<WebhookDeliveryPage>> {
-    let query = Query::from_request(&req)?;
+    let query = Query::from_request(&req, &["page", "length"])?;
     let mut errors = FieldErrors::new();
     let page = Parsed::new(page_request(&query, &mut errors), errors);
     let listed = state

@@ -45,7 +45,7 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<WebhookPage>> {
-    let query = Query::from_request(&req)?;
+    let query = Query::documented::<WebhookListParams>(&req)?;
     let mut errors = FieldErrors::new();
     let page = Parsed::new(page_request(&query, &mut errors), errors);
     let listed = state
