@@ -167,7 +167,7 @@ organization's `System` actor."#;
         api::health::healthz,
         api::health::readyz,
     ),
-    components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::users::UserRoleInputDoc)),
+    components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::users::UserRoleInputDoc, api::users::ApiUserWrite, api::users::bulk_update::BulkUserUpdate)),
     modifiers(&JwtScheme, &PartialUpdates),
     tags(
         (name = "auth", description = "Tokens and password resets"),

@@ -3,7 +3,7 @@ use actix_web::{HttpResponse, web};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::api::users::create::create;
-use crate::api::users::{ApiUserWriteDoc, UserView};
+use crate::api::users::{ApiUserWrite, UserView};
 use crate::auth::Caller;
 use crate::error::Result;
 use crate::state::AppState;
@@ -16,7 +16,7 @@ use crate::state::AppState;
     post,
     path = "/api-users/",
     tag = "api-users",
-    request_body(content = ApiUserWriteDoc, content_type = "application/json"),
+    request_body(content = ApiUserWrite, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; `Location` names the new API user", body = UserView,
             headers(("Location" = String, description = "Path of the new API user"))),

@@ -3,7 +3,7 @@ use actix_web::web;
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::api::users::update::update;
-use crate::api::users::{ApiUserWriteDoc, Mode, UserView};
+use crate::api::users::{ApiUserWrite, Mode, UserView};
 use crate::auth::Caller;
 use crate::error::Result;
 use crate::state::AppState;
@@ -16,7 +16,7 @@ use crate::state::AppState;
     path = "/api-users/{id}/",
     tag = "api-users",
     params(("id" = String, Path, description = "A unique Base58 value identifying this API user.")),
-    request_body(content = ApiUserWriteDoc, content_type = "application/json"),
+    request_body(content = ApiUserWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated API user", body = UserView),
         (status = 400, description = "Invalid fields", body = ValidationErrors),
@@ -45,7 +45,7 @@ pub async fn update_api_user(
     path = "/api-users/{id}/",
     tag = "api-users",
     params(("id" = String, Path, description = "A unique Base58 value identifying this API user.")),
-    request_body(content = ApiUserWriteDoc, content_type = "application/json"),
+    request_body(content = ApiUserWrite, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated API user", body = UserView),
         (status = 400, description = "Invalid fields", body = ValidationErrors),

@@ -2,12 +2,13 @@ use actix_web::web;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
-use super::{Mode, UserRoleInputDoc, parse_user_input};
+use super::{Mode, parse_user_input, user_write_without};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::{Body, Fields, REQUIRED};
 use crate::auth::Caller;
-use crate::domain::user::{Kind, Title};
 use crate::error::{FieldErrors, Result};
 use crate::service::{self, bulk::MAX_IDS};
 use crate::state::AppState;
@@ -33,41 +34,28 @@ pub struct InvalidIds {
 }
 
 /// The ids and the writable fields of a bulk update: every field of a
-/// user's PATCH except `email` and `password`.
-#[derive(ToSchema)]
-#[schema(as = BulkUserUpdate)]
-pub struct BulkUserUpdateDoc {
-    /// User ids (at most 1000; duplicates count once).
-    #[schema(min_items = 1, max_items = 1000)]
-    pub ids: Vec<String>,
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 60,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
-    )]
-    pub name: Option<String>,
-    #[schema(nullable = false)]
-    pub title: Option<Title>,
-    #[schema(nullable = false)]
-    pub active: Option<bool>,
-    /// Label ids, or objects `{"id": ...}`.
-    #[schema(nullable = false)]
-    pub labels: Option<Vec<String>>,
-    /// Must contain exactly one membership role.
-    #[schema(nullable = false, value_type = Option<Vec<UserRoleInputDoc>>)]
-    pub user_roles: Option<Vec<String>>,
-    #[schema(nullable)]
-    pub kind: Option<Kind>,
-    #[schema(nullable, max_length = 255)]
-    pub position: Option<String>,
-    #[schema(nullable = false)]
-    pub additional_email_addresses: Option<Vec<String>>,
-    #[schema(nullable, format = DateTime)]
-    pub contract_start_date: Option<String>,
-    #[schema(nullable, format = DateTime)]
-    pub contract_end_date: Option<String>,
+/// user's PATCH except `email` and `password`, derived from the user write
+/// DTO so the two cannot drift.
+pub struct BulkUserUpdate;
+
+impl utoipa::PartialSchema for BulkUserUpdate {
+    fn schema() -> RefOr<Schema> {
+        let mut object = user_write_without(
+            &["email", "password"],
+            "The ids and the writable fields of a bulk update: every field of a user's PATCH \
+             except `email` and `password`.",
+        );
+        let ids = <BulkIds as utoipa::PartialSchema>::schema();
+        let RefOr::T(Schema::Object(ids)) = ids else {
+            unreachable!("BulkIds derives an object schema")
+        };
+        object.properties.extend(ids.properties);
+        object.required = ids.required;
+        Schema::Object(object).into()
+    }
 }
+
+impl ToSchema for BulkUserUpdate {}
 
 /// Reads `ids`: a non-empty list of at most 1000 strings, returned in the
 /// order given with duplicates dropped.
@@ -109,7 +97,7 @@ pub(super) fn parse_ids(fields: &Fields, errors: &mut FieldErrors) -> Option<Vec
     post,
     path = "/users/bulk/update/",
     tag = "users",
-    request_body(content = BulkUserUpdateDoc, content_type = "application/json"),
+    request_body(content = BulkUserUpdate, content_type = "application/json"),
     responses(
         (status = 200, description = "Every user was updated", body = BulkIds),
         (status = 400, description = "Invalid ids or fields, or a rule broken for some ids (`{\"ids\": {\"<id>\": {...}}}`); nothing changed", body = ValidationErrors),
@@ -137,7 +125,7 @@ pub async fn bulk_update_users(
     post,
     path = "/api-users/bulk/update/",
     tag = "api-users",
-    request_body(content = BulkUserUpdateDoc, content_type = "application/json"),
+    request_body(content = BulkUserUpdate, content_type = "application/json"),
     responses(
         (status = 200, description = "Every API user was updated", body = BulkIds),
         (status = 400, description = "Invalid ids or fields, or a rule broken for some ids (`{\"ids\": {\"<id>\": {...}}}`); nothing changed", body = ValidationErrors),

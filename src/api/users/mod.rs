@@ -17,6 +17,8 @@ pub use update::{partial_update_user, update_user};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, Schema};
 
 use super::common::{ChangedBy, NamedRef};
 use super::extract::{Fields, REQUIRED, reference};
@@ -231,43 +233,41 @@ pub struct UserWriteDoc {
     pub password: Option<String>,
 }
 
-/// Writable fields of an API user: those of a user but `password` (API
-/// users authenticate with API keys). `email` and `name` are required on POST and
-/// PUT; PUT and PATCH leave omitted fields unchanged; `null` clears a
-/// nullable field. Read-only fields sent are ignored.
-#[derive(ToSchema)]
-#[schema(as = ApiUserWrite)]
-pub struct ApiUserWriteDoc {
-    /// Unique in the organization, compared case-insensitively. Stored in NFC with its domain IDNA-encoded (punycode, lowercase); control, format and default-ignorable characters (zero-width spaces and joiners, soft hyphen, BOM, ...) are refused.
-    #[schema(format = Email, max_length = 254)]
-    pub email: String,
-    #[schema(
-        min_length = 1,
-        max_length = 60,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
-    )]
-    pub name: String,
-    #[schema(nullable = false)]
-    pub title: Option<Title>,
-    #[schema(nullable = false)]
-    pub active: Option<bool>,
-    /// Label ids, or objects `{"id": ...}`.
-    #[schema(nullable = false)]
-    pub labels: Option<Vec<String>>,
-    /// Must contain exactly one membership role (OWNER, ADMIN, EMPLOYEE, VIEWER or AUDITOR at account tier). Default on creation: EMPLOYEE.
-    #[schema(nullable = false, value_type = Option<Vec<UserRoleInputDoc>>)]
-    pub user_roles: Option<Vec<String>>,
-    /// employee, contractor or service_account (case-insensitive).
-    #[schema(nullable)]
-    pub kind: Option<Kind>,
-    #[schema(nullable, max_length = 255)]
-    pub position: Option<String>,
-    #[schema(nullable = false)]
-    pub additional_email_addresses: Option<Vec<String>>,
-    #[schema(nullable, format = DateTime)]
-    pub contract_start_date: Option<String>,
-    #[schema(nullable, format = DateTime)]
-    pub contract_end_date: Option<String>,
+/// Writable fields of an API user: the user write DTO without `password`.
+/// Its schema is derived from [`UserWriteDoc`], so the two cannot drift.
+pub struct ApiUserWrite;
+
+impl utoipa::PartialSchema for ApiUserWrite {
+    fn schema() -> RefOr<Schema> {
+        Schema::Object(user_write_without(
+            &["password"],
+            "Writable fields of an API user: those of a user but `password` (API users \
+             authenticate with API keys). `email` and `name` are required on POST and PUT; \
+             PUT and PATCH leave omitted fields unchanged; `null` clears a nullable field. \
+             Read-only fields sent are ignored.",
+        ))
+        .into()
+    }
+}
+
+impl ToSchema for ApiUserWrite {}
+
+/// The user write DTO's object schema with the fields `drop` left out and
+/// its own description: every other write of users (API users, bulk
+/// updates) documents a subset of the one declaration above.
+pub(super) fn user_write_without(drop: &[&str], description: &str) -> Object {
+    let RefOr::T(Schema::Object(mut object)) = <UserWriteDoc as utoipa::PartialSchema>::schema()
+    else {
+        unreachable!("UserWriteDoc derives an object schema")
+    };
+    object
+        .properties
+        .retain(|name, _| !drop.contains(&name.as_str()));
+    object
+        .required
+        .retain(|name| !drop.contains(&name.as_str()));
+    object.description = Some(description.to_owned());
+    object
 }
 
 /// The writable fields, by their REST names.
@@ -426,5 +426,28 @@ fn assignment_input(item: &serde_json::Value) -> AssignmentInput {
         }),
         team: get("team").and_then(reference),
         target: get("target").and_then(reference),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parser reads exactly the fields the write DTO documents, and the
+    /// derived DTOs are that DTO less what they leave out.
+    #[test]
+    fn the_parser_and_the_documents_name_the_same_fields() {
+        let documented =
+            |object: Object| -> Vec<String> { object.properties.keys().cloned().collect() };
+        let mut parsed: Vec<String> = FIELDS.iter().map(|(k, _)| (*k).to_owned()).collect();
+        parsed.sort();
+        assert_eq!(documented(user_write_without(&[], "")), parsed);
+        let RefOr::T(Schema::Object(api)) = <ApiUserWrite as utoipa::PartialSchema>::schema()
+        else {
+            panic!("an object")
+        };
+        parsed.retain(|k| k != "password");
+        assert_eq!(documented(api.clone()), parsed);
+        assert_eq!(api.required, ["email", "name"]);
     }
 }
