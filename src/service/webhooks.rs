@@ -249,17 +249,18 @@ pub fn deliveries(
 
 /// The webhook event types an audited action raises.
 fn event_types(action: AuditAction, changes: &audit::Changes) -> Vec<&'static str> {
+    // The events a webhook may subscribe to are named as the actions are.
     let event = match action {
-        AuditAction::UserCreated => "user.created",
-        AuditAction::UserUpdated => "user.updated",
-        AuditAction::UserDeleted => "user.deleted",
-        AuditAction::UserDeactivated => "user.deactivated",
-        AuditAction::LabelCreated => "label.created",
-        AuditAction::LabelUpdated => "label.updated",
-        AuditAction::LabelDeleted => "label.deleted",
-        AuditAction::TeamCreated => "team.created",
-        AuditAction::TeamUpdated => "team.updated",
-        AuditAction::TeamDeleted => "team.deleted",
+        AuditAction::UserCreated
+        | AuditAction::UserUpdated
+        | AuditAction::UserDeleted
+        | AuditAction::UserDeactivated
+        | AuditAction::LabelCreated
+        | AuditAction::LabelUpdated
+        | AuditAction::LabelDeleted
+        | AuditAction::TeamCreated
+        | AuditAction::TeamUpdated
+        | AuditAction::TeamDeleted => action.as_str(),
         _ => return Vec::new(),
     };
     let mut types = vec![event];

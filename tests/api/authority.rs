@@ -30,6 +30,32 @@ async fn person(app: &TestApp, owner: &str, email: &str, roles: Value) -> (Strin
     (id, app.login(email, PASSWORD).await)
 }
 
+/// A VIEWER holding a custom role of `permissions` at account tier (its
+/// token) and an organization ADMIN (its id): the reviews' attacker and target.
+async fn manager_and_admin(
+    app: &TestApp,
+    owner: &str,
+    role_name: &str,
+    permissions: &[&str],
+) -> (String, String) {
+    let manager_role = created(
+        app,
+        owner,
+        "/roles/",
+        json!({"name": role_name, "permissions": permissions}),
+    )
+    .await;
+    let (_, manager) = person(
+        app,
+        owner,
+        "manager@example.com",
+        json!([{"role": "VIEWER"}, {"role": manager_role, "scope": {"tier": "account"}}]),
+    )
+    .await;
+    let (admin, _) = person(app, owner, "admin@example.com", json!([{"role": "ADMIN"}])).await;
+    (manager, admin)
+}
+
 /// The user as the OWNER sees it.
 async fn seen(app: &TestApp, owner: &str, id: &str) -> Value {
     let reply = app.get(&format!("/users/{id}/"), owner).await;
@@ -137,25 +163,11 @@ async fn a_team_admin_cannot_take_over_an_organization_admin() {
 async fn users_manage_alone_cannot_set_an_admins_password() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
-    let manager_role = created(
+    let (manager, admin) = manager_and_admin(
         &app,
         &owner,
-        "/roles/",
-        json!({"name": "User manager", "permissions": ["users.view", "users.manage"]}),
-    )
-    .await;
-    let (_, manager) = person(
-        &app,
-        &owner,
-        "manager@example.com",
-        json!([{"role": "VIEWER"}, {"role": manager_role, "scope": {"tier": "account"}}]),
-    )
-    .await;
-    let (admin, _) = person(
-        &app,
-        &owner,
-        "admin@example.com",
-        json!([{"role": "ADMIN"}]),
+        "User manager",
+        &["users.view", "users.manage"],
     )
     .await;
     let set = app
@@ -354,25 +366,16 @@ async fn keys_of_a_more_powerful_api_user_are_out_of_reach() {
 async fn mcp_and_scim_apply_the_same_rule() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
-    let manager_role = created(
+    let (manager, admin) = manager_and_admin(
         &app,
         &owner,
-        "/roles/",
-        json!({"name": "Provisioner", "permissions": ["users.view", "users.manage", "roles.grant", "scim.provision"]}),
-    )
-    .await;
-    let (_, manager) = person(
-        &app,
-        &owner,
-        "manager@example.com",
-        json!([{"role": "VIEWER"}, {"role": manager_role, "scope": {"tier": "account"}}]),
-    )
-    .await;
-    let (admin, _) = person(
-        &app,
-        &owner,
-        "admin@example.com",
-        json!([{"role": "ADMIN"}]),
+        "Provisioner",
+        &[
+            "users.view",
+            "users.manage",
+            "roles.grant",
+            "scim.provision",
+        ],
     )
     .await;
     let before = seen(&app, &owner, &admin).await;
