@@ -37,6 +37,13 @@ fi
 echo "== SCIM conformance"
 TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/scim/run.sh
 
+# The typed TypeScript client (clients/typescript, npm packages pinned in its
+# package-lock.json): generated types identical to what openapi/openapi.json
+# generates, `tsc --strict`, and README's walk-through through it against a
+# live server, on SQLite and on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
+echo "== TypeScript client"
+TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/typescript/run.sh
+
 # Fuzzing from the OpenAPI document (schemathesis, installed into a virtualenv
 # under target/): on SQLite, and on PostgreSQL when TESSERA_TEST_POSTGRES_URL
 # is set. Any finding fails the run.

@@ -179,17 +179,69 @@ page_view! {
 #[derive(ToSchema)]
 #[schema(as = UserRoleInput)]
 pub struct UserRoleInputDoc {
-    /// Role id, built-in role name (e.g. "OWNER"), or {"id": ...}.
-    #[schema(value_type = Object, example = json!({"id": "RoLeadmin2Xy"}))]
+    #[schema(schema_with = role_reference_schema)]
     pub role: String,
-    #[schema(value_type = Option<Object>, example = json!({"tier": "account"}))]
+    #[schema(schema_with = scope_schema)]
     pub scope: Option<String>,
-    /// Team id or {"id": ...} (team tier).
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = team_reference_schema)]
     pub team: Option<String>,
-    /// Target id or {"id": ...} (scope tier).
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = target_reference_schema)]
     pub target: Option<String>,
+}
+
+/// How a body names an object (what [`reference`] reads): its id as a
+/// string, or an object `{"id": ...}`; `null` as well when `nullable`.
+fn reference_schema(description: &str, nullable: bool) -> Schema {
+    use utoipa::openapi::ObjectBuilder;
+    use utoipa::openapi::schema::{AnyOfBuilder, Type};
+    let mut any_of = AnyOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(
+            ObjectBuilder::new()
+                .property("id", ObjectBuilder::new().schema_type(Type::String))
+                .required("id"),
+        );
+    if nullable {
+        any_of = any_of.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    Schema::AnyOf(any_of.description(Some(description)).build())
+}
+
+fn role_reference_schema() -> Schema {
+    reference_schema(
+        "Role id, built-in role name (e.g. \"OWNER\"), or {\"id\": ...}.",
+        false,
+    )
+}
+
+fn team_reference_schema() -> Schema {
+    reference_schema("Team id or {\"id\": ...} (team tier).", true)
+}
+
+fn target_reference_schema() -> Schema {
+    reference_schema("Target id or {\"id\": ...} (scope tier).", true)
+}
+
+/// `{"tier": ...}`, or `null` to infer the tier.
+fn scope_schema() -> Schema {
+    use utoipa::openapi::ObjectBuilder;
+    use utoipa::openapi::schema::{AnyOfBuilder, Type};
+    let object = ObjectBuilder::new().property(
+        "tier",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["account", "team", "scope", "target"])),
+    );
+    Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(object)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .description(Some(
+                "Where the role applies: `account` (the organization), `team` or `scope` (a target; `target` is an alias).",
+            ))
+            .examples([serde_json::json!({"tier": "account"})])
+            .build(),
+    )
 }
 
 /// Writable fields of a user. `email` and `name` are required on POST and
