@@ -1752,6 +1752,28 @@ async fn target_tier_alias_needs_a_target() {
         json!({"user_roles": [{"scope": ["\"galaxy\" is not a valid choice."]}]}),
     )
     .await;
+    // The document's `tier` is a string: any other JSON value is refused.
+    for (tier, shown) in [(json!(5), "5"), (json!(null), "null"), (json!({}), "{}")] {
+        assert_create_rejected(
+            &app,
+            &token,
+            json!({"email": "t@example.com", "name": "T",
+                   "user_roles": [{"role": "EMPLOYEE", "scope": {"tier": tier}}]}),
+            json!({"user_roles": [{"scope": [format!("\"{shown}\" is not a valid choice.")]}]}),
+        )
+        .await;
+    }
+    // The tier alone is a scope too, as documented.
+    let reply = app
+        .post(
+            "/users/",
+            &token,
+            json!({"email": "t@example.com", "name": "T",
+                   "user_roles": [{"role": "EMPLOYEE", "scope": "account"}]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.body["user_roles"][0]["scope"]["tier"], "account");
 }
 
 #[actix_web::test]

@@ -1989,7 +1989,7 @@ export interface components {
                 id: string;
             };
             /**
-             * @description Where the role applies: `account` (the organization), `team` or `scope` (a target; `target` is an alias).
+             * @description Where the role applies: `{"tier": ...}` or the tier alone, `account` (the organization), `team` or `scope` (a target; `target` is an alias).
              * @example {
              *       "tier": "account"
              *     }
@@ -1997,7 +1997,7 @@ export interface components {
             scope?: {
                 /** @enum {string} */
                 tier?: "account" | "team" | "scope" | "target";
-            } | null;
+            } | ("account" | "team" | "scope" | "target") | null;
             /** @description Target id or {"id": ...} (scope tier). */
             target?: string | {
                 id: string;

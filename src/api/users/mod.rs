@@ -222,22 +222,22 @@ fn target_reference_schema() -> Schema {
     reference_schema("Target id or {\"id\": ...} (scope tier).", true)
 }
 
-/// `{"tier": ...}`, or `null` to infer the tier.
+/// `{"tier": ...}`, the tier alone, or `null` to infer the tier.
 fn scope_schema() -> Schema {
     use utoipa::openapi::ObjectBuilder;
     use utoipa::openapi::schema::{AnyOfBuilder, Type};
-    let object = ObjectBuilder::new().property(
-        "tier",
+    let tier = || {
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .enum_values(Some(["account", "team", "scope", "target"])),
-    );
+            .enum_values(Some(["account", "team", "scope", "target"]))
+    };
     Schema::AnyOf(
         AnyOfBuilder::new()
-            .item(object)
+            .item(ObjectBuilder::new().property("tier", tier()))
+            .item(tier())
             .item(ObjectBuilder::new().schema_type(Type::Null))
             .description(Some(
-                "Where the role applies: `account` (the organization), `team` or `scope` (a target; `target` is an alias).",
+                "Where the role applies: `{\"tier\": ...}` or the tier alone, `account` (the organization), `team` or `scope` (a target; `target` is an alias).",
             ))
             .examples([serde_json::json!({"tier": "account"})])
             .build(),
@@ -470,15 +470,19 @@ fn assignment_input(item: &serde_json::Value) -> AssignmentInput {
     let get = |key: &str| item.get(key).filter(|v| !v.is_null());
     AssignmentInput {
         role: get("role").and_then(reference),
+        // A tier that is not a string reaches Tier::parse as its JSON text,
+        // which refuses it (the document's `tier` is a string enum).
         tier: get("scope").and_then(|s| match s {
-            serde_json::Value::Object(map) => {
-                map.get("tier").and_then(|t| t.as_str()).map(str::to_owned)
-            }
-            other => other.as_str().map(str::to_owned),
+            serde_json::Value::Object(map) => map.get("tier").map(tier_text),
+            other => Some(tier_text(other)),
         }),
         team: get("team").and_then(reference),
         target: get("target").and_then(reference),
     }
+}
+
+fn tier_text(v: &serde_json::Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 #[cfg(test)]
