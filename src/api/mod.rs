@@ -18,6 +18,7 @@ pub mod targets;
 pub mod teams;
 pub mod users;
 pub mod webhooks;
+pub mod well_known;
 
 use actix_web::{HttpRequest, HttpResponse, Route, web};
 
@@ -70,6 +71,8 @@ macro_rules! route_table {
 route_table! {
     "/healthz" => { get: health::healthz },
     "/readyz" => { get: health::readyz },
+    "/.well-known/jwks.json" => { get: well_known::get_jwks },
+    "/.well-known/oauth-authorization-server" => { get: well_known::get_server_metadata },
     "/auth/obtain" => { post: auth::obtain_token },
     "/labels/users" => { get: labels::list_labels, post: labels::create_label },
     "/labels/users/{id}" => {

@@ -16,6 +16,7 @@ pub mod page;
 pub mod passwords;
 pub mod roles;
 pub mod secrets;
+pub mod signing_keys;
 pub mod targets;
 pub mod teams;
 pub mod throttle;

@@ -34,6 +34,7 @@ mod targets;
 mod teams;
 mod throttling;
 mod tokens;
+mod trust;
 mod user_filters;
 mod users;
 mod webhooks;
