@@ -168,6 +168,7 @@ organization's `System` actor."#;
         api::health::readyz,
         api::well_known::get_jwks,
         api::well_known::get_server_metadata,
+        api::auth::introspect::introspect_token,
     ),
     components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::users::UserRoleInputDoc)),
     modifiers(&JwtScheme, &PartialUpdates),

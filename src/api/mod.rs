@@ -108,6 +108,7 @@ route_table! {
     "/auth/refresh" => { post: auth::lifecycle::refresh_token },
     "/auth/verify" => { post: auth::lifecycle::verify_token },
     "/auth/revoke" => { post: auth::lifecycle::revoke_token },
+    "/auth/introspect" => { post: auth::introspect::introspect_token },
     "/keys" => { get: keys::list::list_keys, post: keys::create::create_key },
     "/keys/{id}" => { delete: keys::delete::delete_key },
     "/api-users" => {

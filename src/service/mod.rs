@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod authority;
 pub mod bulk;
+pub mod introspection;
 pub mod invitations;
 pub mod keys;
 pub mod labels;

@@ -5,10 +5,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tessera::domain::token::TokenAlgorithm;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 fn segment(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).expect("a JWT segment");
@@ -151,5 +151,201 @@ async fn a_token_for_another_audience_or_issuer_is_refused_here() {
     assert_eq!(
         app.get("/profile/", &foreign).await.status,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+/// A custom role holding `permissions`, and an API user holding it at
+/// account tier (beside EMPLOYEE): (API user id, its key).
+pub async fn service_account(app: &TestApp, owner: &str, permissions: &[&str]) -> (String, String) {
+    let role = app
+        .create(
+            "/roles/",
+            owner,
+            json!({"name": format!("Service {}", tessera::domain::id::random_secret(6)),
+                   "permissions": permissions}),
+        )
+        .await;
+    let bot = app
+        .create(
+            "/api-users/",
+            owner,
+            json!({"name": "gateway", "email": format!("gw-{}@example.com", tessera::domain::id::random_secret(6).to_lowercase()),
+                   "user_roles": [{"role": "EMPLOYEE", "scope": {"tier": "account"}},
+                                  {"role": role["id"], "scope": {"tier": "account"}}]}),
+        )
+        .await;
+    let id = bot["id"].as_str().unwrap().to_owned();
+    let key = app
+        .create(
+            &format!("/api-users/{id}/keys/"),
+            owner,
+            json!({"name": "gw"}),
+        )
+        .await;
+    (id, key["key"].as_str().unwrap().to_owned())
+}
+
+async fn introspect(app: &TestApp, caller: &str, token: &str) -> Value {
+    let reply = app
+        .post("/auth/introspect/", caller, json!({"token": token}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body
+}
+
+#[actix_web::test]
+async fn introspection_turns_inactive_at_once_after_revoke_deactivate_and_password_change() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let (_, gateway) = service_account(&app, &owner, &["tokens.introspect"]).await;
+    let (ann, token) = app.member(&owner, "ann@example.com", "EMPLOYEE").await;
+
+    let answer = introspect(&app, &gateway, &token).await;
+    assert_eq!(answer["active"], true, "{answer}");
+    assert_eq!(answer["sub"], ann.as_str());
+    assert_eq!(answer["token_type"], "access_token");
+    assert_eq!(answer["username"], "ann@example.com");
+    let claims = segment(&token, 1);
+    for claim in ["org", "jti", "iat", "exp", "iss", "aud"] {
+        assert_eq!(answer[claim], claims[claim], "{claim}: {answer}");
+    }
+
+    // Revoked.
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/revoke/",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_eq!(
+        introspect(&app, &gateway, &token).await,
+        json!({"active": false})
+    );
+
+    // A password change.
+    let token = app.login("ann@example.com", PASSWORD).await;
+    assert_eq!(introspect(&app, &gateway, &token).await["active"], true);
+    let reply = app
+        .post(
+            "/profile/change_password/",
+            &token,
+            json!({"current_password": PASSWORD, "password": "ann-new-pass-2", "confpassword": "ann-new-pass-2"}),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    assert_eq!(
+        introspect(&app, &gateway, &token).await,
+        json!({"active": false})
+    );
+
+    // A deactivation.
+    let token = app.login("ann@example.com", "ann-new-pass-2").await;
+    assert_eq!(introspect(&app, &gateway, &token).await["active"], true);
+    let reply = app
+        .patch(&format!("/users/{ann}/"), &owner, json!({"active": false}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        introspect(&app, &gateway, &token).await,
+        json!({"active": false})
+    );
+
+    // API keys too, and garbage is simply inactive.
+    let (bot, key) = service_account(&app, &owner, &["users.view"]).await;
+    let answer = introspect(&app, &gateway, &key).await;
+    assert_eq!(
+        (&answer["active"], &answer["token_type"], &answer["sub"]),
+        (&json!(true), &json!("api_key"), &json!(bot)),
+        "{answer}"
+    );
+    let reply = app
+        .patch(
+            &format!("/api-users/{bot}/"),
+            &owner,
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        introspect(&app, &gateway, &key).await,
+        json!({"active": false})
+    );
+    for garbage in ["garbage", "tsk_nothing", "a.b.c"] {
+        assert_eq!(
+            introspect(&app, &gateway, garbage).await,
+            json!({"active": false})
+        );
+    }
+}
+
+#[actix_web::test]
+async fn introspection_needs_tokens_introspect_before_anything_else() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let (_, employee) = app.member(&owner, "emp@example.com", "EMPLOYEE").await;
+    let reply = app
+        .call(
+            Method::POST,
+            "/auth/introspect/",
+            None,
+            Some(json!({"token": owner})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    // Forbidden before the body is judged.
+    for body in [json!({"token": owner}), json!({})] {
+        let reply = app.post("/auth/introspect/", &employee, body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    }
+    // The OWNER holds it; the token is required.
+    let reply = app.post("/auth/introspect/", &owner, json!({})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.body, json!({"token": ["This field is required."]}));
+    let reply = app
+        .post("/auth/introspect/", &owner, json!({"token": ""}))
+        .await;
+    assert_eq!(
+        reply.body,
+        json!({"token": ["This field may not be blank."]})
+    );
+    // RFC 7662 sends a form.
+    let reply = app
+        .client
+        .post(app.url("/auth/introspect/"))
+        .header("Authorization", format!("Bearer {owner}"))
+        .form(&[
+            ("token", employee.as_str()),
+            ("token_type_hint", "access_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let body: Value = reply.json().await.unwrap();
+    assert_eq!(body["active"], true, "{body}");
+}
+
+#[actix_web::test]
+async fn another_organizations_credentials_are_inactive() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let (_, gateway) = service_account(&app, &owner, &["tokens.introspect"]).await;
+    let other_owner = app.second_organization("other@example.com").await;
+    assert_eq!(
+        introspect(&app, &gateway, &other_owner).await,
+        json!({"active": false})
+    );
+    let (_, other_key) = service_account(&app, &other_owner, &["users.view"]).await;
+    assert_eq!(
+        introspect(&app, &gateway, &other_key).await,
+        json!({"active": false})
+    );
+    // While that organization's own introspection sees them.
+    assert_eq!(
+        introspect(&app, &other_owner, &other_key).await["active"],
+        true
     );
 }

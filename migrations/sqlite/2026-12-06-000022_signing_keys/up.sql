@@ -16,3 +16,9 @@ CREATE TABLE signing_keys (
     signs_from TIMESTAMP NOT NULL,
     published_until TIMESTAMP NULL
 );
+
+-- Permissions of services that trust Tessera: introspecting tokens (OWNER,
+-- ADMIN) and asking permission questions (OWNER, ADMIN, AUDITOR).
+UPDATE roles SET permissions = permissions || ' tokens.introspect authz.check'
+WHERE id IN ('RoLeowner1Xy', 'RoLeadmin2Xy');
+UPDATE roles SET permissions = permissions || ' authz.check' WHERE id = 'RoLeauditorX';
