@@ -169,6 +169,8 @@ organization's `System` actor."#;
         api::well_known::get_jwks,
         api::well_known::get_server_metadata,
         api::auth::introspect::introspect_token,
+        api::authz::check::check_permissions,
+        api::authz::who::who_may,
     ),
     components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::users::UserRoleInputDoc)),
     modifiers(&JwtScheme, &PartialUpdates),

@@ -5,6 +5,7 @@ pub mod account;
 pub mod api_users;
 pub mod audit_events;
 pub mod auth;
+pub mod authz;
 pub mod common;
 pub mod extract;
 pub mod health;
@@ -109,6 +110,8 @@ route_table! {
     "/auth/verify" => { post: auth::lifecycle::verify_token },
     "/auth/revoke" => { post: auth::lifecycle::revoke_token },
     "/auth/introspect" => { post: auth::introspect::introspect_token },
+    "/authz/check" => { post: authz::check::check_permissions },
+    "/authz/who" => { get: authz::who::who_may },
     "/keys" => { get: keys::list::list_keys, post: keys::create::create_key },
     "/keys/{id}" => { delete: keys::delete::delete_key },
     "/api-users" => {

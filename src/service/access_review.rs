@@ -52,14 +52,36 @@ pub struct Reviewed {
 }
 
 /// The filters, checked and resolved.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Resolved {
+    /// What reading it needs at account tier: `access_review.view` for the
+    /// review, `authz.check` for `/authz/who/` (the same question, narrowed).
+    needs: Permission,
     sql: ReviewFilter,
     role: Option<String>,
     permission: Option<Permission>,
     team: Option<String>,
     /// The target and the teams it belongs to.
     target: Option<(String, Vec<String>)>,
+}
+
+impl Resolved {
+    /// One permission question (`/authz/check/`): `permission` at the
+    /// organization, a team, or a target (with its teams).
+    pub(crate) fn question(
+        permission: Permission,
+        team: Option<String>,
+        target: Option<(String, Vec<String>)>,
+    ) -> Self {
+        Self {
+            needs: Permission::AuthzCheck,
+            sql: ReviewFilter::default(),
+            role: None,
+            permission: Some(permission),
+            team,
+            target,
+        }
+    }
 }
 
 /// Checks the caller may review, then resolves the filters (unknown ids are
@@ -69,7 +91,17 @@ pub fn resolve(
     caller: &Caller,
     query: Parsed<ReviewQuery>,
 ) -> Result<Resolved> {
-    caller.require(Permission::AccessReviewView)?;
+    resolve_for(conn, caller, query, Permission::AccessReviewView)
+}
+
+/// `resolve`, for a reader that needs `needs` (see `Resolved::needs`).
+pub fn resolve_for(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    query: Parsed<ReviewQuery>,
+    needs: Permission,
+) -> Result<Resolved> {
+    caller.require(needs)?;
     let Parsed {
         value: query,
         mut errors,
@@ -146,6 +178,7 @@ pub fn resolve(
         }),
     };
     Ok(Resolved {
+        needs,
         sql: ReviewFilter {
             user,
             roles: role_ids,
@@ -165,7 +198,7 @@ pub fn review(
     resolved: &Resolved,
     page: PageRequest,
 ) -> Result<Page<Reviewed>> {
-    caller.require(Permission::AccessReviewView)?;
+    caller.require(resolved.needs)?;
     let org = caller.organization_id();
     Page::load(
         conn,
@@ -183,7 +216,7 @@ pub fn chunk(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Reviewed>> {
-    caller.require(Permission::AccessReviewView)?;
+    caller.require(resolved.needs)?;
     let people = rows::page(conn, caller.organization_id(), &resolved.sql, offset, limit)?;
     let ids: Vec<String> = people.iter().map(|u| u.id.clone()).collect();
     let mut assignments: HashMap<String, Vec<UserRoleDetail>> = HashMap::new();
@@ -216,7 +249,7 @@ pub fn chunk(
 
 /// The permissions one assignment grants, through `Grants` exactly as a
 /// request would see them, narrowed by the filters.
-fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
+pub(crate) fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
     if resolved.role.as_ref().is_some_and(|r| *r != a.role_id) {
         return Vec::new();
     }

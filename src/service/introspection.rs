@@ -56,6 +56,14 @@ pub async fn introspect(
     caller.require(Permission::TokensIntrospect)?;
     let token = token.into_result()?;
     let org = caller.organization_id().to_owned();
+    Ok(stands_for(state, token)
+        .await?
+        .filter(|active| active.org == org))
+}
+
+/// What a token or API key stands for, if it stands, whatever its
+/// organization (the caller decides what another organization's means).
+pub async fn stands_for(state: &AppState, token: String) -> Result<Introspection> {
     if let Some(prefix) = keys::prefix_of(&token) {
         let prefix = prefix.to_owned();
         return state
@@ -67,8 +75,7 @@ pub async fn introspect(
                 let active = keys::matches(&token, &key.key_hash)
                     && key.expires.is_none_or(|expires| expires > time::now())
                     && user.active
-                    && !user.is_system
-                    && user.organization_id == org;
+                    && !user.is_system;
                 Ok(active.then(|| Active {
                     kind: CredentialKind::ApiKey,
                     username: if user.is_apiuser {
@@ -98,9 +105,6 @@ pub async fn introspect(
                 Err(Error::InvalidToken) => return Ok(None),
                 Err(other) => return Err(other),
             };
-            if user.organization_id != org {
-                return Ok(None);
-            }
             Ok(Some(Active {
                 kind: CredentialKind::AccessToken,
                 sub: user.id,

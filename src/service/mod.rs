@@ -6,6 +6,7 @@ pub mod access_review;
 pub mod audit;
 pub mod auth;
 pub mod authority;
+pub mod authz;
 pub mod bulk;
 pub mod introspection;
 pub mod invitations;

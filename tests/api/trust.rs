@@ -349,3 +349,258 @@ async fn another_organizations_credentials_are_inactive() {
         true
     );
 }
+
+/// An organization with team A, target X (in team A) and target Y (in no
+/// team), a custom role managing targets, and Ann: EMPLOYEE with that role
+/// at team A. (team A, target X, target Y, role, Ann's id, Ann's token)
+async fn targets_world(app: &TestApp, owner: &str) -> [String; 6] {
+    let team = app.create("/teams/", owner, json!({"name": "A"})).await;
+    let team = team["id"].as_str().unwrap().to_owned();
+    let x = app
+        .create(
+            "/targets/",
+            owner,
+            json!({"name": "X", "url": "https://x.example.com", "teams": [team]}),
+        )
+        .await;
+    let y = app
+        .create(
+            "/targets/",
+            owner,
+            json!({"name": "Y", "url": "https://y.example.com"}),
+        )
+        .await;
+    let role = app
+        .create(
+            "/roles/",
+            owner,
+            json!({"name": "Target manager", "permissions": ["targets.view", "targets.manage"]}),
+        )
+        .await;
+    let role = role["id"].as_str().unwrap().to_owned();
+    let ann = app
+        .create(
+            "/users/",
+            owner,
+            json!({"email": "ann@example.com", "name": "Ann", "password": PASSWORD,
+                   "user_roles": [{"role": "EMPLOYEE", "scope": {"tier": "account"}},
+                                  {"role": role, "scope": {"tier": "team"}, "team": team}]}),
+        )
+        .await;
+    let token = app.login("ann@example.com", PASSWORD).await;
+    [
+        team,
+        x["id"].as_str().unwrap().to_owned(),
+        y["id"].as_str().unwrap().to_owned(),
+        role,
+        ann["id"].as_str().unwrap().to_owned(),
+        token,
+    ]
+}
+
+#[actix_web::test]
+async fn a_check_answers_each_question_with_the_assignments_that_allow_it() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let [team, x, y, role, ann, ann_token] = targets_world(&app, &owner).await;
+    let (_, gateway) = service_account(&app, &owner, &["authz.check"]).await;
+    let checks = json!([
+        {"permission": "targets.manage", "target": x},
+        {"permission": "targets.manage", "target": y},
+        {"permission": "targets.manage"},
+        {"permission": "targets.manage", "team": team},
+        {"permission": "users.view"},
+        {"permission": "users.manage", "target": x, "team": null},
+    ]);
+    for subject in [
+        json!(ann),
+        json!({"user": ann}),
+        json!({"token": ann_token}),
+    ] {
+        let reply = app
+            .post(
+                "/authz/check/",
+                &gateway,
+                json!({"subject": subject, "checks": checks}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body["subject"]["id"], ann.as_str());
+        let results = reply.body["results"].as_array().unwrap();
+        let allowed: Vec<bool> = results.iter().map(|r| r["allowed"] == true).collect();
+        assert_eq!(
+            allowed,
+            [true, false, false, true, true, false],
+            "{}",
+            reply.body
+        );
+        let via = &results[0]["via"];
+        assert_eq!(via.as_array().unwrap().len(), 1, "{via}");
+        assert_eq!(via[0]["granted_by"]["role"]["id"], role.as_str());
+        assert_eq!(via[0]["scope"]["type"], "team");
+        assert_eq!(via[0]["scope"]["id"], team.as_str());
+        assert_eq!(
+            results[4]["via"][0]["granted_by"]["role"]["name"],
+            "EMPLOYEE"
+        );
+        assert_eq!(results[1]["via"], json!([]));
+    }
+
+    // Who may manage target X: the OWNER (organization-wide) and Ann (its team).
+    let reply = app
+        .get(
+            &format!("/authz/who/?permission=targets.manage&target={x}"),
+            &gateway,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let mut who: Vec<&str> = reply.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["user"]["email"].as_str().unwrap())
+        .collect();
+    who.sort();
+    assert_eq!(who, ["ann@example.com", crate::helpers::OWNER_EMAIL]);
+    assert_eq!(reply.body["count"], 2);
+    let reply = app
+        .get(
+            &format!("/authz/who/?permission=targets.manage&target={y}&length=1"),
+            &gateway,
+        )
+        .await;
+    assert_eq!(reply.body["count"], 1, "{}", reply.body);
+    assert_eq!(
+        reply.body["results"][0]["user"]["email"],
+        crate::helpers::OWNER_EMAIL
+    );
+
+    // A deactivated subject is allowed nothing.
+    let reply = app
+        .patch(&format!("/users/{ann}/"), &owner, json!({"active": false}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = app
+        .post(
+            "/authz/check/",
+            &gateway,
+            json!({"subject": ann, "checks": checks}),
+        )
+        .await;
+    assert_eq!(reply.body["subject"]["active"], false);
+    assert!(
+        reply.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["allowed"] == false),
+        "{}",
+        reply.body
+    );
+}
+
+#[actix_web::test]
+async fn checks_need_authz_check_and_are_validated_after() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let (_, employee) = app.member(&owner, "emp@example.com", "EMPLOYEE").await;
+    let (_, auditor) = app.member(&owner, "aud@example.com", "AUDITOR").await;
+    let emp_id = app.id_of(&owner, "emp@example.com").await;
+    let good = json!({"subject": emp_id, "checks": [{"permission": "users.view"}]});
+    let reply = app
+        .call(Method::POST, "/authz/check/", None, Some(good.clone()))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    for body in [good.clone(), json!({})] {
+        let reply = app.post("/authz/check/", &employee, body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    }
+    let reply = app.get("/authz/who/?permission=nope", &employee).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    // AUDITOR holds it.
+    let reply = app.post("/authz/check/", &auditor, good).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["results"][0]["allowed"], true);
+
+    let bad = |body: Value| {
+        let app = &app;
+        let owner = owner.clone();
+        async move {
+            let reply = app.post("/authz/check/", &owner, body).await;
+            assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+            reply.body
+        }
+    };
+    assert_eq!(
+        bad(json!({})).await,
+        json!({"subject": ["This field is required."], "checks": ["This field is required."]})
+    );
+    let too_many: Vec<Value> = (0..101)
+        .map(|_| json!({"permission": "users.view"}))
+        .collect();
+    assert_eq!(
+        bad(json!({"subject": emp_id, "checks": too_many})).await["checks"],
+        json!(["Ensure this field has no more than 100 elements."])
+    );
+    assert_eq!(
+        bad(json!({"subject": emp_id, "checks": []})).await["checks"],
+        json!(["This list may not be empty."])
+    );
+    let reply = bad(json!({"subject": emp_id, "checks": [
+        {"permission": "users.view"}, {"permission": "users.fly"}, {}]}))
+    .await;
+    assert_eq!(reply["checks"][0], json!({}), "{reply}");
+    assert!(reply["checks"][1]["permission"].is_array(), "{reply}");
+    assert_eq!(
+        reply["checks"][2]["permission"],
+        json!(["This field is required."])
+    );
+    // Teams and targets are looked up once the input is well formed.
+    let reply = bad(json!({"subject": emp_id, "checks": [
+        {"permission": "users.view"}, {"permission": "users.view", "team": "NoSuchTeam12"}]}))
+    .await;
+    assert_eq!(reply["checks"][0], json!({}), "{reply}");
+    assert!(reply["checks"][1]["team"].is_array(), "{reply}");
+    let reply =
+        bad(json!({"subject": {"token": "garbage"}, "checks": [{"permission": "users.view"}]}))
+            .await;
+    assert_eq!(reply, json!({"subject": ["Token is invalid or expired."]}));
+    let reply = app.get("/authz/who/", &owner).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        json!({"permission": ["This field is required."]})
+    );
+}
+
+#[actix_web::test]
+async fn another_organizations_subjects_are_not_found() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let other_owner = app.second_organization("other@example.com").await;
+    let other_id = app.id_of(&other_owner, "other@example.com").await;
+    let checks = json!([{"permission": "users.view"}]);
+    for subject in [
+        json!(other_id),
+        json!({"token": other_owner}),
+        json!("NoSuchUser12"),
+    ] {
+        let reply = app
+            .post(
+                "/authz/check/",
+                &owner,
+                json!({"subject": subject, "checks": checks}),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{subject}: {}",
+            reply.body
+        );
+    }
+    // Nor do they show in who may.
+    let reply = app.get("/authz/who/?permission=users.view", &owner).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(!reply.body.to_string().contains("other@example.com"));
+}
