@@ -26,6 +26,9 @@ pub struct ReviewQuery {
     pub permission: Option<Permission>,
     pub team: Option<String>,
     pub target: Option<String>,
+    /// Without `team` and `target`: only what applies organization-wide
+    /// (account tier), instead of anywhere (`/authz/who/`'s question).
+    pub organization_wide: bool,
 }
 
 /// One permission a user holds.
@@ -63,6 +66,8 @@ pub struct Resolved {
     team: Option<String>,
     /// The target and the teams it belongs to.
     target: Option<(String, Vec<String>)>,
+    /// Only what applies organization-wide (see `ReviewQuery`).
+    organization_wide: bool,
 }
 
 impl Resolved {
@@ -78,6 +83,7 @@ impl Resolved {
             sql: ReviewFilter::default(),
             role: None,
             permission: Some(permission),
+            organization_wide: team.is_none() && target.is_none(),
             team,
             target,
         }
@@ -162,7 +168,10 @@ pub fn resolve_for(
             .collect();
         role_ids = Some(granting);
     }
+    let organization_wide = query.organization_wide && team.is_none() && target.is_none();
     let covering = match (&team, &target) {
+        // Account tier alone.
+        (None, None) if organization_wide => Some(Covering::default()),
         (None, None) => None,
         (Some(t), None) => Some(Covering {
             teams: vec![t.clone()],
@@ -188,6 +197,7 @@ pub fn resolve_for(
         permission: query.permission,
         team,
         target,
+        organization_wide,
     })
 }
 
@@ -264,6 +274,7 @@ pub(crate) fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> 
         .granted()
         .into_iter()
         .filter(|(p, _)| resolved.permission.is_none_or(|wanted| wanted == *p))
+        .filter(|(p, _)| !resolved.organization_wide || grants.can(*p, Scope::Organization))
         .filter(|(p, _)| {
             resolved
                 .team

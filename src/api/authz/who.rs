@@ -91,6 +91,7 @@ pub async fn who_may(
             permission,
             team,
             target,
+            organization_wide: true,
             ..ReviewQuery::default()
         },
         errors,
