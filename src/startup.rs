@@ -67,7 +67,15 @@ impl Application {
         let tokens = token_keys(&db, &settings, &secrets, &public_url, legacy_secret).await?;
         let mailer = Mailer::start(&settings.mail, public_url, db.clone())?;
         crate::outbox::start(db.clone(), settings.webhooks.clone(), secrets.clone());
-        crate::scheduler::start(db.clone(), settings.webhooks.scheduler_interval);
+        let rotation =
+            (settings.tokens.signing_key_days > 0).then(|| service::signing_keys::AutoRotation {
+                secrets: secrets.clone(),
+                every: chrono::TimeDelta::days(settings.tokens.signing_key_days.into()),
+                grace: Duration::from_secs(settings.tokens.signing_key_grace),
+                ttl: Duration::from_secs(settings.token_ttl),
+                algorithm: settings.tokens.token_alg,
+            });
+        crate::scheduler::start(db.clone(), settings.webhooks.scheduler_interval, rotation);
         if settings.audit_retention_days > 0 {
             tokio::spawn(prune_audit_trail(
                 db.clone(),

@@ -117,6 +117,12 @@ pub fn rotate(
     db::advisory_lock(conn, SIGNING_KEYS_LOCK)?;
     let now = time::now();
     let pruned = db_keys::prune(conn, now)?;
+    // The first key of all signs at once: nothing to overlap with.
+    let grace = if db_keys::newest(conn)?.is_some() {
+        grace
+    } else {
+        Duration::ZERO
+    };
     let grace = TimeDelta::from_std(grace).map_err(Error::internal)?;
     let ttl = TimeDelta::from_std(ttl).map_err(Error::internal)?;
     let signs_from = now + grace;
@@ -130,9 +136,60 @@ pub fn rotate(
     })
 }
 
-/// When the newest key was created (for automatic rotation).
-pub fn newest_created(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>> {
-    Ok(db_keys::newest(conn)?.map(|k| k.created))
+/// Whether the newest key is older than `every` (automatic rotation).
+pub fn rotation_due(conn: &mut DbConnection, every: TimeDelta) -> Result<bool> {
+    Ok(db_keys::newest(conn)?.is_none_or(|k| k.created + every <= time::now()))
+}
+
+/// Rotates (see `rotate`) if the newest key is older than `every`, judged
+/// under the lock, so replicas racing to rotate rotate once.
+pub fn rotate_if_due(
+    conn: &mut DbConnection,
+    secrets: &SecretBox,
+    next: &NewKey,
+    every: TimeDelta,
+    grace: Duration,
+    ttl: Duration,
+) -> Result<Option<Rotated>> {
+    db::advisory_lock(conn, SIGNING_KEYS_LOCK)?;
+    if !rotation_due(conn, every)? {
+        return Ok(None);
+    }
+    rotate(conn, secrets, next, grace, ttl).map(Some)
+}
+
+/// Automatic rotation, as the scheduler runs it.
+#[derive(Clone)]
+pub struct AutoRotation {
+    pub secrets: SecretBox,
+    pub every: TimeDelta,
+    pub grace: Duration,
+    pub ttl: Duration,
+    pub algorithm: TokenAlgorithm,
+}
+
+/// Rotates when due (a cheap read otherwise); the rotation, if any.
+pub async fn auto_rotate(db: &Db, rotation: &AutoRotation) -> Result<Option<Rotated>> {
+    let every = rotation.every;
+    if !db.read(move |conn| rotation_due(conn, every)).await? {
+        return Ok(None);
+    }
+    let algorithm = rotation.algorithm;
+    let next = tokio::task::spawn_blocking(move || generate(algorithm))
+        .await
+        .map_err(Error::internal)??;
+    let rotation = rotation.clone();
+    db.write(move |conn| {
+        rotate_if_due(
+            conn,
+            &rotation.secrets,
+            &next,
+            rotation.every,
+            rotation.grace,
+            rotation.ttl,
+        )
+    })
+    .await
 }
 
 /// Every published key, opened and ready to sign and verify.

@@ -604,3 +604,147 @@ async fn another_organizations_subjects_are_not_found() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(!reply.body.to_string().contains("other@example.com"));
 }
+
+/// The tessera command on `app`'s database, with the test's encryption key.
+fn tessera(app: &TestApp, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .env("TESSERA_DATABASE_URL", &app.database_url)
+        .env("TESSERA_ENCRYPTION_KEY", crate::helpers::ENCRYPTION_KEY)
+        .output()
+        .expect("run tessera");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "tessera {args:?}: {text}");
+    text
+}
+
+fn kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn rotation_publishes_the_next_key_first_and_loses_no_request() {
+    let app = spawn_app_with(|s| s.tokens.signing_key_reload = 1).await;
+    let old_token = app.owner_token().await;
+    let old_kid = segment(&old_token, 0)["kid"].as_str().unwrap().to_owned();
+
+    // Requests keep flowing through the rotation: logins and their use.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(6);
+    let load: Vec<_> = (0..3)
+        .map(|_| {
+            let (client, base) = (app.client.clone(), app.address.clone());
+            actix_web::rt::spawn(async move {
+                let (mut served, mut kids) = (0, std::collections::BTreeSet::new());
+                while std::time::Instant::now() < deadline {
+                    let login: Value = client
+                        .post(format!("{base}/auth/obtain/"))
+                        .json(&json!({"username": crate::helpers::OWNER_EMAIL,
+                                      "password": crate::helpers::OWNER_PASSWORD}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let token = login["token"].as_str().expect("a token").to_owned();
+                    kids.insert(segment(&token, 0)["kid"].as_str().unwrap().to_owned());
+                    let status = client
+                        .get(format!("{base}/profile/"))
+                        .header("Authorization", format!("Bearer {token}"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status();
+                    assert_eq!(status, StatusCode::OK, "a request lost in the rotation");
+                    served += 1;
+                }
+                (served, kids)
+            })
+        })
+        .collect();
+
+    let output = tessera(&app, &["signing-keys", "rotate", "--grace", "2"]);
+    let new_kid = output
+        .split_whitespace()
+        .nth(3)
+        .unwrap_or_else(|| panic!("the new key's id: {output}"))
+        .to_owned();
+    assert_ne!(new_kid, old_kid);
+    // Published at once, before it signs anything.
+    let published = kids(&public(&app, "/.well-known/jwks.json").await.body);
+    assert_eq!(published, [old_kid.clone(), new_kid.clone()]);
+    assert_eq!(
+        segment(&app.owner_token().await, 0)["kid"],
+        old_kid.as_str()
+    );
+
+    let mut seen = std::collections::BTreeSet::new();
+    for task in load {
+        let (served, kids) = task.await.expect("the load ran");
+        assert!(served > 0);
+        seen.extend(kids);
+    }
+    // After the grace period the new key signs; the old key's tokens stand.
+    let new_token = app.owner_token().await;
+    assert_eq!(segment(&new_token, 0)["kid"], new_kid.as_str());
+    assert!(seen.contains(&new_kid), "the load saw the switch: {seen:?}");
+    for token in [&old_token, &new_token] {
+        assert_eq!(app.get("/profile/", token).await.status, StatusCode::OK);
+        verify_downstream(&app, token)
+            .await
+            .expect("verifies through the JWKS");
+    }
+    let published = kids(&public(&app, "/.well-known/jwks.json").await.body);
+    assert_eq!(published, [old_kid, new_kid], "the old key stays published");
+}
+
+#[actix_web::test]
+async fn the_scheduler_rotates_a_key_older_than_the_period() {
+    use diesel::prelude::*;
+    let first = spawn_app().await;
+    let url = first.database_url.clone();
+    let before = kids(&public(&first, "/.well-known/jwks.json").await.body);
+    assert_eq!(before.len(), 1);
+    {
+        let mut conn = tessera::db::establish(&tessera::db::DatabaseUrl::parse(&url).unwrap())
+            .expect("a connection");
+        use tessera::db::schema::signing_keys;
+        diesel::update(signing_keys::table)
+            .set(
+                signing_keys::created.eq(tessera::domain::time::now() - chrono::TimeDelta::days(8)),
+            )
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let replica = spawn_app_with(move |s| {
+        s.database_url = url;
+        s.tokens.signing_key_days = 7;
+        s.webhooks.scheduler_interval = 1;
+    })
+    .await;
+    let mut published = Vec::new();
+    for _ in 0..50 {
+        published = kids(&public(&replica, "/.well-known/jwks.json").await.body);
+        if published.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(published.len(), 2, "{published:?}");
+    assert_eq!(published[0], before[0]);
+    // Once, not every round.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        kids(&public(&replica, "/.well-known/jwks.json").await.body).len(),
+        2
+    );
+}
