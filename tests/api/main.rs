@@ -27,7 +27,7 @@ mod operations;
 mod password_reset;
 mod profile;
 mod protocol;
-mod readme;
+pub mod readme;
 mod roles;
 mod scim;
 mod targets;

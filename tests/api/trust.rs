@@ -748,3 +748,123 @@ async fn the_scheduler_rotates_a_key_older_than_the_period() {
         2
     );
 }
+
+/// The Python of the virtualenv tests/run.sh prepares for the verifier.
+fn python() -> std::path::PathBuf {
+    if let Ok(path) = std::env::var("TESSERA_TRUST_PYTHON") {
+        return path.into();
+    }
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/trust-venv/bin/python")
+}
+
+/// Runs the README's Python verifier (PyJWT and its JWKS client) on
+/// `token` against `app`: the claims, or why it was rejected.
+async fn python_verifies(app: &TestApp, audience: &str, token: &str) -> Result<Value, String> {
+    let python = python();
+    assert!(
+        python.exists(),
+        "the verifier's virtualenv is missing ({}): run tests/run.sh, or create it with \
+         `python3 -m venv target/trust-venv && target/trust-venv/bin/pip install -r tests/trust/requirements.txt`",
+        python.display()
+    );
+    let script = crate::readme::code_block("verifier", "python");
+    let (base, audience, token) = (app.address.clone(), audience.to_owned(), token.to_owned());
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .args(["-c", &script, &token])
+            .env("TESSERA_URL", base)
+            .env("TESSERA_AUDIENCE", audience)
+            .output()
+            .expect("the verifier runs")
+    })
+    .await
+    .unwrap();
+    if output.status.success() {
+        Ok(serde_json::from_slice(&output.stdout).expect("the claims as JSON"))
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+#[actix_web::test]
+async fn the_readme_verifier_trusts_tokens_through_the_jwks_and_refuses_the_rest() {
+    for algorithm in [TokenAlgorithm::EdDSA, TokenAlgorithm::Rs256] {
+        let app = spawn_app_with(|s| {
+            s.token_ttl = 2;
+            s.tokens.token_alg = algorithm;
+        })
+        .await;
+        let token = app.owner_token().await;
+        let claims = python_verifies(&app, "tessera", &token)
+            .await
+            .unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+        assert_eq!(claims["sub"], segment(&token, 1)["sub"]);
+        assert_eq!(claims["iss"], app.address.as_str());
+        // Another audience refuses it.
+        let refused = python_verifies(&app, "billing", &token).await.unwrap_err();
+        assert!(refused.contains("InvalidAudienceError"), "{refused}");
+        // A forged signature too.
+        let mut forged = token.clone();
+        forged.replace_range(forged.len() - 6.., "AAAAAA");
+        let refused = python_verifies(&app, "tessera", &forged).await.unwrap_err();
+        assert!(refused.contains("rejected"), "{refused}");
+        // And once it expired.
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let refused = python_verifies(&app, "tessera", &token).await.unwrap_err();
+        assert!(refused.contains("ExpiredSignatureError"), "{refused}");
+    }
+}
+
+#[actix_web::test]
+async fn the_readme_verifier_follows_a_rotation() {
+    let app = spawn_app_with(|s| s.tokens.signing_key_reload = 1).await;
+    let old_token = app.owner_token().await;
+    tessera(&app, &["signing-keys", "rotate", "--grace", "1"]);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let new_token = app.owner_token().await;
+    assert_ne!(segment(&old_token, 0)["kid"], segment(&new_token, 0)["kid"]);
+    for token in [&old_token, &new_token] {
+        python_verifies(&app, "tessera", token)
+            .await
+            .expect("verified through the JWKS");
+    }
+}
+
+#[actix_web::test]
+async fn the_readme_permission_check_works() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let [_, x, _, _, ann, _] = targets_world(&app, &owner).await;
+    let (_, key) = service_account(&app, &owner, &["authz.check"]).await;
+    let script = crate::readme::code_block("authz", "sh");
+    let base = app.address.clone();
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .env("BASE", base)
+            .env("KEY", key)
+            .env("USER_ID", ann)
+            .env("TARGET_ID", x)
+            .output()
+            .expect("bash runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut values = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>();
+    let checked = values.next().expect("the check").unwrap();
+    let allowed: Vec<&Value> = checked["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{checked}"))
+        .iter()
+        .map(|r| &r["allowed"])
+        .collect();
+    assert_eq!(allowed, [&json!(true), &json!(false)], "{checked}");
+    let who = values.next().expect("who").unwrap();
+    assert_eq!(who["count"], 2, "{who}");
+}
