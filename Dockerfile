@@ -26,12 +26,12 @@ COPY --from=build /src/target/release/tessera /usr/local/bin/tessera
 USER tessera
 WORKDIR /data
 VOLUME ["/data"]
-# With PostgreSQL set TESSERA_SECRET_KEY and TESSERA_ENCRYPTION_KEY (both
-# required, from a secret store); on SQLite an unset TESSERA_ENCRYPTION_KEY is
+# With PostgreSQL set TESSERA_ENCRYPTION_KEY (required, from a secret
+# store); on SQLite an unset TESSERA_ENCRYPTION_KEY is
 # generated into /data/tessera.db.key, beside the database in the volume.
 # Set TESSERA_MCP_ALLOWED_HOSTS to the names clients reach the container by
 # (the MCP endpoint serves only those Host headers), and TESSERA_PUBLIC_URL
-# for the links in mails.
+# for the links in mails and as the issuer of tokens.
 # glibc's allocator, as measured in docs/PERFORMANCE.md: MALLOC_ARENA_MAX=2,
 # because each thread that allocates gets a heap arena of its own and the
 # blocking pool's threads each kept freed memory in theirs;

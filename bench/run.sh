@@ -196,6 +196,11 @@ bench_backend() {
     run_wrk list_mixed list_users.lua 64
     run_wrk patch_user patch_user.lua 64
     run_wrk obtain_token obtain.lua 8
+    # A 10-check permission batch (the OWNER holds authz.check).
+    BENCH_TEAM=$(curl -fsS -H "Authorization: JWT $token" "$BASE/teams/?length=1" | jq -r '.results[0].id')
+    BENCH_TARGET=$(curl -fsS -H "Authorization: JWT $token" "$BASE/targets/?length=1" | jq -r '.results[0].id')
+    export BENCH_TEAM BENCH_TARGET
+    run_wrk authz_check authz_check.lua 8
     stop_server
 }
 

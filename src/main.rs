@@ -75,6 +75,23 @@ enum Command {
         #[arg(long, env = "TESSERA_NEW_ENCRYPTION_KEY", hide_env_values = true)]
         new_key: Option<SecretSetting>,
     },
+    /// Token-signing keys.
+    SigningKeys {
+        #[command(subcommand)]
+        command: SigningKeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SigningKeysCommand {
+    /// Adds the next signing key (TESSERA_TOKEN_ALG): published at once,
+    /// signing after the grace period; earlier keys stay published until
+    /// every token they signed has expired. Safe while Tessera runs.
+    Rotate {
+        /// Seconds before the new key signs (default TESSERA_SIGNING_KEY_GRACE).
+        #[arg(long)]
+        grace: Option<u64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -133,6 +150,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::SigningKeys {
+            command: SigningKeysCommand::Rotate { grace },
+        } => actix_web::rt::System::new().block_on(rotate_signing_key(settings, grace)),
         Command::RotateEncryptionKey { new_key } => {
             let rotated = tessera::encryption_key::rotate(&settings, new_key.as_ref())?;
             println!(
@@ -179,6 +199,29 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         "then send 'Authorization: JWT <token>' (in Swagger UI: Authorize, and enter JWT <token>)."
     );
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn rotate_signing_key(settings: Settings, grace: Option<u64>) -> anyhow::Result<()> {
+    use std::time::Duration;
+    let url = DatabaseUrl::parse(&settings.database_url)?;
+    let db = startup::connect(&url, 1).await?;
+    let secrets = tessera::encryption_key::unlock(&db, settings.encryption_key.as_ref()).await?;
+    let algorithm = settings.tokens.token_alg;
+    let next = service::signing_keys::generate(algorithm).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let grace = Duration::from_secs(grace.unwrap_or(settings.tokens.signing_key_grace));
+    let ttl = Duration::from_secs(settings.token_ttl);
+    let rotated = db
+        .write(move |conn| service::signing_keys::rotate(conn, &secrets, &next, grace, ttl))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "new signing key {} ({}) published; it signs from {}Z",
+        rotated.key_id, rotated.algorithm, rotated.signs_from
+    );
+    if rotated.pruned > 0 {
+        println!("{} retired keys removed", rotated.pruned);
+    }
     Ok(())
 }
 

@@ -20,10 +20,12 @@ use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::service::Parsed;
 use crate::service::audit::Interface;
+use crate::service::signing_keys::{self, AutoRotation};
 use crate::service::users::{self as user_service, UserField, UserPatch};
 
-/// Runs a round every `every_seconds` (0: this replica runs none).
-pub fn start(db: Db, every_seconds: u64) {
+/// Runs a round every `every_seconds` (0: this replica runs none), with
+/// the automatic rotation of token-signing keys when it is set.
+pub fn start(db: Db, every_seconds: u64, rotation: Option<AutoRotation>) {
     if every_seconds == 0 {
         return;
     }
@@ -33,6 +35,17 @@ pub fn start(db: Db, every_seconds: u64) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deactivated = n, "contracts ended: users deactivated"),
                 Err(e) => tracing::warn!(error = %e, "scheduler round failed"),
+            }
+            if let Some(rotation) = &rotation {
+                match signing_keys::auto_rotate(&db, rotation).await {
+                    Ok(None) => {}
+                    Ok(Some(rotated)) => tracing::info!(
+                        key = %rotated.key_id,
+                        signs_from = %rotated.signs_from,
+                        "token-signing key rotated"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "cannot rotate the token-signing key"),
+                }
             }
             tokio::time::sleep(Duration::from_secs(every_seconds)).await;
         }

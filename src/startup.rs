@@ -55,7 +55,7 @@ impl Application {
             TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let db = connect(&url, settings.db_pool_size).await?;
         let secrets = crate::encryption_key::unlock(&db, settings.encryption_key.as_ref()).await?;
-        let secret = signing_secret(&db, &settings, &secrets).await?;
+        let legacy_secret = legacy_secret(&db, &settings, &secrets).await?;
         let hasher = Hasher::new(settings.hash_concurrency);
         let bootstrapped = first_run(&db, &hasher, &settings).await?;
         let port = listener.local_addr()?.port();
@@ -64,9 +64,18 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| default_public_url(addr, port));
+        let tokens = token_keys(&db, &settings, &secrets, &public_url, legacy_secret).await?;
         let mailer = Mailer::start(&settings.mail, public_url, db.clone())?;
         crate::outbox::start(db.clone(), settings.webhooks.clone(), secrets.clone());
-        crate::scheduler::start(db.clone(), settings.webhooks.scheduler_interval);
+        let rotation =
+            (settings.tokens.signing_key_days > 0).then(|| service::signing_keys::AutoRotation {
+                secrets: secrets.clone(),
+                every: chrono::TimeDelta::days(settings.tokens.signing_key_days.into()),
+                grace: Duration::from_secs(settings.tokens.signing_key_grace),
+                ttl: Duration::from_secs(settings.token_ttl),
+                algorithm: settings.tokens.token_alg,
+            });
+        crate::scheduler::start(db.clone(), settings.webhooks.scheduler_interval, rotation);
         if settings.audit_retention_days > 0 {
             tokio::spawn(prune_audit_trail(
                 db.clone(),
@@ -76,7 +85,7 @@ impl Application {
         }
         let state = web::Data::new(AppState {
             db,
-            tokens: TokenKeys::new(secret.as_bytes(), Duration::from_secs(settings.token_ttl)),
+            tokens,
             secrets,
             hasher,
             login_throttle: LoginThrottle {
@@ -189,38 +198,69 @@ pub async fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Db> {
         .context("database start-up was interrupted")?
 }
 
-/// `TESSERA_SECRET_KEY`, or on SQLite a random key generated once and kept in
-/// the database, encrypted (so restarts keep tokens valid).
-async fn signing_secret(
+/// The HS256 secret of tokens issued before asymmetric keys:
+/// `TESSERA_SECRET_KEY`, or on SQLite the key an earlier version generated
+/// and kept in the database (encrypted). `None` when there is neither.
+async fn legacy_secret(
     db: &Db,
     settings: &Settings,
     secrets: &SecretBox,
-) -> anyhow::Result<zeroize::Zeroizing<String>> {
+) -> anyhow::Result<Option<zeroize::Zeroizing<String>>> {
     if let Some(secret) = &settings.secret_key {
         if secret.len() < SECRET_MIN {
             bail!("TESSERA_SECRET_KEY must be at least {SECRET_MIN} characters long");
         }
-        return Ok(secret.clone().into());
+        return Ok(Some(secret.clone().into()));
     }
-    if !db.url().is_sqlite() {
-        bail!(
-            "TESSERA_SECRET_KEY is required with PostgreSQL: every replica must sign tokens with the same key"
-        );
-    }
+    let Some(sealed) = db
+        .read(|conn| Ok(stored::get(conn, stored::SIGNING_KEY)?))
+        .await?
+    else {
+        return Ok(None);
+    };
     let at = db::secrets::setting(stored::SIGNING_KEY);
-    let generated = secrets.seal(&random_secret(48), at);
-    let sealed = db
-        .write(move |conn| {
-            Ok(stored::get_or_insert(
-                conn,
-                stored::SIGNING_KEY,
-                &generated,
-            )?)
-        })
-        .await?;
-    secrets
+    let secret = secrets
         .open(&sealed, at)
-        .map_err(|e| anyhow::anyhow!("the stored token-signing key: {e}"))
+        .map_err(|e| anyhow::anyhow!("the stored token-signing key: {e}"))?;
+    Ok(Some(secret))
+}
+
+/// The token keys: the first signing key created on the first start (of
+/// this version), every published key loaded, kept reloaded; HS256 tokens
+/// issued before the first start of this version accepted until they expire.
+async fn token_keys(
+    db: &Db,
+    settings: &Settings,
+    secrets: &SecretBox,
+    issuer: &str,
+    legacy_secret: Option<zeroize::Zeroizing<String>>,
+) -> anyhow::Result<TokenKeys> {
+    let ttl = Duration::from_secs(settings.token_ttl);
+    let algorithm = settings.tokens.token_alg;
+    let first = if db.read(service::signing_keys::any).await? {
+        None
+    } else {
+        Some(web::block(move || service::signing_keys::generate(algorithm)).await??)
+    };
+    let sealer = secrets.clone();
+    let cutover = db
+        .write(move |conn| service::signing_keys::ensure(conn, &sealer, first.as_ref()))
+        .await?;
+    let mut keys = TokenKeys::new(issuer, &settings.tokens.token_audience, ttl);
+    if let Some(secret) = legacy_secret {
+        let until = cutover.saturating_add(settings.token_ttl as i64);
+        if chrono::Utc::now().timestamp() < until {
+            keys = keys.with_legacy(secret.as_bytes(), cutover, until);
+        }
+    }
+    service::signing_keys::reload(db, secrets, &keys).await?;
+    service::signing_keys::start_reloading(
+        db.clone(),
+        secrets.clone(),
+        keys.clone(),
+        Duration::from_secs(settings.tokens.signing_key_reload),
+    );
+    Ok(keys)
 }
 
 /// Creates the first organization and its OWNER when there is none.

@@ -23,6 +23,14 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r tests/mcp/requirements.txt
 
+# The downstream verifier of tests/api/trust.rs (the README's, PyJWT and its
+# JWKS client), pinned in tests/trust/requirements.txt, in its own virtualenv.
+trust_venv=target/trust-venv
+if [ ! -x "$trust_venv/bin/python" ]; then
+    python3 -m venv "$trust_venv"
+fi
+"$trust_venv/bin/pip" install -q --disable-pip-version-check -r tests/trust/requirements.txt
+
 pg_url="${TESSERA_TEST_POSTGRES_URL:-}"
 echo "== tests on SQLite"
 env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets

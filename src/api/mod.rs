@@ -5,6 +5,7 @@ pub mod account;
 pub mod api_users;
 pub mod audit_events;
 pub mod auth;
+pub mod authz;
 pub mod common;
 pub mod extract;
 pub mod health;
@@ -18,6 +19,7 @@ pub mod targets;
 pub mod teams;
 pub mod users;
 pub mod webhooks;
+pub mod well_known;
 
 use actix_web::{HttpRequest, HttpResponse, Route, web};
 
@@ -70,6 +72,8 @@ macro_rules! route_table {
 route_table! {
     "/healthz" => { get: health::healthz },
     "/readyz" => { get: health::readyz },
+    "/.well-known/jwks.json" => { get: well_known::get_jwks },
+    "/.well-known/oauth-authorization-server" => { get: well_known::get_server_metadata },
     "/auth/obtain" => { post: auth::obtain_token },
     "/labels/users" => { get: labels::list_labels, post: labels::create_label },
     "/labels/users/{id}" => {
@@ -105,6 +109,9 @@ route_table! {
     "/auth/refresh" => { post: auth::lifecycle::refresh_token },
     "/auth/verify" => { post: auth::lifecycle::verify_token },
     "/auth/revoke" => { post: auth::lifecycle::revoke_token },
+    "/auth/introspect" => { post: auth::introspect::introspect_token },
+    "/authz/check" => { post: authz::check::check_permissions },
+    "/authz/who" => { get: authz::who::who_may },
     "/keys" => { get: keys::list::list_keys, post: keys::create::create_key },
     "/keys/{id}" => { delete: keys::delete::delete_key },
     "/api-users" => {

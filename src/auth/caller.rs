@@ -144,9 +144,8 @@ async fn authenticate(req: HttpRequest) -> Result<Caller> {
     if let Some(prefix) = keys::prefix_of(&credential) {
         return authenticate_key(&state, prefix.to_owned(), credential).await;
     }
-    let claims = state
-        .tokens
-        .verify(&credential)
+    let claims = crate::service::signing_keys::verify(&state, &credential)
+        .await
         .ok_or(Error::InvalidToken)?;
     state
         .db

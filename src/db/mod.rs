@@ -15,6 +15,7 @@ pub mod roles;
 pub mod schema;
 pub mod secrets;
 pub mod settings;
+pub mod signing_keys;
 pub mod stored;
 pub mod targets;
 pub mod teams;

@@ -152,6 +152,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    signing_keys (id) {
+        id -> Text,
+        algorithm -> Text,
+        private_key -> Text,
+        public_jwk -> Text,
+        created -> Timestamp,
+        signs_from -> Timestamp,
+        published_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> BigInt,
         key -> Text,
@@ -262,6 +274,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     revoked_tokens,
     settings,
+    signing_keys,
     organizations,
     users,
     labels,

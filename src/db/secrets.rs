@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use zeroize::Zeroizing;
 
 use super::DbConnection;
-use super::schema::{settings, users, webhooks};
+use super::schema::{settings, signing_keys, users, webhooks};
 use crate::crypto::Binding;
 
 /// Serializes the walks over every secret between PostgreSQL replicas
@@ -28,6 +28,11 @@ pub fn webhook_secret(webhook_id: &str) -> Binding<'_> {
     Binding::new("webhooks.secret", webhook_id)
 }
 
+/// A token-signing key's private key, by key id.
+pub fn signing_key(key_id: &str) -> Binding<'_> {
+    Binding::new("signing_keys.private_key", key_id)
+}
+
 /// A secret setting, by key.
 pub fn setting(key: &str) -> Binding<'_> {
     Binding::new("settings.value", key)
@@ -38,6 +43,7 @@ pub enum Place {
     MfaSecret { user_id: String },
     WebhookSecret { webhook_id: String },
     Setting { key: String },
+    SigningKey { key_id: String },
 }
 
 impl Place {
@@ -46,6 +52,7 @@ impl Place {
             Place::MfaSecret { user_id } => mfa_secret(user_id),
             Place::WebhookSecret { webhook_id } => webhook_secret(webhook_id),
             Place::Setting { key } => setting(key),
+            Place::SigningKey { key_id } => signing_key(key_id),
         }
     }
 }
@@ -58,6 +65,7 @@ impl std::fmt::Display for Place {
                 write!(f, "the secret of webhook {webhook_id}")
             }
             Place::Setting { key } => write!(f, "the setting {key}"),
+            Place::SigningKey { key_id } => write!(f, "the token-signing key {key_id}"),
         }
     }
 }
@@ -98,7 +106,17 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredSecret>> {
             place: Place::Setting { key },
             value: Zeroizing::new(value),
         });
-    Ok(mfa.chain(hooks).chain(stored_settings).collect())
+    let signing = super::signing_keys::sealed(conn)?
+        .into_iter()
+        .map(|(key_id, value)| StoredSecret {
+            place: Place::SigningKey { key_id },
+            value: Zeroizing::new(value),
+        });
+    Ok(mfa
+        .chain(hooks)
+        .chain(stored_settings)
+        .chain(signing)
+        .collect())
 }
 
 /// Writes `new` at `place` if it still holds `old` (so a value changed
@@ -122,6 +140,13 @@ pub fn replace(conn: &mut DbConnection, place: &Place, old: &str, new: &str) -> 
                 .set(settings::value.eq(new))
                 .execute(conn)?
         }
+        Place::SigningKey { key_id } => diesel::update(
+            signing_keys::table
+                .find(key_id)
+                .filter(signing_keys::private_key.eq(old)),
+        )
+        .set(signing_keys::private_key.eq(new))
+        .execute(conn)?,
     };
     Ok(written == 1)
 }

@@ -16,6 +16,7 @@ use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
 use crate::domain::role::{Permission, PermissionSet, Tier};
+use crate::domain::token::TokenAlgorithm;
 use crate::domain::user::{Kind, Source, Title};
 
 /// A type stored as one text value.
@@ -100,7 +101,17 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(Tier, Title, Kind, Source, PermissionSet);
+stored_as_text!(Tier, Title, Kind, Source, PermissionSet, TokenAlgorithm);
+
+impl StoredText for TokenAlgorithm {
+    const WHAT: &'static str = "token algorithm";
+    fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+        self.as_str().into()
+    }
+    fn from_stored(raw: &str) -> Option<Self> {
+        TokenAlgorithm::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+}
 
 impl StoredText for Tier {
     const WHAT: &'static str = "tier";

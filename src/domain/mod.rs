@@ -10,6 +10,7 @@ pub mod target;
 pub mod team;
 pub mod text;
 pub mod time;
+pub mod token;
 pub mod user;
 pub mod user_roles;
 

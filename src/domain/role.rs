@@ -42,10 +42,14 @@ pub enum Permission {
     WebhooksManage,
     #[serde(rename = "scim.provision")]
     ScimProvision,
+    #[serde(rename = "tokens.introspect")]
+    TokensIntrospect,
+    #[serde(rename = "authz.check")]
+    AuthzCheck,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 18] = [
         Permission::UsersView,
         Permission::UsersManage,
         Permission::RolesGrant,
@@ -62,6 +66,8 @@ impl Permission {
         Permission::AccessReviewView,
         Permission::WebhooksManage,
         Permission::ScimProvision,
+        Permission::TokensIntrospect,
+        Permission::AuthzCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +88,8 @@ impl Permission {
             Permission::AccessReviewView => "access_review.view",
             Permission::WebhooksManage => "webhooks.manage",
             Permission::ScimProvision => "scim.provision",
+            Permission::TokensIntrospect => "tokens.introspect",
+            Permission::AuthzCheck => "authz.check",
         }
     }
 
@@ -113,6 +121,12 @@ impl Permission {
             Permission::AccessReviewView => "Read the access review.",
             Permission::WebhooksManage => "Manage webhooks.",
             Permission::ScimProvision => "Use the SCIM provisioning endpoints.",
+            Permission::TokensIntrospect => {
+                "Introspect tokens and API keys of the organization (RFC 7662)."
+            }
+            Permission::AuthzCheck => {
+                "Ask whether a user may do something where, and who may (/authz/)."
+            }
         }
     }
 
@@ -215,7 +229,13 @@ impl BuiltinRole {
                 .filter(|p| !matches!(p, OwnerGrant | BillingManage))
                 .collect(),
             BuiltinRole::Employee | BuiltinRole::Viewer => vec![UsersView, TargetsView],
-            BuiltinRole::Auditor => vec![UsersView, TargetsView, AuditView, AccessReviewView],
+            BuiltinRole::Auditor => vec![
+                UsersView,
+                TargetsView,
+                AuditView,
+                AccessReviewView,
+                AuthzCheck,
+            ],
             BuiltinRole::Billing => vec![BillingManage],
         }
     }
@@ -352,13 +372,20 @@ mod tests {
     #[test]
     fn builtin_table_matches_api_md() {
         use Permission::*;
-        assert_eq!(BuiltinRole::Owner.permissions().len(), 16);
+        assert_eq!(BuiltinRole::Owner.permissions().len(), 18);
         let admin = BuiltinRole::Admin.permissions();
-        assert_eq!(admin.len(), 14);
+        assert_eq!(admin.len(), 16);
+        assert!(admin.contains(&TokensIntrospect) && admin.contains(&AuthzCheck));
         assert!(!admin.contains(&OwnerGrant) && !admin.contains(&BillingManage));
         assert_eq!(
             BuiltinRole::Auditor.permissions(),
-            vec![UsersView, TargetsView, AuditView, AccessReviewView]
+            vec![
+                UsersView,
+                TargetsView,
+                AuditView,
+                AccessReviewView,
+                AuthzCheck
+            ]
         );
         assert_eq!(BuiltinRole::Billing.permissions(), vec![BillingManage]);
         assert!(!BuiltinRole::Billing.is_membership());

@@ -26,6 +26,9 @@ pub struct ReviewQuery {
     pub permission: Option<Permission>,
     pub team: Option<String>,
     pub target: Option<String>,
+    /// Without `team` and `target`: only what applies organization-wide
+    /// (account tier), instead of anywhere (`/authz/who/`'s question).
+    pub organization_wide: bool,
 }
 
 /// One permission a user holds.
@@ -52,14 +55,39 @@ pub struct Reviewed {
 }
 
 /// The filters, checked and resolved.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Resolved {
+    /// What reading it needs at account tier: `access_review.view` for the
+    /// review, `authz.check` for `/authz/who/` (the same question, narrowed).
+    needs: Permission,
     sql: ReviewFilter,
     role: Option<String>,
     permission: Option<Permission>,
     team: Option<String>,
     /// The target and the teams it belongs to.
     target: Option<(String, Vec<String>)>,
+    /// Only what applies organization-wide (see `ReviewQuery`).
+    organization_wide: bool,
+}
+
+impl Resolved {
+    /// One permission question (`/authz/check/`): `permission` at the
+    /// organization, a team, or a target (with its teams).
+    pub(crate) fn question(
+        permission: Permission,
+        team: Option<String>,
+        target: Option<(String, Vec<String>)>,
+    ) -> Self {
+        Self {
+            needs: Permission::AuthzCheck,
+            sql: ReviewFilter::default(),
+            role: None,
+            permission: Some(permission),
+            organization_wide: team.is_none() && target.is_none(),
+            team,
+            target,
+        }
+    }
 }
 
 /// Checks the caller may review, then resolves the filters (unknown ids are
@@ -69,7 +97,17 @@ pub fn resolve(
     caller: &Caller,
     query: Parsed<ReviewQuery>,
 ) -> Result<Resolved> {
-    caller.require(Permission::AccessReviewView)?;
+    resolve_for(conn, caller, query, Permission::AccessReviewView)
+}
+
+/// `resolve`, for a reader that needs `needs` (see `Resolved::needs`).
+pub fn resolve_for(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    query: Parsed<ReviewQuery>,
+    needs: Permission,
+) -> Result<Resolved> {
+    caller.require(needs)?;
     let Parsed {
         value: query,
         mut errors,
@@ -130,7 +168,10 @@ pub fn resolve(
             .collect();
         role_ids = Some(granting);
     }
+    let organization_wide = query.organization_wide && team.is_none() && target.is_none();
     let covering = match (&team, &target) {
+        // Account tier alone.
+        (None, None) if organization_wide => Some(Covering::default()),
         (None, None) => None,
         (Some(t), None) => Some(Covering {
             teams: vec![t.clone()],
@@ -146,6 +187,7 @@ pub fn resolve(
         }),
     };
     Ok(Resolved {
+        needs,
         sql: ReviewFilter {
             user,
             roles: role_ids,
@@ -155,6 +197,7 @@ pub fn resolve(
         permission: query.permission,
         team,
         target,
+        organization_wide,
     })
 }
 
@@ -165,7 +208,7 @@ pub fn review(
     resolved: &Resolved,
     page: PageRequest,
 ) -> Result<Page<Reviewed>> {
-    caller.require(Permission::AccessReviewView)?;
+    caller.require(resolved.needs)?;
     let org = caller.organization_id();
     Page::load(
         conn,
@@ -183,7 +226,7 @@ pub fn chunk(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Reviewed>> {
-    caller.require(Permission::AccessReviewView)?;
+    caller.require(resolved.needs)?;
     let people = rows::page(conn, caller.organization_id(), &resolved.sql, offset, limit)?;
     let ids: Vec<String> = people.iter().map(|u| u.id.clone()).collect();
     let mut assignments: HashMap<String, Vec<UserRoleDetail>> = HashMap::new();
@@ -216,7 +259,7 @@ pub fn chunk(
 
 /// The permissions one assignment grants, through `Grants` exactly as a
 /// request would see them, narrowed by the filters.
-fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
+pub(crate) fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
     if resolved.role.as_ref().is_some_and(|r| *r != a.role_id) {
         return Vec::new();
     }
@@ -231,6 +274,7 @@ fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
         .granted()
         .into_iter()
         .filter(|(p, _)| resolved.permission.is_none_or(|wanted| wanted == *p))
+        .filter(|(p, _)| !resolved.organization_wide || grants.can(*p, Scope::Organization))
         .filter(|(p, _)| {
             resolved
                 .team

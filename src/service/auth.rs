@@ -13,6 +13,7 @@ use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::service::audit::{self, RequestContext};
 use crate::service::mfa::{self, SecondFactor};
+use crate::service::signing_keys;
 use crate::service::throttle;
 use crate::service::users as users_service;
 use crate::state::AppState;
@@ -197,7 +198,9 @@ pub const TOKEN_INVALID: &str = "Token is invalid or expired.";
 /// The user of a token that still stands (see `token_user`), or a 400 on `token`.
 async fn standing(state: &AppState, token: String) -> Result<(Claims, UserRow)> {
     let invalid = || Error::field("token", TOKEN_INVALID);
-    let claims = state.tokens.verify(&token).ok_or_else(invalid)?;
+    let claims = signing_keys::verify(state, &token)
+        .await
+        .ok_or_else(invalid)?;
     let (claims, user) = state
         .db
         .read(move |conn| {

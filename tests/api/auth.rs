@@ -40,14 +40,15 @@ fn sign(claims: &Value, secret: &[u8]) -> String {
     .expect("encode a JWT")
 }
 
-/// The claims of a real token, with `exp` replaced.
+/// The claims of a real token, with `exp` replaced, as an HS256 token
+/// issued before asymmetric keys had (issued before the server started).
 fn claims_like(token: &str, exp: i64) -> Value {
     let real = payload(token);
     json!({
         "sub": real["sub"],
         "org": real["org"],
         "jti": "forgedforgedforg",
-        "iat": now() - 10,
+        "iat": now() - 600,
         "exp": exp,
         "ver": real["ver"],
     })
@@ -135,7 +136,7 @@ async fn login_sets_last_login() {
 }
 
 #[actix_web::test]
-async fn token_is_an_hs256_jwt_with_the_documented_claims() {
+async fn token_is_an_eddsa_jwt_with_the_documented_claims() {
     let app = spawn_app().await;
     let token = app.owner_token().await;
     let parts: Vec<&str> = token.split('.').collect();
@@ -143,9 +144,12 @@ async fn token_is_an_hs256_jwt_with_the_documented_claims() {
     assert!(parts.iter().all(|p| !p.is_empty()), "{token}");
 
     let header = segment(&token, 0);
-    assert_eq!(header["alg"], "HS256", "{header}");
+    assert_eq!(header["alg"], "EdDSA", "{header}");
+    assert!(header["kid"].is_string(), "{header}");
 
     let claims = payload(&token);
+    assert_eq!(claims["aud"], "tessera", "{claims}");
+    assert_eq!(claims["iss"], app.address.as_str(), "{claims}");
     for claim in ["sub", "org", "jti"] {
         let value = claims[claim]
             .as_str()

@@ -45,7 +45,7 @@ enum Role {
     Watcher,
 }
 
-const ALL: [&str; 16] = [
+const ALL: [&str; 18] = [
     "users.view",
     "users.manage",
     "roles.grant",
@@ -62,6 +62,8 @@ const ALL: [&str; 16] = [
     "access_review.view",
     "webhooks.manage",
     "scim.provision",
+    "tokens.introspect",
+    "authz.check",
 ];
 
 /// API.md's table of built-in roles, and the two custom roles of the test.
@@ -504,5 +506,217 @@ fn the_model_agrees_with_the_contracts_examples() {
     assert_eq!(
         expected(&manager, &[(Viewer, Org)], Change::SetPassword),
         200
+    );
+}
+
+/// One probe of `/authz/check/`: a permission at a place, and the real
+/// request that needs exactly it there.
+struct Probe {
+    permission: &'static str,
+    place: Place,
+    method: reqwest::Method,
+    path: String,
+    body: Option<Value>,
+}
+
+impl World {
+    fn probes(&self) -> Vec<Probe> {
+        use reqwest::Method;
+        let probe = |permission, place, method, path: String, body| Probe {
+            permission,
+            place,
+            method,
+            path,
+            body,
+        };
+        vec![
+            probe(
+                "access_review.view",
+                Place::Org,
+                Method::GET,
+                "/access-review/".into(),
+                None,
+            ),
+            probe(
+                "audit.view",
+                Place::Org,
+                Method::GET,
+                "/audit-events/".into(),
+                None,
+            ),
+            probe(
+                "webhooks.manage",
+                Place::Org,
+                Method::GET,
+                "/webhooks/".into(),
+                None,
+            ),
+            probe(
+                "targets.view",
+                Place::TargetX,
+                Method::GET,
+                format!("/targets/{}/", self.target_x),
+                None,
+            ),
+            probe(
+                "targets.view",
+                Place::TargetY,
+                Method::GET,
+                format!("/targets/{}/", self.target_y),
+                None,
+            ),
+            probe(
+                "targets.manage",
+                Place::TargetX,
+                Method::PATCH,
+                format!("/targets/{}/", self.target_x),
+                Some(json!({"name": "X"})),
+            ),
+            probe(
+                "targets.manage",
+                Place::TargetY,
+                Method::PATCH,
+                format!("/targets/{}/", self.target_y),
+                Some(json!({"name": "Y"})),
+            ),
+            probe(
+                "teams.manage",
+                Place::TeamA,
+                Method::PATCH,
+                format!("/teams/{}/", self.team_a),
+                Some(json!({"name": "A"})),
+            ),
+            probe(
+                "teams.manage",
+                Place::TeamB,
+                Method::PATCH,
+                format!("/teams/{}/", self.team_b),
+                Some(json!({"name": "B"})),
+            ),
+        ]
+    }
+
+    fn check_item(&self, probe: &Probe) -> Value {
+        match probe.place {
+            Place::Org => json!({"permission": probe.permission}),
+            Place::TeamA => json!({"permission": probe.permission, "team": self.team_a}),
+            Place::TeamB => json!({"permission": probe.permission, "team": self.team_b}),
+            Place::TargetX => json!({"permission": probe.permission, "target": self.target_x}),
+            Place::TargetY => json!({"permission": probe.permission, "target": self.target_y}),
+        }
+    }
+
+    /// Whether `/authz/who/` lists `user` for `probe`.
+    fn who_lists(&self, probe: &Probe, user: &str) -> Result<bool, String> {
+        let item = self.check_item(probe);
+        let mut path = format!("/authz/who/?permission={}&length=100", probe.permission);
+        for key in ["team", "target"] {
+            if let Some(id) = item[key].as_str() {
+                path.push_str(&format!("&{key}={id}"));
+            }
+        }
+        let (status, body) = self.call(reqwest::Method::GET, &path, &self.owner, None);
+        if status != 200 || body["page_total"].as_i64() != Some(1) {
+            return Err(format!("who {path}: {status} {body}"));
+        }
+        Ok(body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["user"]["id"] == user))
+    }
+
+    /// Runs one case: (the check's answers, the real answers, who's answers).
+    #[allow(clippy::type_complexity)]
+    fn run_checks(
+        &self,
+        n: usize,
+        roles: &[Assignment],
+    ) -> Result<(Vec<bool>, Vec<bool>, Vec<bool>), String> {
+        let email = format!("checked{n}@example.com");
+        let id = self.create(
+            "/users/",
+            json!({"email": email, "name": format!("Checked {n}"), "password": PASSWORD,
+                   "user_roles": self.items(roles)}),
+        );
+        let token = Self::login(&self.base, &self.client, &email, PASSWORD);
+        let probes = self.probes();
+        let checks: Vec<Value> = probes.iter().map(|p| self.check_item(p)).collect();
+        // As a presented token half of the time, by id otherwise.
+        let subject = if n.is_multiple_of(2) {
+            json!(id)
+        } else {
+            json!({"token": token})
+        };
+        let (status, body) = self.call(
+            reqwest::Method::POST,
+            "/authz/check/",
+            &self.owner,
+            Some(json!({"subject": subject, "checks": checks})),
+        );
+        if status != 200 {
+            return Err(format!("check: {status} {body}"));
+        }
+        let mut checked = Vec::new();
+        for result in body["results"].as_array().unwrap() {
+            let allowed = result["allowed"] == true;
+            if allowed == result["via"].as_array().unwrap().is_empty() {
+                return Err(format!("allowed and via disagree: {result}"));
+            }
+            checked.push(allowed);
+        }
+        let mut real = Vec::new();
+        let mut who = Vec::new();
+        for probe in &probes {
+            let (status, body) = self.call(
+                probe.method.clone(),
+                &probe.path,
+                &token,
+                probe.body.clone(),
+            );
+            match status {
+                200 => real.push(true),
+                403 => real.push(false),
+                other => return Err(format!("{} {}: {other} {body}", probe.method, probe.path)),
+            }
+            who.push(self.who_lists(probe, &id)?);
+        }
+        Ok((checked, real, who))
+    }
+}
+
+#[test]
+fn permission_checks_agree_with_real_answers() {
+    let server = Server::start();
+    let world = World::new(server.address.clone());
+    let config = Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let counter = std::cell::Cell::new(0);
+    let (allowed, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    let result = runner.run(&roles(), |roles| {
+        counter.set(counter.get() + 1);
+        let (checked, real, who) = world
+            .run_checks(counter.get(), &roles)
+            .map_err(TestCaseError::fail)?;
+        let yes = real.iter().filter(|a| **a).count();
+        allowed.set(allowed.get() + yes);
+        refused.set(refused.get() + real.len() - yes);
+        prop_assert_eq!(&checked, &real, "check vs real answers for {:?}", roles);
+        prop_assert_eq!(&who, &real, "who vs real answers for {:?}", roles);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // Both answers must be exercised.
+    let (allowed, refused) = (allowed.get(), refused.get());
+    assert!(
+        allowed > 20 && refused > 20,
+        "{allowed} allowed, {refused} refused: the generator is lopsided"
     );
 }

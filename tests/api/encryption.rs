@@ -12,8 +12,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Binary, Text};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tessera::crypto::{EncryptionKey, SecretBox};
-use tessera::db::schema::{settings, users, webhooks};
+use tessera::crypto::EncryptionKey;
+use tessera::db::schema::{settings, signing_keys, users, webhooks};
 use tessera::db::{self, DatabaseUrl, DbConnection};
 use tessera::startup::Application;
 
@@ -28,6 +28,9 @@ const NEW_KEY: &str = "q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k=";
 fn connect(database_url: &str) -> DbConnection {
     db::establish(&DatabaseUrl::parse(database_url).unwrap()).unwrap()
 }
+
+/// The public URL (token issuer) of every server of a test.
+const ISSUER: &str = "http://tessera.test";
 
 fn is_sqlite(database_url: &str) -> bool {
     database_url.starts_with("sqlite:")
@@ -169,6 +172,13 @@ fn stored_secrets(database_url: &str) -> BTreeMap<String, String> {
     for value in signing {
         found.insert("signing key".into(), value);
     }
+    let token_keys: Vec<(String, String)> = signing_keys::table
+        .select((signing_keys::id, signing_keys::private_key))
+        .load(&mut conn)
+        .unwrap();
+    for (id, value) in token_keys {
+        found.insert(format!("token key {id}"), value);
+    }
     found
 }
 
@@ -191,6 +201,8 @@ async fn start(database_url: Option<&str>, key: Option<&str>, poll_ms: u64) -> T
             s.database_url = url;
         }
         s.encryption_key = key.as_deref().map(Into::into);
+        // One issuer across restarts (on other ports), so tokens carry over.
+        s.mail.public_url = Some(ISSUER.into());
         s.webhooks.webhooks_allow_private = true;
         s.webhooks.webhook_poll_ms = poll_ms;
         s.webhooks.webhook_retry_delay_ms = 50;
@@ -292,7 +304,7 @@ async fn no_secret_is_stored_in_plain_text_and_both_still_work() {
 
     assert_nowhere(&app.database_url, &[&totp_secret, WEBHOOK_SECRET]);
     let stored = stored_secrets(&app.database_url);
-    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(stored.len(), 3, "{stored:?}");
     assert_all_sealed_with(&stored, ENCRYPTION_KEY);
 
     ann_logs_in_with_totp(&app, &totp_secret, Some(confirmed)).await;
@@ -307,6 +319,7 @@ async fn plain_secrets_from_before_are_encrypted_at_the_next_start() {
         s.webhooks.webhook_poll_ms = 0;
         s.webhooks.webhooks_allow_private = true;
         s.webhooks.scheduler_interval = 0;
+        s.mail.public_url = Some(ISSUER.into());
         if s.database_url.starts_with("sqlite:") {
             s.secret_key = None;
         }
@@ -318,16 +331,9 @@ async fn plain_secrets_from_before_are_encrypted_at_the_next_start() {
     let (totp_secret, _) = ann_with_mfa(&first, &owner).await;
     subscribe(&first, &owner, &receiver).await;
 
-    // Rewrite them as a version without encryption stored them.
-    let signing_key = if sqlite {
-        let sealed = &stored_secrets(&url)["signing key"];
-        let opened = SecretBox::new(&EncryptionKey::parse(ENCRYPTION_KEY).unwrap())
-            .open(sealed, db::secrets::setting("secret_key"))
-            .unwrap();
-        opened.to_string()
-    } else {
-        "legacy-signing-key-from-before-0123456789".to_owned()
-    };
+    // Rewrite them as a version without encryption stored them (with the
+    // HS256 key an earlier version generated on SQLite).
+    let signing_key = "legacy-signing-key-from-before-0123456789".to_owned();
     {
         let mut conn = connect(&url);
         diesel::update(users::table.filter(users::email.eq("ann@example.com")))
@@ -368,6 +374,7 @@ async fn plain_secrets_from_before_are_encrypted_at_the_next_start() {
             s.webhooks.webhooks_allow_private = true;
             s.webhooks.webhook_poll_ms = 50;
             s.webhooks.scheduler_interval = 0;
+            s.mail.public_url = Some(ISSUER.into());
             if s.database_url.starts_with("sqlite:") {
                 s.secret_key = None;
             }
@@ -376,16 +383,14 @@ async fn plain_secrets_from_before_are_encrypted_at_the_next_start() {
     .await;
     assert_nowhere(&url, &[&totp_secret, WEBHOOK_SECRET, &signing_key]);
     let sealed = stored_secrets(&url);
-    assert_eq!(sealed.len(), 3, "{sealed:?}");
+    assert_eq!(sealed.len(), 4, "{sealed:?}");
     assert_all_sealed_with(&sealed, ENCRYPTION_KEY);
 
     ann_logs_in_with_totp(&second, &totp_secret, None).await;
     a_signed_delivery_arrives(&second, &owner, &receiver, "after the upgrade").await;
-    if sqlite {
-        // The first server's token: the signing key survived its sealing.
-        let reply = second.get("/profile/", &owner).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    }
+    // The first server's token: the token-signing key is shared through the database.
+    let reply = second.get("/profile/", &owner).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 
     // Idempotent: another start leaves the sealed values as they are.
     let _third = start(Some(&url), Some(ENCRYPTION_KEY), 0).await;
@@ -432,7 +437,7 @@ async fn rotating_the_key_re_encrypts_every_secret() {
     assert!(rotated.status.success(), "{}", text(&rotated));
     assert!(
         text(&rotated).contains(&format!(
-            "re-encrypted 2 secrets with the new key {}",
+            "re-encrypted 3 secrets with the new key {}",
             key_id(NEW_KEY)
         )),
         "{}",

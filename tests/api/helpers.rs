@@ -6,7 +6,7 @@ use std::process::Command;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tessera::config::{MailSettings, Settings, WebhookSettings};
+use tessera::config::{MailSettings, Settings, TokenSettings, WebhookSettings};
 use tessera::startup::Application;
 
 pub const OWNER_EMAIL: &str = "owner@example.com";
@@ -97,6 +97,7 @@ pub fn settings(database_url: &str) -> Settings {
         audit_retention_days: 365,
         audit_prune_interval: 3600,
         scim_group_role: "EMPLOYEE".into(),
+        tokens: TokenSettings::default(),
         mail: MailSettings::default(),
         webhooks: WebhookSettings::default(),
     }

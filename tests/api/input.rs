@@ -1164,8 +1164,11 @@ async fn webhooks_refuse_every_special_purpose_address() {
     // A server on the same database that does not allow them checks again
     // at delivery, and sends nothing.
     let url = allowing.database_url.clone();
+    // The same public URL: it is the issuer of the tokens it accepts.
+    let issuer = allowing.address.clone();
     let delivering = crate::helpers::spawn_app_with(move |s| {
         s.database_url = url;
+        s.mail.public_url = Some(issuer);
         s.webhooks.webhook_poll_ms = 50;
         s.webhooks.webhook_attempts = 1;
         s.webhooks.scheduler_interval = 0;

@@ -10,6 +10,11 @@ fn walkthrough() -> String {
 
 /// The `sh` block between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
 fn sh_block(name: &str) -> String {
+    code_block(name, "sh")
+}
+
+/// The `LANG` block between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
+pub fn code_block(name: &str, lang: &str) -> String {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
@@ -19,7 +24,8 @@ fn sh_block(name: &str) -> String {
         .find(&format!("<!-- {name}:end -->"))
         .unwrap_or_else(|| panic!("{name} end marker"));
     let block = &readme[start..end];
-    let code_start = block.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let fence = format!("```{lang}\n");
+    let code_start = block.find(&fence).expect("a code block") + fence.len();
     let code_end = block[code_start..]
         .find("```")
         .expect("end of the sh block")

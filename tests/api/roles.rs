@@ -19,8 +19,10 @@ async fn the_permission_catalogue_is_listed_to_every_member() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 16);
+    assert_eq!(names.len(), 18);
     for name in [
+        "tokens.introspect",
+        "authz.check",
         "users.view",
         "users.manage",
         "roles.grant",
@@ -57,9 +59,16 @@ async fn builtin_roles_carry_exactly_the_documented_permissions() {
             .cloned()
             .unwrap()
     };
-    assert_eq!(role("OWNER")["permissions"].as_array().unwrap().len(), 16);
+    assert_eq!(role("OWNER")["permissions"].as_array().unwrap().len(), 18);
     let admin = role("ADMIN")["permissions"].clone();
-    assert_eq!(admin.as_array().unwrap().len(), 14);
+    assert_eq!(admin.as_array().unwrap().len(), 16);
+    assert!(
+        admin
+            .as_array()
+            .unwrap()
+            .contains(&json!("tokens.introspect"))
+    );
+    assert!(admin.as_array().unwrap().contains(&json!("authz.check")));
     assert!(!admin.as_array().unwrap().contains(&json!("owner.grant")));
     assert!(!admin.as_array().unwrap().contains(&json!("billing.manage")));
     assert_eq!(
@@ -76,7 +85,8 @@ async fn builtin_roles_carry_exactly_the_documented_permissions() {
             "users.view",
             "targets.view",
             "audit.view",
-            "access_review.view"
+            "access_review.view",
+            "authz.check"
         ])
     );
     assert_eq!(role("BILLING")["permissions"], json!(["billing.manage"]));

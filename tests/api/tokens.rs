@@ -5,7 +5,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tessera::startup::Application;
 
-use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, settings, spawn_app};
+use crate::helpers::{
+    OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, Reply, TestApp, settings, spawn_app, spawn_app_with,
+};
 
 const TOKEN_INVALID: &str = "Token is invalid or expired.";
 const REQUIRED: &str = "This field is required.";
@@ -246,7 +248,12 @@ fn without_family(token: &str) -> String {
         claims["fam"].is_string(),
         "tokens name their family: {claims}"
     );
-    claims.as_object_mut().unwrap().remove("fam");
+    // As an HS256 token of before asymmetric keys: no family, issuer or
+    // audience, issued before this server started.
+    for claim in ["fam", "iss", "aud"] {
+        claims.as_object_mut().unwrap().remove(claim);
+    }
+    claims["iat"] = json!(claims["iat"].as_i64().unwrap() - 600);
     claims["jti"] = json!(format!("legacy{}", tessera::domain::id::random_secret(10)));
     let key = settings("sqlite://unused")
         .secret_key
@@ -281,13 +288,17 @@ async fn a_token_from_before_families_is_a_family_of_its_own() {
 
 #[actix_web::test]
 async fn a_revocation_holds_on_another_replica() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.mail.public_url = Some("http://tessera.test".into())).await;
     let token = app.owner_token().await;
+    let other = app.owner_token().await;
     let reply = revoke(&app, &token).await;
     assert_status(&reply, StatusCode::NO_CONTENT, "revoke");
 
-    // A second server on the same database, as a replica or after a restart.
-    let replica = Application::build(settings(&app.database_url))
+    // A second server on the same database, as a replica or after a restart
+    // (with the same public URL, the tokens' issuer).
+    let mut replica_settings = settings(&app.database_url);
+    replica_settings.mail.public_url = Some("http://tessera.test".into());
+    let replica = Application::build(replica_settings)
         .await
         .expect("the replica starts");
     let address = format!("http://127.0.0.1:{}", replica.port());
@@ -317,6 +328,17 @@ async fn a_revocation_holds_on_another_replica() {
     )
     .await;
     assert_token_rejected(&reply, "verify on the replica");
+    // While a token the first server signed and nobody revoked works there.
+    let reply = Reply::from(
+        app.client
+            .get(format!("{address}/users/"))
+            .header("Authorization", format!("JWT {other}"))
+            .send()
+            .await
+            .expect("request sent"),
+    )
+    .await;
+    assert_status(&reply, StatusCode::OK, "another token on the replica");
 }
 
 // ---------------------------------------------------------------- password change and deactivation

@@ -117,6 +117,7 @@ pub async fn get_access_review(
             permission,
             team: text("team"),
             target: text("target"),
+            organization_wide: false,
         },
         errors,
     );

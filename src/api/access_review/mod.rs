@@ -86,6 +86,23 @@ fn scope_of(entry: &Entry) -> GrantScope {
     }
 }
 
+impl From<&Entry> for EffectivePermission {
+    fn from(e: &Entry) -> Self {
+        EffectivePermission {
+            permission: e.permission.as_str().to_owned(),
+            scope: scope_of(e),
+            granted_by: GrantSource {
+                id: e.assignment_id.clone(),
+                role: crate::api::common::NamedRef {
+                    id: e.role_id.clone(),
+                    name: e.role_name.clone(),
+                },
+                tier: e.tier,
+            },
+        }
+    }
+}
+
 impl From<Reviewed> for AccessReviewItem {
     fn from(r: Reviewed) -> Self {
         let u = r.user;

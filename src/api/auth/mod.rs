@@ -1,5 +1,6 @@
 //! `/auth/`: obtaining tokens and their lifecycle.
 
+pub mod introspect;
 pub mod lifecycle;
 pub mod obtain;
 pub mod password_reset;

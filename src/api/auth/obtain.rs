@@ -35,7 +35,8 @@ pub struct Token {
 
 /// Obtain token
 ///
-/// Exchanges an email and password for a token (HS256 JWT, valid one hour by
+/// Exchanges an email and password for a token (a JWT signed with EdDSA, or
+/// RS256, verifiable with `/.well-known/jwks.json`; valid one hour by
 /// default). Wrong credentials, an unknown email and a deactivated user all
 /// get the same answer. A user with MFA on also sends `otp`, the current
 /// code of the authenticator app; each code works once.

@@ -1,0 +1,4 @@
+//! `/authz/`: permission questions from other services.
+
+pub mod check;
+pub mod who;
