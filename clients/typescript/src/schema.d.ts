@@ -4,6 +4,50 @@
  */
 
 export interface paths {
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Token-verification keys
+         * @description The public keys of every key that signs tokens, signed tokens that are
+         *     still valid, or will sign after its grace period: verify a token with
+         *     the key whose `kid` its header names. Cacheable for five minutes; when a
+         *     token names a `kid` you do not know, fetch the set again.
+         */
+        get: operations["get_jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/oauth-authorization-server": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Authorization server metadata
+         * @description Where a service that trusts Tessera finds the keys, the introspection
+         *     endpoint and the issuer its tokens name (RFC 8414).
+         */
+        get: operations["get_server_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/access-review/": {
         parameters: {
             query?: never;
@@ -243,6 +287,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/introspect/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Introspect a token or API key
+         * @description Whether a credential stands now (RFC 7662), reflecting revocation,
+         *     deactivation and password changes at once. Needs `tokens.introspect` at
+         *     account tier (give it to the API user of the service that asks); a
+         *     credential of another organization is `{"active": false}`.
+         */
+        post: operations["introspect_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/obtain/": {
         parameters: {
             query?: never;
@@ -254,7 +321,8 @@ export interface paths {
         put?: never;
         /**
          * Obtain token
-         * @description Exchanges an email and password for a token (HS256 JWT, valid one hour by
+         * @description Exchanges an email and password for a token (a JWT signed with EdDSA, or
+         *     RS256, verifiable with `/.well-known/jwks.json`; valid one hour by
          *     default). Wrong credentials, an unknown email and a deactivated user all
          *     get the same answer. A user with MFA on also sends `otp`, the current
          *     code of the authenticator app; each code works once.
@@ -384,6 +452,57 @@ export interface paths {
          *     or its user was deactivated or changed password.
          */
         post: operations["verify_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authz/check/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check permissions
+         * @description Whether a subject (a user or API user, by id or by a token or API key it
+         *     presented) holds each permission where asked: at the organization, a team
+         *     or a target, with the role assignments that allow it. Answered by the
+         *     code that authorizes Tessera's own requests (a target is covered by a
+         *     role at the target, at one of its teams, or organization-wide). Needs
+         *     `authz.check` (ADMIN and AUDITOR hold it; grant it to the API user of the
+         *     service that asks). A subject of another organization is a 404.
+         */
+        post: operations["check_permissions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authz/who/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who may
+         * @description Every user and API user holding `permission` where asked (the
+         *     organization when neither `team` nor `target` is given), with the role
+         *     assignments that grant it: the access review narrowed to one question,
+         *     paged like every list. Deactivated users are listed with `active: false`
+         *     (they hold the roles, and can do nothing while deactivated). Needs
+         *     `authz.check`.
+         */
+        get: operations["who_may"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1366,6 +1485,28 @@ export interface components {
             /** @description Name of the user. */
             name: string;
         };
+        /** @description One answer, in the order of the checks. */
+        CheckResult: {
+            allowed: boolean;
+            permission: string;
+            target?: string | null;
+            team?: string | null;
+            /**
+             * @description The role assignments that allow it (empty when not allowed), as
+             *     `/access-review/` shows them.
+             */
+            via: components["schemas"]["EffectivePermission"][];
+        };
+        /** @description The user a check was about. */
+        CheckedSubject: {
+            /** @description A deactivated subject is allowed nothing. */
+            active: boolean;
+            email: string;
+            id: string;
+            name: string;
+            /** @description `user` or `api_user`. */
+            type: string;
+        };
         /** @description A key just created, with its secret: shown only in this answer. */
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @description The secret, shown only here: send it as `Authorization: Bearer <key>` (or `JWT <key>`). */
@@ -1420,6 +1561,47 @@ export interface components {
         };
         /** @description An object id (12 Base58 characters). */
         IdParam: string;
+        /**
+         * @description `{"token": "..."}` (JSON or a form, as RFC 7662 sends it);
+         *     `token_type_hint` is accepted and not needed.
+         */
+        IntrospectionRequest: {
+            /** @description An access token or an API key. */
+            token: string;
+            /** @description `access_token` or `api_key` (ignored: the credential's shape says). */
+            token_type_hint?: string | null;
+        };
+        /**
+         * @description RFC 7662's answer: `{"active": false}` alone when the credential does
+         *     not stand (or belongs to another organization).
+         */
+        IntrospectionView: {
+            active: boolean;
+            /** @description The token's audience. */
+            aud?: string | null;
+            /**
+             * Format: int64
+             * @description Expires at (unix seconds); absent for a key without expiry.
+             */
+            exp?: number | null;
+            /**
+             * Format: int64
+             * @description Issued at (unix seconds).
+             */
+            iat?: number | null;
+            /** @description The token's issuer. */
+            iss?: string | null;
+            /** @description The token's id, or the API key's id. */
+            jti?: string | null;
+            /** @description Its organization. */
+            org?: string | null;
+            /** @description The user or API user the credential acts as. */
+            sub?: string | null;
+            /** @description `access_token` or `api_key`. */
+            token_type?: string | null;
+            /** @description A person's email, an API user's name. */
+            username?: string | null;
+        };
         /** @description A 404 naming the ids that are not users of this kind in the organization. */
         InvalidIds: {
             /** @example Not found. */
@@ -1480,6 +1662,30 @@ export interface components {
             email: string;
             id: string;
             name: string;
+        };
+        /** @description A public key (RFC 7517): Ed25519 (`kty` OKP, `crv`, `x`) or RSA (`n`, `e`). */
+        Jwk: {
+            /** @description `EdDSA` or `RS256`. */
+            alg: string;
+            /** @description `Ed25519` (OKP keys). */
+            crv?: string | null;
+            /** @description The exponent, base64url (RSA keys). */
+            e?: string | null;
+            /** @description The `kid` header of the tokens it verifies. */
+            kid: string;
+            /** @description `OKP` (Ed25519) or `RSA`. */
+            kty: string;
+            /** @description The modulus, base64url (RSA keys). */
+            n?: string | null;
+            /** @description Always `sig`. */
+            use: string;
+            /** @description The public key, base64url (OKP keys). */
+            x?: string | null;
+        };
+        /** @description A JWK Set. */
+        JwkSet: {
+            /** @description Every key whose tokens may still be valid, and the next one. */
+            keys: components["schemas"]["Jwk"][];
         };
         /**
          * @description Probo's user kind. Case-insensitive on input, lowercase when stored.
@@ -1617,7 +1823,31 @@ export interface components {
          * @description The fixed permission catalogue (API.md "Roles and permissions").
          * @enum {string}
          */
-        Permission: "users.view" | "users.manage" | "roles.grant" | "owner.grant" | "labels.manage" | "teams.manage" | "roles.manage" | "targets.view" | "targets.manage" | "keys.manage" | "account.manage" | "billing.manage" | "audit.view" | "access_review.view" | "webhooks.manage" | "scim.provision";
+        Permission: "users.view" | "users.manage" | "roles.grant" | "owner.grant" | "labels.manage" | "teams.manage" | "roles.manage" | "targets.view" | "targets.manage" | "keys.manage" | "account.manage" | "billing.manage" | "audit.view" | "access_review.view" | "webhooks.manage" | "scim.provision" | "tokens.introspect" | "authz.check";
+        /**
+         * @description One question: a permission at the organization (neither `team` nor
+         *     `target`), at a team, or at a target.
+         */
+        PermissionCheck: {
+            /** @example targets.manage */
+            permission: string;
+            target?: null | components["schemas"]["IdParam"];
+            team?: null | components["schemas"]["IdParam"];
+        };
+        PermissionCheckAnswer: {
+            results: components["schemas"]["CheckResult"][];
+            subject: components["schemas"]["CheckedSubject"];
+        };
+        /** @description `{"subject": ..., "checks": [...]}` */
+        PermissionCheckRequest: {
+            /** @description 1 to 100 questions. */
+            checks: components["schemas"]["PermissionCheck"][];
+            /**
+             * @description A user or API user id, `{"user": id}`, or `{"token": token or API key}`
+             *     (the user it stands for).
+             */
+            subject: Record<string, never>;
+        };
         /** @description One permission of the catalogue. */
         PermissionInfo: {
             description: string;
@@ -1700,6 +1930,23 @@ export interface components {
             description?: string;
             name?: string;
             permissions?: components["schemas"]["Permission"][];
+        };
+        /** @description Authorization server metadata (RFC 8414). */
+        ServerMetadata: {
+            /** @description RFC 7662 introspection (needs `tokens.introspect`). */
+            introspection_endpoint: string;
+            /** @description The `iss` of every token (`TESSERA_PUBLIC_URL`). */
+            issuer: string;
+            /** @description Where the token-verification keys are published. */
+            jwks_uri: string;
+            /** @description None: Tessera runs no authorization-code flow. */
+            response_types_supported: string[];
+            /** @description Revokes a token and its refresh family. */
+            revocation_endpoint: string;
+            /** @description `POST` `{"username", "password"}` for a token. */
+            token_endpoint: string;
+            /** @description Algorithms tokens are signed with. */
+            token_signing_alg_values_supported: string[];
         };
         /** @description `{"token", "password"}` */
         SetPasswordWithLink: {
@@ -2220,6 +2467,46 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JWK Set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwkSet"];
+                };
+            };
+        };
+    };
+    get_server_metadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerMetadata"];
+                };
+            };
+        };
+    };
     get_access_review: {
         parameters: {
             query?: {
@@ -3295,6 +3582,75 @@ export interface operations {
             };
         };
     };
+    introspect_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntrospectionRequest"];
+            };
+        };
+        responses: {
+            /** @description Whether it is active, and what it stands for */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntrospectionView"];
+                };
+            };
+            /** @description `token` missing */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks tokens.introspect */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
     obtain_token: {
         parameters: {
             query?: never;
@@ -3651,6 +4007,152 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    check_permissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PermissionCheckRequest"];
+            };
+        };
+        responses: {
+            /** @description One answer per check, in order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionCheckAnswer"];
+                };
+            };
+            /** @description A bad subject or check (per item), an unknown team or target, an invalid token */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks authz.check */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such subject in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    who_may: {
+        parameters: {
+            query: {
+                /** @description The permission, e.g. `targets.manage` (required). */
+                permission: string;
+                /** @description Where: this team (held organization-wide or at the team). */
+                team?: components["schemas"]["IdParam"];
+                /**
+                 * @description Where: this target (held organization-wide, at one of its teams or
+                 *     at the target). Neither: organization-wide.
+                 */
+                target?: components["schemas"]["IdParam"];
+                page?: number | "";
+                length?: number | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Who may, with the assignments that allow it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewPage"];
+                };
+            };
+            /** @description A missing or bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks authz.check */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Invalid page */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
