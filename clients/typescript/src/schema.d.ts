@@ -1568,8 +1568,11 @@ export interface components {
         IntrospectionRequest: {
             /** @description An access token or an API key. */
             token: string;
-            /** @description `access_token` or `api_key` (ignored: the credential's shape says). */
-            token_type_hint?: string | null;
+            /**
+             * @description `access_token` or `api_key` (any value is accepted and ignored: the
+             *     credential's shape says).
+             */
+            token_type_hint?: unknown;
         };
         /**
          * @description RFC 7662's answer: `{"active": false}` alone when the credential does
@@ -1829,8 +1832,7 @@ export interface components {
          *     `target`), at a team, or at a target.
          */
         PermissionCheck: {
-            /** @example targets.manage */
-            permission: string;
+            permission: components["schemas"]["Permission"];
             target?: null | components["schemas"]["IdParam"];
             team?: null | components["schemas"]["IdParam"];
         };
@@ -1842,11 +1844,12 @@ export interface components {
         PermissionCheckRequest: {
             /** @description 1 to 100 questions. */
             checks: components["schemas"]["PermissionCheck"][];
-            /**
-             * @description A user or API user id, `{"user": id}`, or `{"token": token or API key}`
-             *     (the user it stands for).
-             */
-            subject: Record<string, never>;
+            /** @description A user or API user id, `{"user": id}`, or `{"token": token or API key}` (the user it stands for). */
+            subject: string | {
+                user: string;
+            } | {
+                token: string;
+            };
         };
         /** @description One permission of the catalogue. */
         PermissionInfo: {
@@ -4098,7 +4101,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description The permission, e.g. `targets.manage` (required). */
-                permission: string;
+                permission: components["schemas"]["Permission"];
                 /** @description Where: this team (held organization-wide or at the team). */
                 team?: components["schemas"]["IdParam"];
                 /**

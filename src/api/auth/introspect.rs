@@ -18,8 +18,11 @@ use crate::state::AppState;
 #[schema(as = IntrospectionRequest)]
 pub struct IntrospectionRequestDoc {
     /// An access token or an API key.
+    #[schema(min_length = 1)]
     pub token: String,
-    /// `access_token` or `api_key` (ignored: the credential's shape says).
+    /// `access_token` or `api_key` (any value is accepted and ignored: the
+    /// credential's shape says).
+    #[schema(value_type = Option<serde_json::Value>)]
     pub token_type_hint: Option<String>,
 }
 

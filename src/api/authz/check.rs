@@ -22,10 +22,41 @@ use crate::state::AppState;
 pub struct PermissionCheckRequestDoc {
     /// A user or API user id, `{"user": id}`, or `{"token": token or API key}`
     /// (the user it stands for).
-    #[schema(value_type = Object, example = json!({"user": "5tQxsRj7PZq2"}))]
+    #[schema(schema_with = subject_schema, example = json!({"user": "5tQxsRj7PZq2"}))]
     subject: Value,
     /// 1 to 100 questions.
+    #[schema(min_items = 1, max_items = 100)]
     checks: Vec<CheckDoc>,
+}
+
+/// What [`subject_of`] reads: a non-empty id, `{"user": id}` or
+/// `{"token": credential}`, nothing else.
+fn subject_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::ObjectBuilder;
+    use utoipa::openapi::schema::{OneOfBuilder, Schema, Type};
+    let non_empty = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+    };
+    let only = |key: &str| {
+        ObjectBuilder::new()
+            .property(key, non_empty())
+            .required(key)
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ))
+    };
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(non_empty())
+            .item(only("user"))
+            .item(only("token"))
+            .description(Some(
+                "A user or API user id, `{\"user\": id}`, or `{\"token\": token or API key}` (the user it stands for).",
+            ))
+            .build(),
+    )
 }
 
 /// One question: a permission at the organization (neither `team` nor
@@ -34,7 +65,7 @@ pub struct PermissionCheckRequestDoc {
 #[schema(as = PermissionCheck)]
 #[expect(dead_code, reason = "documents the body read by check_permissions()")]
 pub struct CheckDoc {
-    #[schema(example = "targets.manage")]
+    #[schema(value_type = Permission, example = "targets.manage")]
     permission: String,
     #[schema(value_type = Option<crate::api::common::IdParam>)]
     team: Option<String>,

@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[expect(dead_code, reason = "documents the parameters read by who_may()")]
 pub struct WhoParams {
     /// The permission, e.g. `targets.manage` (required).
-    #[param(pattern = "^[a-z_]+\\.[a-z_]+$")]
+    #[param(value_type = Permission)]
     permission: String,
     /// Where: this team (held organization-wide or at the team).
     #[param(value_type = Option<crate::api::common::IdParam>)]
