@@ -172,7 +172,7 @@ organization's `System` actor."#;
         api::authz::check::check_permissions,
         api::authz::who::who_may,
     ),
-    components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::users::UserRoleInputDoc, api::users::ApiUserWrite, api::users::bulk_update::BulkUserUpdate)),
+    components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::common::RoleParam, api::users::UserRoleInputDoc, api::users::ApiUserWrite, api::users::bulk_update::BulkUserUpdate)),
     modifiers(&JwtScheme, &PartialUpdates),
     tags(
         (name = "auth", description = "Tokens and password resets"),

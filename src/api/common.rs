@@ -74,6 +74,24 @@ impl utoipa::PartialSchema for IdParam {
 
 impl utoipa::ToSchema for IdParam {}
 
+/// A role id or a built-in role's name (any case) in a repeatable query
+/// filter (blank values are ignored).
+pub struct RoleParam;
+
+impl utoipa::PartialSchema for RoleParam {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(
+                "^\\s*([1-9A-HJ-NP-Za-km-z]{12}|[oO][wW][nN][eE][rR]|[aA][dD][mM][iI][nN]|[eE][mM][pP][lL][oO][yY][eE][eE]|[vV][iI][eE][wW][eE][rR]|[aA][uU][dD][iI][tT][oO][rR]|[bB][iI][lL][lL][iI][nN][gG])?\\s*$",
+            ))
+            .description(Some("A role id (12 Base58 characters) or a built-in role's name."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RoleParam {}
+
 /// `page` and `length` of lists: integers from 1 (a larger `length` is capped,
 /// so no upper bound is declared), or empty for the default, as in DRF.
 pub fn positive_integer() -> utoipa::openapi::schema::Schema {

@@ -288,6 +288,13 @@ impl Query {
     fn parse(raw: &str, read: &[&str]) -> Result<Self> {
         let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
             .map_err(|_| Error::BadRequest("The query string is not valid.".into()))?;
+        // `role[]=a&role[]=b`, as PHP and Probely's clients write a
+        // repeated parameter, is the same as `role=a&role=b`.
+        for (key, _) in &mut pairs {
+            if let Some(bare) = key.strip_suffix("[]") {
+                *key = bare.to_owned();
+            }
+        }
         pairs.retain(|(key, _)| read.contains(&key.as_str()));
         let mut errors = FieldErrors::new();
         for (key, value) in &pairs {

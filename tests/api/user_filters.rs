@@ -381,7 +381,15 @@ async fn bad_parameters_are_400_naming_them() {
             .await,
             json!({"label_logical_operator": ["\"xor\" is not a valid choice."]})
         );
-        for key in ["label", "team", "target", "exclude", "id"] {
+        for key in [
+            "label",
+            "team",
+            "target",
+            "exclude",
+            "id",
+            "exclude_team",
+            "exclude_target",
+        ] {
             let body = fx.bad(path, &format!("{key}=nope")).await;
             assert_eq!(body, json!({key: ["\"nope\" is not a valid id."]}), "{key}");
             // 0, O, I and l are not Base58.
@@ -401,6 +409,19 @@ async fn bad_parameters_are_400_naming_them() {
         assert_eq!(
             fx.bad(path, "role=nobody").await,
             json!({"role": ["\"nobody\" is not a valid role id or name."]})
+        );
+        assert_eq!(
+            fx.bad(path, "role[]=VIEWER&role[]=nobody").await,
+            json!({"role": ["\"nobody\" is not a valid role id or name."]})
+        );
+        let many: String = (0..101).map(|_| "role=VIEWER&").collect();
+        assert_eq!(
+            fx.bad(path, &many).await,
+            json!({"role": ["Ensure this parameter has no more than 100 values."]})
+        );
+        assert_eq!(
+            fx.bad(path, "account=nope").await,
+            json!({"account": ["\"nope\" is not a valid id."]})
         );
         // Every bad parameter at once.
         let body = fx.bad(path, "state=X&kind=Y&mfa_enabled=Z").await;
@@ -636,4 +657,67 @@ async fn api_users_honour_the_same_filters() {
         v(&["ann", "bob", "dee"])
     );
     let _ = (&fx.cid, &fx.eve, &fx.dee);
+}
+
+/// Probely's own list parameters: `role` repeated, `exclude_team`,
+/// `exclude_target` and `account`, with or without PHP-style `[]`.
+#[actix_web::test]
+async fn probely_list_parameters() {
+    let fx = fixture().await;
+    let owner = owner_name(&fx).await;
+    let with_owner = |names: &[&str]| {
+        let mut all = v(names);
+        all.push(owner.clone());
+        all.sort();
+        all
+    };
+    assert_eq!(
+        fx.users("role=AUDITOR&role=viewer").await,
+        v(&["ann", "bob", "dee"])
+    );
+    assert_eq!(
+        fx.users("role[]=AUDITOR&role[]=VIEWER").await,
+        v(&["ann", "bob", "dee"])
+    );
+    assert_eq!(
+        fx.users(&format!("exclude_team={}", fx.platform)).await,
+        with_owner(&["bob", "cid", "dee", "eve"])
+    );
+    assert_eq!(
+        fx.users(&format!(
+            "exclude_team[]={}&exclude_team[]={}",
+            fx.platform, fx.web
+        ))
+        .await,
+        with_owner(&["bob", "cid", "eve"])
+    );
+    assert_eq!(
+        fx.users(&format!("exclude_target={}", fx.site)).await,
+        with_owner(&["ann", "cid", "dee", "eve"])
+    );
+    // Combined with the other filters: AUDITORs not at the target.
+    assert_eq!(
+        fx.users(&format!("role=AUDITOR&exclude_target={}", fx.site))
+            .await,
+        v(&["dee"])
+    );
+    let account = fx.app.get("/account/", &fx.owner).await;
+    let own = account.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(fx.users(&format!("account={own}")).await.len(), 6);
+    let other = fx.app.second_organization("boss@other.example.com").await;
+    let theirs = fx.app.get("/account/", &other).await;
+    let theirs = theirs.body["id"].as_str().unwrap().to_owned();
+    assert!(fx.users(&format!("account={theirs}")).await.is_empty());
+    // Another organization's team or target excludes nobody here.
+    let other_team = created(&fx.app, &other, "/teams/", json!({"name": "Platform"})).await;
+    assert_eq!(
+        fx.users(&format!("exclude_team={other_team}")).await.len(),
+        6
+    );
+    // API users take the same parameters.
+    assert!(
+        fx.names("/api-users/", &format!("account={theirs}"))
+            .await
+            .is_empty()
+    );
 }

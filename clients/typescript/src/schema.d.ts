@@ -1910,6 +1910,8 @@ export interface components {
             page_total: number;
             results: components["schemas"]["Role"][];
         };
+        /** @description A role id (12 Base58 characters) or a built-in role's name. */
+        RoleParam: string;
         /** @description Where a role assignment applies. */
         RoleScope: {
             tier: components["schemas"]["Tier"];
@@ -2716,15 +2718,21 @@ export interface operations {
                 label?: components["schemas"]["IdParam"][];
                 /** @description `or` (default): users with any of the labels; `and`: users with all of them. */
                 label_logical_operator?: string;
-                /** @description A role id or a built-in role name (e.g. `VIEWER`): users holding it at any tier. */
-                role?: string;
+                /** @description A role id or a built-in role name (e.g. `VIEWER`, any case); repeatable (at most 100): users holding any of them at any tier. */
+                role?: components["schemas"]["RoleParam"][];
                 /** @description A team id; repeatable (at most 100): users holding a role at any of these teams. */
                 team?: components["schemas"]["IdParam"][];
                 /** @description A target id; repeatable (at most 100): users holding a scope-tier role at any of these targets. */
                 target?: components["schemas"]["IdParam"][];
+                /** @description A team id; repeatable (at most 100): leaves out users holding a role at any of these teams (Probely's `exclude_team`, for picking people to add to a team). */
+                exclude_team?: components["schemas"]["IdParam"][];
+                /** @description A target id; repeatable (at most 100): leaves out users holding a scope-tier role at any of these targets (Probely's `exclude_target`). */
+                exclude_target?: components["schemas"]["IdParam"][];
+                /** @description An organization id (Probely's `account`). A caller only ever lists its own organization: its id lists it, any other id an empty page. */
+                account?: components["schemas"]["IdParam"];
                 /** @description true: users with only their membership role (no team- or scope-tier role); false: users with at least one. */
                 no_access?: boolean;
-                /** @description A user id to leave out; repeatable (at most 100). */
+                /** @description A user id to leave out; repeatable (at most 100). Probely documents its `exclude` as fields to leave out of the response; Tessera reads it as users to leave out of the list, and always answers every field. */
                 exclude?: components["schemas"]["IdParam"][];
                 /** @description A user id; repeatable (at most 100): only these users. */
                 id?: components["schemas"]["IdParam"][];
@@ -6671,15 +6679,21 @@ export interface operations {
                 label?: components["schemas"]["IdParam"][];
                 /** @description `or` (default): users with any of the labels; `and`: users with all of them. */
                 label_logical_operator?: string;
-                /** @description A role id or a built-in role name (e.g. `VIEWER`): users holding it at any tier. */
-                role?: string;
+                /** @description A role id or a built-in role name (e.g. `VIEWER`, any case); repeatable (at most 100): users holding any of them at any tier. */
+                role?: components["schemas"]["RoleParam"][];
                 /** @description A team id; repeatable (at most 100): users holding a role at any of these teams. */
                 team?: components["schemas"]["IdParam"][];
                 /** @description A target id; repeatable (at most 100): users holding a scope-tier role at any of these targets. */
                 target?: components["schemas"]["IdParam"][];
+                /** @description A team id; repeatable (at most 100): leaves out users holding a role at any of these teams (Probely's `exclude_team`, for picking people to add to a team). */
+                exclude_team?: components["schemas"]["IdParam"][];
+                /** @description A target id; repeatable (at most 100): leaves out users holding a scope-tier role at any of these targets (Probely's `exclude_target`). */
+                exclude_target?: components["schemas"]["IdParam"][];
+                /** @description An organization id (Probely's `account`). A caller only ever lists its own organization: its id lists it, any other id an empty page. */
+                account?: components["schemas"]["IdParam"];
                 /** @description true: users with only their membership role (no team- or scope-tier role); false: users with at least one. */
                 no_access?: boolean;
-                /** @description A user id to leave out; repeatable (at most 100). */
+                /** @description A user id to leave out; repeatable (at most 100). Probely documents its `exclude` as fields to leave out of the response; Tessera reads it as users to leave out of the list, and always answers every field. */
                 exclude?: components["schemas"]["IdParam"][];
                 /** @description A user id; repeatable (at most 100): only these users. */
                 id?: components["schemas"]["IdParam"][];

@@ -2,7 +2,7 @@ use actix_web::{HttpRequest, web};
 use utoipa::IntoParams;
 
 use super::UserPage;
-use crate::api::common::{ErrorDetail, IdParam, ValidationErrors};
+use crate::api::common::{ErrorDetail, IdParam, RoleParam, ValidationErrors};
 use crate::api::extract::{ListRequest, Query};
 use crate::auth::Caller;
 use crate::db::users::{UserFilter, UserOrderField, UserOrdering};
@@ -48,20 +48,27 @@ pub struct UserListParams {
     /// `or` (default): users with any of the labels; `and`: users with all of them.
     #[param(pattern = "^\\s*([aA][nN][dD]|[oO][rR])?\\s*$")]
     label_logical_operator: Option<String>,
-    /// A role id or a built-in role name (e.g. `VIEWER`): users holding it at any tier.
-    #[param(
-        pattern = "^\\s*([1-9A-HJ-NP-Za-km-z]{12}|[oO][wW][nN][eE][rR]|[aA][dD][mM][iI][nN]|[eE][mM][pP][lL][oO][yY][eE][eE]|[vV][iI][eE][wW][eE][rR]|[aA][uU][dD][iI][tT][oO][rR]|[bB][iI][lL][lL][iI][nN][gG])?\\s*$"
-    )]
-    role: Option<String>,
+    /// A role id or a built-in role name (e.g. `VIEWER`, any case); repeatable (at most 100): users holding any of them at any tier.
+    #[param(value_type = Option<Vec<RoleParam>>)]
+    role: Option<Vec<String>>,
     /// A team id; repeatable (at most 100): users holding a role at any of these teams.
     #[param(value_type = Option<Vec<IdParam>>)]
     team: Option<Vec<String>>,
     /// A target id; repeatable (at most 100): users holding a scope-tier role at any of these targets.
     #[param(value_type = Option<Vec<IdParam>>)]
     target: Option<Vec<String>>,
+    /// A team id; repeatable (at most 100): leaves out users holding a role at any of these teams (Probely's `exclude_team`, for picking people to add to a team).
+    #[param(value_type = Option<Vec<IdParam>>)]
+    exclude_team: Option<Vec<String>>,
+    /// A target id; repeatable (at most 100): leaves out users holding a scope-tier role at any of these targets (Probely's `exclude_target`).
+    #[param(value_type = Option<Vec<IdParam>>)]
+    exclude_target: Option<Vec<String>>,
+    /// An organization id (Probely's `account`). A caller only ever lists its own organization: its id lists it, any other id an empty page.
+    #[param(value_type = Option<IdParam>)]
+    account: Option<String>,
     /// true: users with only their membership role (no team- or scope-tier role); false: users with at least one.
     no_access: Option<bool>,
-    /// A user id to leave out; repeatable (at most 100).
+    /// A user id to leave out; repeatable (at most 100). Probely documents its `exclude` as fields to leave out of the response; Tessera reads it as users to leave out of the list, and always answers every field.
     #[param(value_type = Option<Vec<IdParam>>)]
     exclude: Option<Vec<String>>,
     /// A user id; repeatable (at most 100): only these users.
@@ -77,6 +84,22 @@ pub const MAX_REPEATED: usize = 100;
 /// The values of a repeatable id parameter (blank ones ignored); a malformed
 /// id or too many values is a 400 naming the parameter.
 fn ids(query: &Query, key: &str, errors: &mut FieldErrors) -> Vec<String> {
+    repeated(query, key, errors, |value| {
+        PublicId::parse(value)
+            .map(PublicId::into_string)
+            .ok_or_else(|| format!("\"{value}\" is not a valid id."))
+    })
+}
+
+/// The distinct values of a repeatable parameter, each read by `parse`
+/// (blank ones ignored); a bad value or too many values is a 400 naming the
+/// parameter.
+fn repeated(
+    query: &Query,
+    key: &str,
+    errors: &mut FieldErrors,
+    parse: impl Fn(&str) -> std::result::Result<String, String>,
+) -> Vec<String> {
     let values: Vec<&str> = query
         .all(key)
         .into_iter()
@@ -92,13 +115,13 @@ fn ids(query: &Query, key: &str, errors: &mut FieldErrors) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
-        match PublicId::parse(value) {
-            Some(id) => {
-                if !out.iter().any(|o| o == id.as_str()) {
-                    out.push(id.into_string());
+        match parse(value) {
+            Ok(parsed) => {
+                if !out.contains(&parsed) {
+                    out.push(parsed);
                 }
             }
-            None => errors.add(key, format!("\"{value}\" is not a valid id.")),
+            Err(message) => errors.add(key, message),
         }
     }
     out
@@ -148,9 +171,16 @@ fn read_filter(
             }
         })
         .unwrap_or(false),
-        role: choice(query, "role", errors, role),
+        roles: repeated(query, "role", errors, role),
         teams: ids(query, "team", errors),
         targets: ids(query, "target", errors),
+        exclude_teams: ids(query, "exclude_team", errors),
+        exclude_targets: ids(query, "exclude_target", errors),
+        account: choice(query, "account", errors, |raw| {
+            PublicId::parse(raw)
+                .map(PublicId::into_string)
+                .ok_or_else(|| format!("\"{raw}\" is not a valid id."))
+        }),
         no_access: query.boolean("no_access", errors),
         exclude: ids(query, "exclude", errors),
         ids: ids(query, "id", errors),

@@ -31,10 +31,18 @@ pub struct UserFilter {
     pub labels: Vec<String>,
     /// Users must hold every label in `labels` (else any of them).
     pub labels_all: bool,
-    /// A role id (built-in names already resolved to their ids).
-    pub role: Option<String>,
+    /// Role ids (built-in names already resolved to their ids): users
+    /// holding any of them at any tier.
+    pub roles: Vec<String>,
     pub teams: Vec<String>,
     pub targets: Vec<String>,
+    /// Users holding a role at any of these teams are left out.
+    pub exclude_teams: Vec<String>,
+    /// Users holding a scope-tier role at any of these targets are left out.
+    pub exclude_targets: Vec<String>,
+    /// An organization id (Probely's `account`): within the caller's own
+    /// organization, another id matches nobody.
+    pub account: Option<String>,
     /// `Some(true)`: only a membership role; `Some(false)`: at least one
     /// team- or scope-tier role.
     pub no_access: Option<bool>,
@@ -190,14 +198,36 @@ fn filtered<'a>(
             );
         }
     }
-    if let Some(role) = &filter.role {
+    if let Some(account) = &filter.account {
+        query = query.filter(users::organization_id.eq(account));
+    }
+    if !filter.roles.is_empty() {
         query = query.filter(
             users::id.eq_any(
                 user_roles::table
-                    .filter(user_roles::role_id.eq(role))
+                    .filter(user_roles::role_id.eq_any(&filter.roles))
                     .select(user_roles::user_id),
             ),
         );
+    }
+    if !filter.exclude_teams.is_empty() {
+        query = query.filter(diesel::dsl::not(
+            users::id.eq_any(
+                user_roles::table
+                    .filter(user_roles::team_id.eq_any(&filter.exclude_teams))
+                    .select(user_roles::user_id),
+            ),
+        ));
+    }
+    if !filter.exclude_targets.is_empty() {
+        query = query.filter(diesel::dsl::not(
+            users::id.eq_any(
+                user_roles::table
+                    .filter(user_roles::target_id.eq_any(&filter.exclude_targets))
+                    .filter(user_roles::tier.eq(Tier::Scope.as_str()))
+                    .select(user_roles::user_id),
+            ),
+        ));
     }
     if !filter.teams.is_empty() {
         query = query.filter(
