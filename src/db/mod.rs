@@ -116,27 +116,28 @@ pub fn establish(url: &DatabaseUrl) -> anyhow::Result<DbConnection> {
 /// Applies pending migrations. On PostgreSQL an advisory lock keeps replicas
 /// that start together from racing.
 pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<()> {
-    match conn {
-        DbConnection::Sqlite(c) => {
-            c.batch_execute("PRAGMA journal_mode = WAL;")?;
-            c.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(|e| anyhow!("migration failed: {e}"))?;
-            // Table statistics for the planner (bounded work, only where
-            // missing or stale): without them SQLite counts a label's people
-            // by probing all of the organization's rows (see PERFORMANCE.md).
-            c.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
-        }
-        DbConnection::Postgresql(c) => {
-            c.batch_execute("SELECT pg_advisory_lock(7358201)")?;
-            let outcome = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|_| ())
-                .map_err(|e| anyhow!("migration failed: {e}"));
-            c.batch_execute("SELECT pg_advisory_unlock(7358201)")?;
-            outcome?;
-        }
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA journal_mode = WAL;")?;
+        c.run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow!("migration failed: {e}"))?;
+        users::complete_sort_keys(conn)?;
+        // Table statistics for the planner (bounded work, only where
+        // missing or stale): without them SQLite counts a label's people
+        // by probing all of the organization's rows (see PERFORMANCE.md).
+        conn.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+        return Ok(());
     }
-    Ok(())
+    conn.batch_execute("SELECT pg_advisory_lock(7358201)")?;
+    let outcome = match conn {
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| anyhow!("migration failed: {e}")),
+        DbConnection::Sqlite(_) => unreachable!("migrated above"),
+    }
+    .and_then(|()| users::complete_sort_keys(conn).map_err(|e| anyhow!("migration failed: {e}")));
+    conn.batch_execute("SELECT pg_advisory_unlock(7358201)")?;
+    outcome
 }
 
 diesel::define_sql_function! {

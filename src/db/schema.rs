@@ -46,6 +46,8 @@ diesel::table! {
         changed_by_name -> Text,
         external_id -> Nullable<Text>,
         scim_profile -> Nullable<Text>,
+        name_key -> Text,
+        email_key -> Text,
     }
 }
 

@@ -126,6 +126,8 @@ struct SeedUser {
     changed_by_id: String,
     changed_by_email: String,
     changed_by_name: String,
+    name_key: String,
+    email_key: String,
 }
 
 #[derive(Insertable)]
@@ -505,11 +507,17 @@ pub fn seed(conn: &mut DbConnection, options: &SeedOptions) -> anyhow::Result<Se
             };
             report.inactive += usize::from(!active);
             report.pending += usize::from(!has_password);
+            let (email, name) = (
+                format!("{local}.{number}@example.com"),
+                format!("{first} {last}"),
+            );
             people.push(SeedUser {
                 id: id.clone(),
                 organization_id: org.id.clone(),
-                email: format!("{local}.{number}@example.com"),
-                name: format!("{first} {last}"),
+                name_key: crate::db::users::sort_key(&name),
+                email_key: crate::db::users::sort_key(&email),
+                email,
+                name,
                 title: titles.choose(&mut rng).expect("titles").to_string(),
                 active,
                 is_apiuser: false,
@@ -587,7 +595,7 @@ pub fn seed(conn: &mut DbConnection, options: &SeedOptions) -> anyhow::Result<Se
             }
         }
         conn.transaction(|conn| -> anyhow::Result<()> {
-            insert_rows!(conn, users::table, people, 21);
+            insert_rows!(conn, users::table, people, 23);
             insert_rows!(conn, user_roles::table, roles, 7);
             insert_rows!(conn, user_labels::table, user_labels, 2);
             Ok(())

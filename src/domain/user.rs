@@ -1,7 +1,7 @@
 //! The user's own fields, parsed once at the edge. Each `parse` returns the
 //! DRF-style message a client sees under that field's name.
 
-use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
 use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
 use icu_properties::{CodePointMapData, CodePointSetData};
 use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
@@ -493,6 +493,49 @@ impl StrongPassword {
 impl fmt::Debug for StrongPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("StrongPassword(***)")
+    }
+}
+
+/// How names and e-mails sort in lists: in lower case and without accents
+/// ("émile" sorts with "Emile", before "Zed"), compared by code point. The
+/// key is computed here and stored beside the value, so both backends order
+/// alike whatever their collation.
+pub fn sort_key(value: &str) -> String {
+    let categories = CodePointMapData::<GeneralCategory>::new();
+    DecomposingNormalizerBorrowed::new_nfd()
+        .normalize(&value.to_lowercase())
+        .chars()
+        .filter(|&c| categories.get(c) != GeneralCategory::NonspacingMark)
+        .collect()
+}
+
+#[cfg(test)]
+mod sort_key_tests {
+    use super::sort_key;
+    use proptest::prelude::*;
+
+    #[test]
+    fn case_and_accents_do_not_count() {
+        let mut names = vec!["Zed", "charlie", "Émile", "anna", "Bob", "eve"];
+        names.sort_by_key(|n| sort_key(n));
+        assert_eq!(names, ["anna", "Bob", "charlie", "Émile", "eve", "Zed"]);
+        assert_eq!(sort_key("ÅSA Ström"), "asa strom");
+        // Decomposed and composed spellings sort as one.
+        assert_eq!(sort_key("e\u{301}lan"), sort_key("\u{e9}lan"));
+    }
+
+    proptest! {
+        #[test]
+        fn ascii_sorts_as_its_lower_case(s in "[ -~]{0,40}") {
+            prop_assert_eq!(sort_key(&s), s.to_ascii_lowercase());
+            prop_assert_eq!(sort_key(&s.to_ascii_uppercase()), sort_key(&s));
+        }
+
+        #[test]
+        fn a_key_is_its_own_key(s in "\\PC{0,40}") {
+            let key = sort_key(&s);
+            prop_assert_eq!(sort_key(&key), key);
+        }
     }
 }
 

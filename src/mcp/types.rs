@@ -230,7 +230,8 @@ pub enum OrderDirection {
     Desc,
 }
 
-/// Sort order (default CREATED_AT DESC; ties are broken by id).
+/// Sort order (default CREATED_AT DESC; ties are broken by id). FULL_NAME and
+/// EMAIL_ADDRESS ignore case and accents.
 #[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema)]
 pub struct OrderBy {
     #[serde(default)]

@@ -627,6 +627,48 @@ async fn keyset_pages_cover_every_user_once_in_each_order() {
     }
 }
 
+/// listUsers by FULL_NAME ignores case and accents as `ordering=name` does,
+/// and its cursors walk that order without skipping or repeating anyone.
+#[actix_web::test]
+async fn full_name_order_ignores_case_and_accents() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let org = organization_id(&app, &owner).await;
+    for (i, name) in ["Zed", "charlie", "Émile", "anna", "Bob", "eve"]
+        .iter()
+        .enumerate()
+    {
+        let reply = app
+            .post(
+                "/users/",
+                &owner,
+                json!({"email": format!("p{i}@people.example.org"), "name": name,
+                       "user_roles": [{"role": "EMPLOYEE"}]}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let mut arguments = json!({"organization_id": org, "size": 2,
+                                   "order_by": {"field": "FULL_NAME", "direction": "ASC"},
+                                   "filter": {"query": "people.example"}});
+        if let Some(cursor) = &cursor {
+            arguments["cursor"] = json!(cursor);
+        }
+        let result = tool_ok(&app, &owner, "listUsers", arguments).await;
+        for u in result["users"].as_array().unwrap() {
+            names.push(u["full_name"].as_str().unwrap().to_owned());
+        }
+        match result.get("next_cursor") {
+            Some(next) => cursor = Some(next.as_str().unwrap().to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["anna", "Bob", "charlie", "Émile", "eve", "Zed"]);
+}
+
 /// The Python interpreter of the virtualenv tests/run.sh prepares.
 fn python() -> PathBuf {
     if let Ok(path) = std::env::var("TESSERA_MCP_PYTHON") {

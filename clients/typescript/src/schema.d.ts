@@ -2704,7 +2704,7 @@ export interface operations {
                 length?: number | "";
                 /** @description Case-insensitive substring of name or email. */
                 search?: string;
-                /** @description name, email, changed, created or last_login; prefix `-` for descending. Default `-changed`; ties are broken by id. */
+                /** @description name, email, changed, created or last_login; prefix `-` for descending. Default `-changed`; ties are broken by id. Names and e-mails sort ignoring case and accents ("émile" before "Zed"), the same on SQLite and PostgreSQL. */
                 ordering?: string;
                 /** @description Only active (true) or deactivated (false) users. Accepts true/false/True/False/1/0. */
                 active?: boolean;
@@ -6665,7 +6665,7 @@ export interface operations {
                 length?: number | "";
                 /** @description Case-insensitive substring of name or email. */
                 search?: string;
-                /** @description name, email, changed, created or last_login; prefix `-` for descending. Default `-changed`; ties are broken by id. */
+                /** @description name, email, changed, created or last_login; prefix `-` for descending. Default `-changed`; ties are broken by id. Names and e-mails sort ignoring case and accents ("émile" before "Zed"), the same on SQLite and PostgreSQL. */
                 ordering?: string;
                 /** @description Only active (true) or deactivated (false) users. Accepts true/false/True/False/1/0. */
                 active?: boolean;

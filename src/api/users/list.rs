@@ -27,7 +27,7 @@ pub struct UserListParams {
     length: Option<i64>,
     /// Case-insensitive substring of name or email.
     search: Option<String>,
-    /// name, email, changed, created or last_login; prefix `-` for descending. Default `-changed`; ties are broken by id.
+    /// name, email, changed, created or last_login; prefix `-` for descending. Default `-changed`; ties are broken by id. Names and e-mails sort ignoring case and accents ("émile" before "Zed"), the same on SQLite and PostgreSQL.
     #[param(pattern = "^\\s*-?(name|email|changed|created|last_login)\\s*$")]
     ordering: Option<String>,
     /// Only active (true) or deactivated (false) users. Accepts true/false/True/False/1/0.

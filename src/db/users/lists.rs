@@ -396,10 +396,10 @@ pub fn page(
 ) -> QueryResult<Vec<UserRow>> {
     let query = filtered(organization_id, filter, SearchIndex::of(conn));
     let query = match (ordering.field, ordering.descending) {
-        (UserOrderField::Name, false) => query.order((users::name.asc(), users::id.asc())),
-        (UserOrderField::Name, true) => query.order((users::name.desc(), users::id.desc())),
-        (UserOrderField::Email, false) => query.order((users::email.asc(), users::id.asc())),
-        (UserOrderField::Email, true) => query.order((users::email.desc(), users::id.desc())),
+        (UserOrderField::Name, false) => query.order((users::name_key.asc(), users::id.asc())),
+        (UserOrderField::Name, true) => query.order((users::name_key.desc(), users::id.desc())),
+        (UserOrderField::Email, false) => query.order((users::email_key.asc(), users::id.asc())),
+        (UserOrderField::Email, true) => query.order((users::email_key.desc(), users::id.desc())),
         (UserOrderField::Changed, false) => query.order((users::changed.asc(), users::id.asc())),
         (UserOrderField::Changed, true) => query.order((users::changed.desc(), users::id.desc())),
         (UserOrderField::Created, false) => query.order((users::created.asc(), users::id.asc())),
@@ -460,8 +460,8 @@ impl KeysetField {
     pub fn value_of(self, row: &UserRow) -> KeysetValue {
         match self {
             KeysetField::Created => KeysetValue::Time(row.created),
-            KeysetField::Name => KeysetValue::Text(row.name.clone()),
-            KeysetField::Email => KeysetValue::Text(row.email.clone()),
+            KeysetField::Name => KeysetValue::Text(super::sort_key(&row.name)),
+            KeysetField::Email => KeysetValue::Text(super::sort_key(&row.email)),
         }
     }
 }
@@ -493,24 +493,24 @@ pub fn keyset_page(
                     .or(users::created.eq(*t).and(users::id.lt(id))),
             ),
             (KeysetField::Name, KeysetValue::Text(v), false) => Box::new(
-                users::name
+                users::name_key
                     .gt(v.clone())
-                    .or(users::name.eq(v.clone()).and(users::id.gt(id))),
+                    .or(users::name_key.eq(v.clone()).and(users::id.gt(id))),
             ),
             (KeysetField::Name, KeysetValue::Text(v), true) => Box::new(
-                users::name
+                users::name_key
                     .lt(v.clone())
-                    .or(users::name.eq(v.clone()).and(users::id.lt(id))),
+                    .or(users::name_key.eq(v.clone()).and(users::id.lt(id))),
             ),
             (KeysetField::Email, KeysetValue::Text(v), false) => Box::new(
-                users::email
+                users::email_key
                     .gt(v.clone())
-                    .or(users::email.eq(v.clone()).and(users::id.gt(id))),
+                    .or(users::email_key.eq(v.clone()).and(users::id.gt(id))),
             ),
             (KeysetField::Email, KeysetValue::Text(v), true) => Box::new(
-                users::email
+                users::email_key
                     .lt(v.clone())
-                    .or(users::email.eq(v.clone()).and(users::id.lt(id))),
+                    .or(users::email_key.eq(v.clone()).and(users::id.lt(id))),
             ),
             // A position of another field's type matches nothing.
             _ => Box::new(users::id.ne(users::id)),
@@ -520,10 +520,10 @@ pub fn keyset_page(
     let query = match (field, descending) {
         (KeysetField::Created, false) => query.order((users::created.asc(), users::id.asc())),
         (KeysetField::Created, true) => query.order((users::created.desc(), users::id.desc())),
-        (KeysetField::Name, false) => query.order((users::name.asc(), users::id.asc())),
-        (KeysetField::Name, true) => query.order((users::name.desc(), users::id.desc())),
-        (KeysetField::Email, false) => query.order((users::email.asc(), users::id.asc())),
-        (KeysetField::Email, true) => query.order((users::email.desc(), users::id.desc())),
+        (KeysetField::Name, false) => query.order((users::name_key.asc(), users::id.asc())),
+        (KeysetField::Name, true) => query.order((users::name_key.desc(), users::id.desc())),
+        (KeysetField::Email, false) => query.order((users::email_key.asc(), users::id.asc())),
+        (KeysetField::Email, true) => query.order((users::email_key.desc(), users::id.desc())),
     };
     query.limit(limit).select(UserRow::as_select()).load(conn)
 }
@@ -609,5 +609,50 @@ mod tests {
                 .get_result(&mut conn)
                 .unwrap();
         assert_eq!(keys, 0);
+    }
+
+    /// The startup after the sort-key migration stores what SQL `lower()`
+    /// could not compute, once.
+    #[test]
+    fn the_first_start_completes_the_sort_keys() {
+        let mut conn = DbConnection::Sqlite(migrated());
+        diesel::sql_query(
+            "INSERT INTO organizations (id, name, created, changed) VALUES ('o', 'O', 0, 0)",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        // As the migration's backfill leaves them: ASCII-only lower case.
+        diesel::sql_query(
+            "INSERT INTO users (id, organization_id, email, name, created, changed, \
+             changed_by_id, changed_by_email, changed_by_name, name_key, email_key) VALUES \
+             ('u1', 'o', 'ÉMILE@X.org', 'Émile', 0, 0, 's', 's', 's', 'Émile', 'Émile@x.org'), \
+             ('u2', 'o', 'Bob@x.org', 'Bob', 0, 0, 's', 's', 's', 'bob', 'bob@x.org')",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        diesel::sql_query("DELETE FROM settings WHERE key = 'user_sort_keys'")
+            .execute(&mut conn)
+            .unwrap();
+        let keys = |conn: &mut DbConnection| -> Vec<(String, String)> {
+            users::table
+                .order(users::id)
+                .select((users::name_key, users::email_key))
+                .load(conn)
+                .unwrap()
+        };
+        super::super::complete_sort_keys(&mut conn).unwrap();
+        assert_eq!(
+            keys(&mut conn),
+            [
+                ("emile".to_owned(), "emile@x.org".to_owned()),
+                ("bob".to_owned(), "bob@x.org".to_owned())
+            ]
+        );
+        // Once: a later start leaves the keys alone.
+        diesel::sql_query("UPDATE users SET name_key = 'zzz' WHERE id = 'u2'")
+            .execute(&mut conn)
+            .unwrap();
+        super::super::complete_sort_keys(&mut conn).unwrap();
+        assert_eq!(keys(&mut conn)[1].0, "zzz");
     }
 }

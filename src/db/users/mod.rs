@@ -24,9 +24,17 @@ use crate::db::models::{LabelRow, UserChanges, UserDetail, UserInsert, UserRoleD
 use crate::db::schema::users;
 use crate::domain::user::Email;
 
+/// Every write of a name or an e-mail stores its sort key beside it
+/// (`name_key`, `email_key`).
+pub use crate::domain::user::sort_key;
+
 pub fn insert(conn: &mut DbConnection, row: &UserInsert) -> QueryResult<()> {
     diesel::insert_into(users::table)
-        .values(row)
+        .values((
+            row,
+            users::name_key.eq(sort_key(&row.name)),
+            users::email_key.eq(sort_key(&row.email)),
+        ))
         .execute(conn)
         .map(drop)
 }
@@ -90,10 +98,59 @@ pub fn system_actor(conn: &mut DbConnection, organization_id: &str) -> QueryResu
 }
 
 pub fn update(conn: &mut DbConnection, id: &str, changes: &UserChanges) -> QueryResult<()> {
+    let keys = (
+        changes
+            .name
+            .as_deref()
+            .map(|name| users::name_key.eq(sort_key(name))),
+        changes
+            .email
+            .as_deref()
+            .map(|email| users::email_key.eq(sort_key(email))),
+    );
     diesel::update(users::table.find(id))
-        .set(changes)
+        .set((changes, keys))
         .execute(conn)
         .map(drop)
+}
+
+/// Marks that every row's sort keys were computed by [`sort_key`].
+const SORT_KEYS_DONE: &str = "user_sort_keys";
+
+/// Once per database, after the migration that added the sort keys: stores
+/// [`sort_key`] of every name and e-mail whose key the migration's SQL
+/// `lower()` computed differently (SQLite folds ASCII only). Reads in
+/// batches by id, so memory stays bounded whatever the number of users.
+pub fn complete_sort_keys(conn: &mut DbConnection) -> QueryResult<()> {
+    if crate::db::settings::get(conn, SORT_KEYS_DONE)?.is_some() {
+        return Ok(());
+    }
+    let mut after = String::new();
+    loop {
+        let batch: Vec<(String, String, String, String, String)> = users::table
+            .filter(users::id.gt(&after))
+            .order(users::id)
+            .limit(1000)
+            .select((
+                users::id,
+                users::name,
+                users::email,
+                users::name_key,
+                users::email_key,
+            ))
+            .load(conn)?;
+        let Some(last) = batch.last() else { break };
+        after = last.0.clone();
+        for (id, name, email, name_key, email_key) in batch {
+            let (name_now, email_now) = (sort_key(&name), sort_key(&email));
+            if name_now != name_key || email_now != email_key {
+                diesel::update(users::table.find(&id))
+                    .set((users::name_key.eq(name_now), users::email_key.eq(email_now)))
+                    .execute(conn)?;
+            }
+        }
+    }
+    crate::db::settings::get_or_insert(conn, SORT_KEYS_DONE, "1").map(drop)
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
