@@ -43,6 +43,7 @@ fn user(id: &str) -> UserRow {
         changed_by_name: "System".into(),
         external_id: None,
         scim_profile: None,
+        scim_user_name: None,
     }
 }
 

@@ -74,7 +74,9 @@ capped to 100; `next_cursor` absent on the last page).
 API key (or token) of a caller holding `scim.provision`, discovery included.
 A Group is a team; its `members` are the people holding a role at the team's
 tier, and adding one grants `TESSERA_SCIM_GROUP_ROLE` (EMPLOYEE by default)
-there. `userName` is the e-mail; the enterprise extension is kept as sent.
+there. `userName` is kept as the identity provider sends it (the login e-mail
+comes from `emails`: the primary, else the work one, else the first); the
+enterprise extension is kept as sent.
 SCIM has its own schemas, served at `/scim/v2/Schemas`; they are not part of
 this document.
 

@@ -381,6 +381,7 @@ mod tests {
             changed_by_name: "x".into(),
             external_id: None,
             scim_profile: None,
+            scim_user_name: None,
         }
     }
 

@@ -83,6 +83,8 @@ pub struct UserRow {
     /// SCIM attributes Tessera's columns cannot hold, as the IdP wrote them
     /// (JSON, see `scim::users`).
     pub scim_profile: Option<String>,
+    /// SCIM `userName` as the IdP sent it; unset, the e-mail is the userName.
+    pub scim_user_name: Option<String>,
 }
 
 impl std::fmt::Debug for UserRow {

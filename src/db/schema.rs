@@ -48,6 +48,7 @@ diesel::table! {
         scim_profile -> Nullable<Text>,
         name_key -> Text,
         email_key -> Text,
+        scim_user_name -> Nullable<Text>,
     }
 }
 

@@ -112,7 +112,7 @@ impl From<Error> for ScimError {
             Error::Conflict { field: "email", .. } => ScimError::new(
                 StatusCode::CONFLICT,
                 Some("uniqueness"),
-                "A user with this userName already exists.",
+                "A user with this e-mail address already exists.",
             ),
             Error::Conflict { message, .. } => {
                 ScimError::new(StatusCode::CONFLICT, Some("uniqueness"), message)

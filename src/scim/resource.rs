@@ -141,6 +141,12 @@ fn attribute(name: &str, kind: &str, multi: bool, required: bool, mutability: &s
     })
 }
 
+/// `attribute` marked required.
+fn required(mut attribute: Value) -> Value {
+    attribute["required"] = true.into();
+    attribute
+}
+
 fn complex(name: &str, multi: bool, mutability: &str, subs: Vec<Value>) -> Value {
     let mut value = attribute(name, "complex", multi, false, mutability);
     value["subAttributes"] = Value::Array(subs);
@@ -190,7 +196,10 @@ fn user_schema(base: &str) -> Value {
         base,
         USER_SCHEMA,
         "User",
-        "A person of the organization; userName is the e-mail address.",
+        "A person of the organization. userName is kept as the identity provider sends it; \
+         the address the person signs in with comes from emails (the primary, else the work \
+         one, else the first), so emails is required (a userName that is an e-mail address \
+         stands in when emails is absent).",
         vec![
             attribute("userName", "string", false, true, "readWrite"),
             external_id(),
@@ -208,16 +217,16 @@ fn user_schema(base: &str) -> Value {
             string("title"),
             user_type,
             attribute("active", "boolean", false, true, "readWrite"),
-            complex(
+            required(complex(
                 "emails",
                 true,
                 "readWrite",
                 vec![
-                    string("value"),
+                    required(string("value")),
                     string("type"),
                     attribute("primary", "boolean", false, false, "readWrite"),
                 ],
-            ),
+            )),
             complex(
                 "groups",
                 true,

@@ -2,10 +2,13 @@
 //! REST; every write goes through `service::users` with the caller's
 //! interface set to `scim`.
 //!
-//! Mapping: `userName` = email; `displayName`, `name.formatted` or
-//! `givenName familyName` = name; `title` = position (free text); `active`;
-//! `emails` (the primary is the email, the others additional addresses);
-//! `externalId`.
+//! Mapping: `userName` is kept as the IdP sent it (unique in the
+//! organization, case-insensitively; a user no IdP wrote shows its e-mail);
+//! the login e-mail is taken from `emails` (the primary, else the `work`
+//! one, else the first; without `emails`, a `userName` that is an e-mail
+//! address), the other addresses are additional ones; `displayName`,
+//! `name.formatted` or `givenName familyName` = name; `title` = position
+//! (free text); `active`; `externalId`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -32,6 +35,9 @@ use crate::state::AppState;
 
 /// The longest `externalId` kept.
 const EXTERNAL_ID_MAX: usize = 255;
+
+/// The longest `userName` kept.
+const USER_NAME_MAX: usize = 255;
 
 /// The longest e-mail `type` kept.
 const TYPE_MAX: usize = 64;
@@ -252,7 +258,7 @@ pub fn to_scim(detail: &UserDetail, base: &str) -> Value {
     let mut resource = json!({
         "schemas": [USER_SCHEMA],
         "id": user.id,
-        "userName": user.email,
+        "userName": user.scim_user_name.as_deref().unwrap_or(&user.email),
         "displayName": user.name,
         "active": user.active,
         "meta": {
@@ -349,6 +355,72 @@ fn name_parts(resource: &Value) -> ScimResult<Option<Map<String, Value>>> {
     Ok(Some(parts).filter(|p| !p.is_empty()))
 }
 
+/// The `emails` of a resource, each parsed, without repeats, with one
+/// primary at most (the last one sent wins: a PATCH `add` appends).
+fn email_entries(resource: &Value) -> ScimResult<Vec<ProfileEmail>> {
+    let mut entries: Vec<ProfileEmail> = Vec::new();
+    let Some(emails) = get_ci(resource, "emails").filter(|v| !v.is_null()) else {
+        return Ok(entries);
+    };
+    let emails = emails
+        .as_array()
+        .ok_or_else(|| ScimError::invalid_value("\"emails\" must be a list."))?;
+    for item in emails {
+        let Some(value) = text(item, "value") else {
+            continue;
+        };
+        let parsed =
+            Email::parse(value).map_err(|e| ScimError::invalid_value(format!("emails: {e}")))?;
+        if entries
+            .iter()
+            .any(|e| e.value.eq_ignore_ascii_case(parsed.as_str()))
+        {
+            continue;
+        }
+        let primary = match get_ci(item, "primary") {
+            None | Some(Value::Null) => false,
+            Some(value) => boolean("primary", value)?,
+        };
+        entries.push(ProfileEmail {
+            value: parsed.as_str().to_owned(),
+            kind: text(item, "type").map(|t| t.chars().take(TYPE_MAX).collect()),
+            primary,
+        });
+    }
+    if let Some(last) = entries.iter().rposition(|e| e.primary) {
+        for (i, entry) in entries.iter_mut().enumerate() {
+            entry.primary = i == last;
+        }
+    }
+    Ok(entries)
+}
+
+/// The address a person signs in with: the primary of `emails`, else the
+/// `work` one, else the first; with no `emails` at all, a `userName` that
+/// is an e-mail address. Otherwise a 400 naming `emails`.
+fn login_email(entries: &[ProfileEmail], user_name: &str) -> ScimResult<Email> {
+    let chosen = entries
+        .iter()
+        .find(|e| e.primary)
+        .or_else(|| {
+            entries.iter().find(|e| {
+                e.kind
+                    .as_deref()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("work"))
+            })
+        })
+        .or_else(|| entries.first());
+    match chosen {
+        Some(entry) => Ok(Email::parse(&entry.value).expect("parsed when read")),
+        None => Email::parse(user_name).map_err(|_| {
+            ScimError::invalid_value(format!(
+                "emails: a user needs an e-mail address to sign in with; \
+                 give one in \"emails\" (userName \"{user_name}\" is not one)."
+            ))
+        }),
+    }
+}
+
 /// The service input a whole resource asks for. `before` is the resource
 /// as it was (PUT and PATCH): of the ways to give a name, the one that
 /// changed wins.
@@ -358,8 +430,13 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<UserPatc
     }
     let user_name = text(resource, "userName")
         .ok_or_else(|| ScimError::invalid_value("\"userName\" is required."))?;
-    let email =
-        Email::parse(user_name).map_err(|e| ScimError::invalid_value(format!("userName: {e}")))?;
+    if user_name.chars().count() > USER_NAME_MAX || user_name.chars().any(char::is_control) {
+        return Err(ScimError::invalid_value(format!(
+            "\"userName\" has at most {USER_NAME_MAX} characters, none of them control characters."
+        )));
+    }
+    let entries = email_entries(resource)?;
+    let email = login_email(&entries, user_name)?;
 
     let now = names(resource);
     let name = match before.map(names) {
@@ -393,44 +470,11 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<UserPatc
         Some(value) => Some(boolean("active", value)?),
     };
 
-    let mut additional: Vec<Email> = Vec::new();
-    let mut entries: Vec<ProfileEmail> = Vec::new();
-    if let Some(emails) = get_ci(resource, "emails").filter(|v| !v.is_null()) {
-        let emails = emails
-            .as_array()
-            .ok_or_else(|| ScimError::invalid_value("\"emails\" must be a list."))?;
-        for item in emails {
-            let Some(value) = text(item, "value") else {
-                continue;
-            };
-            let parsed = Email::parse(value)
-                .map_err(|e| ScimError::invalid_value(format!("emails: {e}")))?;
-            if entries
-                .iter()
-                .any(|e| e.value.eq_ignore_ascii_case(parsed.as_str()))
-            {
-                continue;
-            }
-            let primary = match get_ci(item, "primary") {
-                None | Some(Value::Null) => false,
-                Some(value) => boolean("primary", value)?,
-            };
-            entries.push(ProfileEmail {
-                value: parsed.as_str().to_owned(),
-                kind: text(item, "type").map(|t| t.chars().take(TYPE_MAX).collect()),
-                primary,
-            });
-            if !parsed.as_str().eq_ignore_ascii_case(email.as_str()) {
-                additional.push(parsed);
-            }
-        }
-    }
-    // One primary at most: the last one sent wins (a PATCH `add` appends).
-    if let Some(last) = entries.iter().rposition(|e| e.primary) {
-        for (i, entry) in entries.iter_mut().enumerate() {
-            entry.primary = i == last;
-        }
-    }
+    let additional: Vec<Email> = entries
+        .iter()
+        .filter(|e| !e.value.eq_ignore_ascii_case(email.as_str()))
+        .map(|e| Email::parse(&e.value).expect("parsed when read"))
+        .collect();
     if additional.len() > ADDITIONAL_EMAILS_MAX {
         return Err(ScimError::invalid_value(format!(
             "At most {} e-mail addresses.",
@@ -475,6 +519,7 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<UserPatc
         UserField::AdditionalEmailAddresses,
         UserField::ExternalId,
         UserField::ScimProfile,
+        UserField::ScimUserName,
     ];
     Ok(UserPatch {
         email: Some(email),
@@ -491,6 +536,7 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<UserPatc
         kind: Some(kind),
         additional_email_addresses: Some(additional),
         external_id: Some(external_id),
+        scim_user_name: Some(Some(user_name.to_owned())),
         scim_profile: Some(Some(
             serde_json::to_string(&profile).expect("a profile serializes"),
         )),
@@ -510,14 +556,16 @@ pub fn narrowing(filter: Option<&Filter>) -> UserFilter {
     match filter {
         Filter::Compare(path, op, literal) if path.uri.is_none() && path.sub.is_none() => {
             match (path.name.as_str(), op, literal) {
-                ("username", CompareOp::Eq, Literal::String(s)) => narrow.email = Some(s.clone()),
+                ("username", CompareOp::Eq, Literal::String(s)) => {
+                    narrow.user_name = Some(s.clone());
+                }
                 ("externalid", CompareOp::Eq, Literal::String(s)) => {
                     narrow.external_id = Some(s.clone());
                 }
                 ("id", CompareOp::Eq, Literal::String(s)) => narrow.ids = vec![s.clone()],
                 ("active", CompareOp::Eq, Literal::Bool(b)) => narrow.active = Some(*b),
                 ("username", CompareOp::Co | CompareOp::Sw | CompareOp::Ew, Literal::String(s)) => {
-                    narrow.search = Some(s.to_lowercase());
+                    narrow.user_name_contains = Some(s.clone());
                 }
                 _ => {}
             }
@@ -525,7 +573,8 @@ pub fn narrowing(filter: Option<&Filter>) -> UserFilter {
         Filter::And(left, right) => {
             // Either side alone narrows to a superset; both, to one still.
             let (l, r) = (narrowing(Some(left)), narrowing(Some(right)));
-            narrow.email = l.email.or(r.email);
+            narrow.user_name = l.user_name.or(r.user_name);
+            narrow.user_name_contains = l.user_name_contains.or(r.user_name_contains);
             narrow.external_id = l.external_id.or(r.external_id);
             narrow.ids = if l.ids.is_empty() { r.ids } else { l.ids };
             narrow.active = l.active.or(r.active);

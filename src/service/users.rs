@@ -51,6 +51,7 @@ pub enum UserField {
     Password,
     ExternalId,
     ScimProfile,
+    ScimUserName,
 }
 
 /// What a write changes about a user, parsed by an interface from its own
@@ -76,6 +77,8 @@ pub struct UserPatch {
     pub external_id: Option<Option<String>>,
     /// SCIM attributes Tessera's columns cannot hold (JSON, see `scim::users`).
     pub scim_profile: Option<Option<String>>,
+    /// The SCIM `userName` as the IdP sent it (unique in the organization).
+    pub scim_user_name: Option<Option<String>>,
     pub named: BTreeSet<UserField>,
 }
 
@@ -313,8 +316,10 @@ pub fn create(
         &users::ScimChanges {
             external_id: input.external_id,
             scim_profile: input.scim_profile,
+            scim_user_name: input.scim_user_name,
         },
-    )?;
+    )
+    .map_err(user_name_conflict)?;
     replace_assignments(conn, &id, &[], &assignments, now)?;
     if let Some(labels) = labels {
         users::set_labels(conn, &id, &labels)?;
@@ -423,8 +428,10 @@ pub fn update(
         &users::ScimChanges {
             external_id: input.external_id,
             scim_profile: input.scim_profile,
+            scim_user_name: input.scim_user_name,
         },
-    )?;
+    )
+    .map_err(user_name_conflict)?;
     if deactivating || new_password {
         crate::service::keys::end_credentials(conn, &current.id, deactivating)?;
     }
@@ -759,6 +766,17 @@ fn email_conflict(e: diesel::result::Error) -> Error {
         Error::Conflict {
             field: "email",
             message: EMAIL_TAKEN,
+        }
+    } else {
+        e.into()
+    }
+}
+
+fn user_name_conflict(e: diesel::result::Error) -> Error {
+    if is_unique_violation(&e) {
+        Error::Conflict {
+            field: "userName",
+            message: "A user with this userName already exists.",
         }
     } else {
         e.into()

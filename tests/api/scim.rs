@@ -1049,3 +1049,124 @@ async fn name_parts_and_email_types_come_back_as_the_idp_wrote_them() {
         ])
     );
 }
+
+/// `userName` is the IdP's own (Okta and AD-synced directories send `jdoe`):
+/// kept and shown as sent, unique in the organization whatever its case;
+/// the login e-mail comes from `emails`.
+#[actix_web::test]
+async fn user_name_is_the_idps_and_the_email_comes_from_emails() {
+    let (app, owner, key) = idp_app().await;
+    let create = |body: Value| {
+        let (app, key) = (&app, &key);
+        async move { scim(app, Method::POST, "/Users", key, Some(body)).await }
+    };
+    let reply = create(json!({
+        "schemas": [USER], "userName": "jdoe", "displayName": "Jane Doe",
+        "emails": [{"value": "jane@home.example", "type": "home"},
+                   {"value": "jdoe@corp.example", "type": "work"}],
+    }))
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.body["userName"], "jdoe");
+    let id = reply.body["id"].as_str().unwrap().to_owned();
+    // No primary: the work address is the one to sign in with.
+    let rest = app.get(&format!("/users/{id}/"), &owner).await;
+    assert_eq!(rest.body["email"], "jdoe@corp.example", "{}", rest.body);
+    assert_eq!(
+        rest.body["additional_email_addresses"],
+        json!(["jane@home.example"])
+    );
+    let reply = scim(&app, Method::GET, &format!("/Users/{id}"), &key, None).await;
+    assert_eq!(reply.body["userName"], "jdoe");
+
+    // The lookups IdPs make before each write, case-insensitively.
+    assert_eq!(listed(&app, &key, r#"userName eq "JDOE""#).await, ["jdoe"]);
+    assert_eq!(listed(&app, &key, r#"userName sw "jd""#).await, ["jdoe"]);
+    assert!(
+        listed(&app, &key, r#"userName eq "jdoe@corp.example""#)
+            .await
+            .is_empty(),
+        "the e-mail is not this user's userName"
+    );
+    // A user no IdP wrote has its e-mail as userName.
+    assert_eq!(
+        listed(&app, &key, r#"userName eq "OWNER@example.com""#).await,
+        ["owner@example.com"]
+    );
+
+    // Unique in the organization, whatever the case.
+    let reply = create(json!({
+        "schemas": [USER], "userName": "JDoe",
+        "emails": [{"value": "other@corp.example"}],
+    }))
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
+        "same userName",
+    );
+
+    // The primary wins over the work address.
+    let reply = create(json!({
+        "schemas": [USER], "userName": "ann",
+        "emails": [{"value": "ann@corp.example", "type": "work"},
+                   {"value": "ann@home.example", "type": "home", "primary": true}],
+    }))
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let ann = reply.body["id"].as_str().unwrap().to_owned();
+    let rest = app.get(&format!("/users/{ann}/"), &owner).await;
+    assert_eq!(rest.body["email"], "ann@home.example");
+
+    // Without emails, only a userName that is an address will do.
+    let reply = create(json!({"schemas": [USER], "userName": "kim"})).await;
+    assert_error(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+        "no emails",
+    );
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("emails:"),
+        "{}",
+        reply.body
+    );
+    let reply = create(json!({"schemas": [USER], "userName": "lee@corp.example"})).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.body["userName"], "lee@corp.example");
+
+    // A new userName through PATCH; the old one no longer finds the user.
+    let reply = scim(
+        &app,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        &key,
+        Some(json!({"schemas": [PATCH],
+                    "Operations": [{"op": "replace", "path": "userName", "value": "jane.doe"}]})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["userName"], "jane.doe");
+    assert!(listed(&app, &key, r#"userName eq "jdoe""#).await.is_empty());
+    let rest = app.get(&format!("/users/{id}/"), &owner).await;
+    assert_eq!(rest.body["email"], "jdoe@corp.example", "the e-mail stays");
+
+    // Another organization may have its own jdoe.
+    let other = app.second_organization("boss@other.example.com").await;
+    let other_key = provisioner(&app, &other, "ADMIN").await;
+    let reply = scim(
+        &app,
+        Method::POST,
+        "/Users",
+        &other_key,
+        Some(json!({"schemas": [USER], "userName": "jdoe",
+                    "emails": [{"value": "jdoe@other.example.com"}]})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(listed(&app, &key, r#"userName eq "jdoe""#).await.len(), 0);
+}

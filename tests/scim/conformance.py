@@ -5,37 +5,16 @@
 Every check must end in SUCCESS: an ERROR, a SKIPPED check or a crash fails
 the run, as `scim2 test` does.
 
-One adaptation, and only one: Tessera's `userName` is the user's e-mail
-address (Probely identifies people by e-mail), which a SCIM schema cannot
-express, so the tester's random value for `userName` is made an e-mail
-address. Everything else is generated from what `/Schemas` publishes.
+Nothing is adapted: every value is generated from what `/Schemas`
+publishes.
 """
 
 import sys
-import uuid
 
 from httpx2 import Client
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
-from scim2_tester import filling
 import scim2_tester.checkers  # noqa: F401  (loads every checker module)
-
-_generate = filling.generate_random_value
-
-
-def _generate_user_name_as_email(context, path, mutability=None, required=None):
-    value = _generate(context, path, mutability=mutability, required=required)
-    if str(path).endswith("userName") and isinstance(value, str):
-        return f"{uuid.uuid4()}@example.com"
-    return value
-
-
-# The checkers import the generator by name, so each module's binding is replaced.
-for module in list(sys.modules.values()):
-    if getattr(module, "__name__", "").startswith("scim2_tester") and getattr(
-        module, "generate_random_value", None
-    ) is _generate:
-        module.generate_random_value = _generate_user_name_as_email
 
 
 def main() -> int:

@@ -54,8 +54,11 @@ pub struct UserFilter {
     pub membership_role: Option<String>,
     /// Users in any of these states (empty: any state).
     pub states: Vec<State>,
-    /// The e-mail, compared case-insensitively (SCIM `userName eq`).
-    pub email: Option<String>,
+    /// SCIM `userName eq`: the IdP's userName, or the e-mail of a user
+    /// without one, compared case-insensitively.
+    pub user_name: Option<String>,
+    /// SCIM `userName co/sw/ew`: a case-insensitive substring of it.
+    pub user_name_contains: Option<String>,
     /// SCIM `externalId`, compared exactly.
     pub external_id: Option<String>,
 }
@@ -266,8 +269,31 @@ fn filtered<'a>(
     if !filter.ids.is_empty() {
         query = query.filter(users::id.eq_any(&filter.ids));
     }
-    if let Some(email) = &filter.email {
-        query = query.filter(lower(users::email).eq(email.to_lowercase()));
+    if let Some(user_name) = &filter.user_name {
+        let wanted = user_name.to_lowercase();
+        query = query.filter(
+            users::scim_user_name
+                .is_not_null()
+                .and(lower(users::scim_user_name.assume_not_null()).eq(wanted.clone()))
+                .or(users::scim_user_name
+                    .is_null()
+                    .and(lower(users::email).eq(wanted))),
+        );
+    }
+    if let Some(part) = &filter.user_name_contains {
+        let pattern = crate::db::contains_pattern(part);
+        query = query.filter(
+            users::scim_user_name
+                .is_not_null()
+                .and(
+                    lower(users::scim_user_name.assume_not_null())
+                        .like(pattern.clone())
+                        .escape('\\'),
+                )
+                .or(users::scim_user_name
+                    .is_null()
+                    .and(lower(users::email).like(pattern).escape('\\'))),
+        );
     }
     if let Some(external_id) = &filter.external_id {
         query = query.filter(users::external_id.eq(external_id));

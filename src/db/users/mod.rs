@@ -162,7 +162,10 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
 /// Sets what SCIM keeps of a user beside Tessera's own columns; `None`
 /// leaves a column as it is, `Some(None)` clears it.
 pub fn set_scim(conn: &mut DbConnection, id: &str, changes: &ScimChanges) -> QueryResult<()> {
-    if changes.external_id.is_none() && changes.scim_profile.is_none() {
+    if changes.external_id.is_none()
+        && changes.scim_profile.is_none()
+        && changes.scim_user_name.is_none()
+    {
         return Ok(());
     }
     diesel::update(users::table.find(id))
@@ -176,6 +179,7 @@ pub fn set_scim(conn: &mut DbConnection, id: &str, changes: &ScimChanges) -> Que
 pub struct ScimChanges {
     pub external_id: Option<Option<String>>,
     pub scim_profile: Option<Option<String>>,
+    pub scim_user_name: Option<Option<String>>,
 }
 
 /// Invalidates every token issued to the user so far.

@@ -1,0 +1,2 @@
+DROP INDEX users_organization_scim_user_name;
+ALTER TABLE users DROP COLUMN scim_user_name;
