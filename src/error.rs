@@ -146,6 +146,10 @@ pub enum Error {
     Throttled {
         wait_seconds: u64,
     },
+    /// 422: an `Idempotency-Key` already used with another request.
+    IdempotencyKeyReused,
+    /// 409: the first request with this `Idempotency-Key` is still running.
+    IdempotencyKeyInProgress,
     /// 503: overloaded or the database cannot be reached.
     Unavailable(String),
     /// 500; the cause is logged, never sent.
@@ -220,6 +224,12 @@ impl Error {
             Error::Throttled { wait_seconds } => json!({
                 "detail": format!("Request was throttled. Expected available in {wait_seconds} seconds.")
             }),
+            Error::IdempotencyKeyReused => json!({
+                "detail": "This Idempotency-Key was already used with a different request."
+            }),
+            Error::IdempotencyKeyInProgress => json!({
+                "detail": "A request with this Idempotency-Key is still being processed; retry later."
+            }),
             Error::Unavailable(detail) => json!({ "detail": detail }),
             Error::Internal(_) => json!({ "detail": "A server error occurred." }),
         }
@@ -255,6 +265,8 @@ impl ResponseError for Error {
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::IdempotencyKeyInProgress => StatusCode::CONFLICT,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

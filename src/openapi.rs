@@ -54,6 +54,16 @@ take `page` (from 1) and `length` (default 10, capped to 100) and answer
 `{count, page_total, page, length, results}`; a page past the end is a 404
 `Invalid page.`
 
+**Retries.** Every POST takes an `Idempotency-Key` header (1-255 visible
+ASCII characters, as Stripe and the IETF draft define it): the first
+successful response is kept 24 hours, in the database so every replica
+honours it, and a retry of the same request with the same key gets it again,
+marked `Idempotency-Replayed: true`, without writing twice. The same key
+with a different request is a 422; while the first request still runs, a
+409. Keys belong to the credential that sends them (without one, only an
+identical request replays); a request that fails keeps nothing. MCP is left
+out: its JSON-RPC messages carry their own ids.
+
 **MCP.** `POST /api/mcp/v1` serves Probo's user tools over the Model Context
 Protocol (streamable HTTP, JSON-RPC 2.0, protocol versions 2025-03-26 and
 2025-06-18, stateless: no sessions, no `GET` stream) with `Authorization:
@@ -175,7 +185,7 @@ organization's `System` actor."#;
         api::authz::who::who_may,
     ),
     components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::common::RoleParam, api::users::UserRoleInputDoc, api::users::ApiUserWrite, api::users::bulk_update::BulkUserUpdate)),
-    modifiers(&JwtScheme, &PartialUpdates),
+    modifiers(&JwtScheme, &PartialUpdates, &IdempotencyKeys),
     tags(
         (name = "auth", description = "Tokens and password resets"),
         (name = "tokens", description = "Trusting Tessera from another service: published keys, introspection, permission checks"),
@@ -208,6 +218,65 @@ impl Modify for JwtScheme {
                 "`JWT <token>` or `Bearer <token>`, with a token from POST /auth/obtain/.",
             ))),
         );
+    }
+}
+
+/// Every POST takes an optional `Idempotency-Key` header, and may answer
+/// 409 (its first request still running) and 422 (the key used with
+/// another request).
+struct IdempotencyKeys;
+
+impl Modify for IdempotencyKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Ref, ResponseBuilder, Type, content::Content};
+        let header = ParameterBuilder::new()
+            .name(api::idempotency::HEADER)
+            .parameter_in(ParameterIn::Header)
+            .description(Some(
+                "Makes a retry safe: the first successful response to a request with this key is \
+                 kept 24 hours, and the same request with the same key gets it again (marked \
+                 `Idempotency-Replayed: true`) without writing twice. Keys belong to the \
+                 credential that sends them; without one, only an identical request replays. \
+                 A request that fails keeps nothing.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(crate::service::idempotency::KEY_MAX))
+                    .pattern(Some("^[!-~]+$")),
+            ))
+            .build();
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    Content::new(Some(Ref::from_schema_name("ErrorDetail"))),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let Some(post) = item.post.as_mut() else {
+                continue;
+            };
+            post.parameters
+                .get_or_insert_with(Vec::new)
+                .push(header.clone());
+            post.responses
+                .responses
+                .entry("409".into())
+                .or_insert_with(|| {
+                    error("The first request with this Idempotency-Key is still running").into()
+                });
+            post.responses
+                .responses
+                .entry("422".into())
+                .or_insert_with(|| {
+                    error("This Idempotency-Key was already used with a different request").into()
+                });
+        }
     }
 }
 

@@ -58,6 +58,7 @@ pub async fn run_once(db: &Db) -> Result<usize> {
         if !db::try_advisory_lock(conn, db::SCHEDULER_LOCK)? {
             return Ok(0);
         }
+        crate::service::idempotency::purge_expired(conn)?;
         let mut deactivated = 0;
         let mut systems: HashMap<String, Caller> = HashMap::new();
         for user in users::contract_ended(conn, time::now())? {

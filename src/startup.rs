@@ -123,6 +123,8 @@ impl Application {
                 .default_service(web::to(|| async { Error::NotFound.error_response() }))
                 .wrap(cors(&origins))
                 .wrap_fn(catch_panics)
+                // Outside the panic catcher, so a panic releases its key.
+                .wrap(actix_web::middleware::from_fn(api::idempotency::middleware))
                 // Counts every answer by route pattern; serves `/metrics`.
                 .wrap(metrics.http.clone())
                 .wrap_fn({

@@ -34,30 +34,40 @@ impl FromRequest for Body {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let read = read_body(req, payload.take());
         Box::pin(async move {
-            if declared.is_some_and(|n| n > BODY_LIMIT) {
-                return Err(Error::PayloadTooLarge);
-            }
-            let mut buf = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| Error::BadRequest("The request body could not be read.".into()))?;
-                if buf.len() + chunk.len() > BODY_LIMIT {
-                    return Err(Error::PayloadTooLarge);
-                }
-                buf.extend_from_slice(&chunk);
-            }
             Ok(Body {
                 content_type,
-                bytes: buf.freeze(),
+                bytes: read.await?,
             })
         })
+    }
+}
+
+/// Buffers a request's body, at most [`BODY_LIMIT`] bytes (a 413 beyond).
+pub fn read_body(
+    req: &HttpRequest,
+    mut payload: dev::Payload,
+) -> impl Future<Output = Result<Bytes>> + use<> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    async move {
+        if declared.is_some_and(|n| n > BODY_LIMIT) {
+            return Err(Error::PayloadTooLarge);
+        }
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|_| Error::BadRequest("The request body could not be read.".into()))?;
+            if buf.len() + chunk.len() > BODY_LIMIT {
+                return Err(Error::PayloadTooLarge);
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
     }
 }
 

@@ -9,6 +9,7 @@ pub mod authz;
 pub mod common;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod invitations;
 pub mod keys;
 pub mod labels;

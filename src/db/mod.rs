@@ -4,6 +4,7 @@
 pub mod access_review;
 pub mod audit;
 mod direct;
+pub mod idempotency;
 pub mod invitations;
 pub mod keys;
 pub mod labels;

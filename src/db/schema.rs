@@ -155,6 +155,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        response -> Nullable<Text>,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
     signing_keys (id) {
         id -> Text,
         algorithm -> Text,
@@ -277,6 +288,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     revoked_tokens,
     settings,
+    idempotency_keys,
     signing_keys,
     organizations,
     users,

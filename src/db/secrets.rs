@@ -40,10 +40,24 @@ pub fn setting(key: &str) -> Binding<'_> {
 
 /// Where one stored secret lives.
 pub enum Place {
-    MfaSecret { user_id: String },
-    WebhookSecret { webhook_id: String },
-    Setting { key: String },
-    SigningKey { key_id: String },
+    MfaSecret {
+        user_id: String,
+    },
+    WebhookSecret {
+        webhook_id: String,
+    },
+    Setting {
+        key: String,
+    },
+    SigningKey {
+        key_id: String,
+    },
+    /// A response kept for an `Idempotency-Key` (`at` is `scope/key`).
+    IdempotentResponse {
+        scope: String,
+        key: String,
+        at: String,
+    },
 }
 
 impl Place {
@@ -53,6 +67,7 @@ impl Place {
             Place::WebhookSecret { webhook_id } => webhook_secret(webhook_id),
             Place::Setting { key } => setting(key),
             Place::SigningKey { key_id } => signing_key(key_id),
+            Place::IdempotentResponse { at, .. } => super::idempotency::response_binding(at),
         }
     }
 }
@@ -66,6 +81,7 @@ impl std::fmt::Display for Place {
             }
             Place::Setting { key } => write!(f, "the setting {key}"),
             Place::SigningKey { key_id } => write!(f, "the token-signing key {key_id}"),
+            Place::IdempotentResponse { .. } => write!(f, "a response kept for an idempotency key"),
         }
     }
 }
@@ -112,10 +128,21 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredSecret>> {
             place: Place::SigningKey { key_id },
             value: Zeroizing::new(value),
         });
+    let responses = super::idempotency::sealed(conn)?
+        .into_iter()
+        .map(|(scope, key, value)| StoredSecret {
+            place: Place::IdempotentResponse {
+                at: super::idempotency::place(&scope, &key),
+                scope,
+                key,
+            },
+            value: Zeroizing::new(value),
+        });
     Ok(mfa
         .chain(hooks)
         .chain(stored_settings)
         .chain(signing)
+        .chain(responses)
         .collect())
 }
 
@@ -147,6 +174,9 @@ pub fn replace(conn: &mut DbConnection, place: &Place, old: &str, new: &str) -> 
         )
         .set(signing_keys::private_key.eq(new))
         .execute(conn)?,
+        Place::IdempotentResponse { scope, key, .. } => {
+            return super::idempotency::replace(conn, scope, key, old, new);
+        }
     };
     Ok(written == 1)
 }

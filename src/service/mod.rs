@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authority;
 pub mod authz;
 pub mod bulk;
+pub mod idempotency;
 pub mod introspection;
 pub mod invitations;
 pub mod keys;

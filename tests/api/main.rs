@@ -17,6 +17,7 @@ mod concurrency;
 mod credentials;
 mod docs;
 mod encryption;
+mod idempotency;
 mod input;
 mod invitations;
 mod keys;

@@ -6,9 +6,16 @@ those: setting its password (API.md: a password change ends every session of
 the user), deactivating it, replacing its roles (it could lose OWNER once the
 fuzzer has made another OWNER), and deleting it. The same operations on every
 other user are fuzzed as generated.
+
+Every well-formed `Idempotency-Key` the fuzzer generates is made unique: the
+fuzzer reuses short values ("0") across operations and bodies, and a key
+reused with another request is a documented 422 that would otherwise stand
+for every later request. Malformed keys are sent as generated (a 400).
 """
 
 import os
+import re
+import uuid
 
 import schemathesis
 
@@ -25,6 +32,11 @@ def before_call(context, case, kwargs):
     path = case.operation.path
     body = case.body if isinstance(case.body, dict) else None
     params = case.path_parameters or {}
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key" and isinstance(headers[name], str):
+            if re.fullmatch(r"[!-~]{1,255}", headers[name]):
+                headers[name] = f"{uuid.uuid4().hex}-{headers[name]}"[:255]
     if path in ("/users/{id}/", "/api-users/{id}/") and params.get("id") == OWNER_ID:
         if method == "DELETE":
             params["id"] = NOBODY

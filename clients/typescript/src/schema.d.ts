@@ -2795,7 +2795,10 @@ export interface operations {
     create_api_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2843,6 +2846,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -2861,12 +2873,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     bulk_delete_api_users: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2921,6 +2945,15 @@ export interface operations {
                     "application/json": components["schemas"]["InvalidIds"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -2939,12 +2972,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     bulk_update_api_users: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2999,6 +3044,15 @@ export interface operations {
                     "application/json": components["schemas"]["InvalidIds"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3010,6 +3064,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3341,7 +3404,10 @@ export interface operations {
     create_api_user_key: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The API user's id. */
                 id: string;
@@ -3399,6 +3465,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3410,6 +3485,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3596,7 +3680,10 @@ export interface operations {
     introspect_token: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3642,6 +3729,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3660,12 +3756,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     obtain_token: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3693,6 +3801,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3704,6 +3821,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3727,7 +3853,10 @@ export interface operations {
     request_password_reset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3753,6 +3882,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3764,6 +3902,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3819,7 +3966,10 @@ export interface operations {
     confirm_password_reset: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3845,6 +3995,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3856,6 +4015,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3879,7 +4047,10 @@ export interface operations {
     refresh_token: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3907,6 +4078,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3925,12 +4105,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     revoke_token: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3956,6 +4148,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3974,12 +4175,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     verify_token: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4007,6 +4220,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4025,12 +4247,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     check_permissions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4085,6 +4319,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4096,6 +4339,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4258,7 +4510,10 @@ export interface operations {
     create_invitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4313,6 +4568,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4324,6 +4588,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4368,7 +4641,10 @@ export interface operations {
     accept_invitation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4394,6 +4670,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4405,6 +4690,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4516,7 +4810,10 @@ export interface operations {
     create_key: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4562,6 +4859,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4573,6 +4879,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4696,7 +5011,10 @@ export interface operations {
     create_label: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4744,6 +5062,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4755,6 +5082,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5172,7 +5508,10 @@ export interface operations {
     change_password: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5216,6 +5555,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -5227,6 +5575,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5250,7 +5607,10 @@ export interface operations {
     enroll_mfa: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5285,6 +5645,24 @@ export interface operations {
             };
             /** @description API users have no MFA */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5375,7 +5753,10 @@ export interface operations {
     confirm_mfa: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5419,6 +5800,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -5430,6 +5820,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5533,7 +5932,10 @@ export interface operations {
     create_role: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5581,6 +5983,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -5592,6 +6003,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5936,7 +6356,10 @@ export interface operations {
     create_target: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5984,6 +6407,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -5995,6 +6427,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6330,7 +6771,10 @@ export interface operations {
     create_team: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6378,6 +6822,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -6389,6 +6842,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6756,7 +7218,10 @@ export interface operations {
     create_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6804,6 +7269,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -6822,12 +7296,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     bulk_delete_users: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6882,6 +7368,15 @@ export interface operations {
                     "application/json": components["schemas"]["InvalidIds"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -6900,12 +7395,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     bulk_update_users: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6960,6 +7467,15 @@ export interface operations {
                     "application/json": components["schemas"]["InvalidIds"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -6971,6 +7487,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7311,7 +7836,10 @@ export interface operations {
     create_webhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7357,6 +7885,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -7368,6 +7905,15 @@ export interface operations {
             };
             /** @description Neither JSON nor a form */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

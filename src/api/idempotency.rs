@@ -1,0 +1,151 @@
+//! The `Idempotency-Key` header on every POST (see `service::idempotency`):
+//! a retry with the key of a request that succeeded gets the same response,
+//! marked `Idempotency-Replayed: true`, without the write happening again.
+
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::api::extract::read_body;
+use crate::error::Error;
+use crate::service::idempotency::{self, Begin, StoredResponse};
+use crate::state::AppState;
+
+pub const HEADER: &str = "Idempotency-Key";
+pub const REPLAYED: &str = "Idempotency-Replayed";
+
+/// The response headers a replay repeats.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+/// Whether a request takes part: a POST with the header, outside MCP
+/// (whose JSON-RPC messages carry their own ids and may stream).
+fn applies(req: &ServiceRequest) -> bool {
+    req.method() == Method::POST
+        && req.headers().contains_key(HEADER)
+        && !req.path().starts_with("/api/mcp")
+}
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if !applies(&req) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let key = match req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| "An Idempotency-Key is 1 to 255 visible ASCII characters.".to_owned())
+        .and_then(idempotency::parse_key)
+    {
+        Ok(key) => key,
+        Err(message) => return Ok(req.error_response(Error::field(HEADER, message))),
+    };
+    let payload = req.take_payload();
+    let body = match read_body(req.request(), payload).await {
+        Ok(body) => body,
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    let hash =
+        idempotency::request_hash(req.method().as_str(), req.path(), req.query_string(), &body);
+    let scope = idempotency::scope(
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+        &hash,
+    );
+    req.set_payload(Payload::from(body));
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("the app has its state");
+
+    let begun = {
+        let (secrets, scope, key) = (state.secrets.clone(), scope.clone(), key.clone());
+        state
+            .db
+            .write(move |conn| idempotency::begin(conn, &secrets, &scope, &key, &hash))
+            .await
+    };
+    match begun {
+        Err(e) => return Ok(req.error_response(e)),
+        Ok(Begin::Replay(stored)) => {
+            let response = replay(&stored);
+            return Ok(req.into_response(response));
+        }
+        Ok(Begin::Run) => {}
+    }
+
+    let outcome = next.call(req).await;
+    let response = match outcome {
+        Ok(response) => response,
+        Err(e) => {
+            finish(&state, scope, key, failed()).await;
+            return Err(e);
+        }
+    };
+    let (req, response) = response.into_parts();
+    let status = response.status();
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = response.headers().get(name)?.to_str().ok()?;
+            Some((name.as_str().to_owned(), value.to_owned()))
+        })
+        .collect();
+    let (response, body) = response.into_parts();
+    let bytes = match to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            finish(&state, scope, key, failed()).await;
+            return Err(
+                Error::internal(anyhow::anyhow!("a response body could not be read")).into(),
+            );
+        }
+    };
+    let stored = StoredResponse {
+        status: status.as_u16(),
+        headers,
+        body: STANDARD.encode(&bytes),
+    };
+    finish(&state, scope, key, stored).await;
+    Ok(ServiceResponse::new(req, response.set_body(bytes)).map_into_boxed_body())
+}
+
+/// What a request that produced no response leaves: nothing kept.
+fn failed() -> StoredResponse {
+    StoredResponse {
+        status: StatusCode::INTERNAL_SERVER_ERROR.as_u16(),
+        headers: Vec::new(),
+        body: String::new(),
+    }
+}
+
+/// Keeps or releases the key; a failure here is logged, the response still
+/// goes out (the key's lease lets a retry run once it expires).
+async fn finish(state: &web::Data<AppState>, scope: String, key: String, response: StoredResponse) {
+    let secrets = state.secrets.clone();
+    let outcome = state
+        .db
+        .write(move |conn| idempotency::finish(conn, &secrets, &scope, &key, &response))
+        .await;
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, "an idempotency key could not be recorded");
+    }
+}
+
+fn replay(stored: &StoredResponse) -> HttpResponse {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = HttpResponse::build(status);
+    for (name, value) in &stored.headers {
+        response.insert_header((name.as_str(), value.as_str()));
+    }
+    response.insert_header((REPLAYED, "true"));
+    response.body(STANDARD.decode(&stored.body).unwrap_or_default())
+}

@@ -1,0 +1,125 @@
+//! Idempotency keys: one row per (scope, key), pending while its first
+//! request runs, then holding that request's sealed response.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::direct::on_backend;
+use super::schema::idempotency_keys;
+use crate::crypto::Binding;
+
+/// Where a stored response is sealed: its scope and key.
+pub fn response_binding(place: &str) -> Binding<'_> {
+    Binding::new("idempotency_keys.response", place)
+}
+
+/// The row of a key, as stored.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = idempotency_keys)]
+pub struct KeyRow {
+    pub request_hash: String,
+    pub status: Option<i32>,
+    pub response: Option<String>,
+    pub created: NaiveDateTime,
+}
+
+/// Claims `key` for a request: whether this call inserted it (`false`
+/// when a row for the key already exists).
+pub fn claim(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = (
+        idempotency_keys::scope.eq(scope),
+        idempotency_keys::key.eq(key),
+        idempotency_keys::request_hash.eq(request_hash),
+        idempotency_keys::created.eq(now),
+    );
+    // Per backend: the multi-backend connection has no `ON CONFLICT`.
+    let inserted = on_backend!(conn, |c| diesel::insert_into(idempotency_keys::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
+}
+
+pub fn find(conn: &mut DbConnection, scope: &str, key: &str) -> QueryResult<Option<KeyRow>> {
+    idempotency_keys::table
+        .find((scope, key))
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Stores the response of the request that claimed the key.
+pub fn complete(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    status: i32,
+    sealed: &str,
+) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.find((scope, key)))
+        .set((
+            idempotency_keys::status.eq(status),
+            idempotency_keys::response.eq(sealed),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Forgets a key (its request wrote nothing, or its row expired).
+pub fn release(conn: &mut DbConnection, scope: &str, key: &str) -> QueryResult<()> {
+    diesel::delete(idempotency_keys::table.find((scope, key)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Forgets every key claimed before `before`; how many.
+pub fn purge(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created.lt(before)))
+        .execute(conn)
+}
+
+/// Every stored response, with its place (`scope/key`), for re-sealing.
+pub fn sealed(conn: &mut DbConnection) -> QueryResult<Vec<(String, String, String)>> {
+    let rows: Vec<(String, String, Option<String>)> = idempotency_keys::table
+        .filter(idempotency_keys::response.is_not_null())
+        .select((
+            idempotency_keys::scope,
+            idempotency_keys::key,
+            idempotency_keys::response,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(scope, key, response)| Some((scope, key, response?)))
+        .collect())
+}
+
+/// Replaces a stored response if it still holds `old`.
+pub fn replace(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    old: &str,
+    new: &str,
+) -> QueryResult<bool> {
+    let written = diesel::update(
+        idempotency_keys::table
+            .find((scope, key))
+            .filter(idempotency_keys::response.eq(old)),
+    )
+    .set(idempotency_keys::response.eq(new))
+    .execute(conn)?;
+    Ok(written == 1)
+}
+
+/// The place a response is sealed for.
+pub fn place(scope: &str, key: &str) -> String {
+    format!("{scope}/{key}")
+}

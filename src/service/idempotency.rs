@@ -1,0 +1,199 @@
+//! `Idempotency-Key` (as Stripe and the IETF httpapi draft define it): the
+//! first successful response to a POST with a key is kept for 24 hours, and
+//! a retry with the same key and request gets it again instead of writing
+//! twice. Keys live in the database, so every replica honours them.
+//!
+//! Only a success (2xx) is kept: a refused or failed request wrote nothing,
+//! so its key is released and a retry runs again.
+
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::crypto::SecretBox;
+use crate::db::DbConnection;
+use crate::db::idempotency as keys;
+use crate::domain::time;
+use crate::error::{Error, Result};
+
+/// The longest key accepted.
+pub const KEY_MAX: usize = 255;
+
+/// How long a key is remembered.
+pub const RETENTION: TimeDelta = TimeDelta::hours(24);
+
+/// How long a claimed key waits for its first request's response: past it,
+/// that request's process is taken for dead and a retry runs again.
+pub const LEASE: TimeDelta = TimeDelta::minutes(2);
+
+/// A key as a client sent it: 1 to 255 visible ASCII characters.
+pub fn parse_key(raw: &str) -> std::result::Result<String, String> {
+    if raw.is_empty() || raw.len() > KEY_MAX || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "An Idempotency-Key is 1 to {KEY_MAX} visible ASCII characters."
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Whose keys a request's key is among: the credential that sent it (a
+/// hash of its `Authorization` header), or without one, the exact request
+/// (two anonymous clients never share a key, so only an identical retry
+/// replays).
+pub fn scope(authorization: Option<&[u8]>, request_hash: &str) -> String {
+    let mut hasher = Sha256::new();
+    match authorization {
+        Some(credential) => {
+            hasher.update(b"credential\0");
+            hasher.update(credential);
+        }
+        None => {
+            hasher.update(b"request\0");
+            hasher.update(request_hash.as_bytes());
+        }
+    }
+    hex(&hasher.finalize())
+}
+
+/// What identifies a request: its method, path, query and body.
+pub fn request_hash(method: &str, path: &str, query: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    for part in [method.as_bytes(), path.as_bytes(), query.as_bytes(), body] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A kept response: status, the headers that describe it, and the body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The body, base64.
+    pub body: String,
+}
+
+/// What to do with a request that carries a key.
+#[derive(Debug)]
+pub enum Begin {
+    /// The key is this request's now: run it, then `finish`.
+    Run,
+    /// The key's first request succeeded: answer this again.
+    Replay(StoredResponse),
+}
+
+/// Claims `key` in `scope` for a request, or finds what its first request
+/// answered. The same key with another request is a 422; while the first
+/// request runs, a 409.
+pub fn begin(
+    conn: &mut DbConnection,
+    secrets: &SecretBox,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Begin> {
+    let now = time::now();
+    if keys::claim(conn, scope, key, request_hash, now)? {
+        return Ok(Begin::Run);
+    }
+    let Some(row) = keys::find(conn, scope, key)? else {
+        // Released meanwhile: claim it again.
+        return claim_or_wait(conn, scope, key, request_hash);
+    };
+    let expired = row.created < now - RETENTION;
+    let abandoned = row.status.is_none() && row.created < now - LEASE;
+    if expired || abandoned {
+        keys::release(conn, scope, key)?;
+        return claim_or_wait(conn, scope, key, request_hash);
+    }
+    if row.request_hash != request_hash {
+        return Err(Error::IdempotencyKeyReused);
+    }
+    let Some(sealed) = row.response else {
+        return Err(Error::IdempotencyKeyInProgress);
+    };
+    let at = keys::place(scope, key);
+    let opened = secrets
+        .open(&sealed, keys::response_binding(&at))
+        .map_err(Error::internal)?;
+    let stored: StoredResponse = serde_json::from_str(&opened).map_err(Error::internal)?;
+    Ok(Begin::Replay(stored))
+}
+
+fn claim_or_wait(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Begin> {
+    if keys::claim(conn, scope, key, request_hash, time::now())? {
+        Ok(Begin::Run)
+    } else {
+        Err(Error::IdempotencyKeyInProgress)
+    }
+}
+
+/// After the request that claimed `key` ran: keeps its response when it
+/// succeeded, else releases the key.
+pub fn finish(
+    conn: &mut DbConnection,
+    secrets: &SecretBox,
+    scope: &str,
+    key: &str,
+    response: &StoredResponse,
+) -> Result<()> {
+    if !(200..300).contains(&response.status) {
+        keys::release(conn, scope, key)?;
+        return Ok(());
+    }
+    let plain = serde_json::to_string(response).map_err(Error::internal)?;
+    let sealed = secrets.seal(&plain, keys::response_binding(&keys::place(scope, key)));
+    keys::complete(conn, scope, key, i32::from(response.status), &sealed)?;
+    Ok(())
+}
+
+/// Forgets the keys older than their 24 hours; how many.
+pub fn purge_expired(conn: &mut DbConnection) -> Result<usize> {
+    Ok(keys::purge(conn, time::now() - RETENTION)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_visible_ascii_up_to_255() {
+        assert!(parse_key("4d1f0b8e-2c53-4a4e-9d1e-6f7c1a2b3c4d").is_ok());
+        assert!(parse_key(&"k".repeat(255)).is_ok());
+        for bad in ["", " ", "a b", "tab\there", "é", &"k".repeat(256)] {
+            assert!(parse_key(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn scopes_part_credentials_and_anonymous_requests() {
+        let request = request_hash("POST", "/users/", "", b"{}");
+        let other = request_hash("POST", "/users/", "", b"{ }");
+        assert_ne!(request, other);
+        // A part cannot shift into the next one.
+        assert_ne!(
+            request_hash("POST", "/a", "b", b""),
+            request_hash("POST", "/ab", "", b"")
+        );
+        assert_eq!(
+            scope(Some(b"Bearer x"), &request),
+            scope(Some(b"Bearer x"), &other),
+            "one credential, one scope"
+        );
+        assert_ne!(
+            scope(Some(b"Bearer x"), &request),
+            scope(Some(b"Bearer y"), &request)
+        );
+        assert_ne!(scope(None, &request), scope(None, &other));
+    }
+}

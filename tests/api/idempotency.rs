@@ -1,0 +1,209 @@
+//! `Idempotency-Key` on POST: a retry gets the first response again and
+//! writes nothing; another request under the same key is a 422; a request
+//! that failed keeps nothing; keys are the sender's own; concurrent retries
+//! write once; a second replica on the same database honours the key.
+
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tessera::startup::Application;
+
+use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, Reply, TestApp, settings, spawn_app};
+
+/// POSTs `body` to `path` with `Idempotency-Key: key` (and the token, if any).
+async fn post_with_key(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    key: &str,
+    body: &Value,
+) -> Reply {
+    let mut request = app
+        .client
+        .post(app.url(path))
+        .header("Idempotency-Key", key)
+        .json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    Reply::from(request.send().await.expect("request sent")).await
+}
+
+async fn label_count(app: &TestApp, token: &str) -> u64 {
+    let reply = app.get("/labels/users/", token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["count"].as_u64().unwrap()
+}
+
+#[actix_web::test]
+async fn a_retry_gets_the_first_response_and_writes_nothing() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let body = json!({"email": "ann@example.com", "name": "Ann",
+                      "user_roles": [{"role": "EMPLOYEE"}]});
+    let first = post_with_key(&app, "/users/", Some(&owner), "create-ann-1", &body).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert!(first.header("idempotency-replayed").is_none());
+    let again = post_with_key(&app, "/users/", Some(&owner), "create-ann-1", &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.body, first.body, "the very same response");
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    assert_eq!(again.header("content-type"), first.header("content-type"));
+    let listed = app.get("/users/?search=ann@example.com", &owner).await;
+    assert_eq!(listed.body["count"], json!(1), "created once");
+
+    // The same key with another request: 422, and nothing written.
+    let other = json!({"email": "bob@example.com", "name": "Bob",
+                       "user_roles": [{"role": "EMPLOYEE"}]});
+    let reused = post_with_key(&app, "/users/", Some(&owner), "create-ann-1", &other).await;
+    assert_eq!(
+        reused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reused.body
+    );
+    assert_eq!(
+        reused.body,
+        json!({"detail": "This Idempotency-Key was already used with a different request."})
+    );
+    let listed = app.get("/users/?search=bob@example.com", &owner).await;
+    assert_eq!(listed.body["count"], json!(0));
+
+    // A secret shown once is shown again to the retry of the same request
+    // (kept sealed in the database meanwhile).
+    let robot = app
+        .post(
+            "/api-users/",
+            &owner,
+            json!({"name": "ci", "email": "ci@example.com", "user_roles": [{"role": "VIEWER"}]}),
+        )
+        .await;
+    assert_eq!(robot.status, StatusCode::CREATED, "{}", robot.body);
+    let path = format!("/api-users/{}/keys/", robot.body["id"].as_str().unwrap());
+    let key_body = json!({"name": "deploy"});
+    let created = post_with_key(&app, &path, Some(&owner), "robot-key", &key_body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let replayed = post_with_key(&app, &path, Some(&owner), "robot-key", &key_body).await;
+    assert_eq!(replayed.body, created.body);
+    let keys = app.get(&path, &owner).await;
+    assert_eq!(
+        keys.body.as_array().map(Vec::len),
+        Some(1),
+        "one key: {}",
+        keys.body
+    );
+}
+
+#[actix_web::test]
+async fn a_failed_request_keeps_nothing_and_bad_keys_are_400() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    // Refused (no name): the key stays free for the corrected request.
+    let refused = post_with_key(&app, "/labels/users/", Some(&owner), "lbl", &json!({})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let fixed = json!({"name": "Red"});
+    let created = post_with_key(&app, "/labels/users/", Some(&owner), "lbl", &fixed).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(created.header("idempotency-replayed").is_none());
+
+    for bad in ["", "has space", &"k".repeat(256)] {
+        let reply = post_with_key(&app, "/labels/users/", Some(&owner), bad, &fixed).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad:?}: {}",
+            reply.body
+        );
+        assert!(reply.body["Idempotency-Key"].is_array(), "{}", reply.body);
+    }
+    // Without a credential the request is still judged (401), and nothing kept.
+    let reply = post_with_key(&app, "/labels/users/", None, "anon", &fixed).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(label_count(&app, &owner).await, 1);
+}
+
+#[actix_web::test]
+async fn keys_belong_to_their_sender() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let other = app.second_organization("boss@other.example.com").await;
+    let body = json!({"name": "Red"});
+    let mine = post_with_key(&app, "/labels/users/", Some(&owner), "same", &body).await;
+    let theirs = post_with_key(&app, "/labels/users/", Some(&other), "same", &body).await;
+    assert_eq!(mine.status, StatusCode::CREATED);
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    assert!(theirs.header("idempotency-replayed").is_none());
+    assert_ne!(mine.body["id"], theirs.body["id"]);
+
+    // Without credentials a key covers only the identical request: a login
+    // retried is answered once, another login under the key runs on its own.
+    let login = json!({"username": OWNER_EMAIL, "password": OWNER_PASSWORD});
+    let first = post_with_key(&app, "/auth/obtain/", None, "login", &login).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let again = post_with_key(&app, "/auth/obtain/", None, "login", &login).await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    let wrong = json!({"username": OWNER_EMAIL, "password": "not the password"});
+    let reply = post_with_key(&app, "/auth/obtain/", None, "login", &wrong).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+}
+
+#[actix_web::test]
+async fn concurrent_retries_write_once_on_every_replica() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    // A second replica on the same database.
+    let replica = Application::build(settings(&app.database_url))
+        .await
+        .expect("a second replica starts");
+    let replica_url = format!("http://127.0.0.1:{}", replica.port());
+    actix_web::rt::spawn(replica.run_until_stopped());
+
+    let body = json!({"name": "Blue"});
+    let sends = (0..8).map(|i| {
+        let base = if i % 2 == 0 {
+            app.address.clone()
+        } else {
+            replica_url.clone()
+        };
+        let (client, owner, body) = (app.client.clone(), owner.clone(), body.clone());
+        async move {
+            let reply = client
+                .post(format!("{base}/labels/users/"))
+                .bearer_auth(owner)
+                .header("Idempotency-Key", "blue")
+                .json(&body)
+                .send()
+                .await
+                .expect("request sent");
+            Reply::from(reply).await
+        }
+    });
+    let replies = join_all(sends).await;
+    let mut ids = Vec::new();
+    for reply in &replies {
+        match reply.status {
+            StatusCode::CREATED => ids.push(reply.body["id"].clone()),
+            // The first request still running: the client retries later.
+            StatusCode::CONFLICT => {}
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+    }
+    assert!(!ids.is_empty());
+    assert!(ids.iter().all(|id| *id == ids[0]), "one label: {ids:?}");
+    assert_eq!(label_count(&app, &owner).await, 1);
+    // Afterwards, either replica replays it.
+    let client = reqwest::Client::new();
+    let reply = client
+        .post(format!("{replica_url}/labels/users/"))
+        .bearer_auth(&owner)
+        .header("Idempotency-Key", "blue")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let reply = Reply::from(reply).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(reply.body["id"], ids[0]);
+    assert_eq!(reply.header("idempotency-replayed"), Some("true"));
+}
