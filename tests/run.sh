@@ -31,6 +31,13 @@ if [ ! -x "$trust_venv/bin/python" ]; then
 fi
 "$trust_venv/bin/pip" install -q --disable-pip-version-check -r tests/trust/requirements.txt
 
+# The OpenID Provider of tests/api/sso.rs (panva's oidc-provider, pinned in
+# tests/oidc/package-lock.json), which each SSO test starts itself with Node.
+# Installed here, before the cargo tests that need it (like the TypeScript
+# client's packages further down); the tests also run `npm ci` when it is
+# missing, and fail (never skip) without Node.
+npm ci --prefix tests/oidc --no-audit --no-fund --silent
+
 pg_url="${TESSERA_TEST_POSTGRES_URL:-}"
 echo "== tests on SQLite"
 env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets

@@ -1,0 +1,102 @@
+//! `GET /sso/login/` and `GET /sso/login/{connection_id}/`: the browser
+//! leaves for the provider.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use utoipa::IntoParams;
+
+use crate::api::common::{ErrorDetail, ValidationErrors};
+use crate::api::extract::Query;
+use crate::error::{Error, REQUIRED, Result};
+use crate::service::sso::login::{self, COOKIE, LOGIN_TTL};
+use crate::state::AppState;
+
+/// Query parameters of home-realm discovery.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "documents the parameters read by sso_login()")]
+pub struct SsoLoginParams {
+    /// The person's email: its domain picks the connection.
+    #[param(max_length = 254, example = "alice@corp.example")]
+    email: String,
+}
+
+/// The 302 to the provider, with the cookie binding the sign-in to this browser.
+fn to_provider(state: &AppState, started: login::Started) -> HttpResponse {
+    let cookie = Cookie::build(COOKIE, started.browser)
+        .path(login::CALLBACK_PATH.trim_end_matches('/'))
+        .http_only(true)
+        .secure(state.public_url.starts_with("https://"))
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            LOGIN_TTL.num_seconds(),
+        ))
+        .finish();
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, started.location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie)
+        .finish()
+}
+
+/// Sign in by email (home-realm discovery)
+///
+/// Finds the active connection answering for the email's domain and
+/// redirects to its provider (authorization-code flow with PKCE S256,
+/// `state` and `nonce`), setting a short-lived HttpOnly, SameSite=Lax
+/// cookie that binds the sign-in to this browser. The provider comes back
+/// to `/sso/oidc/callback/`.
+#[utoipa::path(
+    get,
+    path = "/sso/login/",
+    tag = "sso",
+    params(SsoLoginParams),
+    responses(
+        (status = 302, description = "To the provider", headers(("Location" = String, description = "The provider's authorization URL"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
+        (status = 400, description = "`email` missing or invalid", body = ValidationErrors),
+        (status = 404, description = "No active connection answers for the domain", body = ErrorDetail),
+        (status = 503, description = "The provider cannot be reached", body = ErrorDetail),
+    ),
+    security(())
+)]
+pub async fn sso_login(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    let query = Query::documented::<SsoLoginParams>(&req)?;
+    let email = query
+        .first("email")
+        .map(str::to_owned)
+        .ok_or_else(|| Error::field("email", REQUIRED))?;
+    let connection = state
+        .db
+        .read(move |conn| login::connection_for_email(conn, &email))
+        .await?;
+    let started = login::start(&state, connection).await?;
+    Ok(to_provider(&state, started))
+}
+
+/// Sign in through a connection
+///
+/// As `/sso/login/?email=`, for a known connection.
+#[utoipa::path(
+    get,
+    path = "/sso/login/{connection_id}/",
+    tag = "sso",
+    params(("connection_id" = String, Path, description = "The connection's id.")),
+    responses(
+        (status = 302, description = "To the provider", headers(("Location" = String, description = "The provider's authorization URL"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
+        (status = 404, description = "No such active connection", body = ErrorDetail),
+        (status = 503, description = "The provider cannot be reached", body = ErrorDetail),
+    ),
+    security(())
+)]
+pub async fn sso_login_connection(
+    state: web::Data<AppState>,
+    connection_id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let connection = state
+        .db
+        .read(move |conn| login::connection_by_id(conn, &connection_id))
+        .await?;
+    let started = login::start(&state, connection).await?;
+    Ok(to_provider(&state, started))
+}
