@@ -721,6 +721,40 @@ async fn required_sso_refuses_passwords_except_for_owners() {
         "{}",
         refused.body
     );
+    // Nor may an invitee of the domain choose a password.
+    let invitee = app
+        .create(
+            "/users/",
+            &owner,
+            json!({"email": "new@example.com", "name": "New"}),
+        )
+        .await;
+    let invited = app
+        .post("/invitations/", &owner, json!({"user": invitee["id"]}))
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.body);
+    let token = crate::helpers::link_token(invited.body["link"].as_str().unwrap());
+    let accepted = app
+        .call(
+            reqwest::Method::POST,
+            "/invitations/accept/",
+            None,
+            Some(json!({"token": token, "password": "a-Long-pass-phrase-42"})),
+        )
+        .await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        accepted.body
+    );
+    assert!(
+        accepted.body["non_field_errors"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("/sso/login/")),
+        "{}",
+        accepted.body
+    );
     // OWNERs keep password sign-in (break-glass), audited.
     let owner = app.owner_token().await;
     let trail = app
@@ -784,4 +818,51 @@ async fn group_mapping_sets_roles_and_stays_in_its_organization() {
     assert_eq!(theirs.status, StatusCode::OK);
     assert_eq!(theirs.body["source"], "MANUAL");
     assert_eq!(theirs.body["last_login"], Value::Null);
+}
+
+#[actix_web::test]
+async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
+    let (app, _provider, owner, _) = setup(true).await;
+    // The identity provider's SCIM client, an ADMIN API user.
+    let idp = app
+        .post(
+            "/api-users/",
+            &owner,
+            json!({"name": "idp", "email": "idp@example.com", "user_roles": [{"role": "ADMIN"}]}),
+        )
+        .await;
+    assert_eq!(idp.status, StatusCode::CREATED, "{}", idp.body);
+    let key = app
+        .post(
+            &format!("/api-users/{}/keys/", idp.body["id"].as_str().unwrap()),
+            &owner,
+            json!({"name": "scim"}),
+        )
+        .await;
+    let key = key.body["key"].as_str().unwrap().to_owned();
+    // Provisioned under another email, with the provider's subject.
+    let provisioned = app
+        .client
+        .post(app.url("/scim/v2/Users"))
+        .header("Authorization", format!("Bearer {key}"))
+        .header("Content-Type", "application/scim+json")
+        .body(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                   "userName": "a.smith@corp.example", "externalId": "alice",
+                   "displayName": "Alice Smith"})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(provisioned.status(), StatusCode::CREATED);
+    let provisioned: Value = provisioned.json().await.unwrap();
+    let id = provisioned["id"].as_str().unwrap().to_owned();
+
+    let token = exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
+    let profile = app.get("/profile/", &token).await;
+    assert_eq!(profile.body["id"], id.as_str(), "{}", profile.body);
+    assert_eq!(profile.body["email"], "a.smith@corp.example");
+    let listed = app.get("/users/?search=corp.example", &owner).await;
+    assert_eq!(listed.body["count"], 1, "{}", listed.body);
 }
