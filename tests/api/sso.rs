@@ -50,10 +50,17 @@ pub struct Provider {
 impl Provider {
     /// Starts the provider with Tessera's redirect URI registered.
     pub fn start(app: &TestApp) -> Self {
+        Self::start_with(app, &[])
+    }
+
+    /// `start` with environment variables for `provider.mjs` (`PORT`,
+    /// `CLOCK_OFFSET`).
+    pub fn start_with(app: &TestApp, env: &[(&str, &str)]) -> Self {
         npm_ci();
         let mut child = Command::new("node")
             .arg("provider.mjs")
             .arg(app.url("/sso/oidc/callback/"))
+            .envs(env.iter().copied())
             .current_dir(provider_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -865,4 +872,54 @@ async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
     assert_eq!(profile.body["email"], "a.smith@corp.example");
     let listed = app.get("/users/?search=corp.example", &owner).await;
     assert_eq!(listed.body["count"], 1, "{}", listed.body);
+}
+
+#[actix_web::test]
+async fn id_tokens_expired_or_issued_in_the_future_are_refused() {
+    for offset in ["-7200", "3600"] {
+        let app = spawn_app().await;
+        let provider = Provider::start_with(&app, &[("CLOCK_OFFSET", offset)]);
+        let owner = app.owner_token().await;
+        app.create(
+            "/sso/connections/",
+            &owner,
+            connection(&provider.issuer, &["corp.example"]),
+        )
+        .await;
+        let landed = sign_in(&app, "alice@corp.example", "alice").await;
+        assert_eq!(
+            param(&landed, "error").as_deref(),
+            Some("invalid_token"),
+            "clock {offset}: {landed}"
+        );
+        assert_eq!(param(&landed, "code"), None);
+        let trail = app
+            .get("/audit-events/?action=auth.sso_login_failed", &owner)
+            .await;
+        assert_eq!(trail.body["count"], 1, "{}", trail.body);
+    }
+}
+
+#[actix_web::test]
+async fn a_provider_key_rotation_needs_nothing_from_the_operator() {
+    let (app, provider, _owner, _) = setup(true).await;
+    let jwks = |issuer: String| async move {
+        let keys: Value = reqwest::get(format!("{issuer}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        keys["keys"][0]["kid"].as_str().unwrap().to_owned()
+    };
+    let before = jwks(provider.issuer.clone()).await;
+    exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
+    // The provider restarts on the same issuer with a new signing key.
+    let issuer = provider.issuer.clone();
+    let port = issuer.rsplit(':').next().unwrap().to_owned();
+    drop(provider);
+    let provider = Provider::start_with(&app, &[("PORT", port.as_str())]);
+    assert_eq!(provider.issuer, issuer);
+    assert_ne!(jwks(issuer).await, before);
+    exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
 }

@@ -4,6 +4,10 @@
 // (so a test that dies takes it along).
 //
 // Arguments: the redirect URI Tessera registers (its /sso/oidc/callback/).
+// Environment: PORT (default 0: a free one) to restart on the same issuer;
+// CLOCK_OFFSET (seconds, default 0) to run the provider's clock early or
+// late, so its ID tokens are expired or issued in the future. Each start
+// signs with a new RSA key: a restart is a key rotation.
 // Accounts: any login works through the development login form (any
 // password); the accounts below carry claims:
 //   alice  alice@corp.example, verified, groups ["engineering", "admins"]
@@ -12,6 +16,7 @@
 //   olga   olga@other.example, verified (another organization's domain)
 // Any other login `name` gets `name@corp.example`, verified, no groups.
 import http from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 
 const redirectUri = process.argv[2];
@@ -31,8 +36,17 @@ function account(id) {
   return ACCOUNTS[id] ?? { email: `${id}@corp.example`, email_verified: true, groups: [] };
 }
 
+const offset = Number(process.env.CLOCK_OFFSET ?? 0) * 1000;
+if (offset) {
+  const realNow = Date.now;
+  Date.now = () => realNow() + offset;
+}
+
+const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+const signingKey = { ...(await exportJWK(privateKey)), use: 'sig', alg: 'RS256', kid: `k${Date.now()}` };
+
 const server = http.createServer();
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
@@ -45,6 +59,9 @@ server.listen(0, '127.0.0.1', () => {
       token_endpoint_auth_method: 'client_secret_basic',
     }],
     pkce: { required: () => true },
+    jwks: { keys: [signingKey] },
+    // Long enough for a clock run early (CLOCK_OFFSET) to keep its cookies.
+    ttl: { Interaction: 86400, Session: 86400, Grant: 86400, IdToken: 3600, AuthorizationCode: 600 },
     scopes: ['openid', 'email', 'profile', 'groups'],
     claims: {
       openid: ['sub'],
