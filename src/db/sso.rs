@@ -202,8 +202,10 @@ pub fn take_login(conn: &mut DbConnection, state_hash: &str) -> QueryResult<Opti
     Ok(row)
 }
 
+/// Forgets sign-ins and codes that expired unused.
 pub fn prune_logins(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::delete(sso_logins::table.filter(sso_logins::expires.lt(now)))
+    diesel::delete(sso_logins::table.filter(sso_logins::expires.lt(now))).execute(conn)?;
+    diesel::delete(sso_codes::table.filter(sso_codes::expires.lt(now)))
         .execute(conn)
         .map(drop)
 }

@@ -923,3 +923,30 @@ async fn a_provider_key_rotation_needs_nothing_from_the_operator() {
     assert_ne!(jwks(issuer).await, before);
     exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
 }
+
+#[actix_web::test]
+async fn a_mapping_never_changes_an_owners_membership() {
+    let app = spawn_app().await;
+    let provider = Provider::start(&app);
+    let owner = app.owner_token().await;
+    let mut body = connection(&provider.issuer, &["corp.example"]);
+    body["group_mapping"] = json!([{"group": "admins", "role": "VIEWER"}]);
+    app.create("/sso/connections/", &owner, body).await;
+    // alice is in "admins" at the provider, and an OWNER here.
+    let alice = app
+        .create_member(&owner, "alice@corp.example", "OWNER")
+        .await;
+    let token = exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
+    let profile = app.get("/profile/", &token).await;
+    assert_eq!(profile.body["id"], alice.as_str());
+    assert!(
+        profile.body["user_roles"].to_string().contains("OWNER"),
+        "{}",
+        profile.body
+    );
+    // A sign-in that changes no role writes no user.updated event.
+    let path = "/audit-events/?action=user.updated&length=100";
+    let before = app.get(path, &owner).await.body["count"].clone();
+    exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
+    assert_eq!(app.get(path, &owner).await.body["count"], before);
+}

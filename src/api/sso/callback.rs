@@ -71,6 +71,7 @@ pub async fn sso_oidc_callback(
         state: query.first("state").map(str::to_owned),
         code: query.first("code").map(str::to_owned),
         error: query.first("error").map(str::to_owned),
+        iss: query.first("iss").map(str::to_owned),
         browser: req.cookie(COOKIE).map(|c| c.value().to_owned()),
         context,
     };

@@ -29,7 +29,7 @@ use crate::db::sso::{self as rows, LoginRow};
 use crate::db::users as user_rows;
 use crate::domain::audit::AuditAction;
 use crate::domain::id::random_secret;
-use crate::domain::role::Tier;
+use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::sso::EmailDomain;
 use crate::domain::time;
 use crate::domain::user::{Email, Source, UserName};
@@ -205,6 +205,8 @@ pub struct Callback {
     pub state: Option<String>,
     pub code: Option<String>,
     pub error: Option<String>,
+    /// The issuer the provider named (RFC 9207), when it did.
+    pub iss: Option<String>,
     /// The binding cookie's value.
     pub browser: Option<String>,
     pub context: RequestContext,
@@ -325,6 +327,15 @@ async fn sign_in(
     }
     if login.expires < time::now() {
         return Err(refuse(Failure::InvalidState, "the sign-in expired"));
+    }
+    // RFC 9207: a provider that names itself must be this connection's.
+    if let (Some(iss), Ok(settings)) = (&callback.iss, connection.oidc())
+        && *iss != settings.issuer
+    {
+        return Err(refuse(
+            Failure::InvalidState,
+            format!("the answer came from {iss}"),
+        ));
     }
     if let Some(error) = &callback.error {
         return Err(refuse(
@@ -654,9 +665,15 @@ fn apply_mapping(
             target: a.target.clone(),
         });
     }
-    let membership = mapped_membership
-        .or(current_membership)
-        .unwrap_or_else(|| connection.row.default_role.clone());
+    // An OWNER's membership is never changed by a mapping: the connection's
+    // author could not have granted or taken OWNER.
+    let owner = BuiltinRole::Owner.id();
+    let membership = match current_membership {
+        Some(current) if current == owner => current,
+        current => mapped_membership
+            .or(current)
+            .unwrap_or_else(|| connection.row.default_role.clone()),
+    };
     next.insert(
         0,
         AssignmentInput {
@@ -675,6 +692,29 @@ fn apply_mapping(
                 target: None,
             });
         }
+    }
+    let key = |a: &AssignmentInput| {
+        (
+            a.role.clone(),
+            a.tier.clone(),
+            a.team.clone(),
+            a.target.clone(),
+        )
+    };
+    let before: BTreeSet<_> = current
+        .iter()
+        .map(|a| {
+            (
+                Some(a.role.id.clone()),
+                Some(a.tier.as_str().to_owned()),
+                a.team.clone(),
+                a.target.clone(),
+            )
+        })
+        .collect();
+    let after: BTreeSet<_> = next.iter().map(key).collect();
+    if before == after {
+        return Ok(());
     }
     let mut patch = UserPatch {
         user_roles: Some(next),
