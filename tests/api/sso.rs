@@ -950,3 +950,35 @@ async fn a_mapping_never_changes_an_owners_membership() {
     exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
     assert_eq!(app.get(path, &owner).await.body["count"], before);
 }
+
+#[actix_web::test]
+async fn a_provider_that_is_down_sends_the_browser_back_with_an_error() {
+    let (app, provider, owner, connection_id) = setup(true).await;
+    drop(provider);
+    let start = app.url(&format!("/sso/login/{connection_id}/"));
+    let reply = browser().get(&start).send().await.unwrap();
+    assert_eq!(reply.status(), StatusCode::FOUND);
+    let landed = url::Url::parse(&location(&start, &reply)).unwrap();
+    assert!(landed.as_str().starts_with(FRONTEND), "{landed}");
+    assert_eq!(
+        param(&landed, "error").as_deref(),
+        Some("connection_unavailable")
+    );
+    let trail = app
+        .get("/audit-events/?action=auth.sso_login_failed", &owner)
+        .await;
+    assert_eq!(trail.body["count"], 1, "{}", trail.body);
+    // Unknown domains and connections are 404s (no frontend is known).
+    let unknown = browser()
+        .get(app.url("/sso/login/?email=x@nowhere.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let unknown = browser()
+        .get(app.url("/sso/login/NoSuchConn12/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}

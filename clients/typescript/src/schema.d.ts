@@ -1006,7 +1006,9 @@ export interface paths {
          *     redirects to its provider (authorization-code flow with PKCE S256,
          *     `state` and `nonce`), setting a short-lived HttpOnly, SameSite=Lax
          *     cookie that binds the sign-in to this browser. The provider comes back
-         *     to `/sso/oidc/callback/`.
+         *     to `/sso/oidc/callback/`. A provider that cannot be reached sends the
+         *     browser to the connection's `redirect_uri` with
+         *     `error=connection_unavailable` (audited).
          */
         get: operations["sso_login"];
         put?: never;
@@ -6572,7 +6574,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description To the provider */
+            /** @description To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`) */
             302: {
                 headers: {
                     /** @description The provider's authorization URL */
@@ -6601,15 +6603,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description The provider cannot be reached */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDetail"];
-                };
-            };
         };
     };
     sso_login_connection: {
@@ -6624,7 +6617,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description To the provider */
+            /** @description To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`) */
             302: {
                 headers: {
                     /** @description The provider's authorization URL */
@@ -6637,15 +6630,6 @@ export interface operations {
             };
             /** @description No such active connection */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorDetail"];
-                };
-            };
-            /** @description The provider cannot be reached */
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -88,10 +88,12 @@ impl Failure {
     }
 }
 
-/// Where a started sign-in goes, and the cookie value to set.
-pub struct Started {
-    pub location: String,
-    pub browser: String,
+/// Where a started sign-in goes.
+pub enum Started {
+    /// To the provider, with the cookie value to set.
+    Provider { location: String, browser: String },
+    /// Back to the frontend with `error=` (the provider cannot be reached).
+    Frontend(String),
 }
 
 /// The connection answering for an email's domain (home-realm discovery).
@@ -156,10 +158,26 @@ async fn client(state: &AppState, connection: &Connection) -> std::result::Resul
 
 /// Starts a sign-in: the provider's authorization URL (code flow, PKCE
 /// S256, state, nonce) and the browser binding.
-pub async fn start(state: &AppState, connection: Connection) -> Result<Started> {
-    let client = client(state, &connection)
-        .await
-        .map_err(|_| Error::Unavailable("The identity provider cannot be reached.".into()))?;
+pub async fn start(
+    state: &AppState,
+    connection: Connection,
+    context: RequestContext,
+) -> Result<Started> {
+    let client = match client(state, &connection).await {
+        Ok(client) => client,
+        Err(failure) => {
+            let detail = "the provider cannot be reached at the start of a sign-in";
+            record_failure(state, &connection, context, failure, detail.into()).await?;
+            return Ok(match frontend(&connection, ("error", failure.as_str())) {
+                Landing::Frontend(location) => Started::Frontend(location),
+                Landing::UnknownState => {
+                    return Err(Error::Unavailable(
+                        "The identity provider cannot be reached.".into(),
+                    ));
+                }
+            });
+        }
+    };
     let settings = connection.oidc()?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client.authorize_url(
@@ -194,7 +212,7 @@ pub async fn start(state: &AppState, connection: Connection) -> Result<Started> 
             Ok(())
         })
         .await?;
-    Ok(Started {
+    Ok(Started::Provider {
         location: url.to_string(),
         browser,
     })
@@ -261,32 +279,40 @@ pub async fn finish(state: &AppState, callback: Callback) -> Result<Landing> {
     match sign_in(state, &callback, &login, &connection).await {
         Ok(code) => Ok(frontend(&connection, ("code", &code))),
         Err((failure, detail)) => {
-            let (org, context) = (
-                connection.row.organization_id.clone(),
-                callback.context.clone(),
-            );
-            let connection_id = connection.row.id.clone();
-            tracing::info!(connection = %connection_id, error = failure.as_str(), %detail, "SSO sign-in refused");
-            state
-                .db
-                .write(move |conn| {
-                    let mut changes = audit::Changes::new();
-                    changes.insert("error".into(), failure.as_str().into());
-                    changes.insert("detail".into(), detail.into());
-                    audit::record(
-                        conn,
-                        &org,
-                        None,
-                        &context,
-                        AuditAction::AuthSsoLoginFailed,
-                        audit::object("sso_connection", &connection_id),
-                        changes,
-                    )
-                })
-                .await?;
+            record_failure(state, &connection, callback.context, failure, detail).await?;
             Ok(frontend(&connection, ("error", failure.as_str())))
         }
     }
+}
+
+/// Logs and audits a refused sign-in in the connection's organization.
+async fn record_failure(
+    state: &AppState,
+    connection: &Connection,
+    context: RequestContext,
+    failure: Failure,
+    detail: String,
+) -> Result<()> {
+    let org = connection.row.organization_id.clone();
+    let connection_id = connection.row.id.clone();
+    tracing::info!(connection = %connection_id, error = failure.as_str(), %detail, "SSO sign-in refused");
+    state
+        .db
+        .write(move |conn| {
+            let mut changes = audit::Changes::new();
+            changes.insert("error".into(), failure.as_str().into());
+            changes.insert("detail".into(), detail.into());
+            audit::record(
+                conn,
+                &org,
+                None,
+                &context,
+                AuditAction::AuthSsoLoginFailed,
+                audit::object("sso_connection", &connection_id),
+                changes,
+            )
+        })
+        .await
 }
 
 type Refusal = (Failure, String);
