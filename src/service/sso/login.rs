@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 use chrono::TimeDelta;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::Value;
 use subtle::ConstantTimeEq;
@@ -414,7 +414,6 @@ async fn sign_in(
     let claims = id_token
         .claims(&verifier, &nonce)
         .map_err(|e| refuse(Failure::InvalidToken, format!("ID token: {e}")))?;
-    let _ = response.access_token();
     // The token is valid (signature, iss, aud, azp, exp, iat, nonce, by the
     // library): read the configured claims from its payload.
     let payload = payload_of(&id_token.to_string())

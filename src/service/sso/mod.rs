@@ -20,7 +20,7 @@ use crate::db::users as user_rows;
 use crate::domain::audit::AuditAction;
 use crate::domain::role::{BuiltinRole, Permission, Tier};
 use crate::domain::sso::{EmailDomain, Enforcement, Protocol};
-use crate::domain::user_roles::{Assignment, RoleRef};
+use crate::domain::user_roles::Assignment;
 use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, Result, does_not_exist};
 use crate::service::{Page, PageRequest, Parsed, audit, users};
@@ -492,9 +492,4 @@ pub fn delete(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<()> 
         audit::object("sso_connection", &current.row.id),
         audit::deleted(&snapshot(&current)),
     )
-}
-
-/// The role a connection's stored role id names, as the login applies it.
-pub fn role_ref(conn: &mut DbConnection, org: &str, id: &str) -> Result<Option<RoleRef>> {
-    users::resolve_role(conn, org, id)
 }
