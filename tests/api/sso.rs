@@ -30,7 +30,10 @@ fn npm_ci() {
         return;
     }
     let dir = provider_dir();
-    if !dir.join("node_modules/oidc-provider").exists() {
+    let installed = ["oidc-provider", "jose", "playwright-core"]
+        .iter()
+        .all(|package| dir.join("node_modules").join(package).exists());
+    if !installed {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir)
@@ -981,4 +984,43 @@ async fn a_provider_that_is_down_sends_the_browser_back_with_an_error() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+/// Chromium's path (Debian's package; `tests/run.sh` installs it).
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+#[actix_web::test]
+async fn a_person_signs_in_with_a_real_browser() {
+    let (app, _provider, _owner, _) = setup(true).await;
+    npm_ci();
+    let chromium = chromium();
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "Chromium is needed at {chromium} (apt-get install chromium, or set CHROMIUM)"
+    );
+    let start = app.url("/sso/login/?email=alice@corp.example");
+    let output = tokio::process::Command::new("node")
+        .arg("browser.mjs")
+        .args([start.as_str(), "alice", FRONTEND])
+        .env("CHROMIUM", &chromium)
+        .current_dir(provider_dir())
+        .output()
+        .await
+        .expect("Node.js is needed to drive Chromium (tests/oidc/browser.mjs)");
+    assert!(
+        output.status.success(),
+        "the browser's sign-in failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let landed = url::Url::parse(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    assert_eq!(param(&landed, "error"), None, "{landed}");
+    let token = exchange(&app, &landed).await;
+    let profile = app.get("/profile/", &token).await;
+    assert_eq!(
+        profile.body["email"], "alice@corp.example",
+        "{}",
+        profile.body
+    );
 }
