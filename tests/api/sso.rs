@@ -613,6 +613,13 @@ async fn a_new_person_signs_in_and_gets_an_account_once() {
         .collect();
     assert!(actions.contains(&"auth.sso_login"), "{actions:?}");
     assert!(actions.contains(&"user.created"), "{actions:?}");
+    for event in trail.body["results"].as_array().unwrap() {
+        if event["object"]["id"] == id.as_str()
+            && ["user.created", "auth.sso_login"].contains(&event["action"].as_str().unwrap())
+        {
+            assert_eq!(event["interface"], "sso", "{event}");
+        }
+    }
 }
 
 #[actix_web::test]
@@ -1022,5 +1029,44 @@ async fn a_person_signs_in_with_a_real_browser() {
         profile.body["email"], "alice@corp.example",
         "{}",
         profile.body
+    );
+}
+
+#[actix_web::test]
+async fn a_person_who_cancels_at_the_provider_lands_with_an_error() {
+    let (app, _provider, owner, connection_id) = setup(true).await;
+    let browser = browser();
+    let mut url = app.url(&format!("/sso/login/{connection_id}/"));
+    // Up to the provider's login page.
+    let html = loop {
+        let response = browser.get(&url).send().await.unwrap();
+        if response.status().is_redirection() {
+            url = location(&url, &response);
+            continue;
+        }
+        break response.text().await.unwrap();
+    };
+    let cancel = html
+        .split("\">[ Cancel ]")
+        .next()
+        .and_then(|before| before.rsplit("href=\"").next())
+        .unwrap_or_else(|| panic!("a cancel link: {html}"));
+    let cancel = url::Url::parse(&url)
+        .unwrap()
+        .join(cancel)
+        .unwrap()
+        .to_string();
+    let callback = to_callback(&app, &browser, &cancel, "unused").await;
+    assert!(callback.contains("error=access_denied"), "{callback}");
+    let landed = land(&browser, &callback).await;
+    assert_eq!(param(&landed, "error").as_deref(), Some("provider_error"));
+    let trail = app
+        .get("/audit-events/?action=auth.sso_login_failed", &owner)
+        .await;
+    assert_eq!(trail.body["count"], 1, "{}", trail.body);
+    assert_eq!(
+        trail.body["results"][0]["changes"]["error"], "provider_error",
+        "{}",
+        trail.body
     );
 }
