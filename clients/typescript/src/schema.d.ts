@@ -6668,13 +6668,13 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No sign-in has this state (unknown, tampered, expired or already used) */
+            /** @description No sign-in has this state (unknown, tampered, expired or already used): `detail`; or a malformed parameter, under its name */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorDetail"];
+                    "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
         };

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::IntoParams;
 
-use crate::api::common::ErrorDetail;
+use crate::api::common::ValidationErrors;
 use crate::api::extract::{Query, request_context};
 use crate::error::{Error, Result};
 use crate::service::audit::Interface;
@@ -56,7 +56,7 @@ pub struct SsoCallbackParams {
     params(SsoCallbackParams),
     responses(
         (status = 302, description = "To the frontend, with `code` or `error`", headers(("Location" = String, description = "The connection's redirect_uri with code= or error="))),
-        (status = 400, description = "No sign-in has this state (unknown, tampered, expired or already used)", body = ErrorDetail),
+        (status = 400, description = "No sign-in has this state (unknown, tampered, expired or already used): `detail`; or a malformed parameter, under its name", body = ValidationErrors),
     ),
     security(())
 )]
