@@ -1070,3 +1070,31 @@ async fn a_person_who_cancels_at_the_provider_lands_with_an_error() {
         trail.body
     );
 }
+
+#[actix_web::test]
+async fn a_code_injected_into_another_sign_in_is_refused() {
+    let (app, _provider, _owner, connection_id) = setup(true).await;
+    let start = app.url(&format!("/sso/login/{connection_id}/"));
+    // The victim's sign-in is under way in their browser...
+    let victim = browser();
+    let first = victim.get(&start).send().await.unwrap();
+    let to_provider = url::Url::parse(&location(&start, &first)).unwrap();
+    let victim_state = param(&to_provider, "state").unwrap();
+    // ...and the attacker pastes in a code of their own (from their sign-in).
+    let attacker = browser();
+    let theirs = url::Url::parse(&to_callback(&app, &attacker, &start, "mallory").await).unwrap();
+    let code = param(&theirs, "code").unwrap();
+    let mut injected = url::Url::parse(&app.url("/sso/oidc/callback/")).unwrap();
+    injected
+        .query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &victim_state);
+    // The code was issued for another PKCE challenge (and nonce): refused.
+    let landed = land(&victim, injected.as_str()).await;
+    assert_eq!(
+        param(&landed, "error").as_deref(),
+        Some("invalid_token"),
+        "{landed}"
+    );
+    assert_eq!(param(&landed, "code"), None);
+}
