@@ -813,3 +813,61 @@ pub fn password_sign_in(conn: &mut DbConnection, user: &UserRow) -> Result<Passw
         PasswordSignIn::Refused
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(group: &str, role: &str, team: Option<&str>) -> GroupMapping {
+        GroupMapping {
+            group: group.into(),
+            role: role.into(),
+            team: team.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_first_matching_rule_without_a_team_gives_the_membership() {
+        let mapping = [
+            rule("eng", "TEAMROLE0001", Some("TEAM00000001")),
+            rule("admins", "RoLeadmin2Xy", None),
+            rule("everyone", "RoLeviewerXy", None),
+        ];
+        let groups = |g: &[&str]| g.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            membership(&mapping, &groups(&["everyone", "admins"]), "RoLemp1oyeeX"),
+            "RoLeadmin2Xy"
+        );
+        assert_eq!(
+            membership(&mapping, &groups(&["eng"]), "RoLemp1oyeeX"),
+            "RoLemp1oyeeX"
+        );
+    }
+
+    #[test]
+    fn a_payload_is_read_from_a_compact_jws() {
+        use base64::Engine;
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"alice","groups":["eng"]}"#);
+        let payload = payload_of(&format!("eyJhbGciOiJSUzI1NiJ9.{body}.c2ln")).unwrap();
+        assert_eq!(payload["sub"], "alice");
+        assert!(payload_of("not-a-jwt").is_none());
+        assert!(payload_of("a.!!!.c").is_none());
+    }
+
+    #[test]
+    fn failures_have_distinct_names() {
+        let all = [
+            Failure::ProviderError,
+            Failure::InvalidState,
+            Failure::InvalidToken,
+            Failure::EmailNotVerified,
+            Failure::UnknownUser,
+            Failure::UserInactive,
+            Failure::AccountConflict,
+            Failure::ConnectionUnavailable,
+        ];
+        let names: BTreeSet<&str> = all.iter().map(|f| f.as_str()).collect();
+        assert_eq!(names.len(), all.len());
+    }
+}
