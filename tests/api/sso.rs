@@ -882,6 +882,30 @@ async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
     assert_eq!(profile.body["email"], "a.smith@corp.example");
     let listed = app.get("/users/?search=corp.example", &owner).await;
     assert_eq!(listed.body["count"], 1, "{}", listed.body);
+
+    // The same subject on a person outside the connection's domains (another
+    // provider's subject, say) is never signed in through it.
+    let patched = app
+        .client
+        .patch(app.url(&format!("/scim/v2/Users/{id}")))
+        .header("Authorization", format!("Bearer {key}"))
+        .header("Content-Type", "application/scim+json")
+        .body(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                   "Operations": [{"op": "replace", "path": "userName",
+                                   "value": "a.smith@elsewhere.example"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let refused = sign_in(&app, "alice@corp.example", "alice").await;
+    assert_eq!(
+        param(&refused, "error").as_deref(),
+        Some("account_conflict"),
+        "{refused}"
+    );
 }
 
 #[actix_web::test]

@@ -486,7 +486,20 @@ fn land(
     };
     let by_subject =
         rows::person_by_external_id(conn, &org, &identity.subject).map_err(|e| fail(e.into()))?;
+    let in_domains = |email: &str| {
+        EmailDomain::of_email(email)
+            .is_some_and(|d| connection.domains.iter().any(|c| c == d.as_str()))
+    };
     let user = match by_subject {
+        // A connection signs in only people of its own domains: a subject
+        // another provider (another connection) gave the same value to
+        // never reaches them.
+        Some(user) if !in_domains(&user.email) => {
+            return Err(refuse(
+                Failure::AccountConflict,
+                "the subject's account is outside the connection's domains",
+            ));
+        }
         Some(user) => user,
         None => {
             let email = identity
@@ -500,9 +513,7 @@ fn land(
                     "the provider has not verified the email",
                 ));
             }
-            let in_domains = EmailDomain::of_email(email.as_str())
-                .is_some_and(|d| connection.domains.iter().any(|c| c == d.as_str()));
-            if !in_domains {
+            if !in_domains(email.as_str()) {
                 return Err(refuse(
                     Failure::EmailNotVerified,
                     "the email is not in the connection's domains",
