@@ -65,7 +65,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| default_public_url(addr, port));
         let tokens = token_keys(&db, &settings, &secrets, &public_url, legacy_secret).await?;
-        let mailer = Mailer::start(&settings.mail, public_url, db.clone())?;
+        let mailer = Mailer::start(&settings.mail, public_url.clone(), db.clone())?;
         crate::outbox::start(db.clone(), settings.webhooks.clone(), secrets.clone());
         let rotation =
             (settings.tokens.signing_key_days > 0).then(|| service::signing_keys::AutoRotation {
@@ -97,6 +97,7 @@ impl Application {
             mail_settings: settings.mail.clone(),
             webhook_settings: settings.webhooks.clone(),
             scim_group_role: settings.scim_group_role.clone(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
         });
         let mcp = mcp::Endpoint::new(state.clone(), &settings);
         let origins = settings.cors_origins.clone();

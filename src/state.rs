@@ -18,6 +18,10 @@ pub struct AppState {
     pub mailer: Mailer,
     pub mail_settings: MailSettings,
     pub webhook_settings: WebhookSettings,
+    /// Where clients reach this service (`TESSERA_PUBLIC_URL`, else the
+    /// bind address), without a trailing slash: the base of the OpenID
+    /// Connect redirect URI.
+    pub public_url: String,
     /// The role a SCIM group membership grants at the team (see `Settings`).
     pub scim_group_role: String,
 }

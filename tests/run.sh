@@ -31,6 +31,24 @@ if [ ! -x "$trust_venv/bin/python" ]; then
 fi
 "$trust_venv/bin/pip" install -q --disable-pip-version-check -r tests/trust/requirements.txt
 
+# Chromium, in which tests/api/sso.rs signs in once as a person would
+# (Debian's package, driven by playwright-core from tests/oidc).
+if ! command -v chromium >/dev/null && [ -z "${CHROMIUM:-}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "chromium is missing: install it (apt-get install chromium) or set CHROMIUM" >&2
+        exit 1
+    fi
+fi
+
+# The OpenID Provider of tests/api/sso.rs (panva's oidc-provider, pinned in
+# tests/oidc/package-lock.json), which each SSO test starts itself with Node.
+# Installed here, before the cargo tests that need it (like the TypeScript
+# client's packages further down); the tests also run `npm ci` when it is
+# missing, and fail (never skip) without Node.
+npm ci --prefix tests/oidc --no-audit --no-fund --silent
+
 pg_url="${TESSERA_TEST_POSTGRES_URL:-}"
 echo "== tests on SQLite"
 env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets

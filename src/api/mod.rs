@@ -16,6 +16,7 @@ pub mod labels;
 pub mod permissions;
 pub mod profile;
 pub mod roles;
+pub mod sso;
 pub mod targets;
 pub mod teams;
 pub mod users;
@@ -96,6 +97,19 @@ route_table! {
         delete: webhooks::delete::delete_webhook,
     },
     "/webhooks/{id}/deliveries" => { get: webhooks::deliveries::list_webhook_deliveries },
+    "/sso/connections" => {
+        get: sso::list::list_sso_connections,
+        post: sso::create::create_sso_connection,
+    },
+    "/sso/connections/{id}" => {
+        get: sso::get::get_sso_connection,
+        patch: sso::update::update_sso_connection,
+        delete: sso::delete::delete_sso_connection,
+    },
+    "/sso/login" => { get: sso::login::sso_login },
+    "/sso/login/{connection_id}" => { get: sso::login::sso_login_connection },
+    "/sso/oidc/callback" => { get: sso::callback::sso_oidc_callback },
+    "/auth/sso/exchange" => { post: sso::exchange::exchange_sso_code },
     "/audit-events" => { get: audit_events::list::list_audit_events },
     "/audit-events/{id}" => { get: audit_events::get::get_audit_event },
     "/invitations" => {

@@ -17,6 +17,7 @@ pub mod schema;
 pub mod secrets;
 pub mod settings;
 pub mod signing_keys;
+pub mod sso;
 pub mod stored;
 pub mod targets;
 pub mod teams;

@@ -267,6 +267,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_connections (id) {
+        id -> Text,
+        organization_id -> Text,
+        protocol -> Text,
+        name -> Text,
+        enforcement -> Text,
+        jit -> Bool,
+        default_role -> Text,
+        group_mapping -> Text,
+        active -> Bool,
+        redirect_uri -> Text,
+        settings -> Text,
+        secret -> Nullable<Text>,
+        created -> Timestamp,
+        changed -> Timestamp,
+        changed_by_id -> Text,
+        changed_by_email -> Text,
+        changed_by_name -> Text,
+    }
+}
+
+diesel::table! {
+    sso_domains (domain) {
+        domain -> Text,
+        connection_id -> Text,
+    }
+}
+
+diesel::table! {
+    sso_logins (state_hash) {
+        state_hash -> Text,
+        connection_id -> Text,
+        browser_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        expires -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        expires -> Timestamp,
+    }
+}
+
+diesel::joinable!(sso_domains -> sso_connections (connection_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(invitations -> users (user_id));
@@ -301,4 +350,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     webhooks,
     webhook_deliveries,
+    sso_connections,
+    sso_domains,
+    sso_logins,
+    sso_codes,
 );

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use zeroize::Zeroizing;
 
 use super::DbConnection;
-use super::schema::{settings, signing_keys, users, webhooks};
+use super::schema::{settings, signing_keys, sso_connections, users, webhooks};
 use crate::crypto::Binding;
 
 /// Serializes the walks over every secret between PostgreSQL replicas
@@ -26,6 +26,18 @@ pub fn mfa_secret(user_id: &str) -> Binding<'_> {
 /// A webhook's signing secret, by webhook id.
 pub fn webhook_secret(webhook_id: &str) -> Binding<'_> {
     Binding::new("webhooks.secret", webhook_id)
+}
+
+/// A single sign-on connection's secret (the OIDC client secret), by
+/// connection id.
+pub fn sso_secret(connection_id: &str) -> Binding<'_> {
+    Binding::new("sso_connections.secret", connection_id)
+}
+
+/// What a sign-in under way keeps sealed (its nonce, its PKCE verifier),
+/// by the hash of its state.
+pub fn sso_login<'a>(column: &'static str, state_hash: &'a str) -> Binding<'a> {
+    Binding::new(column, state_hash)
 }
 
 /// A token-signing key's private key, by key id.
@@ -52,6 +64,9 @@ pub enum Place {
     SigningKey {
         key_id: String,
     },
+    SsoSecret {
+        connection_id: String,
+    },
     /// A response kept for an `Idempotency-Key` (`at` is `scope/key`).
     IdempotentResponse {
         scope: String,
@@ -68,6 +83,7 @@ impl Place {
             Place::Setting { key } => setting(key),
             Place::SigningKey { key_id } => signing_key(key_id),
             Place::IdempotentResponse { at, .. } => super::idempotency::response_binding(at),
+            Place::SsoSecret { connection_id } => sso_secret(connection_id),
         }
     }
 }
@@ -82,6 +98,9 @@ impl std::fmt::Display for Place {
             Place::Setting { key } => write!(f, "the setting {key}"),
             Place::SigningKey { key_id } => write!(f, "the token-signing key {key_id}"),
             Place::IdempotentResponse { .. } => write!(f, "a response kept for an idempotency key"),
+            Place::SsoSecret { connection_id } => {
+                write!(f, "the client secret of SSO connection {connection_id}")
+            }
         }
     }
 }
@@ -138,8 +157,19 @@ pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<StoredSecret>> {
             },
             value: Zeroizing::new(value),
         });
+    let sso: Vec<(String, Option<String>)> = sso_connections::table
+        .filter(sso_connections::secret.is_not_null())
+        .select((sso_connections::id, sso_connections::secret))
+        .load(conn)?;
+    let sso = sso.into_iter().filter_map(|(connection_id, value)| {
+        Some(StoredSecret {
+            place: Place::SsoSecret { connection_id },
+            value: Zeroizing::new(value?),
+        })
+    });
     Ok(mfa
         .chain(hooks)
+        .chain(sso)
         .chain(stored_settings)
         .chain(signing)
         .chain(responses)
@@ -173,6 +203,13 @@ pub fn replace(conn: &mut DbConnection, place: &Place, old: &str, new: &str) -> 
                 .filter(signing_keys::private_key.eq(old)),
         )
         .set(signing_keys::private_key.eq(new))
+        .execute(conn)?,
+        Place::SsoSecret { connection_id } => diesel::update(
+            sso_connections::table
+                .find(connection_id)
+                .filter(sso_connections::secret.eq(old)),
+        )
+        .set(sso_connections::secret.eq(new))
         .execute(conn)?,
         Place::IdempotentResponse { scope, key, .. } => {
             return super::idempotency::replace(conn, scope, key, old, new);

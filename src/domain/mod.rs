@@ -6,6 +6,7 @@ pub mod id;
 pub mod invitation;
 pub mod label;
 pub mod role;
+pub mod sso;
 pub mod target;
 pub mod team;
 pub mod text;

@@ -46,10 +46,12 @@ pub enum Permission {
     TokensIntrospect,
     #[serde(rename = "authz.check")]
     AuthzCheck,
+    #[serde(rename = "sso.manage")]
+    SsoManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::UsersView,
         Permission::UsersManage,
         Permission::RolesGrant,
@@ -68,6 +70,7 @@ impl Permission {
         Permission::ScimProvision,
         Permission::TokensIntrospect,
         Permission::AuthzCheck,
+        Permission::SsoManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +93,7 @@ impl Permission {
             Permission::ScimProvision => "scim.provision",
             Permission::TokensIntrospect => "tokens.introspect",
             Permission::AuthzCheck => "authz.check",
+            Permission::SsoManage => "sso.manage",
         }
     }
 
@@ -127,6 +131,7 @@ impl Permission {
             Permission::AuthzCheck => {
                 "Ask whether a user may do something where, and who may (/authz/)."
             }
+            Permission::SsoManage => "Manage single sign-on connections (/sso/connections/).",
         }
     }
 
@@ -372,9 +377,10 @@ mod tests {
     #[test]
     fn builtin_table_matches_api_md() {
         use Permission::*;
-        assert_eq!(BuiltinRole::Owner.permissions().len(), 18);
+        assert_eq!(BuiltinRole::Owner.permissions().len(), 19);
         let admin = BuiltinRole::Admin.permissions();
-        assert_eq!(admin.len(), 16);
+        assert_eq!(admin.len(), 17);
+        assert!(admin.contains(&SsoManage));
         assert!(admin.contains(&TokensIntrospect) && admin.contains(&AuthzCheck));
         assert!(!admin.contains(&OwnerGrant) && !admin.contains(&BillingManage));
         assert_eq!(

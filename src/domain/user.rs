@@ -305,15 +305,27 @@ impl State {
 pub enum Source {
     Manual,
     Scim,
+    /// Created at its first sign-in through an OpenID Connect connection.
+    Oidc,
+    /// Created at its first sign-in through a SAML connection.
+    Saml,
 }
 
 impl Source {
-    pub const ALL: [Source; 2] = [Source::Manual, Source::Scim];
+    pub const ALL: [Source; 4] = [Source::Manual, Source::Scim, Source::Oidc, Source::Saml];
+
+    /// Whether the user signs in through an identity provider, so is
+    /// ACTIVE without a Tessera password.
+    pub fn signs_in_elsewhere(self) -> bool {
+        matches!(self, Source::Oidc | Source::Saml)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Manual => "MANUAL",
             Source::Scim => "SCIM",
+            Source::Oidc => "OIDC",
+            Source::Saml => "SAML",
         }
     }
 }

@@ -95,6 +95,8 @@ impl ProfileState {
 pub enum ProfileSource {
     Manual,
     Scim,
+    Oidc,
+    Saml,
 }
 
 /// The user's membership of its organization: its one membership role.
@@ -158,12 +160,14 @@ impl From<UserDetail> for Profile {
         Self {
             state: ProfileState::of(State::derive(
                 u.active,
-                u.password_hash.is_some(),
+                u.password_hash.is_some() || u.source.signs_in_elsewhere(),
                 u.is_apiuser,
             )),
             source: match u.source {
                 Source::Manual => ProfileSource::Manual,
                 Source::Scim => ProfileSource::Scim,
+                Source::Oidc => ProfileSource::Oidc,
+                Source::Saml => ProfileSource::Saml,
             },
             additional_email_addresses: u.additional_emails(),
             contract_start_date: u.contract_start_date.as_ref().map(time::format),

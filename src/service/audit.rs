@@ -28,15 +28,18 @@ pub enum Interface {
     Scim,
     Cli,
     Scheduler,
+    /// A sign-in through a single sign-on connection.
+    Sso,
 }
 
 impl Interface {
-    pub const ALL: [Interface; 5] = [
+    pub const ALL: [Interface; 6] = [
         Interface::Rest,
         Interface::Mcp,
         Interface::Scim,
         Interface::Cli,
         Interface::Scheduler,
+        Interface::Sso,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Interface {
             Interface::Scim => "scim",
             Interface::Cli => "cli",
             Interface::Scheduler => "scheduler",
+            Interface::Sso => "sso",
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::service::audit::{self, RequestContext};
 use crate::service::mfa::{self, SecondFactor};
 use crate::service::signing_keys;
+use crate::service::sso::login::{self as sso_login, PasswordSignIn};
 use crate::service::throttle;
 use crate::service::users as users_service;
 use crate::state::AppState;
@@ -88,6 +89,17 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
             return Err(Error::field("organization", ORGANIZATION_NEEDED));
         }
     };
+    let checked = user.clone();
+    let password_sign_in = state
+        .db
+        .read(move |conn| sso_login::password_sign_in(conn, &checked))
+        .await?;
+    if password_sign_in == PasswordSignIn::Refused {
+        // The right password: not a guess.
+        throttle::settle(state, attempt).await?;
+        return Err(Error::non_field(sso_login::SSO_REQUIRED));
+    }
+    let break_glass = password_sign_in == PasswordSignIn::BreakGlass;
     let otp = input.otp;
     let (login_user, login_context) = (user.clone(), context.clone());
     let secrets = state.secrets.clone();
@@ -112,6 +124,17 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
                     audit::object("user", id),
                     audit::Changes::new(),
                 )?;
+                if break_glass {
+                    audit::record(
+                        conn,
+                        &login_user.organization_id,
+                        Some(&login_user),
+                        &login_context,
+                        AuditAction::AuthBreakGlass,
+                        audit::object("user", id),
+                        audit::Changes::new(),
+                    )?;
+                }
             }
             Ok(outcome)
         })

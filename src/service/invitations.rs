@@ -20,6 +20,7 @@ use crate::domain::{PublicId, time};
 use crate::error::{Error, Result};
 use crate::mail::{Mail, MailKind, status};
 use crate::service::audit::{self, RequestContext};
+use crate::service::sso::login::{self as sso_login, PasswordSignIn};
 use crate::service::{Page, PageRequest, Parsed, authority, passwords, throttle};
 use crate::state::AppState;
 use serde_json::Value;
@@ -319,6 +320,18 @@ async fn use_link<R: Send + 'static>(
         attempt.keep();
         return Err(e);
     }
+    if let Some((_, user)) = &found {
+        // Enforced single sign-on: no password to choose (OWNERs excepted).
+        let user = user.clone();
+        let sign_in = state
+            .db
+            .read(move |conn| sso_login::password_sign_in(conn, &user))
+            .await?;
+        if sign_in == PasswordSignIn::Refused {
+            throttle::settle(state, attempt).await?;
+            return Err(Error::non_field(sso_login::SSO_REQUIRED));
+        }
+    }
     let owner = found
         .as_ref()
         .map(|(_, user)| passwords::owner_of(user))
@@ -395,6 +408,10 @@ pub async fn request_reset(state: &AppState, email: String, context: RequestCont
             for user in users::find_people_by_email(conn, email.trim())? {
                 if State::derive(user.active, user.password_hash.is_some(), false) != State::Active
                 {
+                    continue;
+                }
+                // Enforced single sign-on: no reset link (the answer stays the same).
+                if sso_login::password_sign_in(conn, &user)? == PasswordSignIn::Refused {
                     continue;
                 }
                 let token = random_secret(TOKEN_LEN);

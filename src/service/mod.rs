@@ -20,6 +20,7 @@ pub mod passwords;
 pub mod roles;
 pub mod secrets;
 pub mod signing_keys;
+pub mod sso;
 pub mod targets;
 pub mod teams;
 pub mod throttle;

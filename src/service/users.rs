@@ -545,6 +545,16 @@ fn authorize_roles(
 ) -> Result<()> {
     let (added, removed) = user_roles::diff(before, after);
     for a in added.into_iter().chain(removed) {
+        authorize_grant(conn, caller, a)?;
+    }
+    Ok(())
+}
+
+/// No escalation for one assignment: `roles.grant` and every permission of
+/// its role, held where the assignment applies (also what a single sign-on
+/// connection may hand out: see `service::sso`).
+pub fn authorize_grant(conn: &mut DbConnection, caller: &Caller, a: &Assignment) -> Result<()> {
+    {
         let target_teams: Vec<String> = match &a.target {
             Some(target) => targets::teams_of(conn, std::slice::from_ref(target))?
                 .into_iter()
@@ -667,7 +677,7 @@ fn exists_in_org(
 }
 
 /// A built-in role by uppercase name or id, or one of the organization's own by id.
-fn resolve_role(conn: &mut DbConnection, org: &str, raw: &str) -> Result<Option<RoleRef>> {
+pub fn resolve_role(conn: &mut DbConnection, org: &str, raw: &str) -> Result<Option<RoleRef>> {
     if let Some(builtin) = BuiltinRole::by_name(raw).or_else(|| BuiltinRole::by_id(raw)) {
         return Ok(Some(RoleRef::builtin(builtin)));
     }

@@ -45,7 +45,7 @@ enum Role {
     Watcher,
 }
 
-const ALL: [&str; 18] = [
+const ALL: [&str; 19] = [
     "users.view",
     "users.manage",
     "roles.grant",
@@ -64,6 +64,7 @@ const ALL: [&str; 18] = [
     "scim.provision",
     "tokens.introspect",
     "authz.check",
+    "sso.manage",
 ];
 
 /// API.md's table of built-in roles, and the two custom roles of the test.

@@ -31,6 +31,7 @@ mod protocol;
 pub mod readme;
 mod roles;
 mod scim;
+mod sso;
 mod targets;
 mod teams;
 mod throttling;

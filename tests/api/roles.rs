@@ -19,7 +19,7 @@ async fn the_permission_catalogue_is_listed_to_every_member() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 18);
+    assert_eq!(names.len(), 19);
     for name in [
         "tokens.introspect",
         "authz.check",
@@ -29,6 +29,7 @@ async fn the_permission_catalogue_is_listed_to_every_member() {
         "owner.grant",
         "billing.manage",
         "scim.provision",
+        "sso.manage",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
@@ -59,9 +60,10 @@ async fn builtin_roles_carry_exactly_the_documented_permissions() {
             .cloned()
             .unwrap()
     };
-    assert_eq!(role("OWNER")["permissions"].as_array().unwrap().len(), 18);
+    assert_eq!(role("OWNER")["permissions"].as_array().unwrap().len(), 19);
     let admin = role("ADMIN")["permissions"].clone();
-    assert_eq!(admin.as_array().unwrap().len(), 16);
+    assert_eq!(admin.as_array().unwrap().len(), 17);
+    assert!(admin.as_array().unwrap().contains(&json!("sso.manage")));
     assert!(
         admin
             .as_array()

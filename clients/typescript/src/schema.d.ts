@@ -437,6 +437,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/sso/exchange/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a single sign-on code
+         * @description Gives the same token as `/auth/obtain/` for the person who signed in
+         *     through the provider. MFA is not asked: the provider owns it.
+         */
+        post: operations["exchange_sso_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/verify/": {
         parameters: {
             query?: never;
@@ -912,6 +933,141 @@ export interface paths {
          * @description Changes only the fields sent. Built-in roles are read-only (400).
          */
         patch: operations["partial_update_role"];
+        trace?: never;
+    };
+    "/sso/connections/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List single sign-on connections
+         * @description The organization's connections, oldest first. Needs `sso.manage`.
+         */
+        get: operations["list_sso_connections"];
+        put?: never;
+        /**
+         * Create single sign-on connection
+         * @description Fetches the issuer's discovery document first: an unreachable or
+         *     malformed one is a 400 naming `oidc.issuer`. `default_role` and the
+         *     roles of `group_mapping` must be roles the caller could grant itself
+         *     (403 otherwise). Register `<public URL>/sso/oidc/callback/` as the
+         *     redirect URI at the provider. Needs `sso.manage`.
+         */
+        post: operations["create_sso_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sso/connections/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve single sign-on connection
+         * @description Needs `sso.manage`. The client secret is never shown.
+         */
+        get: operations["get_sso_connection"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete single sign-on connection
+         * @description Its domains are free again, and sign-ins under way through it fail.
+         *     Accounts it created stay. Needs `sso.manage`.
+         */
+        delete: operations["delete_sso_connection"];
+        options?: never;
+        head?: never;
+        /**
+         * Update single sign-on connection
+         * @description Changes the fields sent; inside `oidc`, too, only the fields sent. A new
+         *     `oidc.issuer` is fetched and checked as on creation. Needs `sso.manage`.
+         */
+        patch: operations["update_sso_connection"];
+        trace?: never;
+    };
+    "/sso/login/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in by email (home-realm discovery)
+         * @description Finds the active connection answering for the email's domain and
+         *     redirects to its provider (authorization-code flow with PKCE S256,
+         *     `state` and `nonce`), setting a short-lived HttpOnly, SameSite=Lax
+         *     cookie that binds the sign-in to this browser. The provider comes back
+         *     to `/sso/oidc/callback/`. A provider that cannot be reached sends the
+         *     browser to the connection's `redirect_uri` with
+         *     `error=connection_unavailable` (audited).
+         */
+        get: operations["sso_login"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sso/login/{connection_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign in through a connection
+         * @description As `/sso/login/?email=`, for a known connection.
+         */
+        get: operations["sso_login_connection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sso/oidc/callback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenID Connect callback
+         * @description The redirect URI to register at the provider (`<public URL>/sso/oidc/callback/`).
+         *     Checks the state against this browser's cookie (once: a state is
+         *     single-use), exchanges the code (with the PKCE verifier), validates the
+         *     ID token per OpenID Connect Core (signature against the provider's
+         *     JWKS, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`), finds the person (by
+         *     subject, then by a verified email in the connection's domains), creates
+         *     one when the connection has `jit`, applies the group mapping, and
+         *     redirects to the connection's `redirect_uri` with `code` (exchange it at
+         *     `/auth/sso/exchange/`) or with `error` (`provider_error`,
+         *     `invalid_state`, `invalid_token`, `email_not_verified`, `unknown_user`,
+         *     `user_inactive`, `account_conflict`, `connection_unavailable`). Every
+         *     outcome is audited.
+         */
+        get: operations["sso_oidc_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/targets/": {
@@ -1529,6 +1685,12 @@ export interface components {
             scope: components["schemas"]["GrantScope"];
         };
         /**
+         * @description Whether the people of a connection's domains may still sign in with a
+         *     password (`optional`) or must use the connection (`required`).
+         * @enum {string}
+         */
+        Enforcement: "optional" | "required";
+        /**
          * @description `{"detail": "..."}`: 401, 403, 404, 405, 413, 415, 429, 503 and 500 answers.
          * @example {
          *       "detail": "Not found."
@@ -1826,7 +1988,7 @@ export interface components {
          * @description The fixed permission catalogue (API.md "Roles and permissions").
          * @enum {string}
          */
-        Permission: "users.view" | "users.manage" | "roles.grant" | "owner.grant" | "labels.manage" | "teams.manage" | "roles.manage" | "targets.view" | "targets.manage" | "keys.manage" | "account.manage" | "billing.manage" | "audit.view" | "access_review.view" | "webhooks.manage" | "scim.provision" | "tokens.introspect" | "authz.check";
+        Permission: "users.view" | "users.manage" | "roles.grant" | "owner.grant" | "labels.manage" | "teams.manage" | "roles.manage" | "targets.view" | "targets.manage" | "keys.manage" | "account.manage" | "billing.manage" | "audit.view" | "access_review.view" | "webhooks.manage" | "scim.provision" | "tokens.introspect" | "authz.check" | "sso.manage";
         /**
          * @description One question: a permission at the organization (neither `team` nor
          *     `target`), at a team, or at a target.
@@ -1870,6 +2032,12 @@ export interface components {
             position?: string | null;
             title?: components["schemas"]["Title"];
         };
+        /**
+         * @description The protocol of a connection. Each has its own settings object beside
+         *     the fields every connection shares (`oidc` today, `saml` next).
+         * @enum {string}
+         */
+        Protocol: "oidc";
         /** @description The reviewed user (a person or an API user). */
         ReviewedUser: {
             email: string;
@@ -1967,7 +2135,178 @@ export interface components {
          * @description How the user came to exist.
          * @enum {string}
          */
-        Source: "MANUAL" | "SCIM";
+        Source: "MANUAL" | "SCIM" | "OIDC" | "SAML";
+        /** @description A single sign-on connection. */
+        SsoConnection: {
+            active: boolean;
+            /** Format: date-time */
+            changed: string;
+            changed_by: components["schemas"]["ChangedBy"];
+            /** Format: date-time */
+            created: string;
+            /** @description The membership role (id) of accounts created at sign-in. */
+            default_role: string;
+            /**
+             * @description Email domains (lowercase, IDNA-encoded) whose people sign in here;
+             *     each belongs to one connection across all organizations.
+             */
+            domains: string[];
+            /**
+             * @description `required`: people of these domains cannot sign in with a password
+             *     (OWNERs excepted: break-glass).
+             */
+            enforcement: components["schemas"]["Enforcement"];
+            group_mapping: components["schemas"]["SsoGroupMapping"][];
+            id: string;
+            /** @description Whether an unknown person signing in gets an account (with `default_role`). */
+            jit: boolean;
+            name: string;
+            oidc: components["schemas"]["SsoOidcSettings"];
+            protocol: components["schemas"]["Protocol"];
+            /**
+             * @description The frontend page a sign-in lands on, with `code` (to exchange at
+             *     `/auth/sso/exchange/`) or `error`.
+             */
+            redirect_uri: string;
+        };
+        /** @description A page of single sign-on connections. */
+        SsoConnectionPage: {
+            /**
+             * Format: int64
+             * @description Number of connections.
+             */
+            count: number;
+            /** Format: int64 */
+            length: number;
+            /** Format: int64 */
+            page: number;
+            /**
+             * Format: int64
+             * @description Number of pages.
+             */
+            page_total: number;
+            results: components["schemas"]["SsoConnection"][];
+        };
+        /**
+         * @description Fields of a connection. `name`, `domains`, `redirect_uri` and `oidc`
+         *     (with `issuer` and `client_id`) are required on POST; PATCH leaves
+         *     omitted fields unchanged.
+         */
+        SsoConnectionWrite: {
+            active?: boolean | null;
+            /**
+             * @description A membership role id or name; default EMPLOYEE. The caller must be
+             *     able to grant it (no escalation).
+             */
+            default_role?: string | null;
+            /** @description Email domains (IDNA accepted; stored lowercase and encoded). */
+            domains: string[];
+            enforcement?: null | components["schemas"]["Enforcement"];
+            group_mapping?: components["schemas"]["SsoGroupMappingWrite"][] | null;
+            /** @description Default false. */
+            jit?: boolean | null;
+            name: string;
+            oidc: components["schemas"]["SsoOidcSettingsWrite"];
+            protocol?: null | components["schemas"]["Protocol"];
+            /** @description An http(s) URL of the frontend. */
+            redirect_uri: string;
+        };
+        /**
+         * @description Fields of a connection. `name`, `domains`, `redirect_uri` and `oidc`
+         *     (with `issuer` and `client_id`) are required on POST; PATCH leaves
+         *     omitted fields unchanged.
+         */
+        SsoConnectionWritePatch: {
+            active?: boolean | null;
+            /**
+             * @description A membership role id or name; default EMPLOYEE. The caller must be
+             *     able to grant it (no escalation).
+             */
+            default_role?: string | null;
+            /** @description Email domains (IDNA accepted; stored lowercase and encoded). */
+            domains?: string[];
+            enforcement?: null | components["schemas"]["Enforcement"];
+            group_mapping?: components["schemas"]["SsoGroupMappingWrite"][] | null;
+            /** @description Default false. */
+            jit?: boolean | null;
+            name?: string;
+            oidc?: components["schemas"]["SsoOidcSettingsWrite"];
+            protocol?: null | components["schemas"]["Protocol"];
+            /** @description An http(s) URL of the frontend. */
+            redirect_uri?: string;
+        };
+        /** @description A one-time code from a single sign-on. */
+        SsoExchangeRequest: {
+            /** @description The `code` the frontend got on its `redirect_uri`; valid once, for two minutes. */
+            code: string;
+        };
+        /** @description One rule of a group mapping. */
+        SsoGroupMapping: {
+            /**
+             * @description A group name, as the provider's groups claim lists it.
+             * @example engineering
+             */
+            group: string;
+            /**
+             * @description A role id (built-in or the organization's own): the member's
+             *     membership role when `team` is null, else its role at `team`.
+             */
+            role: string;
+            team?: string | null;
+        };
+        /** @description A group mapping rule, as written. */
+        SsoGroupMappingWrite: {
+            group: string;
+            /**
+             * @description A role id, or a built-in role's name. Without `team`, a membership
+             *     role (OWNER, ADMIN, EMPLOYEE, VIEWER, AUDITOR). The caller must be
+             *     able to grant it (no escalation).
+             */
+            role: string;
+            /** @description A team id: the role is granted at that team. */
+            team?: string | null;
+        };
+        /** @description A connection's OpenID Connect settings (never its client secret). */
+        SsoOidcSettings: {
+            /** @description The ID token claim holding the email (default `email`). */
+            claim_email: string;
+            /** @description The ID token claim listing the person's groups (default `groups`). */
+            claim_groups: string;
+            client_id: string;
+            /** @description Whether a client secret is stored (it is write-only). */
+            client_secret_set: boolean;
+            /**
+             * @description The provider's issuer identifier; its discovery document is
+             *     `<issuer>/.well-known/openid-configuration`.
+             * @example https://acme.okta.com
+             */
+            issuer: string;
+            /** @description Scopes asked for; always starts with `openid`. */
+            scopes: string[];
+        };
+        /**
+         * @description OpenID Connect settings of a connection, as written. `issuer` and
+         *     `client_id` are required on POST.
+         */
+        SsoOidcSettingsWrite: {
+            claim_email?: string | null;
+            claim_groups?: string | null;
+            client_id: string;
+            /**
+             * Format: password
+             * @description Write-only; stored encrypted, never shown again.
+             */
+            client_secret?: string | null;
+            /**
+             * @description https (http only on a loopback address). Its discovery document is
+             *     fetched and checked when saved: an unreachable or malformed one is
+             *     a 400 naming `oidc.issuer`.
+             * @example https://acme.okta.com
+             */
+            issuer: string;
+            /** @description Default `["openid", "email", "profile"]`; `openid` is always added. */
+            scopes?: string[] | null;
+        };
         /**
          * @description Where a user's lifecycle stands; derived, never stored.
          * @enum {string}
@@ -4186,6 +4525,78 @@ export interface operations {
             };
         };
     };
+    exchange_sso_code: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoExchangeRequest"];
+            };
+        };
+        responses: {
+            /** @description A token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            /** @description `code` missing, invalid, expired or already used */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
     verify_token: {
         parameters: {
             query?: never;
@@ -6286,6 +6697,454 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    list_sso_connections: {
+        parameters: {
+            query?: {
+                page?: number | "";
+                length?: number | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of connections */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnectionPage"];
+                };
+            };
+            /** @description A bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks sso.manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Invalid page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    create_sso_connection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoConnectionWrite"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"];
+                };
+            };
+            /** @description Invalid fields (a bad issuer under `oidc.issuer`, a domain another connection uses under `domains`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks sso.manage, or could not grant a role it names */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_sso_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks sso.manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such connection in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    delete_sso_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks sso.manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such connection in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    update_sso_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SsoConnectionWritePatch"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnection"];
+                };
+            };
+            /** @description Invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks sso.manage, or could not grant a role it names */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such connection in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    sso_login: {
+        parameters: {
+            query: {
+                /**
+                 * @description The person's email: its domain picks the connection.
+                 * @example alice@corp.example
+                 */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`) */
+            302: {
+                headers: {
+                    /** @description The provider's authorization URL */
+                    Location?: string;
+                    /** @description The sign-in's browser binding */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `email` missing or invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description No active connection answers for the domain */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    sso_login_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's id. */
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`) */
+            302: {
+                headers: {
+                    /** @description The provider's authorization URL */
+                    Location?: string;
+                    /** @description The sign-in's browser binding */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such active connection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    sso_oidc_callback: {
+        parameters: {
+            query?: {
+                /** @description The authorization code. */
+                code?: string;
+                /** @description The state Tessera sent. */
+                state?: string;
+                /** @description The provider's error (e.g. `access_denied`). */
+                error?: string;
+                error_description?: string;
+                /** @description The issuer (RFC 9207), when the provider sends it. */
+                iss?: string;
+                session_state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the frontend, with `code` or `error` */
+            302: {
+                headers: {
+                    /** @description The connection's redirect_uri with code= or error= */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No sign-in has this state (unknown, tampered, expired or already used): `detail`; or a malformed parameter, under its name */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
                 };
             };
         };

@@ -107,7 +107,11 @@ impl From<Reviewed> for AccessReviewItem {
     fn from(r: Reviewed) -> Self {
         let u = r.user;
         Self {
-            state: State::derive(u.active, u.password_hash.is_some(), u.is_apiuser),
+            state: State::derive(
+                u.active,
+                u.password_hash.is_some() || u.source.signs_in_elsewhere(),
+                u.is_apiuser,
+            ),
             user: ReviewedUser {
                 kind: if u.is_apiuser { "api_user" } else { "user" },
                 id: u.id,

@@ -143,7 +143,11 @@ impl From<UserDetail> for UserView {
                 && (r.role_id == BuiltinRole::Owner.id() || r.role_id == BuiltinRole::Billing.id())
         });
         Self {
-            state: State::derive(u.active, u.password_hash.is_some(), u.is_apiuser),
+            state: State::derive(
+                u.active,
+                u.password_hash.is_some() || u.source.signs_in_elsewhere(),
+                u.is_apiuser,
+            ),
             changed_by: u.changed_by().into(),
             additional_email_addresses: u.additional_emails(),
             title: u.title,

@@ -1,0 +1,479 @@
+//! `/sso/`: single sign-on connections (`/sso/connections/`), and signing
+//! in through them (`/sso/login/`, `/sso/oidc/callback/`,
+//! `/auth/sso/exchange/`).
+
+pub mod callback;
+pub mod create;
+pub mod delete;
+pub mod exchange;
+pub mod get;
+pub mod list;
+pub mod login;
+pub mod update;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::api::common::{ChangedBy, page_view};
+use crate::api::extract::{Fields, REQUIRED, as_string};
+use crate::domain::sso::{EmailDomain, Enforcement, Protocol};
+use crate::domain::time;
+use crate::error::FieldErrors;
+use crate::service::Parsed;
+use crate::service::sso::{Connection, ConnectionInput, MappingInput, OidcInput, oidc};
+
+pub const NAME_MAX: usize = 100;
+pub const DOMAINS_MAX: usize = 50;
+pub const MAPPING_MAX: usize = 200;
+pub const TEXT_MAX: usize = 1024;
+pub const URL_MAX: usize = 2048;
+
+/// One rule of a group mapping.
+#[derive(Serialize, ToSchema)]
+pub struct SsoGroupMapping {
+    /// A group name, as the provider's groups claim lists it.
+    #[schema(min_length = 1, max_length = 256, example = "engineering")]
+    pub group: String,
+    /// A role id (built-in or the organization's own): the member's
+    /// membership role when `team` is null, else its role at `team`.
+    #[schema(min_length = 12, max_length = 12)]
+    pub role: String,
+    #[schema(min_length = 12, max_length = 12)]
+    pub team: Option<String>,
+}
+
+/// A connection's OpenID Connect settings (never its client secret).
+#[derive(Serialize, ToSchema)]
+pub struct SsoOidcSettings {
+    /// The provider's issuer identifier; its discovery document is
+    /// `<issuer>/.well-known/openid-configuration`.
+    #[schema(example = "https://acme.okta.com", max_length = 2048)]
+    pub issuer: String,
+    #[schema(min_length = 1, max_length = 1024)]
+    pub client_id: String,
+    /// Whether a client secret is stored (it is write-only).
+    pub client_secret_set: bool,
+    /// Scopes asked for; always starts with `openid`.
+    pub scopes: Vec<String>,
+    /// The ID token claim holding the email (default `email`).
+    pub claim_email: String,
+    /// The ID token claim listing the person's groups (default `groups`).
+    pub claim_groups: String,
+}
+
+/// A single sign-on connection.
+#[derive(Serialize, ToSchema)]
+pub struct SsoConnection {
+    #[schema(min_length = 12, max_length = 12)]
+    pub id: String,
+    pub protocol: Protocol,
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// Email domains (lowercase, IDNA-encoded) whose people sign in here;
+    /// each belongs to one connection across all organizations.
+    pub domains: Vec<String>,
+    /// `required`: people of these domains cannot sign in with a password
+    /// (OWNERs excepted: break-glass).
+    pub enforcement: Enforcement,
+    /// Whether an unknown person signing in gets an account (with `default_role`).
+    pub jit: bool,
+    /// The membership role (id) of accounts created at sign-in.
+    #[schema(min_length = 12, max_length = 12)]
+    pub default_role: String,
+    pub group_mapping: Vec<SsoGroupMapping>,
+    pub active: bool,
+    /// The frontend page a sign-in lands on, with `code` (to exchange at
+    /// `/auth/sso/exchange/`) or `error`.
+    #[schema(max_length = 2048)]
+    pub redirect_uri: String,
+    pub oidc: SsoOidcSettings,
+    #[serde(serialize_with = "time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created: NaiveDateTime,
+    #[serde(serialize_with = "time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub changed: NaiveDateTime,
+    pub changed_by: ChangedBy,
+}
+
+impl From<Connection> for SsoConnection {
+    fn from(c: Connection) -> Self {
+        let settings = c.oidc().ok();
+        let group_mapping = c
+            .group_mapping()
+            .into_iter()
+            .map(|m| SsoGroupMapping {
+                group: m.group,
+                role: m.role,
+                team: m.team,
+            })
+            .collect();
+        let enforcement = c.enforcement();
+        let protocol = c.protocol().unwrap_or(Protocol::Oidc);
+        let row = c.row;
+        let settings =
+            settings.unwrap_or_else(|| oidc::OidcSettings::from_input(&OidcInput::default()));
+        Self {
+            id: row.id,
+            protocol,
+            name: row.name,
+            domains: c.domains,
+            enforcement,
+            jit: row.jit,
+            default_role: row.default_role,
+            group_mapping,
+            active: row.active,
+            redirect_uri: row.redirect_uri,
+            oidc: SsoOidcSettings {
+                issuer: settings.issuer,
+                client_id: settings.client_id,
+                client_secret_set: row.secret.is_some(),
+                scopes: settings.scopes,
+                claim_email: settings.claim_email,
+                claim_groups: settings.claim_groups,
+            },
+            created: row.created,
+            changed: row.changed,
+            changed_by: ChangedBy {
+                id: row.changed_by_id,
+                email: row.changed_by_email,
+                name: row.changed_by_name,
+            },
+        }
+    }
+}
+
+page_view! {
+    /// A page of single sign-on connections.
+    SsoConnectionPage of SsoConnection, "Number of connections."
+}
+
+/// OpenID Connect settings of a connection, as written. `issuer` and
+/// `client_id` are required on POST.
+#[derive(ToSchema)]
+#[schema(as = SsoOidcSettingsWrite)]
+#[expect(
+    dead_code,
+    reason = "documents the shape read by parse_connection_input"
+)]
+pub struct SsoOidcWriteDoc {
+    /// https (http only on a loopback address). Its discovery document is
+    /// fetched and checked when saved: an unreachable or malformed one is
+    /// a 400 naming `oidc.issuer`.
+    #[schema(max_length = 2048, example = "https://acme.okta.com")]
+    issuer: String,
+    #[schema(min_length = 1, max_length = 1024)]
+    client_id: String,
+    /// Write-only; stored encrypted, never shown again.
+    #[schema(format = Password, min_length = 1, max_length = 1024)]
+    client_secret: Option<String>,
+    /// Default `["openid", "email", "profile"]`; `openid` is always added.
+    #[schema(max_items = 20)]
+    scopes: Option<Vec<String>>,
+    #[schema(min_length = 1, max_length = 256)]
+    claim_email: Option<String>,
+    #[schema(min_length = 1, max_length = 256)]
+    claim_groups: Option<String>,
+}
+
+/// A group mapping rule, as written.
+#[derive(ToSchema)]
+#[schema(as = SsoGroupMappingWrite)]
+#[expect(
+    dead_code,
+    reason = "documents the shape read by parse_connection_input"
+)]
+pub struct SsoGroupMappingWriteDoc {
+    #[schema(min_length = 1, max_length = 256)]
+    group: String,
+    /// A role id, or a built-in role's name. Without `team`, a membership
+    /// role (OWNER, ADMIN, EMPLOYEE, VIEWER, AUDITOR). The caller must be
+    /// able to grant it (no escalation).
+    role: String,
+    /// A team id: the role is granted at that team.
+    #[schema(nullable = true)]
+    team: Option<String>,
+}
+
+/// Fields of a connection. `name`, `domains`, `redirect_uri` and `oidc`
+/// (with `issuer` and `client_id`) are required on POST; PATCH leaves
+/// omitted fields unchanged.
+#[derive(ToSchema)]
+#[schema(as = SsoConnectionWrite)]
+#[expect(
+    dead_code,
+    reason = "documents the shape read by parse_connection_input"
+)]
+pub struct SsoConnectionWriteDoc {
+    /// Only `oidc` for now; cannot change after creation.
+    protocol: Option<Protocol>,
+    #[schema(min_length = 1, max_length = 100)]
+    name: String,
+    /// Email domains (IDNA accepted; stored lowercase and encoded).
+    #[schema(min_items = 1, max_items = 50)]
+    domains: Vec<String>,
+    /// Default `optional`.
+    enforcement: Option<Enforcement>,
+    /// Default false.
+    jit: Option<bool>,
+    /// A membership role id or name; default EMPLOYEE. The caller must be
+    /// able to grant it (no escalation).
+    default_role: Option<String>,
+    #[schema(max_items = 200)]
+    group_mapping: Option<Vec<SsoGroupMappingWriteDoc>>,
+    active: Option<bool>,
+    /// An http(s) URL of the frontend.
+    #[schema(max_length = 2048)]
+    redirect_uri: String,
+    oidc: SsoOidcWriteDoc,
+}
+
+/// A bounded, non-blank string field.
+fn text(fields: &Fields, key: &str, max: usize, e: &mut FieldErrors) -> Option<String> {
+    let value = fields.string(key, e)?;
+    let value = value.trim().to_owned();
+    if value.is_empty() {
+        e.add(key, "This field may not be blank.");
+        None
+    } else if value.chars().count() > max {
+        e.add(
+            key,
+            format!("Ensure this field has no more than {max} characters."),
+        );
+        None
+    } else if value.chars().any(char::is_control) {
+        e.add(key, "Control characters are not allowed.");
+        None
+    } else {
+        Some(value)
+    }
+}
+
+fn redirect_uri(fields: &Fields, e: &mut FieldErrors) -> Option<String> {
+    let raw = text(fields, "redirect_uri", URL_MAX, e)?;
+    match url::Url::parse(&raw) {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.has_host()
+                && url.fragment().is_none() =>
+        {
+            Some(url.to_string())
+        }
+        _ => {
+            e.add(
+                "redirect_uri",
+                "Enter a valid http(s) URL without a fragment.",
+            );
+            None
+        }
+    }
+}
+
+fn parse_oidc(value: &Value, creating: bool, e: &mut FieldErrors) -> Option<OidcInput> {
+    let Value::Object(map) = value else {
+        e.add("non_field_errors", "Invalid data. Expected a dictionary.");
+        return None;
+    };
+    let fields = Fields(map.clone());
+    if creating {
+        for key in ["issuer", "client_id"] {
+            if !fields.has(key) {
+                e.add(key, REQUIRED);
+            }
+        }
+    }
+    let issuer = text(&fields, "issuer", URL_MAX, e).and_then(|raw| {
+        oidc::parse_issuer(&raw)
+            .map_err(|m| e.add("issuer", m))
+            .ok()
+    });
+    let client_id = text(&fields, "client_id", TEXT_MAX, e);
+    let client_secret = fields.string("client_secret", e).and_then(|s| {
+        if s.is_empty() || s.len() > TEXT_MAX {
+            e.add(
+                "client_secret",
+                format!("Must have 1 to {TEXT_MAX} characters."),
+            );
+            None
+        } else {
+            Some(s)
+        }
+    });
+    let scopes = fields.list("scopes", e, 20).and_then(|items| {
+        let scopes: Option<Vec<String>> = items
+            .iter()
+            .map(|v| {
+                as_string(v).filter(|s| {
+                    !s.is_empty()
+                        && s.len() <= 256
+                        && s.bytes()
+                            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+                })
+            })
+            .collect();
+        if scopes.is_none() {
+            e.add(
+                "scopes",
+                "Each scope must be a non-empty token of printable characters.",
+            );
+        }
+        scopes
+    });
+    let claim_email = text(&fields, "claim_email", 256, e);
+    let claim_groups = text(&fields, "claim_groups", 256, e);
+    Some(OidcInput {
+        issuer,
+        client_id,
+        client_secret,
+        scopes,
+        claim_email,
+        claim_groups,
+    })
+}
+
+fn parse_mapping(items: Vec<Value>, e: &mut FieldErrors) -> Option<Vec<MappingInput>> {
+    let mut parsed = Vec::with_capacity(items.len());
+    let mut item_errors = Vec::with_capacity(items.len());
+    for item in items {
+        let mut ie = FieldErrors::new();
+        match item {
+            Value::Object(map) => {
+                let fields = Fields(map);
+                for key in ["group", "role"] {
+                    if !fields.has(key) {
+                        ie.add(key, REQUIRED);
+                    }
+                }
+                let group = text(&fields, "group", 256, &mut ie);
+                let role = text(&fields, "role", 64, &mut ie);
+                let team = fields.nullable_string("team", &mut ie).flatten();
+                if let (Some(group), Some(role)) = (group, role) {
+                    parsed.push(MappingInput { group, role, team });
+                }
+            }
+            _ => ie.add("non_field_errors", "Invalid data. Expected a dictionary."),
+        }
+        item_errors.push(ie.into_value());
+    }
+    if item_errors
+        .iter()
+        .any(|v| v.as_object().is_some_and(|o| !o.is_empty()))
+    {
+        e.set("group_mapping", Value::Array(item_errors));
+        return None;
+    }
+    Some(parsed)
+}
+
+/// Reads connection fields; `creating` makes the required ones required.
+pub fn parse_connection_input(fields: &Fields, creating: bool) -> Parsed<ConnectionInput> {
+    let mut e = FieldErrors::new();
+    if creating {
+        for key in ["name", "domains", "redirect_uri", "oidc"] {
+            if !fields.has(key) {
+                e.add(key, REQUIRED);
+            }
+        }
+    }
+    let protocol = fields
+        .string("protocol", &mut e)
+        .and_then(|raw| match Protocol::parse(&raw) {
+            Ok(p) if creating => Some(p),
+            Ok(_) => {
+                e.add("protocol", "The protocol of a connection cannot change.");
+                None
+            }
+            Err(m) => {
+                e.add("protocol", m);
+                None
+            }
+        });
+    let name = text(fields, "name", NAME_MAX, &mut e);
+    let domains = fields
+        .list("domains", &mut e, DOMAINS_MAX)
+        .and_then(|items| {
+            let mut domains: Vec<EmailDomain> = Vec::new();
+            for item in &items {
+                match as_string(item).map(|s| EmailDomain::parse(&s)) {
+                    Some(Ok(d)) => {
+                        if !domains.contains(&d) {
+                            domains.push(d);
+                        }
+                    }
+                    Some(Err(m)) => {
+                        e.add("domains", m);
+                        return None;
+                    }
+                    None => {
+                        e.add("domains", "Not a valid string.");
+                        return None;
+                    }
+                }
+            }
+            if domains.is_empty() {
+                e.add("domains", "This list may not be empty.");
+                return None;
+            }
+            Some(domains)
+        });
+    let enforcement = fields.string("enforcement", &mut e).and_then(|raw| {
+        Enforcement::parse(&raw)
+            .map_err(|m| e.add("enforcement", m))
+            .ok()
+    });
+    let jit = fields.boolean("jit", &mut e);
+    let default_role = text(fields, "default_role", 64, &mut e);
+    let group_mapping = fields
+        .list("group_mapping", &mut e, MAPPING_MAX)
+        .and_then(|items| parse_mapping(items, &mut e));
+    let active = fields.boolean("active", &mut e);
+    let redirect_uri = if fields.has("redirect_uri") {
+        redirect_uri(fields, &mut e)
+    } else {
+        None
+    };
+    let oidc = fields.value("oidc", &mut e).cloned().and_then(|value| {
+        let mut oe = FieldErrors::new();
+        let parsed = parse_oidc(&value, creating, &mut oe);
+        if oe.is_empty() {
+            parsed
+        } else {
+            e.set("oidc", oe.into_value());
+            None
+        }
+    });
+    Parsed {
+        value: ConnectionInput {
+            protocol,
+            name,
+            domains,
+            enforcement,
+            jit,
+            default_role,
+            group_mapping,
+            active,
+            redirect_uri,
+            oidc,
+        },
+        errors: e,
+    }
+}
+
+/// Fetches and checks the discovery document of the issuer the input
+/// names (when it is otherwise valid), reporting a bad one under
+/// `oidc.issuer`.
+pub async fn check_issuer(input: &mut Parsed<ConnectionInput>) {
+    let Some(issuer) = input.value.oidc.as_ref().and_then(|o| o.issuer.clone()) else {
+        return;
+    };
+    if let Err(message) = oidc::discover(&issuer).await {
+        let mut nested = match input.errors.get("oidc") {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        nested.insert("issuer".into(), Value::Array(vec![Value::String(message)]));
+        input.errors.set("oidc", Value::Object(nested));
+    }
+}
