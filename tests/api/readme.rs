@@ -139,3 +139,31 @@ async fn the_readme_signature_example_is_what_the_server_sends() {
         "the README shows the printed value"
     );
 }
+
+/// The "Single sign-on (OpenID Connect)" walk-through, against the test
+/// provider it starts, with Chromium playing the person.
+#[actix_web::test]
+async fn the_readme_sso_walkthrough_works() {
+    let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
+    let script = sh_block("sso-walkthrough");
+    let base = app.address.clone();
+    let output = actix_web::rt::task::spawn_blocking(move || {
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("BASE", base)
+            .env("PASSWORD", OWNER_PASSWORD)
+            .output()
+            .expect("bash runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the README SSO walk-through failed:\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let profile: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the profile");
+    assert_eq!(profile["email"], "alice@corp.example", "{profile}");
+}
