@@ -651,7 +651,34 @@ async fn an_existing_person_is_linked_and_unknown_ones_are_refused_without_jit()
         Some("email_not_verified"),
         "{refused}"
     );
-    // A deactivated person is refused.
+    // A deactivated person is refused, and nothing of the sign-in stays:
+    // not even the link to the subject made before the refusal was known.
+    let dan = app
+        .create_member(&owner, "dan@corp.example", "VIEWER")
+        .await;
+    let patched = app
+        .patch(&format!("/users/{dan}/"), &owner, json!({"active": false}))
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let refused = sign_in(&app, "dan@corp.example", "dan").await;
+    assert_eq!(
+        param(&refused, "error").as_deref(),
+        Some("user_inactive"),
+        "{refused}"
+    );
+    let updates = app
+        .get(
+            &format!("/audit-events/?action=user.updated&object_id={dan}&length=100"),
+            &owner,
+        )
+        .await;
+    // (The deactivation is `user.deactivated`: no `user.updated` at all.)
+    assert_eq!(
+        updates.body["count"],
+        json!(0),
+        "no link kept: {}",
+        updates.body
+    );
     let patched = app
         .patch(&format!("/users/{bob}/"), &owner, json!({"active": false}))
         .await;

@@ -448,7 +448,21 @@ async fn sign_in(
     let (connection, context) = (connection.clone(), callback.context.clone());
     state
         .db
-        .write(move |conn| Ok(land(conn, &connection, &identity, context)))
+        .write(move |conn| {
+            // In a savepoint: a refusal found halfway (an account linked,
+            // then found deactivated) undoes what came before it.
+            let mut refusal = None;
+            let landed = diesel::Connection::transaction::<String, Error, _>(conn, |conn| {
+                land(conn, &connection, &identity, context).map_err(|refused| {
+                    let detail = refused.1.clone();
+                    refusal = Some(refused);
+                    Error::BadRequest(detail)
+                })
+            });
+            Ok(landed.map_err(|e| {
+                refusal.unwrap_or_else(|| refuse(Failure::ConnectionUnavailable, e.to_string()))
+            }))
+        })
         .await
         .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))?
 }
