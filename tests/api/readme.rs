@@ -4,10 +4,6 @@ use std::process::Command;
 
 use crate::helpers::{OWNER_PASSWORD, spawn_app_with};
 
-fn walkthrough() -> String {
-    sh_block("walkthrough")
-}
-
 /// The `sh` block between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
 fn sh_block(name: &str) -> String {
     code_block(name, "sh")
@@ -33,15 +29,16 @@ pub fn code_block(name: &str, lang: &str) -> String {
     block[code_start..code_end].to_owned()
 }
 
-#[actix_web::test]
-async fn the_readme_walkthrough_works() {
-    // The README logs in as the default first-run OWNER.
-    let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
-    let script = walkthrough();
+/// Runs README's `sh` block `name` as written against `app`, with `BASE`
+/// and the first-run OWNER's `PASSWORD` set; its standard output, once it
+/// succeeded.
+async fn run_block(app: &crate::helpers::TestApp, name: &str) -> String {
+    let script = sh_block(name);
     let base = app.address.clone();
     let output = actix_web::rt::task::spawn_blocking(move || {
         Command::new("bash")
             .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("BASE", base)
             .env("PASSWORD", OWNER_PASSWORD)
             .output()
@@ -49,12 +46,20 @@ async fn the_readme_walkthrough_works() {
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "the README walkthrough failed:\nstdout: {stdout}\nstderr: {}",
+        "the README's {name} block failed:\nstdout: {stdout}\nstderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+#[actix_web::test]
+async fn the_readme_walkthrough_works() {
+    // The README logs in as the default first-run OWNER.
+    let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
+    let stdout = run_block(&app, "walkthrough").await;
     // Step 3 prints the user, step 4 a page that lists it, step 5 the user again.
     let mut values = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
     let user = values.next().expect("the user").unwrap();
@@ -79,24 +84,7 @@ async fn the_readme_walkthrough_works() {
 #[actix_web::test]
 async fn the_readme_mcp_example_works() {
     let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
-    let script = sh_block("mcp");
-    let base = app.address.clone();
-    let output = actix_web::rt::task::spawn_blocking(move || {
-        Command::new("bash")
-            .args(["-euo", "pipefail", "-c", &script])
-            .env("BASE", base)
-            .env("PASSWORD", OWNER_PASSWORD)
-            .output()
-            .expect("bash runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the README MCP example failed:\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_block(&app, "mcp").await;
     let answer: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON-RPC answer");
     assert_eq!(answer["id"], 1);
     assert_eq!(answer["result"]["isError"], false, "{answer}");
@@ -145,25 +133,7 @@ async fn the_readme_signature_example_is_what_the_server_sends() {
 #[actix_web::test]
 async fn the_readme_sso_walkthrough_works() {
     let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
-    let script = sh_block("sso-walkthrough");
-    let base = app.address.clone();
-    let output = actix_web::rt::task::spawn_blocking(move || {
-        Command::new("bash")
-            .args(["-euo", "pipefail", "-c", &script])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("BASE", base)
-            .env("PASSWORD", OWNER_PASSWORD)
-            .output()
-            .expect("bash runs")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "the README SSO walk-through failed:\nstdout: {stdout}\nstderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_block(&app, "sso-walkthrough").await;
     let profile: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the profile");
     assert_eq!(profile["email"], "alice@corp.example", "{profile}");
 }
