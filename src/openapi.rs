@@ -60,8 +60,9 @@ successful response is kept 24 hours, in the database so every replica
 honours it, and a retry of the same request with the same key gets it again,
 marked `Idempotency-Replayed: true`, without writing twice. The same key
 with a different request is a 422; while the first request still runs, a
-409. Keys belong to the credential that sends them (without one, only an
-identical request replays); a request that fails keeps nothing. MCP is left
+409. Keys belong to the authenticated user and replay only to valid
+credentials of that user (without credentials, only an identical request
+replays); a request that fails keeps nothing. MCP is left
 out: its JSON-RPC messages carry their own ids.
 
 **MCP.** `POST /api/mcp/v1` serves Probo's user tools over the Model Context
@@ -247,7 +248,8 @@ impl Modify for IdempotencyKeys {
                 "Makes a retry safe: the first successful response to a request with this key is \
                  kept 24 hours, and the same request with the same key gets it again (marked \
                  `Idempotency-Replayed: true`) without writing twice. Keys belong to the \
-                 credential that sends them; without one, only an identical request replays. \
+                 authenticated user, and replay only to valid credentials of that user; \
+                 without credentials, only an identical request replays. \
                  A request that fails keeps nothing.",
             ))
             .schema(Some(

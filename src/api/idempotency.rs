@@ -4,14 +4,15 @@
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::api::extract::read_body;
+use crate::auth::Caller;
 use crate::error::Error;
 use crate::service::idempotency::{self, Begin, StoredResponse};
 use crate::state::AppState;
@@ -47,6 +48,18 @@ pub async fn middleware(
         Ok(key) => key,
         Err(message) => return Ok(req.error_response(Error::field(HEADER, message))),
     };
+    // A key belongs to the user whose valid credentials send it, checked
+    // before anything is replayed: a revoked token or a deactivated user's
+    // key replays nothing. Credentials that do not authenticate leave the
+    // request to its handler (a 401), with nothing kept.
+    let user_id = if req.headers().contains_key(header::AUTHORIZATION) {
+        match Caller::from_request(req.request(), &mut Payload::None).await {
+            Ok(caller) => Some(caller.actor().id),
+            Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        }
+    } else {
+        None
+    };
     let payload = req.take_payload();
     let body = match read_body(req.request(), payload).await {
         Ok(body) => body,
@@ -54,12 +67,7 @@ pub async fn middleware(
     };
     let hash =
         idempotency::request_hash(req.method().as_str(), req.path(), req.query_string(), &body);
-    let scope = idempotency::scope(
-        req.headers()
-            .get(header::AUTHORIZATION)
-            .map(HeaderValue::as_bytes),
-        &hash,
-    );
+    let scope = idempotency::scope(user_id.as_deref(), &hash);
     req.set_payload(Payload::from(body));
     let state = req
         .app_data::<web::Data<AppState>>()

@@ -36,16 +36,16 @@ pub fn parse_key(raw: &str) -> std::result::Result<String, String> {
     Ok(raw.to_owned())
 }
 
-/// Whose keys a request's key is among: the credential that sent it (a
-/// hash of its `Authorization` header), or without one, the exact request
-/// (two anonymous clients never share a key, so only an identical retry
-/// replays).
-pub fn scope(authorization: Option<&[u8]>, request_hash: &str) -> String {
+/// Whose keys a request's key is among: the authenticated user's (by id,
+/// whichever of its tokens or API keys sent it), or without credentials,
+/// the exact request's (two anonymous clients never share a key, so only an
+/// identical retry replays).
+pub fn scope(user_id: Option<&str>, request_hash: &str) -> String {
     let mut hasher = Sha256::new();
-    match authorization {
-        Some(credential) => {
-            hasher.update(b"credential\0");
-            hasher.update(credential);
+    match user_id {
+        Some(user_id) => {
+            hasher.update(b"user\0");
+            hasher.update(user_id.as_bytes());
         }
         None => {
             hasher.update(b"request\0");
@@ -186,14 +186,11 @@ mod tests {
             request_hash("POST", "/ab", "", b"")
         );
         assert_eq!(
-            scope(Some(b"Bearer x"), &request),
-            scope(Some(b"Bearer x"), &other),
-            "one credential, one scope"
+            scope(Some("u1"), &request),
+            scope(Some("u1"), &other),
+            "one user, one scope"
         );
-        assert_ne!(
-            scope(Some(b"Bearer x"), &request),
-            scope(Some(b"Bearer y"), &request)
-        );
+        assert_ne!(scope(Some("u1"), &request), scope(Some("u2"), &request));
         assert_ne!(scope(None, &request), scope(None, &other));
     }
 }

@@ -135,6 +135,25 @@ async fn keys_belong_to_their_sender() {
     assert!(theirs.header("idempotency-replayed").is_none());
     assert_ne!(mine.body["id"], theirs.body["id"]);
 
+    // A key is its user's, whichever of its tokens sends it...
+    let second = app.login(OWNER_EMAIL, OWNER_PASSWORD).await;
+    let again = post_with_key(&app, "/labels/users/", Some(&second), "same", &body).await;
+    assert_eq!(again.body["id"], mine.body["id"]);
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    // ...as long as that token is valid: a revoked one replays nothing.
+    let revoked = app
+        .call(
+            reqwest::Method::POST,
+            "/auth/revoke/",
+            None,
+            Some(json!({"token": second})),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
+    let refused = post_with_key(&app, "/labels/users/", Some(&second), "same", &body).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert!(refused.header("idempotency-replayed").is_none());
+
     // Without credentials a key covers only the identical request: a login
     // retried is answered once, another login under the key runs on its own.
     let login = json!({"username": OWNER_EMAIL, "password": OWNER_PASSWORD});
@@ -152,8 +171,11 @@ async fn keys_belong_to_their_sender() {
 async fn concurrent_retries_write_once_on_every_replica() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
-    // A second replica on the same database.
-    let replica = Application::build(settings(&app.database_url))
+    // A second replica on the same database, behind the same public address
+    // (the issuer of the tokens both accept).
+    let mut replica_settings = settings(&app.database_url);
+    replica_settings.mail.public_url = Some(app.address.clone());
+    let replica = Application::build(replica_settings)
         .await
         .expect("a second replica starts");
     let replica_url = format!("http://127.0.0.1:{}", replica.port());

@@ -3135,7 +3135,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3227,7 +3227,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3326,7 +3326,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3744,7 +3744,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4020,7 +4020,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4110,7 +4110,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4193,7 +4193,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4306,7 +4306,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4387,7 +4387,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4459,7 +4459,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4529,7 +4529,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4601,7 +4601,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4673,7 +4673,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4922,7 +4922,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5053,7 +5053,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5222,7 +5222,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5423,7 +5423,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5920,7 +5920,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6019,7 +6019,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6165,7 +6165,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6344,7 +6344,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6764,7 +6764,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -7216,7 +7216,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -7631,7 +7631,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -8078,7 +8078,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -8170,7 +8170,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -8269,7 +8269,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -8696,7 +8696,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the credential that sends them; without one, only an identical request replays. A request that fails keeps nothing. */
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
