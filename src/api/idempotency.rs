@@ -38,13 +38,12 @@ pub async fn middleware(
     if !applies(&req) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let key = match req
+    // A value that is not even text is refused as any malformed key is.
+    let raw = req
         .headers()
         .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| "An Idempotency-Key is 1 to 255 visible ASCII characters.".to_owned())
-        .and_then(idempotency::parse_key)
-    {
+        .map_or("", |v| v.to_str().unwrap_or(""));
+    let key = match idempotency::parse_key(raw) {
         Ok(key) => key,
         Err(message) => return Ok(req.error_response(Error::field(HEADER, message))),
     };
@@ -94,7 +93,7 @@ pub async fn middleware(
     let response = match outcome {
         Ok(response) => response,
         Err(e) => {
-            finish(&state, scope, key, failed()).await;
+            finish(&state, scope, key, None).await;
             return Err(e);
         }
     };
@@ -111,7 +110,7 @@ pub async fn middleware(
     let bytes = match to_bytes(body).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            finish(&state, scope, key, failed()).await;
+            finish(&state, scope, key, None).await;
             return Err(
                 Error::internal(anyhow::anyhow!("a response body could not be read")).into(),
             );
@@ -122,26 +121,26 @@ pub async fn middleware(
         headers,
         body: STANDARD.encode(&bytes),
     };
-    finish(&state, scope, key, stored).await;
+    finish(&state, scope, key, Some(stored)).await;
     Ok(ServiceResponse::new(req, response.set_body(bytes)).map_into_boxed_body())
 }
 
-/// What a request that produced no response leaves: nothing kept.
-fn failed() -> StoredResponse {
-    StoredResponse {
-        status: StatusCode::INTERNAL_SERVER_ERROR.as_u16(),
-        headers: Vec::new(),
-        body: String::new(),
-    }
-}
-
-/// Keeps or releases the key; a failure here is logged, the response still
-/// goes out (the key's lease lets a retry run once it expires).
-async fn finish(state: &web::Data<AppState>, scope: String, key: String, response: StoredResponse) {
+/// Keeps the response, or releases the key (no response at all); a
+/// failure here is logged, the response still goes out (the key's lease
+/// lets a retry run once it expires).
+async fn finish(
+    state: &web::Data<AppState>,
+    scope: String,
+    key: String,
+    response: Option<StoredResponse>,
+) {
     let secrets = state.secrets.clone();
     let outcome = state
         .db
-        .write(move |conn| idempotency::finish(conn, &secrets, &scope, &key, &response))
+        .write(move |conn| match &response {
+            Some(response) => idempotency::finish(conn, &secrets, &scope, &key, response),
+            None => idempotency::release(conn, &scope, &key),
+        })
         .await;
     if let Err(e) = outcome {
         tracing::warn!(error = %e, "an idempotency key could not be recorded");

@@ -148,13 +148,17 @@ pub fn finish(
     response: &StoredResponse,
 ) -> Result<()> {
     if !(200..300).contains(&response.status) {
-        keys::release(conn, scope, key)?;
-        return Ok(());
+        return release(conn, scope, key);
     }
     let plain = serde_json::to_string(response).map_err(Error::internal)?;
     let sealed = secrets.seal(&plain, keys::response_binding(&keys::place(scope, key)));
     keys::complete(conn, scope, key, i32::from(response.status), &sealed)?;
     Ok(())
+}
+
+/// Frees a key whose request wrote nothing: a retry runs again.
+pub fn release(conn: &mut DbConnection, scope: &str, key: &str) -> Result<()> {
+    Ok(keys::release(conn, scope, key)?)
 }
 
 /// Forgets the keys older than their 24 hours; how many.

@@ -622,6 +622,21 @@ async fn a_new_person_signs_in_and_gets_an_account_once() {
     }
 }
 
+/// Deactivates `user` (whose provider login is `login`, at corp.example):
+/// its next sign-in lands with `error=user_inactive`.
+async fn refused_once_deactivated(app: &TestApp, owner: &str, user: &str, login: &str) {
+    let patched = app
+        .patch(&format!("/users/{user}/"), owner, json!({"active": false}))
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let refused = sign_in(app, &format!("{login}@corp.example"), login).await;
+    assert_eq!(
+        param(&refused, "error").as_deref(),
+        Some("user_inactive"),
+        "{refused}"
+    );
+}
+
 #[actix_web::test]
 async fn an_existing_person_is_linked_and_unknown_ones_are_refused_without_jit() {
     let (app, _provider, owner, _) = setup(false).await;
@@ -656,16 +671,7 @@ async fn an_existing_person_is_linked_and_unknown_ones_are_refused_without_jit()
     let dan = app
         .create_member(&owner, "dan@corp.example", "VIEWER")
         .await;
-    let patched = app
-        .patch(&format!("/users/{dan}/"), &owner, json!({"active": false}))
-        .await;
-    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
-    let refused = sign_in(&app, "dan@corp.example", "dan").await;
-    assert_eq!(
-        param(&refused, "error").as_deref(),
-        Some("user_inactive"),
-        "{refused}"
-    );
+    refused_once_deactivated(&app, &owner, &dan, "dan").await;
     let updates = app
         .get(
             &format!("/audit-events/?action=user.updated&object_id={dan}&length=100"),
@@ -679,16 +685,7 @@ async fn an_existing_person_is_linked_and_unknown_ones_are_refused_without_jit()
         "no link kept: {}",
         updates.body
     );
-    let patched = app
-        .patch(&format!("/users/{bob}/"), &owner, json!({"active": false}))
-        .await;
-    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
-    let refused = sign_in(&app, "bob@corp.example", "bob").await;
-    assert_eq!(
-        param(&refused, "error").as_deref(),
-        Some("user_inactive"),
-        "{refused}"
-    );
+    refused_once_deactivated(&app, &owner, &bob, "bob").await;
 
     let trail = app
         .get(

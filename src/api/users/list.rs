@@ -84,11 +84,14 @@ pub const MAX_REPEATED: usize = 100;
 /// The values of a repeatable id parameter (blank ones ignored); a malformed
 /// id or too many values is a 400 naming the parameter.
 fn ids(query: &Query, key: &str, errors: &mut FieldErrors) -> Vec<String> {
-    repeated(query, key, errors, |value| {
-        PublicId::parse(value)
-            .map(PublicId::into_string)
-            .ok_or_else(|| format!("\"{value}\" is not a valid id."))
-    })
+    repeated(query, key, errors, id)
+}
+
+/// An object id, or the message naming what is not one.
+fn id(raw: &str) -> std::result::Result<String, String> {
+    PublicId::parse(raw)
+        .map(PublicId::into_string)
+        .ok_or_else(|| format!("\"{raw}\" is not a valid id."))
 }
 
 /// The distinct values of a repeatable parameter, each read by `parse`
@@ -176,11 +179,7 @@ fn read_filter(
         targets: ids(query, "target", errors),
         exclude_teams: ids(query, "exclude_team", errors),
         exclude_targets: ids(query, "exclude_target", errors),
-        account: choice(query, "account", errors, |raw| {
-            PublicId::parse(raw)
-                .map(PublicId::into_string)
-                .ok_or_else(|| format!("\"{raw}\" is not a valid id."))
-        }),
+        account: choice(query, "account", errors, id),
         no_access: query.boolean("no_access", errors),
         exclude: ids(query, "exclude", errors),
         ids: ids(query, "id", errors),
