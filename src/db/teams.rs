@@ -62,6 +62,12 @@ pub fn existing(
 pub struct TeamFilter {
     /// Case-insensitive substring of the name.
     pub search: Option<String>,
+    /// The name, compared case-insensitively (SCIM `displayName eq`).
+    pub name: Option<String>,
+    /// Team ids (empty: any).
+    pub ids: Vec<String>,
+    /// The identity provider's id, compared exactly (SCIM `externalId eq`).
+    pub external_id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +101,15 @@ fn filtered<'a>(
         .into_boxed();
     if let Some(term) = &filter.search {
         query = query.filter(lower(teams::name).like(contains_pattern(term)).escape('\\'));
+    }
+    if let Some(name) = &filter.name {
+        query = query.filter(lower(teams::name).eq(name.to_lowercase()));
+    }
+    if !filter.ids.is_empty() {
+        query = query.filter(teams::id.eq_any(&filter.ids));
+    }
+    if let Some(external_id) = &filter.external_id {
+        query = query.filter(teams::external_id.eq(external_id));
     }
     query
 }

@@ -410,6 +410,12 @@ fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s).ok()
 }
 
+/// Whether a string literal reads as a time (RFC 3339), which the filter
+/// compares with another time as an instant rather than as text.
+pub fn is_time(s: &str) -> bool {
+    parse_time(s).is_some()
+}
+
 fn compare_one(value: &Value, op: CompareOp, literal: &Literal, exact: bool) -> bool {
     use std::cmp::Ordering;
     let ordering = |o: Option<Ordering>| -> bool {

@@ -6,14 +6,14 @@
 //! `service::teams`, each membership change through `service::users`, so
 //! the same authorization and audit rules hold as in REST.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::filter::get_ci;
-use super::query::{ListQuery, collect_matching};
+use super::filter::{CompareOp, Filter, Literal, get_ci, is_time};
+use super::query::{ListQuery, Listed, Plan, Window, page_of};
 use super::users::time;
 use super::{
     Collection, GROUP_SCHEMA, ScimError, ScimResult, base_url, check_version, if_match,
@@ -72,11 +72,15 @@ pub fn to_scim(team: &TeamRow, members: &[&Member], base: &str) -> Value {
 fn with_members(conn: &mut DbConnection, teams: Vec<TeamRow>, base: &str) -> Result<Vec<Value>> {
     let ids: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
     let members = rows::members(conn, &ids)?;
+    let mut by_team: HashMap<&str, Vec<&Member>> = HashMap::new();
+    for member in &members {
+        by_team.entry(&member.team_id).or_default().push(member);
+    }
     Ok(teams
         .iter()
         .map(|team| {
-            let mine: Vec<&Member> = members.iter().filter(|m| m.team_id == team.id).collect();
-            to_scim(team, &mine, base)
+            let mine = by_team.get(team.id.as_str()).map_or(&[][..], Vec::as_slice);
+            to_scim(team, mine, base)
         })
         .collect())
 }
@@ -167,39 +171,85 @@ fn members_of(resource: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every team of the caller's organization as a group that passes the
-/// query's filter, by name.
+/// What SQL makes of a group filter (see `users::narrowing`).
+fn narrowing(filter: Option<&Filter>) -> (TeamFilter, Plan) {
+    let mut narrow = TeamFilter::default();
+    let Some(filter) = filter else {
+        return (narrow, Plan::Exact);
+    };
+    let exact = match filter {
+        Filter::Compare(path, CompareOp::Eq, Literal::String(s))
+            if path.uri.is_none() && path.sub.is_none() && !is_time(s) =>
+        {
+            match path.name.as_str() {
+                // Case-insensitive: SQL's lower() agrees on ASCII only.
+                "displayname" if s.is_ascii() => {
+                    narrow.name = Some(s.clone());
+                    true
+                }
+                "id" => {
+                    narrow.ids = vec![s.clone()];
+                    true
+                }
+                "externalid" => {
+                    narrow.external_id = Some(s.clone());
+                    true
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    let plan = if exact {
+        Plan::Exact
+    } else {
+        Plan::Superset(filter.clone())
+    };
+    (narrow, plan)
+}
+
+/// The teams of the caller's organization as groups, by name: SQL filters
+/// and pages the lookups IdPs make (`displayName eq`, `id eq`, `externalId
+/// eq`) and plain lists; other filters are evaluated in memory over pages
+/// of teams. Members are read only when the response or the filter needs
+/// them.
 pub struct Groups;
 
 impl Collection for Groups {
     const SCHEMA: &'static str = GROUP_SCHEMA;
 
-    async fn matching(
+    async fn list(
         state: &AppState,
         caller: &Caller,
         base: String,
         query: &ListQuery,
-    ) -> ScimResult<Vec<Value>> {
+        window: Window,
+    ) -> ScimResult<Listed> {
         let caller = caller.clone();
-        let filter = query.filter.clone();
+        let (narrow, plan) = narrowing(query.filter.as_ref());
+        let members = !plan.is_exact() || query.projection.returns("members");
         Ok(state
             .db
             .read(move |conn| {
-                collect_matching(filter.as_ref(), |offset, limit| {
-                    let ordering = TeamOrdering {
-                        field: TeamOrderField::Name,
-                        descending: false,
-                    };
-                    let teams = service::window(
-                        conn,
-                        &caller,
-                        &TeamFilter::default(),
-                        ordering,
-                        offset,
-                        limit,
-                    )?;
-                    with_members(conn, teams, &base)
-                })
+                page_of(
+                    conn,
+                    &plan,
+                    window,
+                    |conn| service::count(conn, &caller, &narrow),
+                    |conn, offset, limit| {
+                        let ordering = TeamOrdering {
+                            field: TeamOrderField::Name,
+                            descending: false,
+                        };
+                        let teams =
+                            service::window(conn, &caller, &narrow, ordering, offset, limit)?;
+                        if members {
+                            with_members(conn, teams, &base)
+                        } else {
+                            Ok(teams.iter().map(|team| to_scim(team, &[], &base)).collect())
+                        }
+                    },
+                )
             })
             .await?)
     }

@@ -255,13 +255,15 @@ pub trait Collection {
     /// Its core schema.
     const SCHEMA: &'static str;
 
-    /// Every resource of the caller's organization passing `query`'s filter.
-    fn matching(
+    /// The resources of the caller's organization passing `query`'s
+    /// filter that fall in `window`, and how many pass it in all.
+    fn list(
         state: &AppState,
         caller: &Caller,
         base: String,
         query: &query::ListQuery,
-    ) -> impl std::future::Future<Output = ScimResult<Vec<Value>>>;
+        window: query::Window,
+    ) -> impl std::future::Future<Output = ScimResult<query::Listed>>;
 
     /// One resource as it is now.
     fn current(
@@ -405,8 +407,8 @@ async fn list<C: Collection>(
 ) -> ScimResult<HttpResponse> {
     let caller = provisioner(caller)?;
     let query = query::ListQuery::from_params(&query)?;
-    let matching = C::matching(&state, &caller, base_url(&req), &query).await?;
-    Ok(respond(StatusCode::OK, &query.respond(matching)))
+    let listed = C::list(&state, &caller, base_url(&req), &query, query.window()).await?;
+    Ok(respond(StatusCode::OK, &query.respond(listed)))
 }
 
 /// `POST /Users/.search`, `POST /Groups/.search`: a list whose parameters
@@ -419,8 +421,8 @@ async fn search<C: Collection>(
 ) -> ScimResult<HttpResponse> {
     let caller = provisioner(caller)?;
     let query = query::ListQuery::from_search(&json_body(&req, &body)?)?;
-    let matching = C::matching(&state, &caller, base_url(&req), &query).await?;
-    Ok(respond(StatusCode::OK, &query.respond(matching)))
+    let listed = C::list(&state, &caller, base_url(&req), &query, query.window()).await?;
+    Ok(respond(StatusCode::OK, &query.respond(listed)))
 }
 
 /// `POST /.search`: users and groups at once, users first.
@@ -433,9 +435,13 @@ async fn search_all(
     let caller = provisioner(caller)?;
     let query = query::ListQuery::from_search(&json_body(&req, &body)?)?;
     let base = base_url(&req);
-    let mut matching = users::Users::matching(&state, &caller, base.clone(), &query).await?;
-    matching.extend(groups::Groups::matching(&state, &caller, base, &query).await?);
-    Ok(respond(StatusCode::OK, &query.respond(matching)))
+    let window = query.window();
+    let mut listed = users::Users::list(&state, &caller, base.clone(), &query, window).await?;
+    let window = window.after(listed.total, listed.resources.len());
+    let groups = groups::Groups::list(&state, &caller, base, &query, window).await?;
+    listed.total += groups.total;
+    listed.resources.extend(groups.resources);
+    Ok(respond(StatusCode::OK, &query.respond(listed)))
 }
 
 /// The `attributes` / `excludedAttributes` of a request's query string.

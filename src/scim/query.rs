@@ -54,6 +54,19 @@ impl Projection {
         }
     }
 
+    /// Whether the top-level attribute `name` (lower case) comes back, in
+    /// part at least.
+    pub fn returns(&self, name: &str) -> bool {
+        if self.attributes.is_empty() {
+            !self
+                .excluded
+                .iter()
+                .any(|(attr, sub)| attr == name && sub.is_none())
+        } else {
+            ALWAYS.contains(&name) || self.attributes.iter().any(|(attr, _)| attr == name)
+        }
+    }
+
     /// Narrows `resource` (a JSON object) to what was asked.
     pub fn apply(&self, resource: &mut Value) {
         let Value::Object(object) = resource else {
@@ -227,18 +240,19 @@ impl ListQuery {
         })
     }
 
-    /// Whether `resource` passes the filter.
-    pub fn matches(&self, resource: &Value) -> bool {
-        self.filter.as_ref().is_none_or(|f| f.matches(resource))
+    /// Which matches the response carries.
+    pub fn window(&self) -> Window {
+        Window {
+            skip: self.start - 1,
+            take: self.count,
+        }
     }
 
-    /// The `ListResponse` of the requested page of `matching`.
-    pub fn respond(&self, matching: Vec<Value>) -> Value {
-        let total = matching.len();
-        let resources: Vec<Value> = matching
+    /// The `ListResponse` of one page.
+    pub fn respond(&self, listed: Listed) -> Value {
+        let resources: Vec<Value> = listed
+            .resources
             .into_iter()
-            .skip(self.start - 1)
-            .take(self.count)
             .map(|mut resource| {
                 self.projection.apply(&mut resource);
                 resource
@@ -246,7 +260,7 @@ impl ListQuery {
             .collect();
         json!({
             "schemas": [LIST_SCHEMA],
-            "totalResults": total,
+            "totalResults": listed.total,
             "itemsPerPage": resources.len(),
             "startIndex": self.start,
             "Resources": resources,
@@ -254,28 +268,95 @@ impl ListQuery {
     }
 }
 
+/// Which of a list's matches a response carries: `take` of them after the
+/// first `skip`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub skip: usize,
+    pub take: usize,
+}
+
+impl Window {
+    /// What is left of this window for a second list that follows one of
+    /// `before` matches, of which `taken` were in this window (`POST
+    /// /.search`: groups after users).
+    pub fn after(self, before: usize, taken: usize) -> Self {
+        Self {
+            skip: self.skip.saturating_sub(before),
+            take: self.take - taken.min(self.take),
+        }
+    }
+}
+
+/// One page of a list, and how many resources match in all.
+#[derive(Debug, Default)]
+pub struct Listed {
+    pub total: usize,
+    pub resources: Vec<Value>,
+}
+
+/// How SQL serves a list's filter.
+pub enum Plan {
+    /// SQL selects exactly what the filter matches: it counts and pages.
+    Exact,
+    /// SQL selects a superset; the filter is evaluated in memory over pages
+    /// of rows.
+    Superset(Filter),
+}
+
+impl Plan {
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Plan::Exact)
+    }
+}
+
 /// Rows loaded per query while a list filters in memory.
 const LOAD_PAGE: i64 = 500;
 
-/// The resources that pass `filter`, loaded page by page: `page(offset,
-/// limit)` gives the resources of one page of rows, so memory holds one
-/// page beside what matched.
-pub fn collect_matching(
-    filter: Option<&Filter>,
-    mut page: impl FnMut(i64, i64) -> crate::error::Result<Vec<Value>>,
-) -> crate::error::Result<Vec<Value>> {
-    let mut matching = Vec::new();
+/// The page `window` of a list, ordered as `page` loads it.
+///
+/// With an exact plan, `count` gives the total and `page(offset, limit)`
+/// the window itself: cost and memory follow the page, not the
+/// organization. Otherwise every row SQL selects is loaded, `LOAD_PAGE` at a
+/// time, and tested against the filter; only the window's matches are kept,
+/// so memory stays bounded (one load page beside the window) whatever the
+/// number of matches.
+pub fn page_of<C>(
+    conn: &mut C,
+    plan: &Plan,
+    window: Window,
+    count: impl FnOnce(&mut C) -> crate::error::Result<i64>,
+    mut page: impl FnMut(&mut C, i64, i64) -> crate::error::Result<Vec<Value>>,
+) -> crate::error::Result<Listed> {
+    let filter = match plan {
+        Plan::Exact => {
+            let total = usize::try_from(count(conn)?).unwrap_or(0);
+            let resources = if window.take == 0 || window.skip >= total {
+                Vec::new()
+            } else {
+                page(
+                    conn,
+                    i64::try_from(window.skip).unwrap_or(i64::MAX),
+                    i64::try_from(window.take).unwrap_or(i64::MAX),
+                )?
+            };
+            return Ok(Listed { total, resources });
+        }
+        Plan::Superset(filter) => filter,
+    };
+    let mut listed = Listed::default();
     let mut offset = 0;
     loop {
-        let resources = page(offset, LOAD_PAGE)?;
+        let resources = page(conn, offset, LOAD_PAGE)?;
         let loaded = resources.len() as i64;
-        matching.extend(
-            resources
-                .into_iter()
-                .filter(|r| filter.is_none_or(|f| f.matches(r))),
-        );
+        for resource in resources.into_iter().filter(|r| filter.matches(r)) {
+            if listed.total >= window.skip && listed.resources.len() < window.take {
+                listed.resources.push(resource);
+            }
+            listed.total += 1;
+        }
         if loaded < LOAD_PAGE {
-            return Ok(matching);
+            return Ok(listed);
         }
         offset += LOAD_PAGE;
     }
@@ -347,11 +428,99 @@ mod tests {
                           "attributes": ["userName"]});
         let q = ListQuery::from_search(&body).unwrap();
         assert_eq!((q.start, q.count), (2, 5));
-        assert!(q.matches(&user()));
+        assert!(q.filter.unwrap().matches(&user()));
         let params: HashMap<String, String> = [("COUNT".to_owned(), "99999".to_owned())].into();
         let q = ListQuery::from_params(&params).unwrap();
         assert_eq!((q.start, q.count), (1, MAX_RESULTS));
         assert!(ListQuery::from_search(&json!({"count": "many"})).is_err());
         assert!(ListQuery::from_search(&json!({"filter": "userName zz 1"})).is_err());
+    }
+
+    fn numbered(n: usize) -> Vec<Value> {
+        (0..n)
+            .map(
+                |i| json!({"id": i.to_string(), "userName": format!("u{i}"), "active": i % 3 != 0}),
+            )
+            .collect()
+    }
+
+    /// `page_of` over `rows`, loading them as SQL would (by offset and
+    /// limit), counting the loads.
+    fn paged(rows: &[Value], plan: &Plan, window: Window) -> (Listed, usize) {
+        let mut loads = 0;
+        let listed = page_of(
+            &mut loads,
+            plan,
+            window,
+            |_| Ok(rows.len() as i64),
+            |loads, offset, limit| {
+                *loads += 1;
+                let (offset, limit) = (offset as usize, limit as usize);
+                Ok(rows.iter().skip(offset).take(limit).cloned().collect())
+            },
+        )
+        .unwrap();
+        (listed, loads)
+    }
+
+    #[test]
+    fn an_exact_plan_counts_and_reads_only_the_window() {
+        let rows = numbered(1200);
+        let (listed, loads) = paged(&rows, &Plan::Exact, Window { skip: 700, take: 3 });
+        assert_eq!(listed.total, 1200);
+        assert_eq!(listed.resources, rows[700..703].to_vec());
+        assert_eq!(loads, 1);
+        let (listed, loads) = paged(
+            &rows,
+            &Plan::Exact,
+            Window {
+                skip: 1200,
+                take: 3,
+            },
+        );
+        assert_eq!((listed.total, listed.resources.len(), loads), (1200, 0, 0));
+        let (listed, loads) = paged(&rows, &Plan::Exact, Window { skip: 0, take: 0 });
+        assert_eq!((listed.total, listed.resources.len(), loads), (1200, 0, 0));
+    }
+
+    #[test]
+    fn windows_after_a_first_list_take_what_is_left() {
+        let w = Window { skip: 5, take: 10 };
+        assert_eq!(w.after(3, 0), Window { skip: 2, take: 10 });
+        assert_eq!(w.after(8, 3), Window { skip: 0, take: 7 });
+        assert_eq!(w.after(40, 10), Window { skip: 0, take: 0 });
+    }
+
+    #[test]
+    fn projections_tell_whether_an_attribute_comes_back() {
+        assert!(Projection::new(&[], &[]).returns("members"));
+        assert!(!Projection::new(&[], &["members".into()]).returns("members"));
+        assert!(Projection::new(&[], &["members.display".into()]).returns("members"));
+        assert!(!Projection::new(&["displayName".into()], &[]).returns("members"));
+        assert!(Projection::new(&["members.value".into()], &[]).returns("members"));
+        assert!(Projection::new(&["displayName".into()], &[]).returns("id"));
+    }
+
+    proptest::proptest! {
+        /// Filtering in memory keeps exactly the window of the matches, in
+        /// order, and counts them all.
+        #[test]
+        fn a_superset_plan_pages_the_matches(
+            n in 0usize..1600,
+            skip in 0usize..1700,
+            take in 0usize..120,
+            filter in proptest::sample::select(vec![
+                "active eq true", "active eq false", "userName sw \"u1\"",
+                "userName ew \"7\"", "id eq \"42\"",
+            ]),
+        ) {
+            let rows = numbered(n);
+            let filter = filter::parse(filter).unwrap();
+            let expected: Vec<Value> = rows.iter().filter(|r| filter.matches(r)).cloned().collect();
+            let (listed, _) = paged(&rows, &Plan::Superset(filter), Window { skip, take });
+            proptest::prop_assert_eq!(listed.total, expected.len());
+            let page: Vec<Value> = expected.into_iter().skip(skip).take(take).collect();
+            proptest::prop_assert_eq!(listed.resources, page);
+        }
     }
 }

@@ -16,8 +16,8 @@ use chrono::{NaiveDateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::filter::{CompareOp, Filter, Literal, get_ci};
-use super::query::{ListQuery, collect_matching};
+use super::filter::{CompareOp, Filter, Literal, get_ci, is_time};
+use super::query::{ListQuery, Listed, Plan, Window, page_of};
 use super::{
     Collection, ENTERPRISE_USER_SCHEMA, ScimError, ScimResult, USER_SCHEMA, base_url,
     check_version, if_match, requested_projection, respond_resource,
@@ -545,73 +545,131 @@ pub fn to_input(resource: &Value, before: Option<&Value>) -> ScimResult<UserPatc
     })
 }
 
-/// What SQL can narrow a filter to before it is evaluated in memory: a
-/// superset of the users it matches, so the lookups IdPs make before each
+/// What SQL makes of a filter: the user filter it can express, and whether
+/// that is exactly the SCIM filter (then SQL counts and pages, whatever the
+/// organization's size) or a superset of it (then the filter is also
+/// evaluated in memory). Either way, the lookups IdPs make before each
 /// write (`userName eq`, `externalId eq`, `id eq`) read one row, not all.
-pub fn narrowing(filter: Option<&Filter>) -> UserFilter {
-    let mut narrow = UserFilter::default();
+pub fn narrowing(filter: Option<&Filter>) -> (UserFilter, Plan) {
     let Some(filter) = filter else {
-        return narrow;
+        return (UserFilter::default(), Plan::Exact);
     };
-    match filter {
-        Filter::Compare(path, op, literal) if path.uri.is_none() && path.sub.is_none() => {
-            match (path.name.as_str(), op, literal) {
-                ("username", CompareOp::Eq, Literal::String(s)) => {
-                    narrow.user_name = Some(s.clone());
-                }
-                ("externalid", CompareOp::Eq, Literal::String(s)) => {
-                    narrow.external_id = Some(s.clone());
-                }
-                ("id", CompareOp::Eq, Literal::String(s)) => narrow.ids = vec![s.clone()],
-                ("active", CompareOp::Eq, Literal::Bool(b)) => narrow.active = Some(*b),
-                ("username", CompareOp::Co | CompareOp::Sw | CompareOp::Ew, Literal::String(s)) => {
-                    narrow.user_name_contains = Some(s.clone());
-                }
-                _ => {}
-            }
-        }
-        Filter::And(left, right) => {
-            // Either side alone narrows to a superset; both, to one still.
-            let (l, r) = (narrowing(Some(left)), narrowing(Some(right)));
-            narrow.user_name = l.user_name.or(r.user_name);
-            narrow.user_name_contains = l.user_name_contains.or(r.user_name_contains);
-            narrow.external_id = l.external_id.or(r.external_id);
-            narrow.ids = if l.ids.is_empty() { r.ids } else { l.ids };
-            narrow.active = l.active.or(r.active);
-            narrow.search = l.search.or(r.search);
-        }
-        _ => {}
-    }
-    narrow
+    let (narrow, exact) = translate(filter);
+    let plan = if exact {
+        Plan::Exact
+    } else {
+        Plan::Superset(filter.clone())
+    };
+    (narrow, plan)
 }
 
-/// Every user of the caller's organization as SCIM resources that pass
-/// `query`'s filter, oldest first: SQL narrows the rows where it can (see
-/// `narrowing`), then the filter is evaluated in memory over pages of rows
-/// (see `filter`).
+/// `filter` as a user filter selecting a superset of its matches, and
+/// whether it selects exactly them.
+fn translate(filter: &Filter) -> (UserFilter, bool) {
+    let mut narrow = UserFilter::default();
+    match filter {
+        Filter::Compare(path, op, literal) if path.uri.is_none() && path.sub.is_none() => {
+            // userName compares case-insensitively: SQL's lower() agrees
+            // with the in-memory comparison on ASCII only (SQLite's lower()
+            // leaves other letters alone), so other text is not narrowed.
+            let exact = match (path.name.as_str(), op, literal) {
+                ("username", CompareOp::Eq, Literal::String(s)) if plain_ascii(s) => {
+                    narrow.user_name = Some(s.clone());
+                    true
+                }
+                ("username", CompareOp::Co | CompareOp::Sw | CompareOp::Ew, Literal::String(s))
+                    if plain_ascii(s) =>
+                {
+                    narrow.user_name_contains = Some(s.clone());
+                    *op == CompareOp::Co
+                }
+                ("externalid", CompareOp::Eq, Literal::String(s)) if !is_time(s) => {
+                    narrow.external_id = Some(s.clone());
+                    true
+                }
+                ("id", CompareOp::Eq, Literal::String(s)) if !is_time(s) => {
+                    narrow.ids = vec![s.clone()];
+                    true
+                }
+                ("active", CompareOp::Eq, Literal::Bool(b)) => {
+                    narrow.active = Some(*b);
+                    true
+                }
+                _ => false,
+            };
+            (narrow, exact)
+        }
+        Filter::And(left, right) => {
+            // Both sides narrow; where both set the same field, one is kept
+            // (a superset still) and memory decides.
+            let (l, l_exact) = translate(left);
+            let (r, r_exact) = translate(right);
+            let mut exact = l_exact && r_exact;
+            narrow.user_name = either(l.user_name, r.user_name, &mut exact);
+            narrow.user_name_contains =
+                either(l.user_name_contains, r.user_name_contains, &mut exact);
+            narrow.external_id = either(l.external_id, r.external_id, &mut exact);
+            narrow.active = either(l.active, r.active, &mut exact);
+            narrow.ids = either(
+                Some(l.ids).filter(|ids| !ids.is_empty()),
+                Some(r.ids).filter(|ids| !ids.is_empty()),
+                &mut exact,
+            )
+            .unwrap_or_default();
+            (narrow, exact)
+        }
+        _ => (narrow, false),
+    }
+}
+
+/// One side's value, or the other's; both set makes the translation
+/// inexact.
+fn either<T>(left: Option<T>, right: Option<T>, exact: &mut bool) -> Option<T> {
+    if left.is_some() && right.is_some() {
+        *exact = false;
+    }
+    left.or(right)
+}
+
+/// Text SQL compares as the in-memory filter does: ASCII, and not a time
+/// (the filter compares two times as instants).
+fn plain_ascii(s: &str) -> bool {
+    s.is_ascii() && !is_time(s)
+}
+
+/// The users of the caller's organization as SCIM resources, oldest first:
+/// SQL filters and pages where it can express the filter (see
+/// `narrowing`); otherwise it narrows, and the filter is evaluated in
+/// memory over pages of rows (see `query::page_of`).
 pub struct Users;
 
 impl Collection for Users {
     const SCHEMA: &'static str = USER_SCHEMA;
 
-    async fn matching(
+    async fn list(
         state: &AppState,
         caller: &Caller,
         base: String,
         query: &ListQuery,
-    ) -> ScimResult<Vec<Value>> {
+        window: Window,
+    ) -> ScimResult<Listed> {
         let caller = caller.clone();
-        let filter = query.filter.clone();
-        let narrow = narrowing(filter.as_ref());
+        let (narrow, plan) = narrowing(query.filter.as_ref());
         Ok(state
             .db
             .read(move |conn| {
-                collect_matching(filter.as_ref(), |offset, limit| {
-                    Ok(service::window(conn, &caller, &narrow, offset, limit)?
-                        .iter()
-                        .map(|detail| to_scim(detail, &base))
-                        .collect())
-                })
+                page_of(
+                    conn,
+                    &plan,
+                    window,
+                    |conn| service::count(conn, &caller, &narrow),
+                    |conn, offset, limit| {
+                        Ok(service::window(conn, &caller, &narrow, offset, limit)?
+                            .iter()
+                            .map(|detail| to_scim(detail, &base))
+                            .collect())
+                    },
+                )
             })
             .await?)
     }
@@ -680,5 +738,51 @@ impl Collection for Users {
             to_scim(&outcome?, &base),
             &query,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::filter::parse;
+
+    fn plan_of(filter: &str) -> (UserFilter, bool) {
+        let (narrow, plan) = narrowing(Some(&parse(filter).unwrap()));
+        (narrow, plan.is_exact())
+    }
+
+    #[test]
+    fn the_lookups_idps_make_are_exact_sql() {
+        let (narrow, exact) = plan_of(r#"userName eq "Jdoe@Example.com""#);
+        assert!(exact);
+        assert_eq!(narrow.user_name.as_deref(), Some("Jdoe@Example.com"));
+        let (narrow, exact) = plan_of(r#"externalId eq "00u1" and active eq true"#);
+        assert!(exact);
+        assert_eq!(narrow.external_id.as_deref(), Some("00u1"));
+        assert_eq!(narrow.active, Some(true));
+        assert!(plan_of(r#"id eq "abc""#).1);
+        assert!(plan_of(r#"userName co "doe""#).1);
+        assert!(narrowing(None).1.is_exact());
+    }
+
+    #[test]
+    fn what_sql_cannot_say_exactly_is_a_superset_checked_in_memory() {
+        // Prefixes and suffixes narrow by substring.
+        let (narrow, exact) = plan_of(r#"userName sw "jd""#);
+        assert!(!exact);
+        assert_eq!(narrow.user_name_contains.as_deref(), Some("jd"));
+        // Non-ASCII text: SQLite's lower() would not fold it.
+        let (narrow, exact) = plan_of(r#"userName eq "ÉLODIE""#);
+        assert!(!exact);
+        assert_eq!(narrow.user_name, None);
+        // Text that reads as a time compares as an instant.
+        assert!(!plan_of(r#"userName eq "2026-01-01T00:00:00Z""#).1);
+        // Two values for one column keep one, and memory decides.
+        let (narrow, exact) = plan_of(r#"userName eq "a" and userName eq "b""#);
+        assert!(!exact);
+        assert_eq!(narrow.user_name.as_deref(), Some("a"));
+        assert!(!plan_of(r#"userName eq "a" or userName eq "b""#).1);
+        assert!(!plan_of(r#"name.givenName eq "Ann""#).1);
+        assert!(!plan_of(r#"not (active eq true)"#).1);
     }
 }

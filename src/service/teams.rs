@@ -60,8 +60,14 @@ pub fn list(
     )
 }
 
-/// `limit` teams from `offset`, uncounted: for scans that filter further
-/// (SCIM's in-memory filters).
+/// How many teams match `filter`. Needs `users.view`.
+pub fn count(conn: &mut DbConnection, caller: &Caller, filter: &TeamFilter) -> Result<i64> {
+    caller.require(Permission::UsersView)?;
+    Ok(teams::count(conn, caller.organization_id(), filter)?)
+}
+
+/// `limit` teams from `offset`, uncounted (SCIM counts apart, or filters
+/// further in memory).
 pub fn window(
     conn: &mut DbConnection,
     caller: &Caller,

@@ -189,8 +189,14 @@ pub fn list(
     )
 }
 
+/// How many users match `filter`. Needs `users.view`.
+pub fn count(conn: &mut DbConnection, caller: &Caller, filter: &UserFilter) -> Result<i64> {
+    caller.require(Permission::UsersView)?;
+    Ok(users::count(conn, caller.organization_id(), filter)?)
+}
+
 /// `limit` users matching `filter` from `offset`, oldest first and
-/// uncounted: for scans that filter further (SCIM's in-memory filters).
+/// uncounted (SCIM counts apart, or filters further in memory).
 pub fn window(
     conn: &mut DbConnection,
     caller: &Caller,

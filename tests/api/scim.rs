@@ -931,6 +931,135 @@ async fn reads_honour_attributes_and_search_bodies() {
     assert_error(&missing, StatusCode::NOT_FOUND, None, "unknown schema");
 }
 
+/// The ids of one page of `path` (a list with its query), and its total.
+async fn page_ids(app: &TestApp, key: &str, path: &str) -> (Vec<String>, u64) {
+    let reply = scim(app, Method::GET, path, key, None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    let ids = reply.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    (ids, reply.body["totalResults"].as_u64().unwrap())
+}
+
+#[actix_web::test]
+async fn lists_page_alike_whether_sql_or_memory_applies_the_filter() {
+    let (app, owner, key) = idp_app().await;
+    for i in 0..7 {
+        scim_user(&app, &key, &format!("p{i}@paging.test"), &format!("P{i}")).await;
+    }
+    scim_user(&app, &key, "other@example.com", "Other").await;
+    // `co` is SQL's own; `ew` is narrowed by SQL and decided in memory.
+    let mut walked = Vec::new();
+    for filter in [
+        "userName%20co%20%22@paging.test%22",
+        "userName%20ew%20%22@PAGING.test%22",
+    ] {
+        let mut ids = Vec::new();
+        for start in [1, 3, 5, 7, 9] {
+            let (page, total) = page_ids(
+                &app,
+                &key,
+                &format!("/Users?filter={filter}&startIndex={start}&count=2"),
+            )
+            .await;
+            assert_eq!(total, 7, "{filter}");
+            assert_eq!(
+                page.len(),
+                7usize.saturating_sub(start - 1).min(2),
+                "{filter} {start}"
+            );
+            ids.extend(page);
+        }
+        walked.push(ids);
+    }
+    assert_eq!(walked[0].len(), 7);
+    assert_eq!(walked[0], walked[1]);
+    // Without a filter: every person (the owner included, not the API user).
+    let (all, total) = page_ids(&app, &key, "/Users?count=100").await;
+    assert_eq!((all.len(), total), (9, 9));
+    let (none, total) = page_ids(&app, &key, "/Users?count=0").await;
+    assert_eq!((none.len(), total), (0, 9));
+
+    // Groups: displayName eq is SQL's, case-insensitively; members are read
+    // only when they come back.
+    let ops = scim(
+        &app,
+        Method::POST,
+        "/Groups",
+        &key,
+        Some(json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": all[1]}]})),
+    )
+    .await;
+    assert_eq!(ops.status, StatusCode::CREATED, "{}", ops.body);
+    let reply = app.post("/teams/", &owner, json!({"name": "Sales"})).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let found = scim(
+        &app,
+        Method::GET,
+        "/Groups?filter=displayName%20eq%20%22OPS%22",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(found.body["totalResults"], 1, "{}", found.body);
+    assert_eq!(
+        member_ids(&found.body["Resources"][0]),
+        vec![all[1].clone()]
+    );
+    let lean = scim(
+        &app,
+        Method::GET,
+        "/Groups?excludedAttributes=members",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(lean.body["totalResults"], 2, "{}", lean.body);
+    assert!(
+        lean.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g.get("members").is_none())
+    );
+    let by_member = scim(
+        &app,
+        Method::GET,
+        &format!(
+            "/Groups?filter=members.value%20eq%20%22{}%22&attributes=displayName",
+            all[1]
+        ),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(by_member.body["totalResults"], 1, "{}", by_member.body);
+    assert_eq!(by_member.body["Resources"][0]["displayName"], "Ops");
+
+    // POST /.search: one window over the users, then the groups.
+    let search = |start: usize| json!({"filter": "displayName pr", "attributes": ["displayName"], "startIndex": start, "count": 2});
+    let across = scim(&app, Method::POST, "/.search", &key, Some(search(9))).await;
+    assert_eq!(across.status, StatusCode::OK, "{}", across.body);
+    assert_eq!(across.body["totalResults"], 11);
+    let names: Vec<&str> = across.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(
+        names[1], "Ops",
+        "groups follow the users, by name: {names:?}"
+    );
+    let groups_only = scim(&app, Method::POST, "/.search", &key, Some(search(11))).await;
+    assert_eq!(groups_only.body["Resources"][0]["displayName"], "Sales");
+    assert_eq!(groups_only.body["itemsPerPage"], 1);
+}
+
 #[actix_web::test]
 async fn name_parts_and_email_types_come_back_as_the_idp_wrote_them() {
     let (app, owner, key) = idp_app().await;

@@ -65,6 +65,7 @@ pub async fn list_teams(
     let (field, descending) = list.ordering;
     let filter = TeamFilter {
         search: list.search,
+        ..TeamFilter::default()
     };
     let (query, page) = (
         Parsed::new((filter, TeamOrdering { field, descending }), list.errors),
