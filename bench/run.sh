@@ -201,7 +201,34 @@ bench_backend() {
     BENCH_TARGET=$(curl -fsS -H "Authorization: JWT $token" "$BASE/targets/?length=1" | jq -r '.results[0].id')
     export BENCH_TEAM BENCH_TARGET
     run_wrk authz_check authz_check.lua 8
+    bench_scim "$token"
     stop_server
+}
+
+# SCIM lists as an identity provider reads them, with an ADMIN API user's
+# key: a deep page of every user, the `userName eq` lookup made before each
+# write, a filter SQL cannot express (decided in memory over every user,
+# keeping only the page), and the groups without and with their members.
+bench_scim() {
+    local token=$1 api_user email
+    api_user=$(curl -fsS -X POST "$BASE/api-users/" -H "Authorization: JWT $token" \
+        -H 'Content-Type: application/json' \
+        -d '{"name": "bench idp", "email": "bench-idp@example.com", "user_roles": [{"role": "ADMIN"}]}' |
+        jq -r .id)
+    BENCH_SCIM_KEY=$(curl -fsS -X POST "$BASE/api-users/$api_user/keys/" -H "Authorization: JWT $token" \
+        -H 'Content-Type: application/json' -d '{"name": "scim"}' | jq -r .key)
+    export BENCH_SCIM_KEY
+    email=$(curl -fsS -H "Authorization: JWT $token" "$BASE/users/$(sed -n 1000p "$BENCH_IDS")/" | jq -r .email)
+    local q
+    for q in \
+        scim_users_deep:"/Users?startIndex=$((USERS / 2))&count=100" \
+        scim_users_username:"/Users?filter=userName%20eq%20%22$email%22" \
+        scim_users_in_memory:"/Users?filter=name.familyName%20sw%20%22zz%22&count=100" \
+        scim_groups:"/Groups?excludedAttributes=members" \
+        scim_groups_members:"/Groups?count=5"; do
+        echo "${q#*:}" >"$WORK/one-query"
+        BENCH_QUERIES="$WORK/one-query" run_wrk "${q%%:*}" scim.lua 8
+    done
 }
 
 ROWS="$WORK/rows"
