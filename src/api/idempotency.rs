@@ -53,7 +53,12 @@ pub async fn middleware(
     // request to its handler (a 401), with nothing kept.
     let user_id = if req.headers().contains_key(header::AUTHORIZATION) {
         match Caller::from_request(req.request(), &mut Payload::None).await {
-            Ok(caller) => Some(caller.actor().id),
+            Ok(caller) => {
+                let id = caller.actor().id;
+                // The handler's extractor takes it from here.
+                req.extensions_mut().insert(caller);
+                Some(id)
+            }
             Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
         }
     } else {

@@ -245,6 +245,11 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Authenticated once per request: a middleware that needed the
+        // caller first (Idempotency-Key) leaves it in the extensions.
+        if let Some(caller) = req.extensions().get::<Caller>().cloned() {
+            return Box::pin(async move { Ok(caller) });
+        }
         let req = req.clone();
         Box::pin(async move {
             let mut caller = authenticate(req.clone()).await?;
