@@ -200,12 +200,7 @@ fn narrowing(filter: Option<&Filter>) -> (TeamFilter, Plan) {
         }
         _ => false,
     };
-    let plan = if exact {
-        Plan::Exact
-    } else {
-        Plan::Superset(filter.clone())
-    };
-    (narrow, plan)
+    (narrow, Plan::new(filter, exact))
 }
 
 /// The teams of the caller's organization as groups, by name: SQL filters

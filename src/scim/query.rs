@@ -305,6 +305,15 @@ pub enum Plan {
 }
 
 impl Plan {
+    /// The plan of `filter`, which SQL expresses exactly or not.
+    pub fn new(filter: &Filter, exact: bool) -> Self {
+        if exact {
+            Plan::Exact
+        } else {
+            Plan::Superset(filter.clone())
+        }
+    }
+
     pub fn is_exact(&self) -> bool {
         matches!(self, Plan::Exact)
     }

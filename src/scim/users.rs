@@ -555,12 +555,7 @@ pub fn narrowing(filter: Option<&Filter>) -> (UserFilter, Plan) {
         return (UserFilter::default(), Plan::Exact);
     };
     let (narrow, exact) = translate(filter);
-    let plan = if exact {
-        Plan::Exact
-    } else {
-        Plan::Superset(filter.clone())
-    };
-    (narrow, plan)
+    (narrow, Plan::new(filter, exact))
 }
 
 /// `filter` as a user filter selecting a superset of its matches, and
