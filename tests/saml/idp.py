@@ -22,10 +22,12 @@ Endpoints:
 Test knobs, as extra fields of /login or query parameters of /initiate
 (each makes the IdP misbehave the way a misconfigured IdP would, with a
 response it really signs):
-  audience=URI        the assertion's audience instead of the SP's entity id
+  audience=ENTITY_ID  the assertion's audience instead of the SP's entity id
+                      (another SP whose metadata the IdP can fetch)
   lifetime=MINUTES    how long the assertion is valid (negative: expired)
   encrypt=1           encrypt the assertion to the SP's encryption cert
-  sign=assertion|response|both   what is signed (default both)
+  sign=assertion|response|both|none   what is signed (default both)
+  alg=sha256|sha1     the signature and digest algorithm (default sha256)
 
 Accounts: alice (alice@corp.example, groups engineering and admins), bob
 (bob@corp.example, no groups), olga (olga@other.example); any other name
@@ -54,12 +56,35 @@ from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.saml import NAME_FORMAT_BASIC, NameID
 from saml2.server import Server
-from saml2.assertion import Policy
+import saml2.entity
+import saml2.sigver
+
+# pysaml2 encrypts with 3DES unless told otherwise; a current IdP uses AES
+# (Tessera accepts AES-128 in CBC or GCM, key transport RSA-OAEP).
+AES128_CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+_pre_encryption_part = saml2.sigver.pre_encryption_part
+saml2.entity.pre_encryption_part = lambda **kw: _pre_encryption_part(msg_enc=AES128_CBC, **kw)
+_encrypt_assertion = saml2.sigver.SecurityContext.encrypt_assertion
+
+
+def _encrypt_aes(self, statement, enc_key, template, key_type="aes-128", node_xpath=None):
+    return _encrypt_assertion(self, statement, enc_key, template, key_type, node_xpath)
+
+
+saml2.sigver.SecurityContext.encrypt_assertion = _encrypt_aes
 
 ACCOUNTS = {
     "alice": {"email": "alice@corp.example", "groups": ["engineering", "admins"], "name": "Alice Liddell"},
     "bob": {"email": "bob@corp.example", "groups": [], "name": "Bob"},
     "olga": {"email": "olga@other.example", "groups": [], "name": "Olga"},
+}
+
+
+# What the IdP signs with: SHA-256 by default, SHA-1 when asked (the `alg`
+# knob), as an old IdP would.
+SIGNING = {
+    "sha256": ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "http://www.w3.org/2001/04/xmlenc#sha256"),
+    "sha1": ("http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#sha1"),
 }
 
 
@@ -89,10 +114,14 @@ def sp_metadata(entity_id):
         return reply.read().decode("utf-8")
 
 
-def server(sp_entity_id, lifetime=None):
-    """A pysaml2 IdP server knowing one SP (its current metadata)."""
+def server(sp_entity_id, lifetime=None, audience=None):
+    """A pysaml2 IdP server knowing one SP (its current metadata), and the
+    SP of `audience` when the test asks for another audience."""
     xml = sp_metadata(sp_entity_id)
     wants_signed = 'AuthnRequestsSigned="true"' in xml
+    inline = [xml]
+    if audience and audience != sp_entity_id:
+        inline.append(sp_metadata(audience))
     policy = {"default": {"name_form": NAME_FORMAT_BASIC, "attribute_restrictions": None}}
     if lifetime is not None:
         policy["default"]["lifetime"] = {"minutes": lifetime}
@@ -114,9 +143,10 @@ def server(sp_entity_id, lifetime=None):
             "key_file": KEY,
             "cert_file": CERT,
             "encryption_keypairs": [{"key_file": KEY, "cert_file": CERT}],
-            "metadata": {"inline": [xml]},
+            "metadata": {"inline": inline},
             "xmlsec_binary": "/usr/bin/xmlsec1",
             "allow_unknown_attributes": True,
+
         }
     )
     return Server(config=conf)
@@ -161,6 +191,7 @@ def respond(srv, username, in_response_to, destination, sp_entity_id, name_id_fo
         if encrypt_cert and not encrypt_cert.startswith("-----"):
             encrypt_cert = f"-----BEGIN CERTIFICATE-----\n{encrypt_cert}\n-----END CERTIFICATE-----\n"
     audience = knobs.get("audience") or sp_entity_id
+    alg = knobs.get("alg") or "sha256"
     response = srv.create_authn_response(
         identity,
         in_response_to,
@@ -174,6 +205,8 @@ def respond(srv, username, in_response_to, destination, sp_entity_id, name_id_fo
         encrypt_assertion=encrypt,
         encrypt_assertion_self_contained=True,
         encrypt_cert_assertion=encrypt_cert,
+        sign_alg=SIGNING[alg][0],
+        digest_alg=SIGNING[alg][1],
     )
     encoded = base64.b64encode(str(response).encode("utf-8")).decode("ascii")
     fields = f'<input type="hidden" name="SAMLResponse" value="{encoded}"/>'
@@ -228,7 +261,7 @@ def app(environ, start_response):
             raw = zlib.decompress(base64.b64decode(request_xml), -15).decode("utf-8")
             issuer = authn_request_from_string(raw).issuer.text
             lifetime = one(form, "lifetime")
-            srv = server(issuer, int(lifetime) if lifetime else None)
+            srv = server(issuer, int(lifetime) if lifetime else None, one(form, "audience"))
             parsed = srv.parse_authn_request(
                 request_xml,
                 BINDING_HTTP_REDIRECT,
@@ -247,13 +280,13 @@ def app(environ, start_response):
                 args["sp_entity_id"],
                 policy.format if policy is not None else None,
                 one(form, "RelayState"),
-                {k: one(form, k) for k in ("audience", "encrypt", "sign")},
+                {k: one(form, k) for k in ("audience", "encrypt", "sign", "alg")},
             )
             return answer("200 OK", body)
         if method == "GET" and path == "/initiate":
             sp = one(query, "sp")
             lifetime = one(query, "lifetime")
-            srv = server(sp, int(lifetime) if lifetime else None)
+            srv = server(sp, int(lifetime) if lifetime else None, one(query, "audience"))
             acs = srv.metadata.assertion_consumer_service(sp, BINDING_HTTP_POST)[0]["location"]
             body = respond(
                 srv,
@@ -263,7 +296,7 @@ def app(environ, start_response):
                 sp,
                 None,
                 one(query, "RelayState"),
-                {k: one(query, k) for k in ("audience", "encrypt", "sign")},
+                {k: one(query, k) for k in ("audience", "encrypt", "sign", "alg")},
             )
             return answer("200 OK", body)
         return answer("404 Not Found", "not found", "text/plain")

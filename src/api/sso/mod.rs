@@ -556,8 +556,10 @@ pub fn parse_connection_input(fields: &Fields, creating: bool) -> Parsed<Connect
     } else {
         None
     };
+    // The protocol's settings object is required, the other one refused
+    // (and not read).
+    let mut refused: Vec<&str> = Vec::new();
     if creating {
-        // The protocol's settings object is required, the other one refused.
         let chosen = match fields.0.get("protocol").and_then(Value::as_str) {
             Some("saml") => Some(Protocol::Saml),
             Some("oidc") | None => Some(Protocol::Oidc),
@@ -570,11 +572,19 @@ pub fn parse_connection_input(fields: &Fields, creating: bool) -> Parsed<Connect
                     e.add(key, REQUIRED);
                 } else if p != chosen && fields.has(key) {
                     e.add(key, "Only for a connection of this protocol.");
+                    refused.push(key);
                 }
             }
         }
     }
-    let saml = fields.value("saml", &mut e).cloned().and_then(|value| {
+    let read = |key: &str, e: &mut FieldErrors| {
+        if refused.contains(&key) {
+            None
+        } else {
+            fields.value(key, e).cloned()
+        }
+    };
+    let saml = read("saml", &mut e).and_then(|value| {
         let mut se = FieldErrors::new();
         let parsed = parse_saml(&value, creating, &mut se);
         if se.is_empty() {
@@ -584,7 +594,7 @@ pub fn parse_connection_input(fields: &Fields, creating: bool) -> Parsed<Connect
             None
         }
     });
-    let oidc = fields.value("oidc", &mut e).cloned().and_then(|value| {
+    let oidc = read("oidc", &mut e).and_then(|value| {
         let mut oe = FieldErrors::new();
         let parsed = parse_oidc(&value, creating, &mut oe);
         if oe.is_empty() {

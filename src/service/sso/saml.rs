@@ -16,9 +16,9 @@
 //! connection's entity id (required, every one of them), no
 //! `InResponseTo` on an unsolicited response, and the assertion's ID not
 //! seen before (the replay cache, in the database). An encrypted assertion
-//! is decrypted with the connection's key; when the response around it is
-//! not signed, the decrypted assertion's own signature is verified the
-//! same way (anyone can encrypt to a public certificate).
+//! is decrypted with the connection's key and must be signed itself: its
+//! signature is verified the same way (anyone can encrypt to a public
+//! certificate); a signature on the response around it is verified too.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -34,7 +34,7 @@ use samael::metadata::{
     EncryptionMethod, EntityDescriptor, HTTP_POST_BINDING, HTTP_REDIRECT_BINDING, IndexedEndpoint,
     KeyDescriptor, SpSsoDescriptor,
 };
-use samael::schema::{Assertion, EncryptedAssertion, Response};
+use samael::schema::Assertion;
 use samael::service_provider::ServiceProvider;
 use samael::traits::ToXml;
 use serde::{Deserialize, Serialize};
@@ -467,19 +467,19 @@ pub(super) async fn unsolicited_connection(
     let Ok(xml) = decode(response) else {
         return Ok(None);
     };
-    let Ok(unverified) = xml.parse::<Response>() else {
+    let Some(unverified) = outline(&xml) else {
         return Ok(None);
     };
     let audiences = unverified
         .assertion
         .and_then(|a| a.conditions)
-        .and_then(|c| c.audience_restrictions)
+        .map(|c| c.restrictions)
         .unwrap_or_default();
     let public_url = state.public_url.clone();
     let Some(id) = audiences
         .iter()
-        .flat_map(|r| r.audience.iter())
-        .find_map(|a| connection_of_entity_id(&public_url, a))
+        .flat_map(|r| r.audiences.iter())
+        .find_map(|a| connection_of_entity_id(&public_url, a.trim()))
     else {
         return Ok(None);
     };
@@ -497,28 +497,121 @@ pub(super) async fn unsolicited_connection(
         .await
 }
 
+/// A response's outline, read leniently before verification, only to
+/// choose the path: whether it is signed, and its encrypted assertion.
+/// (samael's own `Response` insists on a namespace declaration on the
+/// encrypted key's `KeyInfo` that IdPs such as pysaml2 put on an ancestor.)
+#[derive(Deserialize)]
+struct Outline {
+    #[serde(rename = "Signature", default)]
+    signature: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "EncryptedAssertion", default)]
+    encrypted: Option<Encrypted>,
+    #[serde(rename = "Assertion", default)]
+    assertion: Option<OutlineAssertion>,
+}
+
+#[derive(Deserialize)]
+struct OutlineAssertion {
+    #[serde(rename = "Conditions", default)]
+    conditions: Option<OutlineConditions>,
+}
+
+#[derive(Deserialize)]
+struct OutlineConditions {
+    #[serde(rename = "AudienceRestriction", default)]
+    restrictions: Vec<OutlineRestriction>,
+}
+
+#[derive(Deserialize)]
+struct OutlineRestriction {
+    #[serde(rename = "Audience", default)]
+    audiences: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Encrypted {
+    #[serde(rename = "EncryptedData")]
+    data: EncryptedData,
+    /// An EncryptedKey beside the data (else it is in the data's KeyInfo).
+    #[serde(rename = "EncryptedKey", default)]
+    keys: Vec<EncryptedKey>,
+}
+
+#[derive(Deserialize)]
+struct EncryptedData {
+    #[serde(rename = "EncryptionMethod")]
+    method: Method,
+    #[serde(rename = "KeyInfo", default)]
+    key_info: Option<EncryptedKeyInfo>,
+    #[serde(rename = "CipherData")]
+    cipher: CipherData,
+}
+
+#[derive(Deserialize)]
+struct EncryptedKeyInfo {
+    #[serde(rename = "EncryptedKey", default)]
+    keys: Vec<EncryptedKey>,
+}
+
+#[derive(Deserialize)]
+struct EncryptedKey {
+    #[serde(rename = "EncryptionMethod")]
+    method: Method,
+    #[serde(rename = "CipherData")]
+    cipher: CipherData,
+}
+
+#[derive(Deserialize)]
+struct Method {
+    #[serde(rename = "@Algorithm")]
+    algorithm: String,
+}
+
+#[derive(Deserialize)]
+struct CipherData {
+    #[serde(rename = "CipherValue")]
+    value: String,
+}
+
+fn outline(xml: &str) -> Option<Outline> {
+    samael::metadata::de::from_str(xml).ok()
+}
+
 /// Decrypts an encrypted assertion to its XML (still to be verified).
-fn decrypt(
-    encrypted: &EncryptedAssertion,
-    key: &PKey<Private>,
-) -> std::result::Result<String, Refusal> {
-    let invalid = |detail: &str| refuse(Failure::InvalidToken, format!("encrypted assertion: {detail}"));
-    let (cipher_key, key_method) = encrypted
-        .encrypted_key_info()
+fn decrypt(encrypted: &Encrypted, key: &PKey<Private>) -> std::result::Result<String, Refusal> {
+    let invalid =
+        |detail: &str| refuse(Failure::InvalidToken, format!("encrypted assertion: {detail}"));
+    let encrypted_key = encrypted
+        .data
+        .key_info
+        .iter()
+        .flat_map(|k| k.keys.iter())
+        .chain(encrypted.keys.iter())
+        .next()
         .ok_or_else(|| invalid("no key"))?;
-    if key_method != KEY_TRANSPORT {
+    if encrypted_key.method.algorithm != KEY_TRANSPORT {
         return Err(invalid("key transport not accepted"));
     }
-    let session_key = Crypto::decrypt_assertion_key_info(cipher_key, key_method, key)
-        .map_err(|_| invalid("the key does not decrypt"))?;
-    let (cipher_value, value_method) = encrypted
-        .encrypted_value_info()
-        .ok_or_else(|| invalid("no data"))?;
-    if !DATA_ENCRYPTION.contains(&value_method.as_str()) {
+    let cipher = |value: &str| samael::schema::CipherValue {
+        value: value.to_owned(),
+    };
+    let session_key = Crypto::decrypt_assertion_key_info(
+        &cipher(&encrypted_key.cipher.value),
+        KEY_TRANSPORT,
+        key,
+    )
+    .map_err(|_| invalid("the key does not decrypt"))?;
+    let method = encrypted.data.method.algorithm.as_str();
+    if !DATA_ENCRYPTION.contains(&method) {
         return Err(invalid("data encryption not accepted"));
     }
-    let plaintext = Crypto::decrypt_assertion_value_info(cipher_value, value_method, &session_key)
-        .map_err(|_| invalid("the data does not decrypt"))?;
+    let plaintext = Crypto::decrypt_assertion_value_info(
+        &cipher(&encrypted.data.cipher.value),
+        method,
+        &session_key,
+    )
+    .map_err(|_| invalid("the data does not decrypt"))?;
     // CBC's padding (ISO 10126) is left on by the decryption: cut after
     // the last element.
     let text = String::from_utf8_lossy(&plaintext);
@@ -527,8 +620,14 @@ fn decrypt(
     Ok(text[start..=end].to_owned())
 }
 
-/// Verifies a response and returns its assertion, read only from what the
+/// Verifies a response and returns its assertion, read only from what a
 /// signature covers.
+///
+/// An encrypted assertion must be signed itself (sign, then encrypt: what
+/// Okta and Entra ID do; Keycloak's "Sign assertions"): anyone can encrypt
+/// to Tessera's public certificate, so what the decryption gives is
+/// verified like a plain assertion. A signature on the response around it
+/// is verified too (a tampered envelope is refused).
 fn verify(
     sp: &ServiceProvider,
     key: Option<&PKey<Private>>,
@@ -537,32 +636,34 @@ fn verify(
 ) -> std::result::Result<Assertion, Refusal> {
     let invalid = |e: &dyn std::fmt::Display| refuse(Failure::InvalidToken, e.to_string());
     // Without a certificate samael would skip verification: never.
-    if !matches!(sp.idp_signing_certs(), Ok(Some(certs)) if !certs.is_empty()) {
-        return Err(refuse(
-            Failure::ConnectionUnavailable,
-            "no IdP signing certificate",
-        ));
-    }
+    let certs = match sp.idp_signing_certs() {
+        Ok(Some(certs)) if !certs.is_empty() => certs,
+        _ => {
+            return Err(refuse(
+                Failure::ConnectionUnavailable,
+                "no IdP signing certificate",
+            ));
+        }
+    };
     let ids: Vec<&str> = request_id.into_iter().collect();
     let possible = request_id.map(|_| ids.as_slice());
-    let shape: Response = xml
-        .parse()
-        .map_err(|_| refuse(Failure::InvalidToken, "not a SAML response"))?;
-    if let (Some(encrypted), None) = (&shape.encrypted_assertion, &shape.signature) {
-        // Nothing outside the encryption is signed: the assertion inside
-        // must be, and it alone is read (its Recipient, InResponseTo and
-        // audience checked as always).
-        let key = key.ok_or_else(|| refuse(Failure::ConnectionUnavailable, "no SP key"))?;
-        let assertion_xml = decrypt(encrypted, key)?;
-        return sp
-            .parse_xml_response(&assertion_xml, possible)
-            .map_err(|e| invalid(&e));
-    }
-    let sp = ServiceProvider {
-        key: key.cloned(),
-        ..sp.clone()
+    let shape = outline(xml).ok_or_else(|| refuse(Failure::InvalidToken, "not a SAML response"))?;
+    let Some(encrypted) = &shape.encrypted else {
+        return sp.parse_xml_response(xml, possible).map_err(|e| invalid(&e));
     };
-    sp.parse_xml_response(xml, possible).map_err(|e| invalid(&e))
+    if shape.signature.is_some() {
+        Crypto::reduce_xml_to_signed_with_allowed_algorithms(
+            xml,
+            &certs,
+            samael::crypto::ReduceMode::ValidateAndMarkNoAncestors,
+            Some(&ALGORITHMS),
+        )
+        .map_err(|_| refuse(Failure::InvalidToken, "the response's signature is not valid"))?;
+    }
+    let key = key.ok_or_else(|| refuse(Failure::ConnectionUnavailable, "no SP key"))?;
+    let assertion_xml = decrypt(encrypted, key)?;
+    sp.parse_xml_response(&assertion_xml, possible)
+        .map_err(|e| invalid(&format!("encrypted assertion: {e}")))
 }
 
 fn not_on_or_after(assertion: &Assertion) -> DateTime<Utc> {
