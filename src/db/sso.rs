@@ -274,15 +274,14 @@ pub fn use_assertion(
     connection_id: &str,
     expires: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let inserted = super::direct::on_backend!(conn, |c| diesel::insert_into(
-        sso_assertions::table
-    )
-    .values((
-        sso_assertions::id_hash.eq(id_hash),
-        sso_assertions::connection_id.eq(connection_id),
-        sso_assertions::expires.eq(expires),
-    ))
-    .on_conflict_do_nothing()
-    .execute(c))?;
+    let inserted =
+        super::direct::on_backend!(conn, |c| diesel::insert_into(sso_assertions::table)
+            .values((
+                sso_assertions::id_hash.eq(id_hash),
+                sso_assertions::connection_id.eq(connection_id),
+                sso_assertions::expires.eq(expires),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
     Ok(inserted == 1)
 }

@@ -182,7 +182,11 @@ pub async fn to_acs(
         .filter_map(|k| hidden(&html, k).map(|v| ((*k).to_owned(), v)))
         .collect();
     form.push(("username".into(), username.into()));
-    form.extend(knobs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    form.extend(
+        knobs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let reply = browser.post(action).form(&form).send().await.unwrap();
     let status = reply.status();
     let html = reply.text().await.unwrap();
@@ -210,7 +214,12 @@ pub async fn post(browser: &reqwest::Client, posted: &Posted) -> reqwest::Respon
     if let Some(relay) = &posted.relay_state {
         form.push(("RelayState", relay.clone()));
     }
-    browser.post(&posted.action).form(&form).send().await.unwrap()
+    browser
+        .post(&posted.action)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Posts to the ACS: the frontend URL Tessera redirects to.
@@ -293,7 +302,12 @@ async fn saml_connections_publish_sp_metadata_and_check_their_fields() {
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     assert_eq!(patched.body["saml"]["sign_requests"], true);
     assert_eq!(patched.body["saml"]["sp_certificate"], certificate.as_str());
-    let xml = reqwest::get(&entity_id).await.unwrap().text().await.unwrap();
+    let xml = reqwest::get(&entity_id)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(xml.contains("use=\"signing\""), "{xml}");
     assert!(xml.contains("AuthnRequestsSigned=\"true\""), "{xml}");
     assert!(xml.contains("nameid-format:emailAddress"), "{xml}");
@@ -338,7 +352,10 @@ async fn saml_connections_publish_sp_metadata_and_check_their_fields() {
             json!({"idp_metadata_url": "http://idp.example.com/metadata"}),
             "idp_metadata_url",
         ),
-        (json!({"idp_metadata_url": app.url("/healthz")}), "idp_metadata_url"),
+        (
+            json!({"idp_metadata_url": app.url("/healthz")}),
+            "idp_metadata_url",
+        ),
         (json!({}), "idp_metadata_xml"),
         (json!({"name_id_format": "transient"}), "name_id_format"),
     ];
@@ -383,7 +400,10 @@ async fn saml_connections_publish_sp_metadata_and_check_their_fields() {
     }
     // The trail keeps digests, never the private key.
     let trail = app
-        .get("/audit-events/?object_type=sso_connection&length=100", &owner)
+        .get(
+            "/audit-events/?object_type=sso_connection&length=100",
+            &owner,
+        )
         .await;
     let text = trail.body.to_string();
     assert!(text.contains("idp_metadata_xml_sha256"), "{text}");
@@ -551,7 +571,9 @@ async fn saml_groups_map_to_roles_and_enforcement_holds() {
 /// The signed `Assertion` element of a response (the IdP signs its
 /// assertions), and the response's XML around it.
 fn assertion_of(xml: &str) -> (usize, usize) {
-    let start = xml.find("<ns1:Assertion").or_else(|| xml.find("<saml:Assertion"));
+    let start = xml
+        .find("<ns1:Assertion")
+        .or_else(|| xml.find("<saml:Assertion"));
     let start = start.unwrap_or_else(|| panic!("an assertion in {xml}"));
     let close = xml[start..]
         .find("Assertion>")
@@ -591,7 +613,9 @@ async fn tampered_wrapped_misaddressed_expired_and_replayed_assertions_are_refus
     let xml = posted.xml();
     let (from, to) = assertion_of(&xml);
     let original = &xml[from..to];
-    let signature_start = original.find("<ns2:Signature").or_else(|| original.find("<ds:Signature"));
+    let signature_start = original
+        .find("<ns2:Signature")
+        .or_else(|| original.find("<ds:Signature"));
     let forged = match signature_start {
         Some(s) => {
             let end_tag = if original[s..].starts_with("<ns2:") {
@@ -650,10 +674,15 @@ async fn tampered_wrapped_misaddressed_expired_and_replayed_assertions_are_refus
     assert_eq!(error(&landed).as_deref(), Some("invalid_state"), "{landed}");
 
     // Nothing of these signed anyone in.
-    let logins = app.get("/audit-events/?action=auth.sso_login", &owner).await;
+    let logins = app
+        .get("/audit-events/?action=auth.sso_login", &owner)
+        .await;
     assert_eq!(logins.body["count"], 0, "{}", logins.body);
     let failures = app
-        .get("/audit-events/?action=auth.sso_login_failed&length=100", &owner)
+        .get(
+            "/audit-events/?action=auth.sso_login_failed&length=100",
+            &owner,
+        )
         .await;
     assert_eq!(failures.body["count"], 6, "{}", failures.body);
 }
@@ -724,11 +753,19 @@ async fn a_response_for_another_connection_is_refused() {
     let idp = Idp::start();
     let owner = app.owner_token().await;
     let a = app
-        .create("/sso/connections/", &owner, connection(&idp, &["corp.example"]))
+        .create(
+            "/sso/connections/",
+            &owner,
+            connection(&idp, &["corp.example"]),
+        )
         .await;
     let other = app.second_organization("owner@other.example").await;
     let b = app
-        .create("/sso/connections/", &other, connection(&idp, &["other.example"]))
+        .create(
+            "/sso/connections/",
+            &other,
+            connection(&idp, &["other.example"]),
+        )
         .await;
     let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
     // The victim's sign-in at A is under way...
@@ -736,7 +773,13 @@ async fn a_response_for_another_connection_is_refused() {
     let start_a = app.url(&format!("/sso/login/{a}/"));
     let at_a = to_acs(&browser, &start_a, "alice", &[]).await;
     // ...and a response the IdP made for B is posted into it.
-    let at_b = to_acs(&self::browser(), &app.url(&format!("/sso/login/{b}/")), "olga", &[]).await;
+    let at_b = to_acs(
+        &self::browser(),
+        &app.url(&format!("/sso/login/{b}/")),
+        "olga",
+        &[],
+    )
+    .await;
     let injected = Posted {
         relay_state: at_a.relay_state.clone(),
         ..at_b
@@ -843,6 +886,10 @@ async fn a_person_signs_in_with_saml_in_a_real_browser() {
     assert_eq!(error(&landed), None, "{landed}");
     let token = exchange(&app, &landed).await;
     let profile = app.get("/profile/", &token).await;
-    assert_eq!(profile.body["email"], "alice@corp.example", "{}", profile.body);
+    assert_eq!(
+        profile.body["email"], "alice@corp.example",
+        "{}",
+        profile.body
+    );
     assert_eq!(profile.body["source"], "SAML");
 }

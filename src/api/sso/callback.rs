@@ -78,10 +78,7 @@ pub async fn sso_oidc_callback(
         browser: req.cookie(COOKIE).map(|c| c.value().to_owned()),
         context,
     };
-    land(
-        login::finish(&state, callback).await?,
-        login::CALLBACK_PATH,
-    )
+    land(login::finish(&state, callback).await?, login::CALLBACK_PATH)
 }
 
 /// The answer's redirect to the frontend, spending the binding cookie

@@ -278,7 +278,10 @@ pub struct SsoSamlWriteDoc {
     /// https (http only on a loopback address): fetched and checked when
     /// saved (no redirects, 10 s, 512 KiB); a failure is a 400 naming
     /// `saml.idp_metadata_url`.
-    #[schema(max_length = 2048, example = "https://acme.okta.com/app/exk1/sso/saml/metadata")]
+    #[schema(
+        max_length = 2048,
+        example = "https://acme.okta.com/app/exk1/sso/saml/metadata"
+    )]
     idp_metadata_url: Option<String>,
     /// Default `persistent`.
     name_id_format: Option<NameIdFormat>,

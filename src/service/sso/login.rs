@@ -183,10 +183,9 @@ pub async fn start(
             .secrets
             .seal(&request.nonce, sso_login("sso_logins.nonce", &state_hash)),
         pkce_verifier: request.pkce_verifier.as_deref().map(|verifier| {
-            state.secrets.seal(
-                verifier,
-                sso_login("sso_logins.pkce_verifier", &state_hash),
-            )
+            state
+                .secrets
+                .seal(verifier, sso_login("sso_logins.pkce_verifier", &state_hash))
         }),
         expires: time::now() + LOGIN_TTL,
         state_hash,

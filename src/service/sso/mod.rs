@@ -140,10 +140,7 @@ fn snapshot(c: &Connection) -> audit::Changes {
     if let Some(map) = settings.as_object_mut() {
         for key in ["idp_metadata_xml", "sp_certificate"] {
             if let Some(Value::String(doc)) = map.remove(key) {
-                map.insert(
-                    format!("{key}_sha256"),
-                    saml::metadata_digest(&doc).into(),
-                );
+                map.insert(format!("{key}_sha256"), saml::metadata_digest(&doc).into());
             }
         }
     }
@@ -370,8 +367,8 @@ pub fn create(
         Protocol::Oidc => {
             errors.into_result()?;
             let oidc = value.oidc.expect("required");
-            let settings = serde_json::to_string(&OidcSettings::from_input(&oidc))
-                .map_err(Error::internal)?;
+            let settings =
+                serde_json::to_string(&OidcSettings::from_input(&oidc)).map_err(Error::internal)?;
             let secret = oidc
                 .client_secret
                 .as_deref()

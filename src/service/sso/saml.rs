@@ -416,7 +416,10 @@ fn service_provider(
 
 /// The AuthnRequest, as a redirect to the IdP (signed when the connection
 /// says so), with a fresh RelayState.
-pub(super) fn request(state: &AppState, connection: &Connection) -> std::result::Result<Request, Failure> {
+pub(super) fn request(
+    state: &AppState,
+    connection: &Connection,
+) -> std::result::Result<Request, Failure> {
     let settings = connection
         .saml()
         .map_err(|_| Failure::ConnectionUnavailable)?;
@@ -580,8 +583,12 @@ fn outline(xml: &str) -> Option<Outline> {
 
 /// Decrypts an encrypted assertion to its XML (still to be verified).
 fn decrypt(encrypted: &Encrypted, key: &PKey<Private>) -> std::result::Result<String, Refusal> {
-    let invalid =
-        |detail: &str| refuse(Failure::InvalidToken, format!("encrypted assertion: {detail}"));
+    let invalid = |detail: &str| {
+        refuse(
+            Failure::InvalidToken,
+            format!("encrypted assertion: {detail}"),
+        )
+    };
     let encrypted_key = encrypted
         .data
         .key_info
@@ -649,7 +656,9 @@ fn verify(
     let possible = request_id.map(|_| ids.as_slice());
     let shape = outline(xml).ok_or_else(|| refuse(Failure::InvalidToken, "not a SAML response"))?;
     let Some(encrypted) = &shape.encrypted else {
-        return sp.parse_xml_response(xml, possible).map_err(|e| invalid(&e));
+        return sp
+            .parse_xml_response(xml, possible)
+            .map_err(|e| invalid(&e));
     };
     if shape.signature.is_some() {
         Crypto::reduce_xml_to_signed_with_allowed_algorithms(
@@ -658,7 +667,12 @@ fn verify(
             samael::crypto::ReduceMode::ValidateAndMarkNoAncestors,
             Some(&ALGORITHMS),
         )
-        .map_err(|_| refuse(Failure::InvalidToken, "the response's signature is not valid"))?;
+        .map_err(|_| {
+            refuse(
+                Failure::InvalidToken,
+                "the response's signature is not valid",
+            )
+        })?;
     }
     let key = key.ok_or_else(|| refuse(Failure::ConnectionUnavailable, "no SP key"))?;
     let assertion_xml = decrypt(encrypted, key)?;
@@ -668,7 +682,11 @@ fn verify(
 
 fn not_on_or_after(assertion: &Assertion) -> DateTime<Utc> {
     let mut latest = assertion.issue_instant + MAX_ISSUE_DELAY;
-    if let Some(t) = assertion.conditions.as_ref().and_then(|c| c.not_on_or_after) {
+    if let Some(t) = assertion
+        .conditions
+        .as_ref()
+        .and_then(|c| c.not_on_or_after)
+    {
         latest = latest.max(t);
     }
     for confirmation in assertion
@@ -729,16 +747,20 @@ pub(super) async fn identity(
         }
     }
     let xml = decode(response)?;
-    let sp = service_provider(&state.public_url, connection, &settings, request_id.is_none())
-        .map_err(|f| refuse(f, "the IdP metadata cannot be used"))?;
+    let sp = service_provider(
+        &state.public_url,
+        connection,
+        &settings,
+        request_id.is_none(),
+    )
+    .map_err(|f| refuse(f, "the IdP metadata cannot be used"))?;
     let key = private_key(&state.secrets, connection);
     let expected_audience = entity_id(&state.public_url, &connection.row.id);
     let unsolicited = request_id.is_none();
-    let assertion = tokio::task::spawn_blocking(move || {
-        verify(&sp, key.as_ref(), &xml, request_id.as_deref())
-    })
-    .await
-    .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))??;
+    let assertion =
+        tokio::task::spawn_blocking(move || verify(&sp, key.as_ref(), &xml, request_id.as_deref()))
+            .await
+            .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))??;
 
     // Past this point the assertion is the verified one.
     let restrictions = assertion
@@ -749,7 +771,7 @@ pub(super) async fn identity(
         .ok_or_else(|| refuse(Failure::InvalidToken, "the assertion has no audience"))?;
     if !restrictions
         .iter()
-        .all(|r| r.audience.iter().any(|a| *a == expected_audience))
+        .all(|r| r.audience.contains(&expected_audience))
     {
         return Err(refuse(
             Failure::InvalidToken,
@@ -787,11 +809,21 @@ pub(super) async fn identity(
     let connection_id = connection.row.id.clone();
     let first = state
         .db
-        .write(move |conn| Ok(rows::use_assertion(conn, &id_hash, &connection_id, expires)?))
+        .write(move |conn| {
+            Ok(rows::use_assertion(
+                conn,
+                &id_hash,
+                &connection_id,
+                expires,
+            )?)
+        })
         .await
         .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))?;
     if !first {
-        return Err(refuse(Failure::InvalidToken, "the assertion was already used"));
+        return Err(refuse(
+            Failure::InvalidToken,
+            "the assertion was already used",
+        ));
     }
 
     let email = attribute(&assertion, &settings.attribute_email)
@@ -847,10 +879,7 @@ mod tests {
             connection_of_entity_id(public, &id).as_deref(),
             Some("AbCdEfGh1234")
         );
-        assert_eq!(
-            connection_of_entity_id("https://other.example", &id),
-            None
-        );
+        assert_eq!(connection_of_entity_id("https://other.example", &id), None);
         assert_eq!(
             connection_of_entity_id(public, "https://tessera.example/sso/saml/x/metadata/"),
             None
