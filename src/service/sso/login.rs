@@ -277,32 +277,25 @@ pub async fn finish(state: &AppState, callback: Callback) -> Result<Landing> {
                 .await?
         }
     };
-    let (login, connection) = match (taken, &callback.answer) {
-        (Some((login, connection)), _) => (Some(login), connection),
+    let (connection, identity) = match (taken, &callback.answer) {
+        (Some((login, connection)), _) => {
+            let identity = solicited(state, &callback, &login, &connection).await;
+            (connection, identity)
+        }
         (None, Answer::Saml(response)) => {
             let Some(connection) = saml::unsolicited_connection(state, response).await? else {
                 tracing::info!("SAML response for no known connection");
                 return Ok(Landing::UnknownState);
             };
-            (None, connection)
+            let identity = saml::identity(state, &connection, None, response).await;
+            (connection, identity)
         }
         (None, Answer::Oidc(_)) => {
             tracing::info!("SSO callback with an unknown or used state");
             return Ok(Landing::UnknownState);
         }
     };
-    let identity = match &login {
-        Some(login) => solicited(state, &callback, login, &connection).await,
-        None => saml::identity(state, &connection, None, answer_response(&callback.answer)).await,
-    };
     complete(state, &connection, callback.context, identity).await
-}
-
-fn answer_response(answer: &Answer) -> &str {
-    match answer {
-        Answer::Saml(response) => response,
-        Answer::Oidc(_) => "",
-    }
 }
 
 /// Validates an answer to a sign-in Tessera started.

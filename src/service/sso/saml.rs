@@ -9,7 +9,7 @@
 //! verifies, then prunes every node the signature does not cover and
 //! parses what is left: a wrapped, unsigned copy is gone before anything
 //! reads it); a signature algorithm of the SHA-2 family; the response's
-//! `Destination` and `Status`; the assertion's `Issuer`, `NotBefore` and
+//! `Destination` and `Status` (when it is signed); the assertion's `Issuer`, `NotBefore` and
 //! `NotOnOrAfter` (with `CLOCK_SKEW`), its bearer `SubjectConfirmationData`
 //! (`Recipient` = the ACS, not expired, `InResponseTo` = the request
 //! Tessera sent); then here: an `AudienceRestriction` naming this
@@ -179,24 +179,22 @@ pub fn parse_metadata_url(raw: &str) -> std::result::Result<String, &'static str
 /// checks it.
 pub async fn fetch_metadata(url: &str) -> std::result::Result<String, &'static str> {
     let client = super::oidc::http_client();
-    let reply = client.get(url).send().await.map_err(|e| {
+    let mut reply = client.get(url).send().await.map_err(|e| {
         tracing::info!(url, error = %e, "SAML metadata fetch failed");
         METADATA_UNREACHABLE
     })?;
     if !reply.status().is_success() {
         return Err(METADATA_UNREACHABLE);
     }
-    if reply
-        .content_length()
-        .is_some_and(|n| n > METADATA_MAX as u64)
-    {
-        return Err(METADATA_INVALID);
+    // Read in chunks, so an endless answer stops at the bound.
+    let mut bytes = Vec::new();
+    while let Some(chunk) = reply.chunk().await.map_err(|_| METADATA_UNREACHABLE)? {
+        if bytes.len() + chunk.len() > METADATA_MAX {
+            return Err(METADATA_INVALID);
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    let bytes = reply.bytes().await.map_err(|_| METADATA_UNREACHABLE)?;
-    if bytes.len() > METADATA_MAX {
-        return Err(METADATA_INVALID);
-    }
-    let xml = String::from_utf8(bytes.to_vec()).map_err(|_| METADATA_INVALID)?;
+    let xml = String::from_utf8(bytes).map_err(|_| METADATA_INVALID)?;
     parse_idp_metadata(&xml)?;
     Ok(xml)
 }
