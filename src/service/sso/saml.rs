@@ -678,29 +678,30 @@ fn verify(
         .map_err(|e| invalid(&format!("encrypted assertion: {e}")))
 }
 
-fn not_on_or_after(assertion: &Assertion) -> DateTime<Utc> {
-    let mut latest = assertion.issue_instant + MAX_ISSUE_DELAY;
+/// When a (verified) assertion can no longer be accepted: its issue
+/// instant plus `MAX_ISSUE_DELAY` bounds it (samael refuses older ones),
+/// and so do its `NotOnOrAfter`s (with `CLOCK_SKEW`). The replay cache
+/// keeps its ID until then.
+fn acceptable_until(assertion: &Assertion) -> DateTime<Utc> {
+    let mut until = assertion.issue_instant + MAX_ISSUE_DELAY;
     if let Some(t) = assertion
         .conditions
         .as_ref()
         .and_then(|c| c.not_on_or_after)
     {
-        latest = latest.max(t);
+        until = until.min(t + CLOCK_SKEW);
     }
-    for confirmation in assertion
+    let confirmed = assertion
         .subject
         .iter()
         .flat_map(|s| s.subject_confirmations.iter().flatten())
-    {
-        if let Some(t) = confirmation
-            .subject_confirmation_data
-            .as_ref()
-            .and_then(|d| d.not_on_or_after)
-        {
-            latest = latest.max(t);
-        }
+        .filter_map(|c| c.subject_confirmation_data.as_ref())
+        .filter_map(|d| d.not_on_or_after)
+        .max();
+    if let Some(t) = confirmed {
+        until = until.min(t + CLOCK_SKEW);
     }
-    latest + CLOCK_SKEW
+    until + CLOCK_SKEW
 }
 
 /// The values of the attribute named `name` (by Name, or FriendlyName).
@@ -761,6 +762,12 @@ pub(super) async fn identity(
             .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))??;
 
     // Past this point the assertion is the verified one.
+    if assertion.issue_instant > Utc::now() + CLOCK_SKEW {
+        return Err(refuse(
+            Failure::InvalidToken,
+            "the assertion is issued in the future",
+        ));
+    }
     let restrictions = assertion
         .conditions
         .as_ref()
@@ -802,7 +809,7 @@ pub(super) async fn identity(
     let id_hash = hash(&format!("{}\n{}", connection.row.id, assertion.id));
     let expires = {
         use chrono::SubsecRound;
-        not_on_or_after(&assertion).naive_utc().trunc_subsecs(6)
+        acceptable_until(&assertion).naive_utc().trunc_subsecs(6)
     };
     let connection_id = connection.row.id.clone();
     let first = state
