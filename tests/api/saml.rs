@@ -568,26 +568,23 @@ async fn saml_groups_map_to_roles_and_enforcement_holds() {
     assert_eq!(app.get("/profile/", &token).await.body["id"], bob.as_str());
 }
 
-/// The signed `Assertion` element of a response (the IdP signs its
-/// assertions), and the response's XML around it.
+/// An element's XML without its enveloped `Signature`.
+fn strip_signature(element: &str) -> String {
+    let start = element
+        .find("<ns2:Signature")
+        .unwrap_or_else(|| panic!("a signed element: {element}"));
+    let end = element.find("</ns2:Signature>").unwrap() + "</ns2:Signature>".len();
+    format!("{}{}", &element[..start], &element[end..])
+}
+
+/// Where the `Assertion` element of a pysaml2 response starts and ends
+/// (its prefix for the assertion namespace is `ns1`).
 fn assertion_of(xml: &str) -> (usize, usize) {
     let start = xml
         .find("<ns1:Assertion")
-        .or_else(|| xml.find("<saml:Assertion"));
-    let start = start.unwrap_or_else(|| panic!("an assertion in {xml}"));
-    let close = xml[start..]
-        .find("Assertion>")
-        .map(|_| ())
-        .and_then(|()| {
-            let tag = if xml[start..].starts_with("<ns1:") {
-                "</ns1:Assertion>"
-            } else {
-                "</saml:Assertion>"
-            };
-            xml.rfind(tag).map(|i| i + tag.len())
-        })
-        .unwrap();
-    (start, close)
+        .unwrap_or_else(|| panic!("an assertion in {xml}"));
+    let end = xml.rfind("</ns1:Assertion>").unwrap() + "</ns1:Assertion>".len();
+    (start, end)
 }
 
 #[actix_web::test]
@@ -613,26 +610,33 @@ async fn tampered_wrapped_misaddressed_expired_and_replayed_assertions_are_refus
     let xml = posted.xml();
     let (from, to) = assertion_of(&xml);
     let original = &xml[from..to];
-    let signature_start = original
-        .find("<ns2:Signature")
-        .or_else(|| original.find("<ds:Signature"));
-    let forged = match signature_start {
-        Some(s) => {
-            let end_tag = if original[s..].starts_with("<ns2:") {
-                "</ns2:Signature>"
-            } else {
-                "</ds:Signature>"
-            };
-            let e = original.find(end_tag).unwrap() + end_tag.len();
-            format!("{}{}", &original[..s], &original[e..])
-        }
-        None => panic!("a signed assertion: {original}"),
-    }
-    .replace("saml-alice", "saml-bob")
-    .replace("alice@corp.example", "bob@corp.example");
+    let forged = strip_signature(original)
+        .replace("saml-alice", "saml-bob")
+        .replace("alice@corp.example", "bob@corp.example");
     let wrapped = format!("{}{forged}{}", &xml[..from], &xml[from..]);
     let landed = land(&browser, &posted.with_xml(&wrapped)).await;
     assert_eq!(error(&landed).as_deref(), Some("invalid_token"), "{landed}");
+    // The same with the forged copy under an ID of its own (so that the
+    // original's signature still verifies): what is read is the signed
+    // original only, and alice, not bob, signs in.
+    let browser = self::browser();
+    let posted = to_acs(&browser, &start, "alice", &[("sign", "assertion")]).await;
+    let xml = posted.xml();
+    let (from, to) = assertion_of(&xml);
+    let forged = strip_signature(&xml[from..to])
+        .replacen(" ID=\"", " ID=\"forged-", 1)
+        .replace("saml-alice", "saml-bob")
+        .replace("alice@corp.example", "bob@corp.example");
+    let wrapped = format!("{}{forged}{}", &xml[..from], &xml[from..]);
+    let landed = land(&browser, &posted.with_xml(&wrapped)).await;
+    assert_eq!(error(&landed), None, "{landed}");
+    let token = exchange(&app, &landed).await;
+    let profile = app.get("/profile/", &token).await;
+    assert_eq!(
+        profile.body["email"], "alice@corp.example",
+        "{}",
+        profile.body
+    );
 
     // Misaddressed: the IdP signs an assertion for another audience (the
     // entity id of another connection), in answer to this sign-in.
@@ -673,11 +677,11 @@ async fn tampered_wrapped_misaddressed_expired_and_replayed_assertions_are_refus
     let landed = land(&self::browser(), &posted).await;
     assert_eq!(error(&landed).as_deref(), Some("invalid_state"), "{landed}");
 
-    // Nothing of these signed anyone in.
+    // Nothing of these signed anyone in (but alice, above).
     let logins = app
         .get("/audit-events/?action=auth.sso_login", &owner)
         .await;
-    assert_eq!(logins.body["count"], 0, "{}", logins.body);
+    assert_eq!(logins.body["count"], 1, "{}", logins.body);
     let failures = app
         .get(
             "/audit-events/?action=auth.sso_login_failed&length=100",
@@ -685,6 +689,27 @@ async fn tampered_wrapped_misaddressed_expired_and_replayed_assertions_are_refus
         )
         .await;
     assert_eq!(failures.body["count"], 6, "{}", failures.body);
+    let details: Vec<&str> = failures.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["changes"]["detail"].as_str().unwrap())
+        .collect();
+    // The tampered, wrapped and SHA-1 ones fail at the signature, the
+    // others at their own rule.
+    assert_eq!(
+        details
+            .iter()
+            .filter(|d| d.contains("must be signed"))
+            .count(),
+        3,
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains("Audience")),
+        "{details:?}"
+    );
+    assert!(details.iter().any(|d| d.contains("expired")), "{details:?}");
 }
 
 #[actix_web::test]

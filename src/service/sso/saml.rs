@@ -471,11 +471,12 @@ pub(super) async fn unsolicited_connection(
     let Some(unverified) = outline(&xml) else {
         return Ok(None);
     };
-    let audiences = unverified
-        .assertion
-        .and_then(|a| a.conditions)
-        .map(|c| c.restrictions)
-        .unwrap_or_default();
+    let audiences: Vec<OutlineRestriction> = unverified
+        .assertions
+        .into_iter()
+        .filter_map(|a| a.conditions)
+        .flat_map(|c| c.restrictions)
+        .collect();
     let public_url = state.public_url.clone();
     let Some(id) = audiences
         .iter()
@@ -507,9 +508,11 @@ struct Outline {
     #[serde(rename = "Signature", default)]
     signature: Option<serde::de::IgnoredAny>,
     #[serde(rename = "EncryptedAssertion", default)]
-    encrypted: Option<Encrypted>,
+    encrypted: Vec<Encrypted>,
+    /// Every assertion, as written (a wrapped response has several: which
+    /// one counts is for the signature to say, not this outline).
     #[serde(rename = "Assertion", default)]
-    assertion: Option<OutlineAssertion>,
+    assertions: Vec<OutlineAssertion>,
 }
 
 #[derive(Deserialize)]
@@ -653,10 +656,19 @@ fn verify(
     let ids: Vec<&str> = request_id.into_iter().collect();
     let possible = request_id.map(|_| ids.as_slice());
     let shape = outline(xml).ok_or_else(|| refuse(Failure::InvalidToken, "not a SAML response"))?;
-    let Some(encrypted) = &shape.encrypted else {
-        return sp
-            .parse_xml_response(xml, possible)
-            .map_err(|e| invalid(&e));
+    let encrypted = match shape.encrypted.as_slice() {
+        [] => {
+            return sp
+                .parse_xml_response(xml, possible)
+                .map_err(|e| invalid(&e));
+        }
+        [one] if shape.assertions.is_empty() => one,
+        _ => {
+            return Err(refuse(
+                Failure::InvalidToken,
+                "a response carries one assertion, encrypted or not",
+            ));
+        }
     };
     if shape.signature.is_some() {
         Crypto::reduce_xml_to_signed_with_allowed_algorithms(
