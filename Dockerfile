@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
-# Build: the release binary, with libpq for the PostgreSQL backend.
+# Build: the release binary, with libpq for the PostgreSQL backend and
+# libxmlsec1 (through bindgen, so clang) for SAML.
 FROM rust:1-slim-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+      libxmlsec1-dev libxml2-dev libssl-dev clang \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
@@ -19,6 +21,7 @@ RUN cargo build --release --locked --bin tessera
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq5 ca-certificates curl \
+      libxmlsec1 libxmlsec1-openssl libxml2 libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin tessera \
  && mkdir -p /data && chown tessera /data

@@ -43,6 +43,26 @@ impl FieldErrors {
         self.0.insert(field.to_owned(), nested);
     }
 
+    /// Appends a message under `field.key` (a nested object's field),
+    /// keeping what `field` already holds.
+    pub fn nested(&mut self, field: &str, key: &str, message: impl Into<String>) {
+        let entry = self
+            .0
+            .entry(field.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        if let Value::Object(map) = entry {
+            let list = map
+                .entry(key.to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                list.push(Value::String(message.into()));
+            }
+        }
+    }
+
     /// The messages recorded under `field`.
     pub fn get(&self, field: &str) -> Option<&Value> {
         self.0.get(field)

@@ -123,6 +123,8 @@ organization's `System` actor."#;
         api::sso::login::sso_login,
         api::sso::login::sso_login_connection,
         api::sso::callback::sso_oidc_callback,
+        api::sso::acs::sso_saml_acs,
+        api::sso::metadata::get_saml_metadata,
         api::sso::exchange::exchange_sso_code,
         api::audit_events::list::list_audit_events,
         api::audit_events::get::get_audit_event,
@@ -199,7 +201,7 @@ organization's `System` actor."#;
     tags(
         (name = "auth", description = "Tokens and password resets"),
         (name = "tokens", description = "Trusting Tessera from another service: published keys, introspection, permission checks"),
-        (name = "sso", description = "Single sign-on: OpenID Connect connections, sign-in through them"),
+        (name = "sso", description = "Single sign-on: OpenID Connect and SAML 2.0 connections, sign-in through them"),
         (name = "webhooks", description = "Webhooks: events sent to other systems, signed, with retries"),
         (name = "audit", description = "The audit trail and the access review"),
         (name = "invitations", description = "Invitations: how people join and choose a first password"),

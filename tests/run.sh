@@ -31,6 +31,19 @@ if [ ! -x "$trust_venv/bin/python" ]; then
 fi
 "$trust_venv/bin/pip" install -q --disable-pip-version-check -r tests/trust/requirements.txt
 
+# The SAML identity provider of tests/api/saml.rs (pysaml2, pinned in
+# tests/saml/requirements.txt; it signs with Debian's xmlsec1, which .ci/run
+# installs), in its own virtualenv.
+if ! command -v xmlsec1 >/dev/null; then
+    echo "xmlsec1 is missing: install it (apt-get install xmlsec1)" >&2
+    exit 1
+fi
+saml_venv=target/saml-venv
+if [ ! -x "$saml_venv/bin/python" ]; then
+    python3 -m venv "$saml_venv"
+fi
+"$saml_venv/bin/pip" install -q --disable-pip-version-check -r tests/saml/requirements.txt
+
 # Chromium, in which tests/api/sso.rs signs in once as a person would
 # (Debian's package, driven by playwright-core from tests/oidc).
 if ! command -v chromium >/dev/null && [ -z "${CHROMIUM:-}" ]; then

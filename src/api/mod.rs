@@ -109,6 +109,8 @@ route_table! {
     "/sso/login" => { get: sso::login::sso_login },
     "/sso/login/{connection_id}" => { get: sso::login::sso_login_connection },
     "/sso/oidc/callback" => { get: sso::callback::sso_oidc_callback },
+    "/sso/saml/acs" => { post: sso::acs::sso_saml_acs },
+    "/sso/saml/{connection_id}/metadata" => { get: sso::metadata::get_saml_metadata },
     "/auth/sso/exchange" => { post: sso::exchange::exchange_sso_code },
     "/audit-events" => { get: audit_events::list::list_audit_events },
     "/audit-events/{id}" => { get: audit_events::get::get_audit_event },

@@ -302,7 +302,15 @@ diesel::table! {
         connection_id -> Text,
         browser_hash -> Text,
         nonce -> Text,
-        pkce_verifier -> Text,
+        pkce_verifier -> Nullable<Text>,
+        expires -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_assertions (id_hash) {
+        id_hash -> Text,
+        connection_id -> Text,
         expires -> Timestamp,
     }
 }
@@ -316,6 +324,7 @@ diesel::table! {
 }
 
 diesel::joinable!(sso_domains -> sso_connections (connection_id));
+diesel::joinable!(sso_assertions -> sso_connections (connection_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(invitations -> users (user_id));
@@ -354,4 +363,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_domains,
     sso_logins,
     sso_codes,
+    sso_assertions,
 );

@@ -28,8 +28,8 @@ pub fn webhook_secret(webhook_id: &str) -> Binding<'_> {
     Binding::new("webhooks.secret", webhook_id)
 }
 
-/// A single sign-on connection's secret (the OIDC client secret), by
-/// connection id.
+/// A single sign-on connection's secret (the OIDC client secret, or the
+/// SAML service provider's private key), by connection id.
 pub fn sso_secret(connection_id: &str) -> Binding<'_> {
     Binding::new("sso_connections.secret", connection_id)
 }

@@ -5,10 +5,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{sso_codes, sso_connections, sso_domains, sso_logins};
+use super::schema::{sso_assertions, sso_codes, sso_connections, sso_domains, sso_logins};
 
 /// A connection as stored. `settings` is the protocol's JSON object;
-/// `secret` (the OIDC client secret) is sealed (`crypto`), opened only to
+/// `secret` (the OIDC client secret, or the SAML service provider's private
+/// key) is sealed (`crypto`), opened only to
 /// talk to the provider, never serialized and never logged (no `Debug`).
 #[derive(Queryable, Selectable, Insertable, Clone)]
 #[diesel(table_name = sso_connections)]
@@ -167,7 +168,9 @@ pub fn set_domains(
     Ok(())
 }
 
-/// A sign-in under way (see the migration).
+/// A sign-in under way (see the migrations). `nonce` is the sealed value
+/// the answer must echo (the OIDC nonce, or the SAML AuthnRequest's ID);
+/// `pkce_verifier` the sealed PKCE verifier (OIDC only).
 #[derive(Queryable, Selectable, Insertable, Clone)]
 #[diesel(table_name = sso_logins)]
 pub struct LoginRow {
@@ -175,7 +178,7 @@ pub struct LoginRow {
     pub connection_id: String,
     pub browser_hash: String,
     pub nonce: String,
-    pub pkce_verifier: String,
+    pub pkce_verifier: Option<String>,
     pub expires: NaiveDateTime,
 }
 
@@ -202,9 +205,11 @@ pub fn take_login(conn: &mut DbConnection, state_hash: &str) -> QueryResult<Opti
     Ok(row)
 }
 
-/// Forgets sign-ins and codes that expired unused.
+/// Forgets sign-ins and codes that expired unused, and used SAML
+/// assertions that could no longer be accepted anyway.
 pub fn prune_logins(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<()> {
     diesel::delete(sso_logins::table.filter(sso_logins::expires.lt(now))).execute(conn)?;
+    diesel::delete(sso_assertions::table.filter(sso_assertions::expires.lt(now))).execute(conn)?;
     diesel::delete(sso_codes::table.filter(sso_codes::expires.lt(now)))
         .execute(conn)
         .map(drop)
@@ -258,4 +263,25 @@ pub fn person_by_external_id(
         .select(super::models::UserRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Records a SAML assertion as used. `false` when it already was (a
+/// replay): the primary key decides, so two replicas racing with the same
+/// assertion cannot both use it.
+pub fn use_assertion(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    connection_id: &str,
+    expires: NaiveDateTime,
+) -> QueryResult<bool> {
+    let inserted =
+        super::direct::on_backend!(conn, |c| diesel::insert_into(sso_assertions::table)
+            .values((
+                sso_assertions::id_hash.eq(id_hash),
+                sso_assertions::connection_id.eq(connection_id),
+                sso_assertions::expires.eq(expires),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+    Ok(inserted == 1)
 }

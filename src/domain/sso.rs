@@ -8,19 +8,21 @@ use utoipa::ToSchema;
 use super::user::not_a_choice;
 
 /// The protocol of a connection. Each has its own settings object beside
-/// the fields every connection shares (`oidc` today, `saml` next).
+/// the fields every connection shares (`oidc` or `saml`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     Oidc,
+    Saml,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 1] = [Protocol::Oidc];
+    pub const ALL: [Protocol; 2] = [Protocol::Oidc, Protocol::Saml];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Oidc => "oidc",
+            Protocol::Saml => "saml",
         }
     }
 
@@ -28,6 +30,51 @@ impl Protocol {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == raw)
+            .ok_or_else(|| not_a_choice(raw))
+    }
+}
+
+/// The NameID format a SAML connection asks its identity provider for.
+/// The NameID is the person's subject (their account's external id), so
+/// it must be stable: `transient` is not offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NameIdFormat {
+    /// `urn:oasis:names:tc:SAML:2.0:nameid-format:persistent`
+    Persistent,
+    /// `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`
+    EmailAddress,
+    /// `urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified`
+    Unspecified,
+}
+
+impl NameIdFormat {
+    pub const ALL: [NameIdFormat; 3] = [
+        NameIdFormat::Persistent,
+        NameIdFormat::EmailAddress,
+        NameIdFormat::Unspecified,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameIdFormat::Persistent => "persistent",
+            NameIdFormat::EmailAddress => "email_address",
+            NameIdFormat::Unspecified => "unspecified",
+        }
+    }
+
+    pub fn urn(self) -> &'static str {
+        match self {
+            NameIdFormat::Persistent => "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+            NameIdFormat::EmailAddress => "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+            NameIdFormat::Unspecified => "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == raw)
             .ok_or_else(|| not_a_choice(raw))
     }
 }
@@ -131,6 +178,12 @@ mod tests {
     fn enums_parse_their_names_only() {
         assert_eq!(Protocol::parse("oidc"), Ok(Protocol::Oidc));
         assert!(Protocol::parse("OIDC").is_err());
+        assert_eq!(Protocol::parse("saml"), Ok(Protocol::Saml));
+        assert_eq!(
+            NameIdFormat::parse("email_address"),
+            Ok(NameIdFormat::EmailAddress)
+        );
+        assert!(NameIdFormat::parse("transient").is_err());
         assert_eq!(Enforcement::parse("required"), Ok(Enforcement::Required));
         assert!(Enforcement::parse("always").is_err());
     }

@@ -30,6 +30,7 @@ mod profile;
 mod protocol;
 pub mod readme;
 mod roles;
+mod saml;
 mod scim;
 mod sso;
 mod targets;

@@ -137,3 +137,14 @@ async fn the_readme_sso_walkthrough_works() {
     let profile: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the profile");
     assert_eq!(profile["email"], "alice@corp.example", "{profile}");
 }
+
+/// The "Single sign-on (SAML)" walk-through, against the test IdP it
+/// starts, with Chromium playing the person.
+#[actix_web::test]
+async fn the_readme_saml_walkthrough_works() {
+    let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
+    let stdout = run_block(&app, "saml-walkthrough").await;
+    let profile: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the profile");
+    assert_eq!(profile["email"], "alice@corp.example", "{profile}");
+    assert_eq!(profile["source"], "SAML", "{profile}");
+}

@@ -20,11 +20,11 @@ pub const FRONTEND: &str = "https://app.example.com/sso/done";
 /// `npm ci` once per test run (the lock file pins every version).
 static NPM: Mutex<bool> = Mutex::new(false);
 
-fn provider_dir() -> PathBuf {
+pub fn provider_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
 }
 
-fn npm_ci() {
+pub fn npm_ci() {
     let mut done = NPM.lock().unwrap_or_else(|e| e.into_inner());
     if *done {
         return;
@@ -283,7 +283,7 @@ async fn invalid_fields_are_400s_with_each_field_named() {
         (json!({"domains": ["not a domain"]}), "domains"),
         (json!({"domains": []}), "domains"),
         (json!({"enforcement": "always"}), "enforcement"),
-        (json!({"protocol": "saml"}), "protocol"),
+        (json!({"protocol": "ldap"}), "protocol"),
         (
             json!({"redirect_uri": "javascript:alert(1)"}),
             "redirect_uri",
@@ -431,7 +431,7 @@ pub fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-fn location(from: &str, response: &reqwest::Response) -> String {
+pub fn location(from: &str, response: &reqwest::Response) -> String {
     let raw = response
         .headers()
         .get("location")
@@ -510,7 +510,7 @@ pub async fn land(browser: &reqwest::Client, callback: &str) -> url::Url {
     url::Url::parse(&to).unwrap()
 }
 
-fn param(url: &url::Url, name: &str) -> Option<String> {
+pub fn param(url: &url::Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
@@ -1035,7 +1035,7 @@ async fn a_provider_that_is_down_sends_the_browser_back_with_an_error() {
 }
 
 /// Chromium's path (Debian's package; `tests/run.sh` installs it).
-fn chromium() -> String {
+pub fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 

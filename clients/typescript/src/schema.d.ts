@@ -950,11 +950,18 @@ export interface paths {
         put?: never;
         /**
          * Create single sign-on connection
-         * @description Fetches the issuer's discovery document first: an unreachable or
-         *     malformed one is a 400 naming `oidc.issuer`. `default_role` and the
-         *     roles of `group_mapping` must be roles the caller could grant itself
-         *     (403 otherwise). Register `<public URL>/sso/oidc/callback/` as the
-         *     redirect URI at the provider. Needs `sso.manage`.
+         * @description OpenID Connect (`protocol: oidc`, the default): fetches the issuer's
+         *     discovery document first: an unreachable or malformed one is a 400
+         *     naming `oidc.issuer`. Register `<public URL>/sso/oidc/callback/` as the
+         *     redirect URI at the provider.
+         *
+         *     SAML 2.0 (`protocol: saml`): takes the IdP's metadata inline or fetches
+         *     it from `saml.idp_metadata_url` (a failure is a 400 naming that field),
+         *     and generates the connection's service-provider key pair. Give the IdP
+         *     Tessera's metadata, `saml.sp_entity_id` (it is also the metadata's URL).
+         *
+         *     `default_role` and the roles of `group_mapping` must be roles the
+         *     caller could grant itself (403 otherwise). Needs `sso.manage`.
          */
         post: operations["create_sso_connection"];
         delete?: never;
@@ -987,8 +994,11 @@ export interface paths {
         head?: never;
         /**
          * Update single sign-on connection
-         * @description Changes the fields sent; inside `oidc`, too, only the fields sent. A new
-         *     `oidc.issuer` is fetched and checked as on creation. Needs `sso.manage`.
+         * @description Changes the fields sent; inside `oidc` and `saml`, too, only the fields
+         *     sent. A new `oidc.issuer` is fetched and checked as on creation, and so
+         *     is a `saml.idp_metadata_url` (send it again to refresh the IdP's
+         *     metadata after a certificate rotation). The settings object of the
+         *     other protocol is a 400. Needs `sso.manage`.
          */
         patch: operations["update_sso_connection"];
         trace?: never;
@@ -1003,11 +1013,15 @@ export interface paths {
         /**
          * Sign in by email (home-realm discovery)
          * @description Finds the active connection answering for the email's domain and
-         *     redirects to its provider (authorization-code flow with PKCE S256,
-         *     `state` and `nonce`), setting a short-lived HttpOnly, SameSite=Lax
-         *     cookie that binds the sign-in to this browser. The provider comes back
-         *     to `/sso/oidc/callback/`. A provider that cannot be reached sends the
-         *     browser to the connection's `redirect_uri` with
+         *     redirects to its provider, setting a short-lived HttpOnly cookie that
+         *     binds the sign-in to this browser. OpenID Connect: the authorization
+         *     request (code flow with PKCE S256, `state` and `nonce`; SameSite=Lax
+         *     cookie); the provider comes back to `/sso/oidc/callback/`. SAML: an
+         *     AuthnRequest in the HTTP-Redirect binding (`SAMLRequest`, `RelayState`,
+         *     and `SigAlg`/`Signature` when the connection signs requests; the cookie
+         *     is SameSite=None under https, since the IdP's answer is a cross-site
+         *     POST); the IdP comes back to `/sso/saml/acs/`. A provider that cannot
+         *     be reached sends the browser to the connection's `redirect_uri` with
          *     `error=connection_unavailable` (audited).
          */
         get: operations["sso_login"];
@@ -1062,6 +1076,70 @@ export interface paths {
          *     outcome is audited.
          */
         get: operations["sso_oidc_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sso/saml/acs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SAML assertion consumer service
+         * @description The ACS to register at the identity provider (`<public URL>/sso/saml/acs/`,
+         *     HTTP-POST binding; it is in each connection's SP metadata). Finds the
+         *     sign-in by `RelayState` and checks this browser's cookie (once: a
+         *     sign-in is single-use), then validates the response: the XML signature
+         *     against the IdP metadata's certificates, reading only what the
+         *     signature covers (no signature wrapping), a SHA-2 signature algorithm,
+         *     `Destination`, `Issuer`, the `Audience` (this connection's entity id),
+         *     the bearer `Recipient` (this ACS), `NotBefore`/`NotOnOrAfter` (two
+         *     minutes' clock skew), `InResponseTo` (the AuthnRequest Tessera sent)
+         *     and the assertion ID (used once, on every replica). Encrypted
+         *     assertions are decrypted with the connection's key. A response that
+         *     answers no sign-in under way is unsolicited (IdP-initiated): refused
+         *     unless the connection has `saml.allow_idp_initiated`. Then, as for
+         *     OpenID Connect: the person is found (by NameID, then by email in the
+         *     connection's domains) or created (`jit`), the group mapping applied,
+         *     and the browser redirected to the connection's `redirect_uri` with
+         *     `code` or `error` (`invalid_state`, `invalid_token`,
+         *     `email_not_verified`, `unknown_user`, `user_inactive`,
+         *     `account_conflict`, `connection_unavailable`). Every outcome is audited.
+         */
+        post: operations["sso_saml_acs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sso/saml/{connection_id}/metadata/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SAML service provider metadata
+         * @description Tessera's metadata for a SAML connection, to give its identity provider
+         *     (most IdPs import it from this URL, which is also the connection's
+         *     entity id): the entity id, the assertion consumer service
+         *     (`/sso/saml/acs/`, HTTP-POST), the NameID format asked for, the
+         *     certificate to encrypt assertions to and, when the connection signs its
+         *     requests, the certificate they are signed with. Public, like any SP
+         *     metadata; 404 for an id that is not a SAML connection.
+         */
+        get: operations["get_saml_metadata"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1944,6 +2022,13 @@ export interface components {
              */
             secret: string;
         };
+        /**
+         * @description The NameID format a SAML connection asks its identity provider for.
+         *     The NameID is the person's subject (their account's external id), so
+         *     it must be stable: `transient` is not offered.
+         * @enum {string}
+         */
+        NameIdFormat: "persistent" | "email_address" | "unspecified";
         /** @description An object named by id, as embedded in another. */
         NamedRef: {
             /** @description A unique Base58 value identifying this object. */
@@ -2034,10 +2119,10 @@ export interface components {
         };
         /**
          * @description The protocol of a connection. Each has its own settings object beside
-         *     the fields every connection shares (`oidc` today, `saml` next).
+         *     the fields every connection shares (`oidc` or `saml`).
          * @enum {string}
          */
-        Protocol: "oidc";
+        Protocol: "oidc" | "saml";
         /** @description The reviewed user (a person or an API user). */
         ReviewedUser: {
             email: string;
@@ -2161,13 +2246,14 @@ export interface components {
             /** @description Whether an unknown person signing in gets an account (with `default_role`). */
             jit: boolean;
             name: string;
-            oidc: components["schemas"]["SsoOidcSettings"];
+            oidc?: null | components["schemas"]["SsoOidcSettings"];
             protocol: components["schemas"]["Protocol"];
             /**
              * @description The frontend page a sign-in lands on, with `code` (to exchange at
              *     `/auth/sso/exchange/`) or `error`.
              */
             redirect_uri: string;
+            saml?: null | components["schemas"]["SsoSamlSettings"];
         };
         /** @description A page of single sign-on connections. */
         SsoConnectionPage: {
@@ -2188,9 +2274,10 @@ export interface components {
             results: components["schemas"]["SsoConnection"][];
         };
         /**
-         * @description Fields of a connection. `name`, `domains`, `redirect_uri` and `oidc`
-         *     (with `issuer` and `client_id`) are required on POST; PATCH leaves
-         *     omitted fields unchanged.
+         * @description Fields of a connection. `name`, `domains`, `redirect_uri` and the
+         *     protocol's settings (`oidc` with `issuer` and `client_id`, or `saml`
+         *     with its IdP metadata) are required on POST; PATCH leaves omitted
+         *     fields unchanged.
          */
         SsoConnectionWrite: {
             active?: boolean | null;
@@ -2206,15 +2293,17 @@ export interface components {
             /** @description Default false. */
             jit?: boolean | null;
             name: string;
-            oidc: components["schemas"]["SsoOidcSettingsWrite"];
+            oidc?: null | components["schemas"]["SsoOidcSettingsWrite"];
             protocol?: null | components["schemas"]["Protocol"];
             /** @description An http(s) URL of the frontend. */
             redirect_uri: string;
+            saml?: null | components["schemas"]["SsoSamlSettingsWrite"];
         };
         /**
-         * @description Fields of a connection. `name`, `domains`, `redirect_uri` and `oidc`
-         *     (with `issuer` and `client_id`) are required on POST; PATCH leaves
-         *     omitted fields unchanged.
+         * @description Fields of a connection. `name`, `domains`, `redirect_uri` and the
+         *     protocol's settings (`oidc` with `issuer` and `client_id`, or `saml`
+         *     with its IdP metadata) are required on POST; PATCH leaves omitted
+         *     fields unchanged.
          */
         SsoConnectionWritePatch: {
             active?: boolean | null;
@@ -2230,10 +2319,11 @@ export interface components {
             /** @description Default false. */
             jit?: boolean | null;
             name?: string;
-            oidc?: components["schemas"]["SsoOidcSettingsWrite"];
+            oidc?: null | components["schemas"]["SsoOidcSettingsWrite"];
             protocol?: null | components["schemas"]["Protocol"];
             /** @description An http(s) URL of the frontend. */
             redirect_uri?: string;
+            saml?: null | components["schemas"]["SsoSamlSettingsWrite"];
         };
         /** @description A one-time code from a single sign-on. */
         SsoExchangeRequest: {
@@ -2306,6 +2396,98 @@ export interface components {
             issuer: string;
             /** @description Default `["openid", "email", "profile"]`; `openid` is always added. */
             scopes?: string[] | null;
+        };
+        /** @description What the IdP posts (HTTP-POST binding, SAML Bindings 3.5). */
+        SsoSamlAcsForm: {
+            /**
+             * @description The RelayState Tessera sent with its AuthnRequest (absent on an
+             *     IdP-initiated sign-in, or whatever the IdP was told to send).
+             */
+            RelayState?: string | null;
+            /** @description The `samlp:Response`, base64. */
+            SAMLResponse: string;
+        };
+        /**
+         * @description A connection's SAML 2.0 settings, and what to give the identity
+         *     provider about Tessera (the `sp_*` fields; all in the SP metadata).
+         */
+        SsoSamlSettings: {
+            /** @description Whether the IdP may start a sign-in (an unsolicited response). */
+            allow_idp_initiated: boolean;
+            /**
+             * @description The attribute holding the email (default `email`; when absent and
+             *     the NameID is an email address, the NameID).
+             */
+            attribute_email: string;
+            /** @description The attribute listing the person's groups (default `groups`). */
+            attribute_groups: string;
+            /** @description The IdP's entity id, from its metadata. */
+            idp_entity_id: string;
+            /** @description Where the metadata was fetched from (null when sent inline). */
+            idp_metadata_url?: string | null;
+            /** @description The IdP's metadata document as stored. */
+            idp_metadata_xml: string;
+            /**
+             * @description The NameID format asked for. The NameID is the person's subject (the
+             *     account's external id), so it must be stable.
+             */
+            name_id_format: components["schemas"]["NameIdFormat"];
+            /**
+             * @description Whether AuthnRequests are signed (the signing certificate is then
+             *     in the SP metadata).
+             */
+            sign_requests: boolean;
+            /**
+             * @description Where the IdP posts its responses (HTTP-POST binding).
+             * @example https://tessera.example.com/sso/saml/acs/
+             */
+            sp_acs_url: string;
+            /**
+             * @description Tessera's certificate for this connection (DER, base64), generated
+             *     with the connection: it signs requests and receives encrypted
+             *     assertions. Its private key is stored encrypted, never shown.
+             */
+            sp_certificate: string;
+            /**
+             * @description Tessera's entity id for this connection (also its SP metadata URL).
+             * @example https://tessera.example.com/sso/saml/AbCdEfGh1234/metadata/
+             */
+            sp_entity_id: string;
+        };
+        /**
+         * @description SAML settings of a connection, as written. On POST, exactly one of
+         *     `idp_metadata_xml` and `idp_metadata_url` is required; sending either
+         *     later replaces the stored metadata (e.g. after the IdP rotated its
+         *     certificate).
+         */
+        SsoSamlSettingsWrite: {
+            /**
+             * @description Default false: an unsolicited response (IdP-initiated sign-in) is
+             *     refused. Allowing it gives up the browser binding of SP-initiated
+             *     sign-in (a login-CSRF risk SAML cannot close).
+             */
+            allow_idp_initiated?: boolean | null;
+            /** @description Default `email`. */
+            attribute_email?: string | null;
+            /** @description Default `groups`. */
+            attribute_groups?: string | null;
+            /**
+             * @description https (http only on a loopback address): fetched and checked when
+             *     saved (no redirects, 10 s, 512 KiB); a failure is a 400 naming
+             *     `saml.idp_metadata_url`.
+             * @example https://acme.okta.com/app/exk1/sso/saml/metadata
+             */
+            idp_metadata_url?: string | null;
+            /**
+             * @description The IdP's metadata document (an EntityDescriptor with an
+             *     IDPSSODescriptor, an HTTP-Redirect SingleSignOnService and a signing
+             *     certificate). Invalid metadata is a 400 naming
+             *     `saml.idp_metadata_xml`.
+             */
+            idp_metadata_xml?: string | null;
+            name_id_format?: null | components["schemas"]["NameIdFormat"];
+            /** @description Default false. */
+            sign_requests?: boolean | null;
         };
         /**
          * @description Where a user's lifecycle stands; derived, never stored.
@@ -6785,7 +6967,7 @@ export interface operations {
                     "application/json": components["schemas"]["SsoConnection"];
                 };
             };
-            /** @description Invalid fields (a bad issuer under `oidc.issuer`, a domain another connection uses under `domains`) */
+            /** @description Invalid fields (a bad issuer under `oidc.issuer`, bad IdP metadata under `saml.idp_metadata_xml` or `saml.idp_metadata_url`, a domain another connection uses under `domains`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7047,7 +7229,7 @@ export interface operations {
             /** @description To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`) */
             302: {
                 headers: {
-                    /** @description The provider's authorization URL */
+                    /** @description The provider's authorization URL (OIDC) or SSO service with the AuthnRequest (SAML) */
                     Location?: string;
                     /** @description The sign-in's browser binding */
                     "Set-Cookie"?: string;
@@ -7090,7 +7272,7 @@ export interface operations {
             /** @description To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`) */
             302: {
                 headers: {
-                    /** @description The provider's authorization URL */
+                    /** @description The provider's authorization URL (OIDC) or SSO service with the AuthnRequest (SAML) */
                     Location?: string;
                     /** @description The sign-in's browser binding */
                     "Set-Cookie"?: string;
@@ -7145,6 +7327,110 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+        };
+    };
+    sso_saml_acs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["SsoSamlAcsForm"];
+            };
+        };
+        responses: {
+            /** @description To the frontend, with `code` or `error` */
+            302: {
+                headers: {
+                    /** @description The connection's redirect_uri with code= or error= */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `SAMLResponse` missing, or the response matches no sign-in and no connection: `detail` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither a form nor JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_saml_metadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's id. */
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The SP metadata (an md:EntityDescriptor) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/samlmetadata+xml": string;
+                };
+            };
+            /** @description No such SAML connection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };

@@ -9,7 +9,8 @@ use crate::api::common::ValidationErrors;
 use crate::api::extract::{Query, request_context};
 use crate::error::{Error, Result};
 use crate::service::audit::Interface;
-use crate::service::sso::login::{self, COOKIE, Callback, Landing};
+use crate::service::sso::login::{self, Answer, COOKIE, Callback, Landing};
+use crate::service::sso::oidc;
 use crate::state::AppState;
 
 pub const UNKNOWN_STATE: &str =
@@ -69,19 +70,26 @@ pub async fn sso_oidc_callback(
     context.interface = Interface::Sso;
     let callback = Callback {
         state: query.first("state").map(str::to_owned),
-        code: query.first("code").map(str::to_owned),
-        error: query.first("error").map(str::to_owned),
-        iss: query.first("iss").map(str::to_owned),
+        answer: Answer::Oidc(oidc::Answer {
+            code: query.first("code").map(str::to_owned),
+            error: query.first("error").map(str::to_owned),
+            iss: query.first("iss").map(str::to_owned),
+        }),
         browser: req.cookie(COOKIE).map(|c| c.value().to_owned()),
         context,
     };
-    // The binding is spent whatever happens.
+    land(login::finish(&state, callback).await?, login::CALLBACK_PATH)
+}
+
+/// The answer's redirect to the frontend, spending the binding cookie
+/// (whatever happened), or the 400 of an unknown sign-in.
+pub fn land(landing: Landing, path: &str) -> Result<HttpResponse> {
     let mut spent = Cookie::build(COOKIE, "")
-        .path(login::CALLBACK_PATH.trim_end_matches('/'))
+        .path(path.trim_end_matches('/'))
         .http_only(true)
         .finish();
     spent.make_removal();
-    match login::finish(&state, callback).await? {
+    match landing {
         Landing::Frontend(location) => Ok(HttpResponse::Found()
             .insert_header((header::LOCATION, location))
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -1,7 +1,9 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use super::{SsoConnection, SsoConnectionWriteDoc, check_issuer, parse_connection_input};
+use super::{
+    SsoConnection, SsoConnectionWriteDoc, check_issuer, fetch_saml_metadata, parse_connection_input,
+};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
@@ -11,11 +13,18 @@ use crate::state::AppState;
 
 /// Create single sign-on connection
 ///
-/// Fetches the issuer's discovery document first: an unreachable or
-/// malformed one is a 400 naming `oidc.issuer`. `default_role` and the
-/// roles of `group_mapping` must be roles the caller could grant itself
-/// (403 otherwise). Register `<public URL>/sso/oidc/callback/` as the
-/// redirect URI at the provider. Needs `sso.manage`.
+/// OpenID Connect (`protocol: oidc`, the default): fetches the issuer's
+/// discovery document first: an unreachable or malformed one is a 400
+/// naming `oidc.issuer`. Register `<public URL>/sso/oidc/callback/` as the
+/// redirect URI at the provider.
+///
+/// SAML 2.0 (`protocol: saml`): takes the IdP's metadata inline or fetches
+/// it from `saml.idp_metadata_url` (a failure is a 400 naming that field),
+/// and generates the connection's service-provider key pair. Give the IdP
+/// Tessera's metadata, `saml.sp_entity_id` (it is also the metadata's URL).
+///
+/// `default_role` and the roles of `group_mapping` must be roles the
+/// caller could grant itself (403 otherwise). Needs `sso.manage`.
 #[utoipa::path(
     post,
     path = "/sso/connections/",
@@ -23,7 +32,7 @@ use crate::state::AppState;
     request_body(content = SsoConnectionWriteDoc, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = SsoConnection),
-        (status = 400, description = "Invalid fields (a bad issuer under `oidc.issuer`, a domain another connection uses under `domains`)", body = ValidationErrors),
+        (status = 400, description = "Invalid fields (a bad issuer under `oidc.issuer`, bad IdP metadata under `saml.idp_metadata_xml` or `saml.idp_metadata_url`, a domain another connection uses under `domains`)", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
         (status = 403, description = "Lacks sso.manage, or could not grant a role it names", body = ErrorDetail),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
@@ -39,6 +48,7 @@ pub async fn create_sso_connection(
     sso::authorize_manage(&caller)?;
     let mut input = parse_connection_input(&body.fields()?, true);
     check_issuer(&mut input).await;
+    fetch_saml_metadata(&mut input).await;
     let secrets = state.secrets.clone();
     let created = state
         .db
@@ -49,5 +59,5 @@ pub async fn create_sso_connection(
             header::LOCATION,
             format!("/sso/connections/{}/", created.row.id),
         ))
-        .json(SsoConnection::from(created)))
+        .json(SsoConnection::from((created, state.public_url.clone()))))
 }

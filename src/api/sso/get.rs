@@ -32,5 +32,5 @@ pub async fn get_sso_connection(
         .db
         .read(move |conn| sso::get(conn, &caller, &id))
         .await?;
-    Ok(web::Json(found.into()))
+    Ok(web::Json((found, state.public_url.clone()).into()))
 }

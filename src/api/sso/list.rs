@@ -55,5 +55,7 @@ pub async fn list_sso_connections(
         .db
         .read(move |conn| sso::list(conn, &caller, page))
         .await?;
-    Ok(web::Json(listed.into()))
+    Ok(web::Json(
+        super::with_public_url(listed, &state.public_url).into(),
+    ))
 }

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::{Query, request_context};
+use crate::domain::sso::Protocol;
 use crate::error::{Error, REQUIRED, Result};
 use crate::service::audit::{Interface, RequestContext};
 use crate::service::sso::login::{self, COOKIE, LOGIN_TTL};
@@ -27,8 +28,12 @@ pub struct SsoLoginParams {
 /// browser (or, when the provider cannot be reached, to the frontend with
 /// `error=connection_unavailable`).
 fn to_provider(state: &AppState, started: login::Started) -> HttpResponse {
-    let (location, browser) = match started {
-        login::Started::Provider { location, browser } => (location, browser),
+    let (location, browser, protocol) = match started {
+        login::Started::Provider {
+            location,
+            browser,
+            protocol,
+        } => (location, browser, protocol),
         login::Started::Frontend(location) => {
             return HttpResponse::Found()
                 .insert_header((header::LOCATION, location))
@@ -36,11 +41,19 @@ fn to_provider(state: &AppState, started: login::Started) -> HttpResponse {
                 .finish();
         }
     };
+    let https = state.public_url.starts_with("https://");
+    // SAML's answer is a cross-site POST from the IdP, which a Lax cookie
+    // does not follow: None there (it needs Secure, so https; over plain
+    // http, in development, the IdP must be same-site, as on localhost).
+    let same_site = match protocol {
+        Protocol::Saml if https => SameSite::None,
+        _ => SameSite::Lax,
+    };
     let cookie = Cookie::build(COOKIE, browser)
-        .path(login::CALLBACK_PATH.trim_end_matches('/'))
+        .path(login::answer_path(protocol).trim_end_matches('/'))
         .http_only(true)
-        .secure(state.public_url.starts_with("https://"))
-        .same_site(SameSite::Lax)
+        .secure(https)
+        .same_site(same_site)
         .max_age(actix_web::cookie::time::Duration::seconds(
             LOGIN_TTL.num_seconds(),
         ))
@@ -61,11 +74,15 @@ fn sso_context(req: &HttpRequest, state: &AppState) -> RequestContext {
 /// Sign in by email (home-realm discovery)
 ///
 /// Finds the active connection answering for the email's domain and
-/// redirects to its provider (authorization-code flow with PKCE S256,
-/// `state` and `nonce`), setting a short-lived HttpOnly, SameSite=Lax
-/// cookie that binds the sign-in to this browser. The provider comes back
-/// to `/sso/oidc/callback/`. A provider that cannot be reached sends the
-/// browser to the connection's `redirect_uri` with
+/// redirects to its provider, setting a short-lived HttpOnly cookie that
+/// binds the sign-in to this browser. OpenID Connect: the authorization
+/// request (code flow with PKCE S256, `state` and `nonce`; SameSite=Lax
+/// cookie); the provider comes back to `/sso/oidc/callback/`. SAML: an
+/// AuthnRequest in the HTTP-Redirect binding (`SAMLRequest`, `RelayState`,
+/// and `SigAlg`/`Signature` when the connection signs requests; the cookie
+/// is SameSite=None under https, since the IdP's answer is a cross-site
+/// POST); the IdP comes back to `/sso/saml/acs/`. A provider that cannot
+/// be reached sends the browser to the connection's `redirect_uri` with
 /// `error=connection_unavailable` (audited).
 #[utoipa::path(
     get,
@@ -73,7 +90,7 @@ fn sso_context(req: &HttpRequest, state: &AppState) -> RequestContext {
     tag = "sso",
     params(SsoLoginParams),
     responses(
-        (status = 302, description = "To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`)", headers(("Location" = String, description = "The provider's authorization URL"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
+        (status = 302, description = "To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`)", headers(("Location" = String, description = "The provider's authorization URL (OIDC) or SSO service with the AuthnRequest (SAML)"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
         (status = 400, description = "`email` missing or invalid", body = ValidationErrors),
         (status = 404, description = "No active connection answers for the domain", body = ErrorDetail),
     ),
@@ -103,7 +120,7 @@ pub async fn sso_login(req: HttpRequest, state: web::Data<AppState>) -> Result<H
     tag = "sso",
     params(("connection_id" = String, Path, description = "The connection's id.")),
     responses(
-        (status = 302, description = "To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`)", headers(("Location" = String, description = "The provider's authorization URL"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
+        (status = 302, description = "To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`)", headers(("Location" = String, description = "The provider's authorization URL (OIDC) or SSO service with the AuthnRequest (SAML)"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
         (status = 404, description = "No such active connection", body = ErrorDetail),
     ),
     security(())

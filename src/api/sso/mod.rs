@@ -1,7 +1,9 @@
 //! `/sso/`: single sign-on connections (`/sso/connections/`), and signing
 //! in through them (`/sso/login/`, `/sso/oidc/callback/`,
-//! `/auth/sso/exchange/`).
+//! `/sso/saml/acs/`, `/auth/sso/exchange/`), with Tessera's SAML service
+//! provider metadata (`/sso/saml/{connection_id}/metadata/`).
 
+pub mod acs;
 pub mod callback;
 pub mod create;
 pub mod delete;
@@ -9,20 +11,23 @@ pub mod exchange;
 pub mod get;
 pub mod list;
 pub mod login;
+pub mod metadata;
 pub mod update;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::api::common::{ChangedBy, page_view};
 use crate::api::extract::{Fields, REQUIRED, as_string};
-use crate::domain::sso::{EmailDomain, Enforcement, Protocol};
+use crate::domain::sso::{EmailDomain, Enforcement, NameIdFormat, Protocol};
 use crate::domain::time;
 use crate::error::FieldErrors;
-use crate::service::Parsed;
-use crate::service::sso::{Connection, ConnectionInput, MappingInput, OidcInput, oidc};
+use crate::service::sso::{
+    Connection, ConnectionInput, MappingInput, OidcInput, SamlInput, oidc, saml,
+};
+use crate::service::{Page, Parsed};
 
 pub const NAME_MAX: usize = 100;
 pub const DOMAINS_MAX: usize = 50;
@@ -63,6 +68,41 @@ pub struct SsoOidcSettings {
     pub claim_groups: String,
 }
 
+/// A connection's SAML 2.0 settings, and what to give the identity
+/// provider about Tessera (the `sp_*` fields; all in the SP metadata).
+#[derive(Serialize, ToSchema)]
+pub struct SsoSamlSettings {
+    /// The IdP's entity id, from its metadata.
+    pub idp_entity_id: String,
+    /// The IdP's metadata document as stored.
+    pub idp_metadata_xml: String,
+    /// Where the metadata was fetched from (null when sent inline).
+    pub idp_metadata_url: Option<String>,
+    /// The NameID format asked for. The NameID is the person's subject (the
+    /// account's external id), so it must be stable.
+    pub name_id_format: NameIdFormat,
+    /// The attribute holding the email (default `email`; when absent and
+    /// the NameID is an email address, the NameID).
+    pub attribute_email: String,
+    /// The attribute listing the person's groups (default `groups`).
+    pub attribute_groups: String,
+    /// Whether AuthnRequests are signed (the signing certificate is then
+    /// in the SP metadata).
+    pub sign_requests: bool,
+    /// Whether the IdP may start a sign-in (an unsolicited response).
+    pub allow_idp_initiated: bool,
+    /// Tessera's entity id for this connection (also its SP metadata URL).
+    #[schema(example = "https://tessera.example.com/sso/saml/AbCdEfGh1234/metadata/")]
+    pub sp_entity_id: String,
+    /// Where the IdP posts its responses (HTTP-POST binding).
+    #[schema(example = "https://tessera.example.com/sso/saml/acs/")]
+    pub sp_acs_url: String,
+    /// Tessera's certificate for this connection (DER, base64), generated
+    /// with the connection: it signs requests and receives encrypted
+    /// assertions. Its private key is stored encrypted, never shown.
+    pub sp_certificate: String,
+}
+
 /// A single sign-on connection.
 #[derive(Serialize, ToSchema)]
 pub struct SsoConnection {
@@ -88,7 +128,10 @@ pub struct SsoConnection {
     /// `/auth/sso/exchange/`) or `error`.
     #[schema(max_length = 2048)]
     pub redirect_uri: String,
-    pub oidc: SsoOidcSettings,
+    /// The OpenID Connect settings (`protocol: oidc`; null otherwise).
+    pub oidc: Option<SsoOidcSettings>,
+    /// The SAML settings (`protocol: saml`; null otherwise).
+    pub saml: Option<SsoSamlSettings>,
     #[serde(serialize_with = "time::serialize")]
     #[schema(value_type = String, format = DateTime)]
     pub created: NaiveDateTime,
@@ -98,9 +141,33 @@ pub struct SsoConnection {
     pub changed_by: ChangedBy,
 }
 
-impl From<Connection> for SsoConnection {
-    fn from(c: Connection) -> Self {
-        let settings = c.oidc().ok();
+impl From<(Connection, String)> for SsoConnection {
+    /// A connection, with the public URL its SAML endpoints are under.
+    fn from((c, public_url): (Connection, String)) -> Self {
+        let protocol = c.protocol().unwrap_or(Protocol::Oidc);
+        let oidc_settings = match protocol {
+            Protocol::Oidc => Some(
+                c.oidc()
+                    .unwrap_or_else(|_| oidc::OidcSettings::from_input(&OidcInput::default())),
+            ),
+            Protocol::Saml => None,
+        };
+        let saml_settings = match protocol {
+            Protocol::Saml => c.saml().ok().map(|s| SsoSamlSettings {
+                idp_entity_id: s.idp_entity_id,
+                idp_metadata_xml: s.idp_metadata_xml,
+                idp_metadata_url: s.idp_metadata_url,
+                name_id_format: s.name_id_format,
+                attribute_email: s.attribute_email,
+                attribute_groups: s.attribute_groups,
+                sign_requests: s.sign_requests,
+                allow_idp_initiated: s.allow_idp_initiated,
+                sp_entity_id: saml::entity_id(&public_url, &c.row.id),
+                sp_acs_url: saml::acs_url(&public_url),
+                sp_certificate: s.sp_certificate,
+            }),
+            Protocol::Oidc => None,
+        };
         let group_mapping = c
             .group_mapping()
             .into_iter()
@@ -111,10 +178,8 @@ impl From<Connection> for SsoConnection {
             })
             .collect();
         let enforcement = c.enforcement();
-        let protocol = c.protocol().unwrap_or(Protocol::Oidc);
         let row = c.row;
-        let settings =
-            settings.unwrap_or_else(|| oidc::OidcSettings::from_input(&OidcInput::default()));
+        let client_secret_set = row.secret.is_some();
         Self {
             id: row.id,
             protocol,
@@ -126,14 +191,15 @@ impl From<Connection> for SsoConnection {
             group_mapping,
             active: row.active,
             redirect_uri: row.redirect_uri,
-            oidc: SsoOidcSettings {
+            oidc: oidc_settings.map(|settings| SsoOidcSettings {
                 issuer: settings.issuer,
                 client_id: settings.client_id,
-                client_secret_set: row.secret.is_some(),
+                client_secret_set,
                 scopes: settings.scopes,
                 claim_email: settings.claim_email,
                 claim_groups: settings.claim_groups,
-            },
+            }),
+            saml: saml_settings,
             created: row.created,
             changed: row.changed,
             changed_by: ChangedBy {
@@ -148,6 +214,20 @@ impl From<Connection> for SsoConnection {
 page_view! {
     /// A page of single sign-on connections.
     SsoConnectionPage of SsoConnection, "Number of connections."
+}
+
+/// A page of connections, each with the public URL (for its SAML endpoints).
+pub fn with_public_url(page: Page<Connection>, public_url: &str) -> Page<(Connection, String)> {
+    Page {
+        count: page.count,
+        page_total: page.page_total,
+        request: page.request,
+        rows: page
+            .rows
+            .into_iter()
+            .map(|c| (c, public_url.to_owned()))
+            .collect(),
+    }
 }
 
 /// OpenID Connect settings of a connection, as written. `issuer` and
@@ -178,6 +258,47 @@ pub struct SsoOidcWriteDoc {
     claim_groups: Option<String>,
 }
 
+/// SAML settings of a connection, as written. On POST, exactly one of
+/// `idp_metadata_xml` and `idp_metadata_url` is required; sending either
+/// later replaces the stored metadata (e.g. after the IdP rotated its
+/// certificate).
+#[derive(ToSchema)]
+#[schema(as = SsoSamlSettingsWrite)]
+#[expect(
+    dead_code,
+    reason = "documents the shape read by parse_connection_input"
+)]
+pub struct SsoSamlWriteDoc {
+    /// The IdP's metadata document (an EntityDescriptor with an
+    /// IDPSSODescriptor, an HTTP-Redirect SingleSignOnService and a signing
+    /// certificate). Invalid metadata is a 400 naming
+    /// `saml.idp_metadata_xml`.
+    #[schema(max_length = 524288)]
+    idp_metadata_xml: Option<String>,
+    /// https (http only on a loopback address): fetched and checked when
+    /// saved (no redirects, 10 s, 512 KiB); a failure is a 400 naming
+    /// `saml.idp_metadata_url`.
+    #[schema(
+        max_length = 2048,
+        example = "https://acme.okta.com/app/exk1/sso/saml/metadata"
+    )]
+    idp_metadata_url: Option<String>,
+    /// Default `persistent`.
+    name_id_format: Option<NameIdFormat>,
+    /// Default `email`.
+    #[schema(min_length = 1, max_length = 256)]
+    attribute_email: Option<String>,
+    /// Default `groups`.
+    #[schema(min_length = 1, max_length = 256)]
+    attribute_groups: Option<String>,
+    /// Default false.
+    sign_requests: Option<bool>,
+    /// Default false: an unsolicited response (IdP-initiated sign-in) is
+    /// refused. Allowing it gives up the browser binding of SP-initiated
+    /// sign-in (a login-CSRF risk SAML cannot close).
+    allow_idp_initiated: Option<bool>,
+}
+
 /// A group mapping rule, as written.
 #[derive(ToSchema)]
 #[schema(as = SsoGroupMappingWrite)]
@@ -197,9 +318,10 @@ pub struct SsoGroupMappingWriteDoc {
     team: Option<String>,
 }
 
-/// Fields of a connection. `name`, `domains`, `redirect_uri` and `oidc`
-/// (with `issuer` and `client_id`) are required on POST; PATCH leaves
-/// omitted fields unchanged.
+/// Fields of a connection. `name`, `domains`, `redirect_uri` and the
+/// protocol's settings (`oidc` with `issuer` and `client_id`, or `saml`
+/// with its IdP metadata) are required on POST; PATCH leaves omitted
+/// fields unchanged.
 #[derive(ToSchema)]
 #[schema(as = SsoConnectionWrite)]
 #[expect(
@@ -207,7 +329,7 @@ pub struct SsoGroupMappingWriteDoc {
     reason = "documents the shape read by parse_connection_input"
 )]
 pub struct SsoConnectionWriteDoc {
-    /// Only `oidc` for now; cannot change after creation.
+    /// Default `oidc`; cannot change after creation.
     protocol: Option<Protocol>,
     #[schema(min_length = 1, max_length = 100)]
     name: String,
@@ -227,7 +349,10 @@ pub struct SsoConnectionWriteDoc {
     /// An http(s) URL of the frontend.
     #[schema(max_length = 2048)]
     redirect_uri: String,
-    oidc: SsoOidcWriteDoc,
+    /// For `protocol: oidc` only.
+    oidc: Option<SsoOidcWriteDoc>,
+    /// For `protocol: saml` only.
+    saml: Option<SsoSamlWriteDoc>,
 }
 
 /// A bounded, non-blank string field.
@@ -371,7 +496,7 @@ fn parse_mapping(items: Vec<Value>, e: &mut FieldErrors) -> Option<Vec<MappingIn
 pub fn parse_connection_input(fields: &Fields, creating: bool) -> Parsed<ConnectionInput> {
     let mut e = FieldErrors::new();
     if creating {
-        for key in ["name", "domains", "redirect_uri", "oidc"] {
+        for key in ["name", "domains", "redirect_uri"] {
             if !fields.has(key) {
                 e.add(key, REQUIRED);
             }
@@ -434,7 +559,45 @@ pub fn parse_connection_input(fields: &Fields, creating: bool) -> Parsed<Connect
     } else {
         None
     };
-    let oidc = fields.value("oidc", &mut e).cloned().and_then(|value| {
+    // The protocol's settings object is required, the other one refused
+    // (and not read).
+    let mut refused: Vec<&str> = Vec::new();
+    if creating {
+        let chosen = match fields.0.get("protocol").and_then(Value::as_str) {
+            Some("saml") => Some(Protocol::Saml),
+            Some("oidc") | None => Some(Protocol::Oidc),
+            Some(_) => None,
+        };
+        if let Some(chosen) = chosen {
+            for p in Protocol::ALL {
+                let key = p.as_str();
+                if p == chosen && !fields.has(key) {
+                    e.add(key, REQUIRED);
+                } else if p != chosen && fields.has(key) {
+                    e.add(key, "Only for a connection of this protocol.");
+                    refused.push(key);
+                }
+            }
+        }
+    }
+    let read = |key: &str, e: &mut FieldErrors| {
+        if refused.contains(&key) {
+            None
+        } else {
+            fields.value(key, e).cloned()
+        }
+    };
+    let saml = read("saml", &mut e).and_then(|value| {
+        let mut se = FieldErrors::new();
+        let parsed = parse_saml(&value, creating, &mut se);
+        if se.is_empty() {
+            parsed
+        } else {
+            e.set("saml", se.into_value());
+            None
+        }
+    });
+    let oidc = read("oidc", &mut e).and_then(|value| {
         let mut oe = FieldErrors::new();
         let parsed = parse_oidc(&value, creating, &mut oe);
         if oe.is_empty() {
@@ -456,8 +619,75 @@ pub fn parse_connection_input(fields: &Fields, creating: bool) -> Parsed<Connect
             active,
             redirect_uri,
             oidc,
+            saml,
         },
         errors: e,
+    }
+}
+
+fn parse_saml(value: &Value, creating: bool, e: &mut FieldErrors) -> Option<SamlInput> {
+    let Value::Object(map) = value else {
+        e.add("non_field_errors", "Invalid data. Expected a dictionary.");
+        return None;
+    };
+    let fields = Fields(map.clone());
+    let has_xml = fields.has("idp_metadata_xml");
+    let has_url = fields.has("idp_metadata_url");
+    if has_xml && has_url {
+        e.add("non_field_errors", saml::METADATA_ONE_SOURCE);
+    } else if creating && !has_xml && !has_url {
+        e.add("idp_metadata_xml", REQUIRED);
+    }
+    let idp_metadata_xml = fields.string("idp_metadata_xml", e).and_then(|xml| {
+        saml::parse_idp_metadata(&xml)
+            .map(|_| xml)
+            .map_err(|m| e.add("idp_metadata_xml", m))
+            .ok()
+    });
+    let idp_metadata_url = text(&fields, "idp_metadata_url", URL_MAX, e).and_then(|raw| {
+        saml::parse_metadata_url(&raw)
+            .map_err(|m| e.add("idp_metadata_url", m))
+            .ok()
+    });
+    let name_id_format = fields.string("name_id_format", e).and_then(|raw| {
+        NameIdFormat::parse(&raw)
+            .map_err(|m| e.add("name_id_format", m))
+            .ok()
+    });
+    let attribute_email = text(&fields, "attribute_email", 256, e);
+    let attribute_groups = text(&fields, "attribute_groups", 256, e);
+    let sign_requests = fields.boolean("sign_requests", e);
+    let allow_idp_initiated = fields.boolean("allow_idp_initiated", e);
+    Some(SamlInput {
+        idp_metadata_xml,
+        idp_metadata_url,
+        name_id_format,
+        attribute_email,
+        attribute_groups,
+        sign_requests,
+        allow_idp_initiated,
+    })
+}
+
+/// Fetches and checks the IdP metadata at the URL the input names (when
+/// it is otherwise valid), reporting a failure under
+/// `saml.idp_metadata_url`.
+pub async fn fetch_saml_metadata(input: &mut Parsed<ConnectionInput>) {
+    let Some(url) = input
+        .value
+        .saml
+        .as_ref()
+        .and_then(|s| s.idp_metadata_url.clone())
+    else {
+        return;
+    };
+    match saml::fetch_metadata(&url).await {
+        Ok(xml) => {
+            if let Some(settings) = input.value.saml.as_mut() {
+                settings.idp_metadata_xml = Some(xml);
+            }
+        }
+        Err(message) => input.errors.nested("saml", "idp_metadata_url", message),
     }
 }
 
@@ -469,11 +699,6 @@ pub async fn check_issuer(input: &mut Parsed<ConnectionInput>) {
         return;
     };
     if let Err(message) = oidc::discover(&issuer).await {
-        let mut nested = match input.errors.get("oidc") {
-            Some(Value::Object(map)) => map.clone(),
-            _ => Map::new(),
-        };
-        nested.insert("issuer".into(), Value::Array(vec![Value::String(message)]));
-        input.errors.set("oidc", Value::Object(nested));
+        input.errors.nested("oidc", "issuer", message);
     }
 }

@@ -1,6 +1,8 @@
 use actix_web::web;
 
-use super::{SsoConnection, SsoConnectionWriteDoc, check_issuer, parse_connection_input};
+use super::{
+    SsoConnection, SsoConnectionWriteDoc, check_issuer, fetch_saml_metadata, parse_connection_input,
+};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
@@ -10,8 +12,11 @@ use crate::state::AppState;
 
 /// Update single sign-on connection
 ///
-/// Changes the fields sent; inside `oidc`, too, only the fields sent. A new
-/// `oidc.issuer` is fetched and checked as on creation. Needs `sso.manage`.
+/// Changes the fields sent; inside `oidc` and `saml`, too, only the fields
+/// sent. A new `oidc.issuer` is fetched and checked as on creation, and so
+/// is a `saml.idp_metadata_url` (send it again to refresh the IdP's
+/// metadata after a certificate rotation). The settings object of the
+/// other protocol is a 400. Needs `sso.manage`.
 #[utoipa::path(
     patch,
     path = "/sso/connections/{id}/",
@@ -38,10 +43,11 @@ pub async fn update_sso_connection(
     sso::authorize_manage(&caller)?;
     let mut input = parse_connection_input(&body.fields()?, false);
     check_issuer(&mut input).await;
+    fetch_saml_metadata(&mut input).await;
     let secrets = state.secrets.clone();
     let updated = state
         .db
         .write(move |conn| sso::update(conn, &caller, &secrets, &id, input))
         .await?;
-    Ok(web::Json(updated.into()))
+    Ok(web::Json((updated, state.public_url.clone()).into()))
 }

@@ -1,36 +1,35 @@
-//! Signing in through a connection: home-realm discovery, the redirect to
-//! the provider, its answer, and the one-time code the frontend exchanges
-//! for a token.
+//! Signing in through a connection, whatever its protocol: home-realm
+//! discovery, the redirect to the provider, its answer, and the one-time
+//! code the frontend exchanges for a token. What is particular to a
+//! protocol (building its request, validating its answer into an
+//! `Identity`) lives in `oidc` and `saml`; everything after validation is
+//! shared here.
 //!
-//! A sign-in under way is a row keyed by a hash of its `state` (any replica
-//! can finish it), bound to the browser that started it by a short-lived
-//! HttpOnly cookie whose hash the row keeps, and used once: the callback
-//! deletes it before anything else. The nonce and the PKCE verifier are
-//! sealed in the row.
+//! A sign-in under way is a row keyed by a hash of its `state` (OIDC's
+//! `state`, SAML's `RelayState`), so any replica can finish it, bound to the
+//! browser that started it by a short-lived HttpOnly cookie whose hash the
+//! row keeps, and used once: the answer deletes it before anything else.
+//! The value the answer must echo (the OIDC nonce, the SAML request's ID)
+//! and the PKCE verifier are sealed in the row.
 
 use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
-use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
-};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::{Connection, GroupMapping, oidc};
+use super::{Connection, GroupMapping, oidc, saml};
 use crate::auth::Caller;
 use crate::auth::keys::hash;
 use crate::db::DbConnection;
 use crate::db::models::UserRow;
-use crate::db::secrets::{sso_login, sso_secret};
+use crate::db::secrets::sso_login;
 use crate::db::sso::{self as rows, LoginRow};
 use crate::db::users as user_rows;
 use crate::domain::audit::AuditAction;
 use crate::domain::id::random_secret;
 use crate::domain::role::{BuiltinRole, Tier};
-use crate::domain::sso::EmailDomain;
+use crate::domain::sso::{EmailDomain, Protocol};
 use crate::domain::time;
 use crate::domain::user::{Email, Source, UserName};
 use crate::error::{Error, FieldErrors, Result};
@@ -57,9 +56,13 @@ pub const CODE_INVALID: &str = "The code is invalid, expired or already used.";
 pub enum Failure {
     /// The provider refused (denied consent, ...).
     ProviderError,
-    /// The cookie is missing or is another browser's, or the sign-in expired.
+    /// The cookie is missing or is another browser's, or the sign-in
+    /// expired, or (SAML) the answer is unsolicited and the connection does
+    /// not take those.
     InvalidState,
-    /// The code exchange or the ID token's validation failed.
+    /// The code exchange or the ID token's validation failed, or (SAML) the
+    /// response or its assertion is not valid (signature, audience,
+    /// recipient, destination, times, request, replay).
     InvalidToken,
     /// The token has no usable email, or it is not verified, or not in the
     /// connection's domains.
@@ -90,10 +93,35 @@ impl Failure {
 
 /// Where a started sign-in goes.
 pub enum Started {
-    /// To the provider, with the cookie value to set.
-    Provider { location: String, browser: String },
+    /// To the provider, with the cookie value to set, for the path the
+    /// provider's answer arrives at.
+    Provider {
+        location: String,
+        browser: String,
+        protocol: Protocol,
+    },
     /// Back to the frontend with `error=` (the provider cannot be reached).
     Frontend(String),
+}
+
+/// The path a protocol's answer arrives at (where the binding cookie goes).
+pub fn answer_path(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Oidc => CALLBACK_PATH,
+        Protocol::Saml => saml::ACS_PATH,
+    }
+}
+
+/// A protocol's request to its provider, for `start` to remember.
+pub(super) struct Request {
+    /// Where the browser goes.
+    pub location: String,
+    /// The random value the answer carries back (OIDC `state`, SAML
+    /// `RelayState`).
+    pub state: String,
+    /// What the answer must echo (OIDC nonce, SAML request ID).
+    pub nonce: String,
+    pub pkce_verifier: Option<String>,
 }
 
 /// The connection answering for an email's domain (home-realm discovery).
@@ -119,52 +147,20 @@ fn active(conn: &mut DbConnection, row: crate::db::sso::ConnectionRow) -> Result
     super::with_domains(conn, row)
 }
 
-type Client = CoreClient<
-    openidconnect::EndpointSet,
-    openidconnect::EndpointNotSet,
-    openidconnect::EndpointNotSet,
-    openidconnect::EndpointNotSet,
-    openidconnect::EndpointMaybeSet,
-    openidconnect::EndpointMaybeSet,
->;
-
-/// The provider's client for a connection, from a fresh discovery (which
-/// also brings the provider's current signing keys: a rotated key is known
-/// at the next sign-in).
-async fn client(state: &AppState, connection: &Connection) -> std::result::Result<Client, Failure> {
-    let settings = connection
-        .oidc()
-        .map_err(|_| Failure::ConnectionUnavailable)?;
-    let metadata = oidc::discover(&settings.issuer)
-        .await
-        .map_err(|_| Failure::ConnectionUnavailable)?;
-    let secret = match &connection.row.secret {
-        Some(sealed) => Some(ClientSecret::new(
-            state
-                .secrets
-                .open(sealed, sso_secret(&connection.row.id))
-                .map_err(|_| Failure::ConnectionUnavailable)?
-                .to_string(),
-        )),
-        None => None,
-    };
-    let redirect = RedirectUrl::new(format!("{}{CALLBACK_PATH}", state.public_url))
-        .map_err(|_| Failure::ConnectionUnavailable)?;
-    Ok(
-        CoreClient::from_provider_metadata(metadata, ClientId::new(settings.client_id), secret)
-            .set_redirect_uri(redirect),
-    )
-}
-
-/// Starts a sign-in: the provider's authorization URL (code flow, PKCE
-/// S256, state, nonce) and the browser binding.
+/// Starts a sign-in: the protocol's request to the provider and the
+/// browser binding.
 pub async fn start(
     state: &AppState,
     connection: Connection,
     context: RequestContext,
 ) -> Result<Started> {
-    let client = match client(state, &connection).await {
-        Ok(client) => client,
+    let protocol = connection.protocol()?;
+    let request = match protocol {
+        Protocol::Oidc => oidc::request(state, &connection).await,
+        Protocol::Saml => saml::request(state, &connection),
+    };
+    let request = match request {
+        Ok(request) => request,
         Err(failure) => {
             let detail = "the provider cannot be reached at the start of a sign-in";
             record_failure(state, &connection, context, failure, detail.into()).await?;
@@ -178,29 +174,19 @@ pub async fn start(
             });
         }
     };
-    let settings = connection.oidc()?;
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = client.authorize_url(
-        CoreAuthenticationFlow::AuthorizationCode,
-        CsrfToken::new_random,
-        Nonce::new_random,
-    );
-    for scope in oidc::with_openid(&settings.scopes).into_iter().skip(1) {
-        request = request.add_scope(Scope::new(scope));
-    }
-    let (url, csrf, nonce) = request.set_pkce_challenge(challenge).url();
     let browser = random_secret(32);
-    let state_hash = hash(csrf.secret());
+    let state_hash = hash(&request.state);
     let row = LoginRow {
         connection_id: connection.row.id.clone(),
         browser_hash: hash(&browser),
         nonce: state
             .secrets
-            .seal(nonce.secret(), sso_login("sso_logins.nonce", &state_hash)),
-        pkce_verifier: state.secrets.seal(
-            verifier.secret(),
-            sso_login("sso_logins.pkce_verifier", &state_hash),
-        ),
+            .seal(&request.nonce, sso_login("sso_logins.nonce", &state_hash)),
+        pkce_verifier: request.pkce_verifier.as_deref().map(|verifier| {
+            state
+                .secrets
+                .seal(verifier, sso_login("sso_logins.pkce_verifier", &state_hash))
+        }),
         expires: time::now() + LOGIN_TTL,
         state_hash,
     };
@@ -213,18 +199,34 @@ pub async fn start(
         })
         .await?;
     Ok(Started::Provider {
-        location: url.to_string(),
+        location: request.location,
         browser,
+        protocol,
     })
 }
 
-/// What the provider sent back to the callback.
+/// What the provider sent back, by protocol.
+pub enum Answer {
+    /// To the OIDC callback.
+    Oidc(oidc::Answer),
+    /// To the SAML ACS: the base64 `SAMLResponse`.
+    Saml(String),
+}
+
+impl Answer {
+    fn protocol(&self) -> Protocol {
+        match self {
+            Answer::Oidc(_) => Protocol::Oidc,
+            Answer::Saml(_) => Protocol::Saml,
+        }
+    }
+}
+
+/// The provider's answer with what came along with it.
 pub struct Callback {
+    /// OIDC `state` or SAML `RelayState`.
     pub state: Option<String>,
-    pub code: Option<String>,
-    pub error: Option<String>,
-    /// The issuer the provider named (RFC 9207), when it did.
-    pub iss: Option<String>,
+    pub answer: Answer,
     /// The binding cookie's value.
     pub browser: Option<String>,
     pub context: RequestContext,
@@ -247,40 +249,127 @@ fn frontend(connection: &Connection, param: (&str, &str)) -> Landing {
     Landing::Frontend(url.to_string())
 }
 
-/// Finishes a sign-in: checks the state and its browser, exchanges the
-/// code, validates the ID token, finds or creates the user, applies the
-/// group mapping and lands on the frontend with a one-time code. Every
-/// failure lands there too, with `error=`, and is audited.
+/// Finishes a sign-in: checks the state and its browser, has the protocol
+/// validate the answer into an identity, finds or creates the user,
+/// applies the group mapping and lands on the frontend with a one-time
+/// code. Every failure lands there too, with `error=`, and is audited.
+///
+/// A SAML response whose `RelayState` names no sign-in under way is
+/// unsolicited (IdP-initiated): it is taken only by a connection that
+/// allows that, and then without a request to answer.
 pub async fn finish(state: &AppState, callback: Callback) -> Result<Landing> {
-    let Some(raw_state) = callback.state.clone() else {
-        return Ok(Landing::UnknownState);
+    let taken = match callback.state.clone() {
+        None => None,
+        Some(raw_state) => {
+            let state_hash = hash(&raw_state);
+            state
+                .db
+                .write(move |conn| {
+                    let Some(login) = rows::take_login(conn, &state_hash)? else {
+                        return Ok(None);
+                    };
+                    let Some(row) = rows::find(conn, &login.connection_id)? else {
+                        return Ok(None);
+                    };
+                    let connection = super::with_domains(conn, row)?;
+                    Ok(Some((login, connection)))
+                })
+                .await?
+        }
     };
-    let state_hash = hash(&raw_state);
-    let taken = {
-        let state_hash = state_hash.clone();
+    let (connection, identity) = match (taken, &callback.answer) {
+        (Some((login, connection)), _) => {
+            let identity = solicited(state, &callback, &login, &connection).await;
+            (connection, identity)
+        }
+        (None, Answer::Saml(response)) => {
+            let Some(connection) = saml::unsolicited_connection(state, response).await? else {
+                tracing::info!("SAML response for no known connection");
+                return Ok(Landing::UnknownState);
+            };
+            let identity = saml::identity(state, &connection, None, response).await;
+            (connection, identity)
+        }
+        (None, Answer::Oidc(_)) => {
+            tracing::info!("SSO callback with an unknown or used state");
+            return Ok(Landing::UnknownState);
+        }
+    };
+    complete(state, &connection, callback.context, identity).await
+}
+
+/// Validates an answer to a sign-in Tessera started.
+async fn solicited(
+    state: &AppState,
+    callback: &Callback,
+    login: &LoginRow,
+    connection: &Connection,
+) -> std::result::Result<Identity, Refusal> {
+    let bound = callback.browser.as_deref().is_some_and(|browser| {
+        bool::from(
+            hash(browser)
+                .as_bytes()
+                .ct_eq(login.browser_hash.as_bytes()),
+        )
+    });
+    if !bound {
+        return Err(refuse(
+            Failure::InvalidState,
+            "the sign-in's cookie is missing or another browser's",
+        ));
+    }
+    if login.expires < time::now() {
+        return Err(refuse(Failure::InvalidState, "the sign-in expired"));
+    }
+    if connection.protocol().ok() != Some(callback.answer.protocol()) {
+        return Err(refuse(
+            Failure::InvalidState,
+            "the answer came in another protocol than the sign-in's",
+        ));
+    }
+    if !connection.row.active {
+        return Err(refuse(
+            Failure::ConnectionUnavailable,
+            "the connection is inactive",
+        ));
+    }
+    let open = |column: &'static str, sealed: &str| {
         state
-            .db
-            .write(move |conn| {
-                let Some(login) = rows::take_login(conn, &state_hash)? else {
-                    return Ok(None);
-                };
-                let Some(row) = rows::find(conn, &login.connection_id)? else {
-                    return Ok(None);
-                };
-                let connection = super::with_domains(conn, row)?;
-                Ok(Some((login, connection)))
-            })
-            .await?
+            .secrets
+            .open(sealed, sso_login(column, &login.state_hash))
+            .map(|s| s.to_string())
+            .map_err(|_| refuse(Failure::InvalidState, "the sign-in's secrets do not open"))
     };
-    let Some((login, connection)) = taken else {
-        tracing::info!("SSO callback with an unknown or used state");
-        return Ok(Landing::UnknownState);
+    let nonce = open("sso_logins.nonce", &login.nonce)?;
+    match &callback.answer {
+        Answer::Oidc(answer) => {
+            let verifier = login
+                .pkce_verifier
+                .as_deref()
+                .map(|sealed| open("sso_logins.pkce_verifier", sealed))
+                .transpose()?;
+            oidc::identity(state, connection, answer, nonce, verifier).await
+        }
+        Answer::Saml(response) => saml::identity(state, connection, Some(nonce), response).await,
+    }
+}
+
+/// Lands a validated identity (or a refusal) on the frontend.
+async fn complete(
+    state: &AppState,
+    connection: &Connection,
+    context: RequestContext,
+    identity: std::result::Result<Identity, Refusal>,
+) -> Result<Landing> {
+    let landed = match identity {
+        Ok(identity) => land_in_transaction(state, connection, identity, context.clone()).await,
+        Err(refusal) => Err(refusal),
     };
-    match sign_in(state, &callback, &login, &connection).await {
-        Ok(code) => Ok(frontend(&connection, ("code", &code))),
+    match landed {
+        Ok(code) => Ok(frontend(connection, ("code", &code))),
         Err((failure, detail)) => {
-            record_failure(state, &connection, callback.context, failure, detail).await?;
-            Ok(frontend(&connection, ("error", failure.as_str())))
+            record_failure(state, connection, context, failure, detail).await?;
+            Ok(frontend(connection, ("error", failure.as_str())))
         }
     }
 }
@@ -315,137 +404,31 @@ async fn record_failure(
         .await
 }
 
-type Refusal = (Failure, String);
+pub(super) type Refusal = (Failure, String);
 
-fn refuse(failure: Failure, detail: impl Into<String>) -> Refusal {
+pub(super) fn refuse(failure: Failure, detail: impl Into<String>) -> Refusal {
     (failure, detail.into())
 }
 
-/// What a validated ID token says about the person.
-struct Identity {
-    subject: String,
-    email: Option<String>,
-    email_verified: bool,
-    name: Option<String>,
-    groups: Vec<String>,
-    amr: Option<Value>,
-    acr: Option<Value>,
+/// What a validated answer says about the person.
+pub(super) struct Identity {
+    /// OIDC `sub`, SAML NameID: the account's external id.
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+    pub amr: Option<Value>,
+    pub acr: Option<Value>,
 }
 
-async fn sign_in(
+async fn land_in_transaction(
     state: &AppState,
-    callback: &Callback,
-    login: &LoginRow,
     connection: &Connection,
+    identity: Identity,
+    context: RequestContext,
 ) -> std::result::Result<String, Refusal> {
-    let bound = callback.browser.as_deref().is_some_and(|browser| {
-        bool::from(
-            hash(browser)
-                .as_bytes()
-                .ct_eq(login.browser_hash.as_bytes()),
-        )
-    });
-    if !bound {
-        return Err(refuse(
-            Failure::InvalidState,
-            "the sign-in's cookie is missing or another browser's",
-        ));
-    }
-    if login.expires < time::now() {
-        return Err(refuse(Failure::InvalidState, "the sign-in expired"));
-    }
-    // RFC 9207: a provider that names itself must be this connection's.
-    if let (Some(iss), Ok(settings)) = (&callback.iss, connection.oidc())
-        && *iss != settings.issuer
-    {
-        return Err(refuse(
-            Failure::InvalidState,
-            format!("the answer came from {iss}"),
-        ));
-    }
-    if let Some(error) = &callback.error {
-        return Err(refuse(
-            Failure::ProviderError,
-            format!("the provider answered {error}"),
-        ));
-    }
-    if !connection.row.active {
-        return Err(refuse(
-            Failure::ConnectionUnavailable,
-            "the connection is inactive",
-        ));
-    }
-    let code = callback
-        .code
-        .clone()
-        .ok_or_else(|| refuse(Failure::InvalidToken, "no code"))?;
-    let open = |column: &'static str, sealed: &str| {
-        state
-            .secrets
-            .open(sealed, sso_login(column, &login.state_hash))
-            .map(|s| s.to_string())
-            .map_err(|_| refuse(Failure::InvalidState, "the sign-in's secrets do not open"))
-    };
-    let nonce = Nonce::new(open("sso_logins.nonce", &login.nonce)?);
-    let verifier = PkceCodeVerifier::new(open("sso_logins.pkce_verifier", &login.pkce_verifier)?);
-    let client = client(state, connection)
-        .await
-        .map_err(|f| refuse(f, "the provider cannot be reached"))?;
-    let http = oidc::http_client();
-    let response = client
-        .exchange_code(AuthorizationCode::new(code))
-        .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))?
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .map_err(|e| refuse(Failure::InvalidToken, format!("code exchange: {e}")))?;
-    let id_token = response
-        .id_token()
-        .ok_or_else(|| refuse(Failure::InvalidToken, "no ID token"))?;
-    let verifier = client
-        .id_token_verifier()
-        .set_issue_time_verifier_fn(|iat| {
-            if iat > chrono::Utc::now() + IAT_SKEW {
-                Err(format!("issued in the future ({iat})"))
-            } else {
-                Ok(())
-            }
-        });
-    let claims = id_token
-        .claims(&verifier, &nonce)
-        .map_err(|e| refuse(Failure::InvalidToken, format!("ID token: {e}")))?;
-    // The token is valid (signature, iss, aud, azp, exp, iat, nonce, by the
-    // library): read the configured claims from its payload.
-    let payload = payload_of(&id_token.to_string())
-        .ok_or_else(|| refuse(Failure::InvalidToken, "unreadable ID token payload"))?;
-    let settings = connection
-        .oidc()
-        .map_err(|_| refuse(Failure::ConnectionUnavailable, "settings"))?;
-    let identity = Identity {
-        subject: claims.subject().to_string(),
-        email: payload
-            .get(&settings.claim_email)
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        email_verified: matches!(payload.get("email_verified"), Some(Value::Bool(true)))
-            || matches!(payload.get("email_verified"), Some(Value::String(s)) if s == "true"),
-        name: payload
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        groups: match payload.get(&settings.claim_groups) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            Some(Value::String(one)) => vec![one.clone()],
-            _ => Vec::new(),
-        },
-        amr: payload.get("amr").cloned(),
-        acr: payload.get("acr").cloned(),
-    };
-    let (connection, context) = (connection.clone(), callback.context.clone());
+    let connection = connection.clone();
     state
         .db
         .write(move |conn| {
@@ -465,19 +448,6 @@ async fn sign_in(
         })
         .await
         .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))?
-}
-
-/// The decoded payload of a compact JWS (already verified).
-fn payload_of(jwt: &str) -> Option<serde_json::Map<String, Value>> {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
 }
 
 /// In one transaction: the user (found, linked or created), its mapped
@@ -581,6 +551,7 @@ fn land(
     user_rows::record_login(conn, &user.id, time::now()).map_err(|e| fail(e.into()))?;
     let mut changes = audit::Changes::new();
     changes.insert("connection".into(), connection.row.id.clone().into());
+    changes.insert("protocol".into(), connection.row.protocol.clone().into());
     changes.insert("subject".into(), identity.subject.clone().into());
     if let Some(amr) = &identity.amr {
         changes.insert("amr".into(), amr.clone());
@@ -649,7 +620,10 @@ fn create(
         false,
         Parsed::new(
             NewUser {
-                source: Source::Oidc,
+                source: match connection.protocol() {
+                    Ok(Protocol::Saml) => Source::Saml,
+                    _ => Source::Oidc,
+                },
                 fields,
             },
             FieldErrors::new(),
@@ -867,17 +841,6 @@ mod tests {
             membership(&mapping, &groups(&["eng"]), "RoLemp1oyeeX"),
             "RoLemp1oyeeX"
         );
-    }
-
-    #[test]
-    fn a_payload_is_read_from_a_compact_jws() {
-        use base64::Engine;
-        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"sub":"alice","groups":["eng"]}"#);
-        let payload = payload_of(&format!("eyJhbGciOiJSUzI1NiJ9.{body}.c2ln")).unwrap();
-        assert_eq!(payload["sub"], "alice");
-        assert!(payload_of("not-a-jwt").is_none());
-        assert!(payload_of("a.!!!.c").is_none());
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Single sign-on: the connections of an organization (here), and signing
-//! in through them (`login`, with the OpenID Connect protocol in `oidc`).
+//! in through them (`login`, with the protocols in `oidc` and `saml`).
 //!
 //! A connection's shared fields are columns; what belongs to its protocol
-//! (`oidc` today) is one JSON object and one sealed secret, so a SAML
-//! connection adds a protocol, not a table.
+//! is one JSON object (`settings`) and one sealed secret (the OIDC client
+//! secret, or the SAML service provider's private key).
 
 pub mod login;
 pub mod oidc;
+pub mod saml;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -26,11 +27,13 @@ use crate::error::{Error, FieldErrors, Result, does_not_exist};
 use crate::service::{Page, PageRequest, Parsed, audit, users};
 
 pub use oidc::OidcSettings;
+pub use saml::{SamlInput, SamlSettings};
 
 pub const DOMAIN_TAKEN: &str = "Another single sign-on connection already uses this domain.";
 pub const NOT_A_MEMBERSHIP_ROLE: &str =
     "Must be a membership role: OWNER, ADMIN, EMPLOYEE, VIEWER or AUDITOR.";
 pub const NOT_AT_TEAM: &str = "This role cannot be granted at a team.";
+pub const NOT_THIS_PROTOCOL: &str = "This connection speaks another protocol.";
 
 /// One rule of a connection's group mapping: members of the provider's
 /// `group` get `role`, at `team` when given, else as their membership role.
@@ -92,6 +95,7 @@ pub struct ConnectionInput {
     pub active: Option<bool>,
     pub redirect_uri: Option<String>,
     pub oidc: Option<OidcInput>,
+    pub saml: Option<SamlInput>,
 }
 
 /// A connection with its domains, as the service answers it.
@@ -123,10 +127,28 @@ impl Connection {
     pub fn oidc(&self) -> Result<OidcSettings> {
         serde_json::from_str(&self.row.settings).map_err(Error::internal)
     }
+
+    pub fn saml(&self) -> Result<SamlSettings> {
+        serde_json::from_str(&self.row.settings).map_err(Error::internal)
+    }
 }
 
 fn snapshot(c: &Connection) -> audit::Changes {
-    let settings: Value = serde_json::from_str(&c.row.settings).unwrap_or(Value::Null);
+    let mut settings: Value = serde_json::from_str(&c.row.settings).unwrap_or(Value::Null);
+    // The documents are long: the trail keeps a digest of the IdP's
+    // metadata, and the SP certificate's change shows as a new digest too.
+    if let Some(map) = settings.as_object_mut() {
+        for key in ["idp_metadata_xml", "sp_certificate"] {
+            if let Some(Value::String(doc)) = map.remove(key) {
+                map.insert(format!("{key}_sha256"), saml::metadata_digest(&doc).into());
+            }
+        }
+    }
+    let protocol_key = if c.row.protocol == Protocol::Saml.as_str() {
+        "saml"
+    } else {
+        "oidc"
+    };
     match json!({
         "protocol": c.row.protocol,
         "name": c.row.name,
@@ -137,7 +159,7 @@ fn snapshot(c: &Connection) -> audit::Changes {
         "group_mapping": serde_json::from_str::<Value>(&c.row.group_mapping).unwrap_or(Value::Null),
         "active": c.row.active,
         "redirect_uri": c.row.redirect_uri,
-        "oidc": settings,
+        protocol_key: settings,
     }) {
         Value::Object(map) => map,
         _ => audit::Changes::new(),
@@ -340,18 +362,52 @@ pub fn create(
     if let Some(domains) = &value.domains {
         check_domains(conn, &id, domains, &mut errors)?;
     }
-    errors.into_result()?;
-    let oidc = value.oidc.expect("required");
-    let settings = OidcSettings::from_input(&oidc);
+    let protocol = value.protocol.unwrap_or(Protocol::Oidc);
+    let (settings, secret) = match protocol {
+        Protocol::Oidc => {
+            errors.into_result()?;
+            let oidc = value.oidc.expect("required");
+            let settings =
+                serde_json::to_string(&OidcSettings::from_input(&oidc)).map_err(Error::internal)?;
+            let secret = oidc
+                .client_secret
+                .as_deref()
+                .map(|s| secrets.seal(s, sso_secret(&id)));
+            (settings, secret)
+        }
+        Protocol::Saml => {
+            let input = value.saml.clone().unwrap_or_default();
+            let metadata = input
+                .idp_metadata_xml
+                .as_deref()
+                .map(saml::parse_idp_metadata);
+            let metadata = match metadata {
+                Some(Ok(metadata)) => Some(metadata),
+                Some(Err(message)) => {
+                    errors.nested("saml", "idp_metadata_xml", message);
+                    None
+                }
+                None => {
+                    errors.nested("saml", "idp_metadata_xml", crate::error::REQUIRED);
+                    None
+                }
+            };
+            errors.into_result()?;
+            let metadata = metadata.expect("checked");
+            let (key, certificate) = saml::generate_key(&id)?;
+            let settings = SamlSettings::new(&input, &metadata, certificate)
+                .map_err(|m| Error::field("saml", m))?;
+            (
+                serde_json::to_string(&settings).map_err(Error::internal)?,
+                Some(secrets.seal(&key, sso_secret(&id))),
+            )
+        }
+    };
     let now = time::now();
     let actor = caller.actor();
-    let secret = oidc
-        .client_secret
-        .as_deref()
-        .map(|s| secrets.seal(s, sso_secret(&id)));
     let row = ConnectionRow {
         organization_id: caller.organization_id().to_owned(),
-        protocol: value.protocol.unwrap_or(Protocol::Oidc).as_str().to_owned(),
+        protocol: protocol.as_str().to_owned(),
         name: value.name.expect("required"),
         enforcement: value
             .enforcement
@@ -364,7 +420,7 @@ pub fn create(
             .map_err(Error::internal)?,
         active: value.active.unwrap_or(true),
         redirect_uri: value.redirect_uri.expect("required"),
-        settings: serde_json::to_string(&settings).map_err(Error::internal)?,
+        settings,
         secret,
         created: now,
         changed: now,
@@ -383,7 +439,7 @@ pub fn create(
     set_domains(conn, &row.id, &domains)?;
     let created = with_domains(conn, row)?;
     let mut changes = audit::created(&snapshot(&created));
-    if created.row.secret.is_some() {
+    if protocol == Protocol::Oidc && created.row.secret.is_some() {
         changes.extend(audit::change(
             "oidc.client_secret",
             Value::Null,
@@ -425,10 +481,30 @@ pub fn update(
     if let Some(domains) = &value.domains {
         check_domains(conn, &current.row.id, domains, &mut errors)?;
     }
+    let protocol = current.protocol()?;
+    if value.oidc.is_some() && protocol != Protocol::Oidc {
+        errors.add("oidc", NOT_THIS_PROTOCOL);
+    }
+    if value.saml.is_some() && protocol != Protocol::Saml {
+        errors.add("saml", NOT_THIS_PROTOCOL);
+    }
+    let saml_settings = match &value.saml {
+        Some(input) if protocol == Protocol::Saml => {
+            let mut settings = current.saml()?;
+            match settings.apply(input) {
+                Ok(()) => Some(serde_json::to_string(&settings).map_err(Error::internal)?),
+                Err(message) => {
+                    errors.nested("saml", "idp_metadata_xml", message);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     errors.into_result()?;
     let actor = caller.actor();
     let (settings, secret) = match &value.oidc {
-        None => (None, None),
+        None => (saml_settings, None),
         Some(oidc) => {
             let mut settings = current.oidc()?;
             settings.apply(oidc);

@@ -6,11 +6,18 @@
 
 use std::time::Duration;
 
-use openidconnect::IssuerUrl;
-use openidconnect::core::CoreProviderMetadata;
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::OidcInput;
+use super::login::{CALLBACK_PATH, Failure, IAT_SKEW, Identity, Refusal, Request, refuse};
+use super::{Connection, OidcInput};
+use crate::db::secrets::sso_secret;
+use crate::state::AppState;
 
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 pub const DEFAULT_CLAIM_EMAIL: &str = "email";
@@ -82,23 +89,30 @@ pub fn with_openid(scopes: &[String]) -> Vec<String> {
 /// fragment (OpenID Connect Discovery 1.0, section 2).
 pub fn parse_issuer(raw: &str) -> Result<String, &'static str> {
     let url = url::Url::parse(raw.trim()).map_err(|_| ISSUER_SCHEME)?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => return Err(ISSUER_SCHEME),
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        _ => return Err(ISSUER_SCHEME),
-    }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if !https_or_loopback(&url) || url.query().is_some() {
         return Err(ISSUER_SCHEME);
     }
     // The issuer is compared as written: keep the client's spelling, less
     // surrounding whitespace.
     Ok(raw.trim().to_owned())
+}
+
+/// Whether a provider's URL may be fetched: https, or http on a loopback
+/// address (a provider on the same machine, in development and tests); no
+/// credentials, no fragment.
+pub fn https_or_loopback(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => return false,
+    };
+    let scheme = match url.scheme() {
+        "https" => true,
+        "http" => loopback,
+        _ => false,
+    };
+    scheme && url.fragment().is_none() && url.username().is_empty() && url.password().is_none()
 }
 
 /// The HTTP client that talks to providers: no redirects (a provider's
@@ -123,9 +137,193 @@ pub async fn discover(issuer: &str) -> Result<CoreProviderMetadata, String> {
         })
 }
 
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+/// The provider's client for a connection, from a fresh discovery (which
+/// also brings the provider's current signing keys: a rotated key is known
+/// at the next sign-in).
+async fn client(state: &AppState, connection: &Connection) -> Result<Client, Failure> {
+    let settings = connection
+        .oidc()
+        .map_err(|_| Failure::ConnectionUnavailable)?;
+    let metadata = discover(&settings.issuer)
+        .await
+        .map_err(|_| Failure::ConnectionUnavailable)?;
+    let secret = match &connection.row.secret {
+        Some(sealed) => Some(ClientSecret::new(
+            state
+                .secrets
+                .open(sealed, sso_secret(&connection.row.id))
+                .map_err(|_| Failure::ConnectionUnavailable)?
+                .to_string(),
+        )),
+        None => None,
+    };
+    let redirect = RedirectUrl::new(format!("{}{CALLBACK_PATH}", state.public_url))
+        .map_err(|_| Failure::ConnectionUnavailable)?;
+    Ok(
+        CoreClient::from_provider_metadata(metadata, ClientId::new(settings.client_id), secret)
+            .set_redirect_uri(redirect),
+    )
+}
+
+/// The authorization request (code flow, PKCE S256, state, nonce).
+pub(super) async fn request(state: &AppState, connection: &Connection) -> Result<Request, Failure> {
+    let client = client(state, connection).await?;
+    let settings = connection
+        .oidc()
+        .map_err(|_| Failure::ConnectionUnavailable)?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client.authorize_url(
+        CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    );
+    for scope in with_openid(&settings.scopes).into_iter().skip(1) {
+        request = request.add_scope(Scope::new(scope));
+    }
+    let (url, csrf, nonce) = request.set_pkce_challenge(challenge).url();
+    Ok(Request {
+        location: url.to_string(),
+        state: csrf.secret().clone(),
+        nonce: nonce.secret().clone(),
+        pkce_verifier: Some(verifier.secret().clone()),
+    })
+}
+
+/// What the provider sent back to the callback.
+pub struct Answer {
+    pub code: Option<String>,
+    pub error: Option<String>,
+    /// The issuer the provider named (RFC 9207), when it did.
+    pub iss: Option<String>,
+}
+
+/// Exchanges the code (with the PKCE verifier) and validates the ID token
+/// per OpenID Connect Core: who signed in.
+pub(super) async fn identity(
+    state: &AppState,
+    connection: &Connection,
+    answer: &Answer,
+    nonce: String,
+    verifier: Option<String>,
+) -> Result<Identity, Refusal> {
+    let settings = connection
+        .oidc()
+        .map_err(|_| refuse(Failure::ConnectionUnavailable, "settings"))?;
+    // RFC 9207: a provider that names itself must be this connection's.
+    if let Some(iss) = &answer.iss
+        && *iss != settings.issuer
+    {
+        return Err(refuse(
+            Failure::InvalidState,
+            format!("the answer came from {iss}"),
+        ));
+    }
+    if let Some(error) = &answer.error {
+        return Err(refuse(
+            Failure::ProviderError,
+            format!("the provider answered {error}"),
+        ));
+    }
+    let code = answer
+        .code
+        .clone()
+        .ok_or_else(|| refuse(Failure::InvalidToken, "no code"))?;
+    let verifier = verifier
+        .map(PkceCodeVerifier::new)
+        .ok_or_else(|| refuse(Failure::InvalidState, "the sign-in has no PKCE verifier"))?;
+    let nonce = Nonce::new(nonce);
+    let client = client(state, connection)
+        .await
+        .map_err(|f| refuse(f, "the provider cannot be reached"))?;
+    let http = http_client();
+    let response = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| refuse(Failure::ConnectionUnavailable, e.to_string()))?
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .map_err(|e| refuse(Failure::InvalidToken, format!("code exchange: {e}")))?;
+    let id_token = response
+        .id_token()
+        .ok_or_else(|| refuse(Failure::InvalidToken, "no ID token"))?;
+    let verifier = client
+        .id_token_verifier()
+        .set_issue_time_verifier_fn(|iat| {
+            if iat > chrono::Utc::now() + IAT_SKEW {
+                Err(format!("issued in the future ({iat})"))
+            } else {
+                Ok(())
+            }
+        });
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .map_err(|e| refuse(Failure::InvalidToken, format!("ID token: {e}")))?;
+    // The token is valid (signature, iss, aud, azp, exp, iat, nonce, by the
+    // library): read the configured claims from its payload.
+    let payload = payload_of(&id_token.to_string())
+        .ok_or_else(|| refuse(Failure::InvalidToken, "unreadable ID token payload"))?;
+    Ok(Identity {
+        subject: claims.subject().to_string(),
+        email: payload
+            .get(&settings.claim_email)
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        email_verified: matches!(payload.get("email_verified"), Some(Value::Bool(true)))
+            || matches!(payload.get("email_verified"), Some(Value::String(s)) if s == "true"),
+        name: payload
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        groups: match payload.get(&settings.claim_groups) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Some(Value::String(one)) => vec![one.clone()],
+            _ => Vec::new(),
+        },
+        amr: payload.get("amr").cloned(),
+        acr: payload.get("acr").cloned(),
+    })
+}
+
+/// The decoded payload of a compact JWS (already verified).
+fn payload_of(jwt: &str) -> Option<serde_json::Map<String, Value>> {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payload_is_read_from_a_compact_jws() {
+        use base64::Engine;
+        let body = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"alice","groups":["eng"]}"#);
+        let payload = payload_of(&format!("eyJhbGciOiJSUzI1NiJ9.{body}.c2ln")).unwrap();
+        assert_eq!(payload["sub"], "alice");
+        assert!(payload_of("not-a-jwt").is_none());
+        assert!(payload_of("a.!!!.c").is_none());
+    }
 
     #[test]
     fn issuers_are_https_or_local_http() {
