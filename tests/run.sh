@@ -5,12 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The PostgreSQL client library is needed to link (Debian: libpq-dev).
-if ! { ldconfig -p 2>/dev/null | grep -q 'libpq\.so ' || [ -e /usr/lib/x86_64-linux-gnu/libpq.so ]; }; then
+# Debian packages the build and the tests need: the PostgreSQL client library
+# (libpq-dev), libxmlsec1 for SAML (through bindgen: clang, pkg-config), and
+# the xmlsec1 binary the test SAML IdP signs with. Installed when missing.
+build_packages="libpq-dev libxmlsec1-dev libxml2-dev libssl-dev clang pkg-config xmlsec1"
+if ! dpkg -s $build_packages >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq && apt-get install -y -qq libpq-dev >/dev/null
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $build_packages >/dev/null
     else
-        echo "libpq-dev is missing: install it (apt-get install libpq-dev)" >&2
+        echo "missing Debian packages: apt-get install $build_packages" >&2
         exit 1
     fi
 fi
@@ -32,12 +36,8 @@ fi
 "$trust_venv/bin/pip" install -q --disable-pip-version-check -r tests/trust/requirements.txt
 
 # The SAML identity provider of tests/api/saml.rs (pysaml2, pinned in
-# tests/saml/requirements.txt; it signs with Debian's xmlsec1, which .ci/run
-# installs), in its own virtualenv.
-if ! command -v xmlsec1 >/dev/null; then
-    echo "xmlsec1 is missing: install it (apt-get install xmlsec1)" >&2
-    exit 1
-fi
+# tests/saml/requirements.txt; it signs with Debian's xmlsec1, installed
+# above), in its own virtualenv.
 saml_venv=target/saml-venv
 if [ ! -x "$saml_venv/bin/python" ]; then
     python3 -m venv "$saml_venv"
