@@ -430,7 +430,7 @@ page_by_pair!(
     user_labels,
     user_id,
     label_id,
-    |org| { user_labels::user_id.eq_any(ids_of!(users, org)) }
+    |org| user_labels::user_id.eq_any(ids_of!(users, org))
 );
 page_by!(roles_page, RoleRecord, roles, id, |org| {
     roles::organization_id.eq(org)
@@ -447,7 +447,7 @@ page_by_pair!(
     target_teams,
     target_id,
     team_id,
-    |org| { target_teams::target_id.eq_any(ids_of!(targets, org)) }
+    |org| target_teams::target_id.eq_any(ids_of!(targets, org))
 );
 page_by!(user_roles_page, UserRoleRecord, user_roles, id, |org| {
     user_roles::user_id.eq_any(ids_of!(users, org))
@@ -463,7 +463,7 @@ page_by!(
     AuditEventRecord,
     audit_events,
     id,
-    |org| { audit_events::organization_id.eq(org) }
+    |org| audit_events::organization_id.eq(org)
 );
 page_by!(webhooks_page, WebhookRecord, webhooks, id, |org| {
     webhooks::organization_id.eq(org)
@@ -473,21 +473,21 @@ page_by!(
     WebhookDeliveryRecord,
     webhook_deliveries,
     id,
-    |org| { webhook_deliveries::webhook_id.eq_any(ids_of!(webhooks, org)) }
+    |org| webhook_deliveries::webhook_id.eq_any(ids_of!(webhooks, org))
 );
 page_by!(
     sso_connections_page,
     SsoConnectionRecord,
     sso_connections,
     id,
-    |org| { sso_connections::organization_id.eq(org) }
+    |org| sso_connections::organization_id.eq(org)
 );
 page_by!(
     sso_domains_page,
     SsoDomainRecord,
     sso_domains,
     domain,
-    |org| { sso_domains::connection_id.eq_any(ids_of!(sso_connections, org)) }
+    |org| sso_domains::connection_id.eq_any(ids_of!(sso_connections, org))
 );
 
 /// Makes the caller's transaction one consistent snapshot for an export
