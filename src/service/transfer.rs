@@ -414,12 +414,15 @@ fn by_id<R: Table + Scrub>(
     }
 }
 
+/// A page of a link table after a pair of ids (`db::transfer`).
+type PairPage<R> = fn(&mut DbConnection, &str, Option<(&str, &str)>) -> QueryResult<Vec<R>>;
+
 /// Writes a link table keyed by two ids, page by page.
 fn by_pair<R: Table>(
     conn: &mut DbConnection,
     w: &mut RecordWriter<'_>,
     org: &str,
-    page: fn(&mut DbConnection, &str, Option<(&str, &str)>) -> QueryResult<Vec<R>>,
+    page: PairPage<R>,
     key: fn(&R) -> (&String, &String),
 ) -> Result<(), TransferError> {
     let mut after: Option<(String, String)> = None;
