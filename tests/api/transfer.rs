@@ -22,6 +22,7 @@ use crate::helpers::{
     fresh_sqlite_database, link_token, spawn_app_on,
 };
 use crate::mfa::{code, usable_step};
+use crate::sso::{CLIENT_SECRET, Provider, connection as sso_connection};
 use crate::webhooks::{Receiver, verify};
 
 /// The keys of the deployment imported into, and of the third one.
@@ -92,8 +93,9 @@ struct Filled {
 /// Fills the organization of `app` through the API: labels, a team, two
 /// targets, a custom role, people with roles at every tier, MFA, a
 /// deactivated and an invited user, API users with keys, a webhook with a
-/// delivery still due, and the audit trail all of that wrote.
-async fn fill(app: &TestApp, receiver: &Receiver) -> Filled {
+/// delivery still due, a single sign-on connection (given an OpenID
+/// Provider), and the audit trail all of that wrote.
+async fn fill(app: &TestApp, receiver: &Receiver, idp: Option<&Provider>) -> Filled {
     let owner = app.owner_token().await;
     let organization = id(&app.get("/account/", &owner).await.body);
     let vip = id(&app
@@ -257,6 +259,14 @@ async fn fill(app: &TestApp, receiver: &Receiver) -> Filled {
         )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    if let Some(idp) = idp {
+        app.create(
+            "/sso/connections/",
+            &owner,
+            sso_connection(&idp.issuer, &["corp.example"]),
+        )
+        .await;
+    }
     let failed = app.try_login("ann@example.com", "wrong-pass-1").await;
     assert_eq!(failed.status, StatusCode::BAD_REQUEST);
 
@@ -392,10 +402,12 @@ fn check_export_file(path: &Path, output: &Output, filled: &Filled) {
     let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the export holds secrets");
     let file = std::fs::read_to_string(path).unwrap();
-    assert!(file.contains(WEBHOOK_SECRET) && file.contains(&filled.ann_secret));
+    for secret in [WEBHOOK_SECRET, CLIENT_SECRET, filled.ann_secret.as_str()] {
+        assert!(file.contains(secret), "the export holds its secrets opened");
+    }
     assert!(!file.contains("enc:v1:"), "secrets travel opened");
     let shown = text(output);
-    for secret in [WEBHOOK_SECRET, filled.ann_secret.as_str()] {
+    for secret in [WEBHOOK_SECRET, CLIENT_SECRET, filled.ann_secret.as_str()] {
         assert!(!shown.contains(secret), "{shown}");
     }
 }
@@ -405,7 +417,8 @@ async fn an_organization_moves_to_another_deployment_and_back_losslessly() {
     let receiver = Receiver::start(0);
     let (a_url, a_db) = fresh_sqlite_database();
     let a = start(&a_url, a_db, ENCRYPTION_KEY, false).await;
-    let filled = fill(&a, &receiver).await;
+    let idp = Provider::start(&a);
+    let filled = fill(&a, &receiver, Some(&idp)).await;
     let dir = tempfile::tempdir().unwrap();
 
     // A (SQLite) → B (PostgreSQL when available), while A runs.
@@ -421,6 +434,7 @@ async fn an_organization_moves_to_another_deployment_and_back_losslessly() {
     assert!(!text(&imported).contains(WEBHOOK_SECRET));
     let b = start(&b_url, b_db, KEY_B, false).await;
     assert_same(&before, &snapshot(&b, &filled).await, "A → B");
+    sealed_with(&b_url, KEY_B, &filled);
 
     let ann_step = credentials_work(&b, &filled, filled.ann_step).await;
     // The invitation's token moved too.
@@ -480,8 +494,41 @@ async fn an_organization_moves_to_another_deployment_and_back_losslessly() {
     succeeded(import(&c_url, KEY_C, &file), "import into C");
     let c = start(&c_url, c_db, KEY_C, false).await;
     assert_same(&before, &snapshot(&c, &filled).await, "B → C");
+    sealed_with(&c_url, KEY_C, &filled);
     credentials_work(&c, &filled, ann_step).await;
     c.login("carol@example.com", "carol-pass-7Qx").await;
+}
+
+/// Every secret the database keeps is sealed with `key`, and opens to what
+/// was stored in the first deployment (the SSO client secret is checked
+/// here: signing in would need a browser; the others are used by the test).
+fn sealed_with(database_url: &str, key: &str, filled: &Filled) {
+    use tessera::crypto::{EncryptionKey, SecretBox};
+    use tessera::db::secrets::{self, Place};
+    let mut conn =
+        tessera::db::establish(&tessera::db::DatabaseUrl::parse(database_url).unwrap()).unwrap();
+    let secrets = SecretBox::new(&EncryptionKey::parse(key).unwrap());
+    let mut opened = Vec::new();
+    for stored in secrets::all(&mut conn).unwrap() {
+        let plain = secrets
+            .open(&stored.value, stored.place.binding())
+            .unwrap_or_else(|e| panic!("{}: {e}", stored.place));
+        match &stored.place {
+            Place::SsoSecret { .. } => assert_eq!(plain.as_str(), CLIENT_SECRET),
+            Place::WebhookSecret { .. } => assert_eq!(plain.as_str(), WEBHOOK_SECRET),
+            Place::MfaSecret { .. } => {
+                assert_eq!(plain.as_str(), filled.ann_secret);
+            }
+            _ => {}
+        }
+        opened.push(stored.place.to_string());
+    }
+    for place in ["SSO connection", "webhook", "TOTP secret"] {
+        assert!(
+            opened.iter().any(|p| p.contains(place)),
+            "{place} in {opened:?}"
+        );
+    }
 }
 
 /// How many rows each table of a database holds.
@@ -526,7 +573,7 @@ async fn an_import_is_all_or_nothing() {
     let receiver = Receiver::start(0);
     let (a_url, a_db) = fresh_sqlite_database();
     let a = start(&a_url, a_db, ENCRYPTION_KEY, false).await;
-    let filled = fill(&a, &receiver).await;
+    let filled = fill(&a, &receiver, None).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("org.jsonl");
     succeeded(
@@ -624,7 +671,7 @@ async fn a_backup_restores_into_a_working_deployment() {
     let receiver = Receiver::start(0);
     let (url, db) = fresh_database();
     let app = start(&url, db, ENCRYPTION_KEY, false).await;
-    let filled = fill(&app, &receiver).await;
+    let filled = fill(&app, &receiver, None).await;
     let before = snapshot(&app, &filled).await;
     let dir = tempfile::tempdir().unwrap();
 
