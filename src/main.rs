@@ -192,6 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { input } => import(&settings, input.as_deref()),
         Command::Backup { output } => {
             let url = DatabaseUrl::parse(&settings.database_url)?;
+            must_exist(&url)?;
             let mut conn = db::establish(&url)?;
             db::backup::sqlite(&mut conn, &output)?;
             println!("backed up the database to {}", output.display());
@@ -249,7 +250,19 @@ fn print_rows(verb: &str, moved: &service::transfer::Moved) {
     }
 }
 
+/// Refuses a SQLite path with no database: opening it would create an
+/// empty one.
+fn must_exist(url: &DatabaseUrl) -> anyhow::Result<()> {
+    match url {
+        DatabaseUrl::Sqlite(path) if !Path::new(path).exists() => {
+            anyhow::bail!("there is no database at {path}")
+        }
+        _ => Ok(()),
+    }
+}
+
 fn export(settings: &Settings, organization: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    must_exist(&DatabaseUrl::parse(&settings.database_url)?)?;
     let (mut conn, secrets) = open_for_transfer(settings)?;
     let moved = match output {
         Some(path) => {

@@ -591,6 +591,18 @@ async fn an_import_is_all_or_nothing() {
     );
     assert!(text(&unknown).contains("there is no organization NoSuchOrgXyz"));
     assert!(!dir.path().join("none.jsonl").exists(), "no partial file");
+    let nowhere = dir.path().join("nowhere.db");
+    let missing = tessera(
+        &format!("sqlite://{}", nowhere.display()),
+        ENCRYPTION_KEY,
+        &["export", "--organization", &filled.organization],
+    );
+    assert!(
+        text(&missing).contains("there is no database"),
+        "{}",
+        text(&missing)
+    );
+    assert!(!nowhere.exists(), "no database is created");
 
     let (b_url, _b_db) = fresh_database();
     succeeded(import(&b_url, KEY_B, &file), "the first import");
