@@ -794,3 +794,83 @@ fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
         format!("{what} (at {path})")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<Record>, TransferError> {
+        let mut input = text.as_bytes();
+        let mut reader = RecordReader {
+            input: &mut input,
+            line: 0,
+            buf: String::new(),
+        };
+        let mut records = Vec::new();
+        while let Some(record) = reader.next()? {
+            records.push(record);
+        }
+        Ok(records)
+    }
+
+    const WEBHOOK: &str = r#"{"table":"webhooks","row":{"id":"W1","organization_id":"O1","url":"https://h.example.com","events":"user.*","secret":SECRET,"active":true,"created":"2026-01-01T00:00:00","changed":"2026-01-01T00:00:00","changed_by_id":"U1","changed_by_email":"a@example.com","changed_by_name":"A"}}"#;
+
+    #[test]
+    fn records_are_read_line_by_line_skipping_blank_lines() {
+        let text = format!(
+            "{}\n\n{}\n",
+            WEBHOOK.replace("SECRET", r#""whsec_1""#),
+            r#"{"table":"end","row":{"rows":{"webhooks":1}}}"#
+        );
+        let records = read(&text).unwrap();
+        assert_eq!(records.len(), 2);
+        assert!(matches!(&records[0], Record::Webhook(w) if w.secret == "whsec_1"));
+        assert!(matches!(&records[1], Record::End(_)));
+    }
+
+    #[test]
+    fn a_bad_value_is_named_by_its_place_never_quoted() {
+        for bad in [
+            r#"["hunter2-secret"]"#,
+            r#"{"hunter2-secret":1}"#,
+            "4242424242",
+        ] {
+            let error = read(&WEBHOOK.replace("SECRET", bad))
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(error.starts_with("line 1: "), "{error}");
+            assert!(error.contains("row.secret"), "{error}");
+            assert!(
+                !error.contains("hunter2") && !error.contains("4242"),
+                "{error}"
+            );
+        }
+        // An unknown enum value fails closed.
+        let tier = r#"{"table":"user_roles","row":{"id":"R1","user_id":"U1","role_id":"x","tier":"galaxy","team_id":null,"target_id":null,"created":"2026-01-01T00:00:00"}}"#;
+        let error = read(tier).err().unwrap().to_string();
+        assert!(
+            error.contains("unknown tier") && error.contains("row.tier"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unknown_tables_and_columns_are_refused() {
+        let column = WEBHOOK.replace("SECRET", r#""s","extra":1"#);
+        let error = read(&column).err().unwrap().to_string();
+        assert!(error.contains("unknown field `extra`"), "{error}");
+        let table = r#"{"table":"revoked_tokens","row":{}}"#;
+        assert!(read(table).is_err());
+        let two = format!("{0}{0}", r#"{"table":"end","row":{"rows":{}}}"#);
+        let error = read(&two).err().unwrap().to_string();
+        assert!(error.contains("more than one record"), "{error}");
+    }
+
+    #[test]
+    fn a_line_too_long_is_refused_without_reading_it_whole() {
+        let long = format!("{{\"table\":\"{}", "x".repeat(MAX_LINE as usize + 10));
+        let error = read(&long).err().unwrap().to_string();
+        assert!(error.contains("too long"), "{error}");
+    }
+}
