@@ -2,7 +2,7 @@
 //! rotate-encryption-key, signing-keys, export, import, backup.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,7 +89,8 @@ enum Command {
         /// Id of the organization.
         #[arg(long)]
         organization: String,
-        /// File to create (it must not exist); standard output when omitted.
+        /// File to create (it must not exist); standard output when omitted
+        /// (never a terminal).
         #[arg(long)]
         output: Option<PathBuf>,
     },
@@ -287,6 +288,11 @@ fn export(settings: &Settings, organization: &str, output: Option<&Path>) -> any
             written?
         }
         None => {
+            if io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "the export holds secrets: not writing it to a terminal (pass --output FILE, or redirect standard output)"
+                );
+            }
             let mut out = BufWriter::new(io::stdout().lock());
             let moved = service::transfer::export(&mut conn, organization, &secrets, &mut out)?;
             out.flush()?;

@@ -28,7 +28,7 @@ use crate::domain::role::{PermissionSet, Tier};
 use crate::domain::user::{Kind, Source, Title};
 
 /// Rows read per query while exporting.
-pub const PAGE: i64 = 500;
+pub const PAGE: i64 = 1000;
 
 /// Enum columns by their stored names, read back failing closed.
 mod stored {
@@ -403,10 +403,12 @@ macro_rules! page_by_pair {
                 .limit(PAGE)
                 .into_boxed();
             if let Some((first, second)) = after {
-                query = query.filter(
-                    $table::$first.gt(first.to_owned()).or($table::$first
-                        .eq(first.to_owned())
-                        .and($table::$second.gt(second.to_owned()))),
+                // `first >= x` first: a range the primary key's index
+                // serves, in order (an `OR` alone is not one).
+                query = query.filter($table::$first.ge(first.to_owned())).filter(
+                    $table::$first
+                        .gt(first.to_owned())
+                        .or($table::$second.gt(second.to_owned())),
                 );
             }
             query.load(conn)

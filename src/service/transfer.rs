@@ -873,4 +873,63 @@ mod tests {
         let error = read(&long).err().unwrap().to_string();
         assert!(error.contains("too long"), "{error}");
     }
+
+    /// Tables larger than a page are read whole, in pages, and an import
+    /// into another SQLite database with another key holds the same rows.
+    #[test]
+    fn export_pages_through_large_tables_and_import_inserts_them_all() {
+        use crate::crypto::EncryptionKey;
+        use crate::db::{self, DatabaseUrl};
+        use crate::domain::user::Email;
+        use crate::service::audit::RequestContext;
+
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str| {
+            let url = DatabaseUrl::Sqlite(dir.path().join(name).display().to_string());
+            let mut conn = db::establish(&url).unwrap();
+            db::migrate(&mut conn).unwrap();
+            conn
+        };
+        let mut source = open("a.db");
+        let (org, _) = source
+            .transaction(|conn| {
+                crate::service::orgs::bootstrap(
+                    conn,
+                    &RequestContext::cli(),
+                    "Acme",
+                    &Email::parse("owner@example.com").unwrap(),
+                    "not-a-real-hash".to_owned(),
+                )
+            })
+            .unwrap();
+        let options = crate::dev::seed::SeedOptions {
+            users: 1200,
+            labels: 3,
+            teams: 2,
+            targets: 3,
+            organization_id: Some(org.id.clone()),
+        };
+        crate::dev::seed::seed(&mut source, &options).unwrap();
+
+        let from = SecretBox::new(&EncryptionKey::generate());
+        let mut file = Vec::new();
+        let exported = export(&mut source, &org.id, &from, &mut file).unwrap();
+        let stored = rows::linked_counts(&mut source, &org.id).unwrap();
+        for table in ["users", "user_labels", "user_roles"] {
+            assert!(stored[table] > PAGE as u64, "{table}: {stored:?}");
+        }
+        for (table, count) in &stored {
+            assert_eq!(
+                exported.rows.get(table).copied().unwrap_or(0),
+                *count,
+                "{table}"
+            );
+        }
+
+        let mut target = open("b.db");
+        let to = SecretBox::new(&EncryptionKey::generate());
+        let imported = import(&mut target, &to, &mut file.as_slice()).unwrap();
+        assert_eq!(imported.rows, exported.rows);
+        assert_eq!(rows::linked_counts(&mut target, &org.id).unwrap(), stored);
+    }
 }
