@@ -1,6 +1,10 @@
 //! The `tessera` command: serve (default), migrate, openapi, bootstrap, seed,
-//! rotate-encryption-key.
+//! rotate-encryption-key, signing-keys, export, import, backup.
 
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -74,6 +78,38 @@ enum Command {
         /// with a key file: a new key is generated and written to the file.
         #[arg(long, env = "TESSERA_NEW_ENCRYPTION_KEY", hide_env_values = true)]
         new_key: Option<SecretSetting>,
+    },
+    /// Write one organization to a file that `tessera import` reads into
+    /// another deployment (for instance from SQLite to PostgreSQL): every
+    /// row it owns, ids, password hashes and audit trail included, from one
+    /// consistent snapshot (safe while Tessera runs). The file holds the
+    /// organization's secrets unencrypted (TOTP and webhook secrets, SSO
+    /// client secrets): it is created with mode 0600; delete it once imported.
+    Export {
+        /// Id of the organization.
+        #[arg(long)]
+        organization: String,
+        /// File to create (it must not exist); standard output when omitted
+        /// (never a terminal).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Read an organization written by `tessera export` into this
+    /// deployment, sealing its secrets with this deployment's key, in one
+    /// transaction: all of it or nothing. Refuses an organization, a user id
+    /// or an e-mail address this deployment already has.
+    Import {
+        /// File to read; standard input when omitted.
+        #[arg(long)]
+        input: Option<PathBuf>,
+    },
+    /// Copy a SQLite database to a new file (`VACUUM INTO`): consistent and
+    /// safe while Tessera runs. The copy has no encryption key: keep the key
+    /// file (or TESSERA_ENCRYPTION_KEY) apart. PostgreSQL: use pg_dump.
+    Backup {
+        /// File to create (mode 0600; it must not exist).
+        #[arg(long)]
+        output: PathBuf,
     },
     /// Token-signing keys.
     SigningKeys {
@@ -150,6 +186,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::Export {
+            organization,
+            output,
+        } => export(&settings, &organization, output.as_deref()),
+        Command::Import { input } => import(&settings, input.as_deref()),
+        Command::Backup { output } => {
+            let url = DatabaseUrl::parse(&settings.database_url)?;
+            must_exist(&url)?;
+            let mut conn = db::establish(&url)?;
+            db::backup::sqlite(&mut conn, &output)?;
+            println!("backed up the database to {}", output.display());
+            if settings.encryption_key.is_none()
+                && let DatabaseUrl::Sqlite(path) = &url
+            {
+                println!(
+                    "the encryption key is not in the copy: keep {} with it (apart from it)",
+                    tessera::encryption_key::KeyFile::beside(path)
+                        .path()
+                        .display()
+                );
+            }
+            Ok(())
+        }
         Command::SigningKeys {
             command: SigningKeysCommand::Rotate { grace },
         } => actix_web::rt::System::new().block_on(rotate_signing_key(settings, grace)),
@@ -168,6 +227,96 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// One direct connection, migrated, and the deployment's encryption key.
+fn open_for_transfer(
+    settings: &Settings,
+) -> anyhow::Result<(db::DbConnection, tessera::crypto::SecretBox)> {
+    let url = DatabaseUrl::parse(&settings.database_url)?;
+    let mut conn = db::establish(&url)?;
+    db::migrate(&mut conn)?;
+    let secrets = tessera::encryption_key::for_command(settings, &url, &mut conn)?;
+    Ok((conn, secrets))
+}
+
+fn print_rows(verb: &str, moved: &service::transfer::Moved) {
+    let total: u64 = moved.rows.values().sum();
+    eprintln!(
+        "{verb} organization {}: {total} rows",
+        moved.organization_id
+    );
+    for (table, rows) in &moved.rows {
+        eprintln!("  {table}: {rows}");
+    }
+}
+
+/// Refuses a SQLite path with no database: opening it would create an
+/// empty one.
+fn must_exist(url: &DatabaseUrl) -> anyhow::Result<()> {
+    match url {
+        DatabaseUrl::Sqlite(path) if !Path::new(path).exists() => {
+            anyhow::bail!("there is no database at {path}")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn export(settings: &Settings, organization: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    must_exist(&DatabaseUrl::parse(&settings.database_url)?)?;
+    let (mut conn, secrets) = open_for_transfer(settings)?;
+    let moved = match output {
+        Some(path) => {
+            // Never world-readable, even for a moment: the file holds secrets.
+            let file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            let written = service::transfer::export(&mut conn, organization, &secrets, &mut out)
+                .map_err(anyhow::Error::from)
+                .and_then(|moved| {
+                    let file = out.into_inner().map_err(|e| e.into_error())?;
+                    file.sync_all()?;
+                    Ok(moved)
+                });
+            if written.is_err() {
+                let _ = fs::remove_file(path);
+            }
+            written?
+        }
+        None => {
+            if io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "the export holds secrets: not writing it to a terminal (pass --output FILE, or redirect standard output)"
+                );
+            }
+            let mut out = BufWriter::new(io::stdout().lock());
+            let moved = service::transfer::export(&mut conn, organization, &secrets, &mut out)?;
+            out.flush()?;
+            moved
+        }
+    };
+    print_rows("exported", &moved);
+    eprintln!("the export holds secrets in plain text: delete it once imported");
+    Ok(())
+}
+
+fn import(settings: &Settings, input: Option<&Path>) -> anyhow::Result<()> {
+    let (mut conn, secrets) = open_for_transfer(settings)?;
+    let mut reader: Box<dyn BufRead> = match input {
+        Some(path) => {
+            Box::new(BufReader::new(File::open(path).map_err(|e| {
+                anyhow::anyhow!("cannot open {}: {e}", path.display())
+            })?))
+        }
+        None => Box::new(io::stdin().lock()),
+    };
+    let moved = service::transfer::import(&mut conn, &secrets, &mut reader)?;
+    print_rows("imported", &moved);
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 
 pub mod access_review;
 pub mod audit;
+pub mod backup;
 mod direct;
 pub mod idempotency;
 pub mod invitations;
@@ -21,6 +22,7 @@ pub mod sso;
 pub mod stored;
 pub mod targets;
 pub mod teams;
+pub mod transfer;
 pub mod users;
 pub mod webhooks;
 

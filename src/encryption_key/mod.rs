@@ -60,6 +60,26 @@ pub async fn unlock(db: &Db, setting: Option<&SecretSetting>) -> anyhow::Result<
     Ok(secrets)
 }
 
+/// The key of a one-shot command on a direct connection (`tessera export`,
+/// `tessera import`), found as at start-up: `TESSERA_ENCRYPTION_KEY`, or on
+/// SQLite the key file beside the database (generated when the database
+/// holds no secret yet).
+pub fn for_command(
+    settings: &Settings,
+    url: &DatabaseUrl,
+    conn: &mut db::DbConnection,
+) -> anyhow::Result<SecretBox> {
+    let key = match (&settings.encryption_key, url) {
+        (Some(text), _) => parse(text, "TESSERA_ENCRYPTION_KEY")?,
+        (None, DatabaseUrl::Postgres(_)) => bail!(REQUIRED_ON_POSTGRES),
+        (None, DatabaseUrl::Sqlite(path)) => {
+            let ids = service::secrets::key_ids(conn).map_err(cause)?;
+            KeyFile::beside(path).load_or_create(&ids)?
+        }
+    };
+    Ok(SecretBox::new(&key))
+}
+
 /// What `rotate` did.
 pub struct Rotated {
     /// Secrets re-encrypted.

@@ -24,6 +24,7 @@ pub mod sso;
 pub mod targets;
 pub mod teams;
 pub mod throttle;
+pub mod transfer;
 pub mod users;
 pub mod webhooks;
 

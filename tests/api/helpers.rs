@@ -17,8 +17,15 @@ pub const ENCRYPTION_KEY: &str = "7e5f0c9a1b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192
 
 /// Where a test's database lives; dropped with the test.
 pub enum TestDb {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// A database another guard keeps (a second server on it).
+    Shared,
 }
 
 impl Drop for TestDb {
@@ -64,14 +71,7 @@ pub fn fresh_database() -> (String, TestDb) {
             url.set_path(&name);
             (url.to_string(), TestDb::Postgres { admin_url, name })
         }
-        _ => {
-            let dir = tempfile::tempdir().expect("temporary directory");
-            let path: PathBuf = dir.path().join("tessera.db");
-            (
-                format!("sqlite://{}", path.display()),
-                TestDb::Sqlite { _dir: dir },
-            )
-        }
+        _ => fresh_sqlite_database(),
     }
 }
 
@@ -110,6 +110,26 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the application with settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let (database_url, db) = fresh_database();
+    spawn_app_on(database_url, db, adjust).await
+}
+
+/// A fresh SQLite database, whatever `TESSERA_TEST_POSTGRES_URL` says.
+pub fn fresh_sqlite_database() -> (String, TestDb) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path: PathBuf = dir.path().join("tessera.db");
+    (
+        format!("sqlite://{}", path.display()),
+        TestDb::Sqlite { _dir: dir },
+    )
+}
+
+/// Starts the application on the database `database_url` (kept as long as
+/// the app by `db`), with settings adjusted by `adjust`.
+pub async fn spawn_app_on(
+    database_url: String,
+    db: TestDb,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = settings(&database_url);
     adjust(&mut settings);
     let app = Application::build(settings)

@@ -37,6 +37,7 @@ mod targets;
 mod teams;
 mod throttling;
 mod tokens;
+mod transfer;
 mod trust;
 mod user_filters;
 mod users;
