@@ -745,6 +745,7 @@ mod tests {
             "idempotency_keys",
             "sso_logins",
             "sso_codes",
+            "sso_assertions",
         ];
         let tables: Vec<String> = diesel::sql_query(
             "SELECT name FROM sqlite_master WHERE type = 'table' \
