@@ -197,7 +197,7 @@ organization's `System` actor."#;
         api::authz::who::who_may,
     ),
     components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::common::RoleParam, api::users::UserRoleInputDoc, api::users::ApiUserWrite, api::users::bulk_update::BulkUserUpdate)),
-    modifiers(&JwtScheme, &PartialUpdates, &IdempotencyKeys),
+    modifiers(&JwtScheme, &PartialUpdates, &IdempotencyKeys, &QueryTextWithoutNul),
     tags(
         (name = "auth", description = "Tokens and password resets"),
         (name = "tokens", description = "Trusting Tessera from another service: published keys, introspection, permission checks"),
@@ -290,6 +290,60 @@ impl Modify for IdempotencyKeys {
                 .or_insert_with(|| {
                     error("This Idempotency-Key was already used with a different request").into()
                 });
+        }
+    }
+}
+
+/// Every query parameter refuses a NUL character (a 400 under its name,
+/// before any query runs): free-text ones say so with a pattern, so that
+/// what the document calls valid is what the server accepts.
+struct QueryTextWithoutNul;
+
+impl Modify for QueryTextWithoutNul {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+        use utoipa::openapi::RefOr;
+
+        fn free_text(schema: &mut Schema) {
+            match schema {
+                Schema::Object(object)
+                    if object.schema_type == SchemaType::Type(Type::String)
+                        && object.pattern.is_none()
+                        && object.enum_values.is_none() =>
+                {
+                    object.pattern = Some("^[^\\u0000]*$".into());
+                }
+                Schema::Array(array) => {
+                    if let ArrayItems::RefOrSchema(items) = &mut array.items
+                        && let RefOr::T(items) = items.as_mut()
+                    {
+                        free_text(items);
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.post.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if parameter.parameter_in == ParameterIn::Query
+                        && let Some(RefOr::T(schema)) = parameter.schema.as_mut()
+                    {
+                        free_text(schema);
+                    }
+                }
+            }
         }
     }
 }
