@@ -298,6 +298,7 @@ impl ResponseError for Error {
 
 /// The detail of a 503 for a database too busy to take a write now.
 pub const BUSY: &str = "The server is busy; try again shortly.";
+pub const UNREACHABLE: &str = "The database is not available right now; try again shortly.";
 
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
@@ -310,6 +311,22 @@ impl From<diesel::result::Error> for Error {
             Diesel::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 tracing::warn!("a transaction was rolled back by a conflict; answering 503");
                 Error::Unavailable(BUSY.into())
+            }
+            // The server went away mid-request (a failover, a restart), or
+            // the connection reached a server that is no longer the primary:
+            // the pool drops such connections at their next checkout and
+            // connects to the current primary, so a retry succeeds.
+            Diesel::DatabaseError(
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::ReadOnlyTransaction,
+                info,
+            ) => {
+                tracing::warn!(
+                    error = info.message(),
+                    "the database connection was lost; answering 503"
+                );
+                Error::Unavailable(UNREACHABLE.into())
             }
             Diesel::DatabaseError(_, info)
                 if info.message().contains("database is locked")
@@ -326,7 +343,7 @@ impl From<diesel::result::Error> for Error {
 impl From<diesel::r2d2::PoolError> for Error {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         tracing::warn!(error = %e, "database pool exhausted or unreachable");
-        Error::Unavailable("The database is not available right now; try again shortly.".into())
+        Error::Unavailable(UNREACHABLE.into())
     }
 }
 

@@ -70,8 +70,14 @@ impl DatabaseUrl {
             return Ok(DatabaseUrl::Sqlite(path.to_owned()));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            url::Url::parse(raw).map_err(|e| anyhow!("invalid database URL: {e}"))?;
-            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+            // libpq takes several `host:port`s (a primary and its standbys,
+            // tried in turn), which no generic URL parser does: each host is
+            // checked as its own URL.
+            for one in PgUrlParts::split(raw).each_host() {
+                url::Url::parse(&one)
+                    .map_err(|e| anyhow!("invalid database URL {:?}: {e}", redact(raw)))?;
+            }
+            return Ok(DatabaseUrl::Postgres(with_pg_defaults(raw)));
         }
         bail!(
             "invalid database URL: expected sqlite://<path> or postgres://..., got {:?}",
@@ -84,15 +90,76 @@ impl DatabaseUrl {
     }
 }
 
+/// A `postgres://` URL cut where libpq's multi-host form differs from a
+/// plain URL: `scheme://[userinfo@]host[:port][,host[:port]...][/db][?query]`.
+struct PgUrlParts<'a> {
+    scheme: &'a str,
+    userinfo: Option<&'a str>,
+    hosts: &'a str,
+    rest: &'a str,
+}
+
+impl<'a> PgUrlParts<'a> {
+    fn split(raw: &'a str) -> Self {
+        let (scheme, after) = raw.split_once("://").unwrap_or(("", raw));
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let (authority, rest) = after.split_at(end);
+        let (userinfo, hosts) = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, authority),
+        };
+        Self {
+            scheme,
+            userinfo,
+            hosts,
+            rest,
+        }
+    }
+
+    /// One single-host URL per host of the list.
+    fn each_host(&self) -> Vec<String> {
+        let userinfo = self.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+        self.hosts
+            .split(',')
+            .map(|host| format!("{}://{userinfo}{host}{}", self.scheme, self.rest))
+            .collect()
+    }
+}
+
 /// Hides a password in a URL so it can be printed.
 fn redact(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => raw.chars().take(80).collect(),
+    let parts = PgUrlParts::split(raw);
+    match parts.userinfo.and_then(|u| u.split_once(':')) {
+        Some((user, _password)) => format!(
+            "{}://{user}:***@{}{}",
+            parts.scheme, parts.hosts, parts.rest
+        ),
+        None => raw.chars().take(200).collect(),
     }
+}
+
+/// Seconds libpq waits for each host to answer a connection attempt unless
+/// the URL says otherwise: without a bound, a host that drops packets (a
+/// dead machine, a partition) holds a pool's connection attempt for the
+/// operating system's TCP timeout (minutes), and libpq reaches the next host
+/// of the list only then.
+pub const PG_CONNECT_TIMEOUT: u32 = 5;
+
+/// The URL with the connection settings Tessera relies on added when the
+/// operator did not set them.
+fn with_pg_defaults(raw: &str) -> String {
+    let has = |name: &str| {
+        raw.split_once('?').is_some_and(|(_, query)| {
+            query
+                .split('&')
+                .any(|pair| pair.split('=').next() == Some(name))
+        })
+    };
+    if has("connect_timeout") {
+        return raw.to_owned();
+    }
+    let separator = if raw.contains('?') { '&' } else { '?' };
+    format!("{raw}{separator}connect_timeout={PG_CONNECT_TIMEOUT}")
 }
 
 /// Opens one connection with the per-connection settings each backend needs.
@@ -240,14 +307,35 @@ impl ManageConnection for ConnectionManager {
         })
     }
 
+    /// Checked at every checkout. On PostgreSQL the server must answer and
+    /// still be a primary: after a failover, a connection to the old primary
+    /// is dead (dropped here, and the pool connects anew, which libpq's
+    /// `target_session_attrs=read-write` sends to the new primary), and one
+    /// to a server that has become a standby would refuse every write with
+    /// "read-only transaction" for as long as it lived.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        #[derive(QueryableByName)]
+        struct Recovery {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            in_recovery: bool,
+        }
         match conn {
             // A file has no server to lose: checking would parse a statement
             // on every checkout.
             DbConnection::Sqlite(_) => Ok(()),
-            DbConnection::Postgresql(_) => conn
-                .batch_execute("SELECT 1")
-                .map_err(diesel::r2d2::Error::QueryError),
+            DbConnection::Postgresql(pg) => {
+                let row: Recovery = diesel::sql_query("SELECT pg_is_in_recovery() AS in_recovery")
+                    .get_result(pg)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                if row.in_recovery {
+                    return Err(diesel::r2d2::Error::ConnectionError(
+                        diesel::ConnectionError::BadConnection(
+                            "the server is a standby (read-only), not the primary".into(),
+                        ),
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -516,6 +604,30 @@ mod tests {
                 .unwrap()
                 .ne(&DatabaseUrl::Sqlite(String::new()))
         );
+        // libpq's list of hosts (a primary and its standby), with the
+        // connection timeout added unless it is set.
+        assert_eq!(
+            DatabaseUrl::parse(
+                "postgres://u:pw@127.0.0.1:5433,127.0.0.1:5434/db?target_session_attrs=read-write"
+            )
+            .unwrap(),
+            DatabaseUrl::Postgres(
+                "postgres://u:pw@127.0.0.1:5433,127.0.0.1:5434/db?target_session_attrs=read-write&connect_timeout=5".into()
+            )
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h1,h2:6543/db?connect_timeout=2").unwrap(),
+            DatabaseUrl::Postgres("postgresql://h1,h2:6543/db?connect_timeout=2".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://h/db?connect_timeout=5".into())
+        );
+        let err = DatabaseUrl::parse("postgres://u:hunter2@h1:5432,h2:port/db")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid port"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
