@@ -351,6 +351,33 @@ impl ManageConnection for ConnectionManager {
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
 
+/// Logs the pool's failures to connect (or to check a connection) as
+/// warnings, at most one a second: while a primary fails over, every
+/// replica retries many times a second, and each would otherwise be an
+/// ERROR line of its own. Requests that cannot get a connection in time are
+/// answered 503 and logged apart.
+#[derive(Debug, Default)]
+struct PoolErrors {
+    last_logged: std::sync::Mutex<Option<std::time::Instant>>,
+    suppressed: AtomicUsize,
+}
+
+impl r2d2::HandleError<diesel::r2d2::Error> for PoolErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        let mut last = self
+            .last_logged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        let suppressed = self.suppressed.swap(0, Ordering::Relaxed);
+        tracing::warn!(error = %error.to_string().trim(), suppressed, "database connection failed");
+    }
+}
+
 /// Most writes that may wait for SQLite's single writer at once.
 pub const WRITE_QUEUE_MAX: usize = 512;
 /// Longest a write waits for its turn before it is answered with a 503.
@@ -382,6 +409,7 @@ impl Db {
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
+            .error_handler(Box::new(PoolErrors::default()))
             .build(ConnectionManager { url: url.clone() })
             .context("cannot build the database pool")?;
         Ok(Self {
@@ -444,6 +472,19 @@ impl Db {
     /// A pooled connection for synchronous callers (CLI, start-up).
     pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>> {
         Ok(self.pool.get()?)
+    }
+
+    /// Whether the database answers (and, on PostgreSQL, is the primary)
+    /// within `wait`: a readiness probe must answer before the load
+    /// balancer's check times out, not after the pool's usual wait.
+    pub async fn ping(&self, wait: Duration) -> Result<()> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get_timeout(wait)?;
+            conn.batch_execute("SELECT 1")
+                .map_err(|_| Error::Unavailable(crate::error::UNREACHABLE.into()))
+        })
+        .await?
     }
 
     /// Runs read-only work on a pooled connection, off the async workers.
