@@ -150,6 +150,9 @@ pub enum Error {
     IdempotencyKeyReused,
     /// 409: the first request with this `Idempotency-Key` is still running.
     IdempotencyKeyInProgress,
+    /// 422: the first request with this `Idempotency-Key` wrote, and its
+    /// server stopped before its response was kept.
+    IdempotencyKeyOutcomeLost,
     /// 503: overloaded or the database cannot be reached.
     Unavailable(String),
     /// 500; the cause is logged, never sent.
@@ -230,6 +233,9 @@ impl Error {
             Error::IdempotencyKeyInProgress => json!({
                 "detail": "A request with this Idempotency-Key is still being processed; retry later."
             }),
+            Error::IdempotencyKeyOutcomeLost => json!({
+                "detail": "The first request with this Idempotency-Key was applied, but its server stopped before answering; it will not run again. Read the resource to see its outcome."
+            }),
             Error::Unavailable(detail) => json!({ "detail": detail }),
             Error::Internal(_) => json!({ "detail": "A server error occurred." }),
         }
@@ -265,7 +271,9 @@ impl ResponseError for Error {
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::IdempotencyKeyReused | Error::IdempotencyKeyOutcomeLost => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::IdempotencyKeyInProgress => StatusCode::CONFLICT,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::api::extract::read_body;
 use crate::auth::Caller;
+use crate::db::idempotency::{CLAIM, Claim};
 use crate::error::Error;
 use crate::service::idempotency::{self, Begin, StoredResponse};
 use crate::state::AppState;
@@ -75,9 +76,10 @@ pub async fn middleware(
 
     let begun = {
         let (secrets, scope, key) = (state.secrets.clone(), scope.clone(), key.clone());
+        let replica = state.db.replica_id().to_owned();
         state
             .db
-            .write(move |conn| idempotency::begin(conn, &secrets, &scope, &key, &hash))
+            .write(move |conn| idempotency::begin(conn, &secrets, &replica, &scope, &key, &hash))
             .await
     };
     match begun {
@@ -89,7 +91,14 @@ pub async fn middleware(
         Ok(Begin::Run) => {}
     }
 
-    let outcome = next.call(req).await;
+    // Every write the request commits marks its key applied in the same
+    // transaction: should this process die before `finish`, a retry then
+    // knows not to run it again.
+    let claim = Claim {
+        scope: scope.clone(),
+        key: key.clone(),
+    };
+    let outcome = CLAIM.scope(claim, next.call(req)).await;
     let response = match outcome {
         Ok(response) => response,
         Err(e) => {

@@ -22,6 +22,36 @@ pub struct KeyRow {
     pub status: Option<i32>,
     pub response: Option<String>,
     pub created: NaiveDateTime,
+    /// The replica (process) whose request claimed the key.
+    pub owner: Option<String>,
+    /// Whether that request has committed a write.
+    pub applied: bool,
+}
+
+/// The key the request running in this task claimed (set by the API's
+/// middleware around the handler): every write transaction the request
+/// commits marks it applied, in the same transaction (`Db::write`).
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub scope: String,
+    pub key: String,
+}
+
+tokio::task_local! {
+    pub static CLAIM: Claim;
+}
+
+/// The claim of the request running in this task, if any.
+pub fn current_claim() -> Option<Claim> {
+    CLAIM.try_with(Claim::clone).ok()
+}
+
+/// Records, inside the request's own write transaction, that it wrote.
+pub fn mark_applied(conn: &mut DbConnection, claim: &Claim) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.find((&claim.scope, &claim.key)))
+        .set(idempotency_keys::applied.eq(true))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Claims `key` for a request: whether this call inserted it (`false`
@@ -32,12 +62,14 @@ pub fn claim(
     key: &str,
     request_hash: &str,
     now: NaiveDateTime,
+    owner: &str,
 ) -> QueryResult<bool> {
     let row = (
         idempotency_keys::scope.eq(scope),
         idempotency_keys::key.eq(key),
         idempotency_keys::request_hash.eq(request_hash),
         idempotency_keys::created.eq(now),
+        idempotency_keys::owner.eq(owner),
     );
     // Per backend: the multi-backend connection has no `ON CONFLICT`.
     let inserted = on_backend!(conn, |c| diesel::insert_into(idempotency_keys::table)

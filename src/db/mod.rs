@@ -12,6 +12,7 @@ pub mod login_failures;
 pub mod mfa;
 pub mod models;
 pub mod orgs;
+pub mod replicas;
 pub mod roles;
 pub mod schema;
 pub mod secrets;
@@ -396,6 +397,9 @@ pub struct Db {
     waiting_writers: Arc<AtomicUsize>,
     write_queue_max: usize,
     url: Arc<DatabaseUrl>,
+    /// This process among the replicas sharing the database (random, new at
+    /// each start): who claimed an idempotency key, whose heartbeat is whose.
+    replica_id: Arc<str>,
 }
 
 impl Db {
@@ -418,6 +422,7 @@ impl Db {
             waiting_writers: Arc::new(AtomicUsize::new(0)),
             write_queue_max: WRITE_QUEUE_MAX,
             url: Arc::new(url.clone()),
+            replica_id: format!("{:032x}", rand::random::<u128>()).into(),
         })
     }
 
@@ -467,6 +472,10 @@ impl Db {
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    pub fn replica_id(&self) -> &str {
+        &self.replica_id
     }
 
     /// A pooled connection for synchronous callers (CLI, start-up).
@@ -522,7 +531,8 @@ impl Db {
     }
 
     /// Runs `work` in one transaction, off the async workers: all of it
-    /// commits or none of it does.
+    /// commits or none of it does. Inside a request that claimed an
+    /// `Idempotency-Key`, the transaction also marks the key applied.
     pub async fn write<T, F>(&self, work: F) -> Result<T>
     where
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
@@ -530,10 +540,17 @@ impl Db {
     {
         let _turn = self.writer_turn().await?;
         let pool = self.pool.clone();
+        let claim = idempotency::current_claim();
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
             let conn: &mut DbConnection = &mut conn;
-            conn.transaction(work)
+            conn.transaction(|conn| {
+                let done = work(conn)?;
+                if let Some(claim) = &claim {
+                    idempotency::mark_applied(conn, claim)?;
+                }
+                Ok(done)
+            })
         })
         .await?
     }
