@@ -89,6 +89,10 @@ mkdir -p "$dir/pg"
 chmod 755 "$dir"
 chown "$pg_user" "$dir/pg"
 chmod 700 "$dir/pg"
+as_pg test -w "$dir/pg" || {
+    echo "$pg_user cannot reach $dir/pg: let it through every parent directory (chmod o+x)" >&2
+    exit 1
+}
 primary=$dir/pg/primary
 standby=$dir/pg/standby
 
@@ -195,7 +199,8 @@ echo "== HAProxy on 127.0.0.1:$http_port"
     cat <<EOF
 global
     maxconn 2000
-    pidfile $dir/haproxy.pid
+    # One line per request (with its termination state) in haproxy.log.
+    log stdout format raw local0
 
 defaults
     mode http
