@@ -3212,7 +3212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3311,7 +3311,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3410,7 +3410,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3831,7 +3831,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4095,7 +4095,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4167,7 +4167,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4248,7 +4248,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4361,7 +4361,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4444,7 +4444,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4514,7 +4514,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4586,7 +4586,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4658,7 +4658,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4757,7 +4757,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5006,7 +5006,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5108,7 +5108,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5297,7 +5297,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5500,7 +5500,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5993,7 +5993,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6072,7 +6072,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6238,7 +6238,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6421,7 +6421,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6839,7 +6839,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7293,7 +7293,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7708,7 +7708,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8155,7 +8155,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8254,7 +8254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8353,7 +8353,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8771,7 +8771,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
