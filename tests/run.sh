@@ -58,6 +58,17 @@ if [ -n "$pg_url" ]; then
     TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api --test seed
 fi
 
+# High availability (tests/ha/run.sh): three replicas behind HAProxy on a
+# PostgreSQL primary with a synchronous standby of its own (not the server
+# above), killed under load. It needs nothing the next two suites use (its
+# own clusters, directories and free ports, the binary built above), so it
+# runs beside them, its output kept apart and shown when it ends.
+echo "== high availability (in the background)"
+ha_log=target/ha-run.log
+mkdir -p target
+TESSERA_BIN="$PWD/target/debug/tessera" bash tests/ha/run.sh >"$ha_log" 2>&1 &
+ha_pid=$!
+
 # SCIM conformance: the independent scim2-tester suite (PyPI) against a live
 # server, on SQLite and on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
 echo "== SCIM conformance"
@@ -69,6 +80,15 @@ TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/scim/run.sh
 # live server, on SQLite and on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
 echo "== TypeScript client"
 TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/typescript/run.sh
+
+echo "== high availability (waiting for it)"
+ha_status=0
+wait "$ha_pid" || ha_status=$?
+cat "$ha_log"
+if [ "$ha_status" != 0 ]; then
+    echo "tests/ha failed (status $ha_status)" >&2
+    exit 1
+fi
 
 # Fuzzing from the OpenAPI document (schemathesis, installed into a virtualenv
 # under target/): on SQLite, and on PostgreSQL when TESSERA_TEST_POSTGRES_URL
