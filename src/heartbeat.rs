@@ -33,7 +33,7 @@ pub fn start(db: Db) {
                 tracing::warn!(error = %e, "cannot stamp this replica's heartbeat");
             }
             round = round.wrapping_add(1);
-            if round % PRUNE_EVERY == 0 {
+            if round.is_multiple_of(PRUNE_EVERY) {
                 let pruned = db
                     .write(|conn| Ok(replicas::prune(conn, time::now() - FORGET_AFTER)?))
                     .await;
