@@ -87,21 +87,44 @@ pub fn find(conn: &mut DbConnection, scope: &str, key: &str) -> QueryResult<Opti
         .optional()
 }
 
-/// Stores the response of the request that claimed the key.
+/// Stores the response of the request that claimed the key (`owner`; a
+/// key taken over since is left alone).
 pub fn complete(
     conn: &mut DbConnection,
     scope: &str,
     key: &str,
+    owner: &str,
     status: i32,
     sealed: &str,
 ) -> QueryResult<()> {
-    diesel::update(idempotency_keys::table.find((scope, key)))
-        .set((
-            idempotency_keys::status.eq(status),
-            idempotency_keys::response.eq(sealed),
-        ))
-        .execute(conn)
-        .map(drop)
+    diesel::update(
+        idempotency_keys::table
+            .find((scope, key))
+            .filter(idempotency_keys::owner.eq(owner)),
+    )
+    .set((
+        idempotency_keys::status.eq(status),
+        idempotency_keys::response.eq(sealed),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Forgets a key its own request (`owner`) claimed and did not complete.
+pub fn release_own(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    owner: &str,
+) -> QueryResult<()> {
+    diesel::delete(
+        idempotency_keys::table
+            .find((scope, key))
+            .filter(idempotency_keys::owner.eq(owner))
+            .filter(idempotency_keys::status.is_null()),
+    )
+    .execute(conn)
+    .map(drop)
 }
 
 /// Forgets a key (its request wrote nothing, or its row expired).

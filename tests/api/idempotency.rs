@@ -369,7 +369,7 @@ async fn a_keyed_write_marks_its_key_applied() {
         .unwrap();
     assert!(applied);
     assert!(
-        owner_replica.is_some_and(|o| o.len() == 32),
-        "the claiming replica is recorded"
+        owner_replica.is_some_and(|o| o.len() == 49 && o.as_bytes()[32] == b'/'),
+        "the claiming replica and request are recorded"
     );
 }
