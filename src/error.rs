@@ -170,6 +170,9 @@ pub enum Error {
     IdempotencyKeyReused,
     /// 409: the first request with this `Idempotency-Key` is still running.
     IdempotencyKeyInProgress,
+    /// 422: the first request with this `Idempotency-Key` wrote, and its
+    /// server stopped before its response was kept.
+    IdempotencyKeyOutcomeLost,
     /// 503: overloaded or the database cannot be reached.
     Unavailable(String),
     /// 500; the cause is logged, never sent.
@@ -250,6 +253,9 @@ impl Error {
             Error::IdempotencyKeyInProgress => json!({
                 "detail": "A request with this Idempotency-Key is still being processed; retry later."
             }),
+            Error::IdempotencyKeyOutcomeLost => json!({
+                "detail": "The first request with this Idempotency-Key was applied, but its server stopped before answering; it will not run again. Read the resource to see its outcome."
+            }),
             Error::Unavailable(detail) => json!({ "detail": detail }),
             Error::Internal(_) => json!({ "detail": "A server error occurred." }),
         }
@@ -285,7 +291,9 @@ impl ResponseError for Error {
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::IdempotencyKeyReused | Error::IdempotencyKeyOutcomeLost => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::IdempotencyKeyInProgress => StatusCode::CONFLICT,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -318,6 +326,7 @@ impl ResponseError for Error {
 
 /// The detail of a 503 for a database too busy to take a write now.
 pub const BUSY: &str = "The server is busy; try again shortly.";
+pub const UNREACHABLE: &str = "The database is not available right now; try again shortly.";
 
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
@@ -330,6 +339,22 @@ impl From<diesel::result::Error> for Error {
             Diesel::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 tracing::warn!("a transaction was rolled back by a conflict; answering 503");
                 Error::Unavailable(BUSY.into())
+            }
+            // The server went away mid-request (a failover, a restart), or
+            // the connection reached a server that is no longer the primary:
+            // the pool drops such connections at their next checkout and
+            // connects to the current primary, so a retry succeeds.
+            Diesel::DatabaseError(
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::ReadOnlyTransaction,
+                info,
+            ) => {
+                tracing::warn!(
+                    error = info.message(),
+                    "the database connection was lost; answering 503"
+                );
+                Error::Unavailable(UNREACHABLE.into())
             }
             Diesel::DatabaseError(_, info)
                 if info.message().contains("database is locked")
@@ -346,7 +371,7 @@ impl From<diesel::result::Error> for Error {
 impl From<diesel::r2d2::PoolError> for Error {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         tracing::warn!(error = %e, "database pool exhausted or unreachable");
-        Error::Unavailable("The database is not available right now; try again shortly.".into())
+        Error::Unavailable(UNREACHABLE.into())
     }
 }
 

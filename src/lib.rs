@@ -15,6 +15,7 @@ pub mod dev;
 pub mod domain;
 pub mod encryption_key;
 pub mod error;
+pub mod heartbeat;
 pub mod mail;
 pub mod mcp;
 pub mod observability;

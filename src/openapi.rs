@@ -60,7 +60,8 @@ successful response is kept 24 hours, in the database so every replica
 honours it, and a retry of the same request with the same key gets it again,
 marked `Idempotency-Replayed: true`, without writing twice. The same key
 with a different request is a 422; while the first request still runs, a
-409. Keys belong to the authenticated user and replay only to valid
+409; if the server running it stopped after writing but before answering,
+a 422 (it is not run again: read the resource to see its outcome). Keys belong to the authenticated user and replay only to valid
 credentials of that user (without credentials, only an identical request
 replays); a request that fails keeps nothing. MCP is left
 out: its JSON-RPC messages carry their own ids.
@@ -236,7 +237,8 @@ impl Modify for JwtScheme {
 
 /// Every POST takes an optional `Idempotency-Key` header, and may answer
 /// 409 (its first request still running) and 422 (the key used with
-/// another request).
+/// another request, or its first request applied by a server that stopped
+/// before answering).
 struct IdempotencyKeys;
 
 impl Modify for IdempotencyKeys {
@@ -288,7 +290,12 @@ impl Modify for IdempotencyKeys {
                 .responses
                 .entry("422".into())
                 .or_insert_with(|| {
-                    error("This Idempotency-Key was already used with a different request").into()
+                    error(
+                        "This Idempotency-Key was already used with a different request, or its \
+                         first request was applied by a server that stopped before answering \
+                         (it does not run again)",
+                    )
+                    .into()
                 });
         }
     }
@@ -301,9 +308,9 @@ struct QueryTextWithoutNul;
 
 impl Modify for QueryTextWithoutNul {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
         use utoipa::openapi::path::ParameterIn;
         use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
-        use utoipa::openapi::RefOr;
 
         fn free_text(schema: &mut Schema) {
             match schema {

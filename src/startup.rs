@@ -66,6 +66,10 @@ impl Application {
             .unwrap_or_else(|| default_public_url(addr, port));
         let tokens = token_keys(&db, &settings, &secrets, &public_url, legacy_secret).await?;
         let mailer = Mailer::start(&settings.mail, public_url.clone(), db.clone())?;
+        // Stamped before serving: a key this replica claims is never taken
+        // for a dead replica's.
+        crate::heartbeat::beat(&db).await?;
+        crate::heartbeat::start(db.clone());
         crate::outbox::start(db.clone(), settings.webhooks.clone(), secrets.clone());
         let rotation =
             (settings.tokens.signing_key_days > 0).then(|| service::signing_keys::AutoRotation {

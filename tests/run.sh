@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the build and the tests need: the PostgreSQL client library
-# (libpq-dev), libxmlsec1 for SAML (through bindgen: clang, pkg-config), and
-# the xmlsec1 binary the test SAML IdP signs with. Installed when missing.
-build_packages="libpq-dev libxmlsec1-dev libxml2-dev libssl-dev clang pkg-config xmlsec1"
+# (libpq-dev), libxmlsec1 for SAML (through bindgen: clang, pkg-config), the
+# xmlsec1 binary the test SAML IdP signs with, pg_dump/pg_restore for the
+# backup test, and HAProxy for tests/ha. Installed when missing.
+build_packages="libpq-dev libxmlsec1-dev libxml2-dev libssl-dev clang pkg-config xmlsec1 postgresql-client-15 haproxy"
 if ! dpkg -s $build_packages >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         apt-get update -qq
@@ -71,6 +72,17 @@ if [ -n "$pg_url" ]; then
     TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api --test seed
 fi
 
+# High availability (tests/ha/run.sh): three replicas behind HAProxy on a
+# PostgreSQL primary with a synchronous standby of its own (not the server
+# above), killed under load. It needs nothing the next two suites use (its
+# own clusters, directories and free ports, the binary built above), so it
+# runs beside them, its output kept apart and shown when it ends.
+echo "== high availability (in the background)"
+ha_log=target/ha-run.log
+mkdir -p target
+TESSERA_BIN="$PWD/target/debug/tessera" bash tests/ha/run.sh >"$ha_log" 2>&1 &
+ha_pid=$!
+
 # SCIM conformance: the independent scim2-tester suite (PyPI) against a live
 # server, on SQLite and on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
 echo "== SCIM conformance"
@@ -82,6 +94,15 @@ TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/scim/run.sh
 # live server, on SQLite and on PostgreSQL when TESSERA_TEST_POSTGRES_URL is set.
 echo "== TypeScript client"
 TESSERA_TEST_POSTGRES_URL="$pg_url" bash tests/typescript/run.sh
+
+echo "== high availability (waiting for it)"
+ha_status=0
+wait "$ha_pid" || ha_status=$?
+cat "$ha_log"
+if [ "$ha_status" != 0 ]; then
+    echo "tests/ha failed (status $ha_status)" >&2
+    exit 1
+fi
 
 # Fuzzing from the OpenAPI document (schemathesis, installed into a virtualenv
 # under target/): on SQLite, and on PostgreSQL when TESSERA_TEST_POSTGRES_URL

@@ -2,6 +2,8 @@
 //! a retry with the key of a request that succeeded gets the same response,
 //! marked `Idempotency-Replayed: true`, without the write happening again.
 
+use std::time::Duration;
+
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName};
@@ -13,6 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::api::extract::read_body;
 use crate::auth::Caller;
+use crate::db::idempotency::{CLAIM, Claim};
 use crate::error::Error;
 use crate::service::idempotency::{self, Begin, StoredResponse};
 use crate::state::AppState;
@@ -78,15 +81,36 @@ pub async fn middleware(
         .cloned()
         .expect("the app has its state");
 
+    let owner = idempotency::owner(
+        state.db.replica_id(),
+        &format!("{:016x}", rand::random::<u64>()),
+    );
     let begun = {
         let (secrets, scope, key) = (state.secrets.clone(), scope.clone(), key.clone());
+        let owner = owner.clone();
         state
             .db
-            .write(move |conn| idempotency::begin(conn, &secrets, &scope, &key, &hash))
+            .write(move |conn| idempotency::begin(conn, &secrets, &owner, &scope, &key, &hash))
             .await
     };
     match begun {
-        Err(e) => return Ok(req.error_response(e)),
+        Err(e) => {
+            // The database went away during the claim (a failover): it may
+            // have committed all the same, and would hold the key for the
+            // lease. Release it, if it is there, once the database is back.
+            if matches!(e, Error::Unavailable(_) | Error::Internal(_)) {
+                settle_later(
+                    state.clone(),
+                    Record {
+                        owner,
+                        scope,
+                        key,
+                        response: None,
+                    },
+                );
+            }
+            return Ok(req.error_response(e));
+        }
         Ok(Begin::Replay(stored)) => {
             let response = replay(&stored);
             return Ok(req.into_response(response));
@@ -94,11 +118,27 @@ pub async fn middleware(
         Ok(Begin::Run) => {}
     }
 
-    let outcome = next.call(req).await;
+    // Every write the request commits marks its key applied in the same
+    // transaction: should this process die before `finish`, a retry then
+    // knows not to run it again.
+    let claim = Claim {
+        scope: scope.clone(),
+        key: key.clone(),
+    };
+    let outcome = CLAIM.scope(claim, next.call(req)).await;
     let response = match outcome {
         Ok(response) => response,
         Err(e) => {
-            finish(&state, scope, key, None).await;
+            finish(
+                &state,
+                Record {
+                    owner,
+                    scope,
+                    key,
+                    response: None,
+                },
+            )
+            .await;
             return Err(e);
         }
     };
@@ -115,7 +155,16 @@ pub async fn middleware(
     let bytes = match to_bytes(body).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            finish(&state, scope, key, None).await;
+            finish(
+                &state,
+                Record {
+                    owner,
+                    scope,
+                    key,
+                    response: None,
+                },
+            )
+            .await;
             return Err(
                 Error::internal(anyhow::anyhow!("a response body could not be read")).into(),
             );
@@ -126,30 +175,67 @@ pub async fn middleware(
         headers,
         body: STANDARD.encode(&bytes),
     };
-    finish(&state, scope, key, Some(stored)).await;
+    let response_kept = Record {
+        owner,
+        scope,
+        key,
+        response: Some(stored),
+    };
+    finish(&state, response_kept).await;
     Ok(ServiceResponse::new(req, response.set_body(bytes)).map_into_boxed_body())
 }
 
-/// Keeps the response, or releases the key (no response at all); a
-/// failure here is logged, the response still goes out (the key's lease
-/// lets a retry run once it expires).
-async fn finish(
-    state: &web::Data<AppState>,
+/// What a request leaves of its key: its response, or (`None`) nothing.
+struct Record {
+    owner: String,
     scope: String,
     key: String,
     response: Option<StoredResponse>,
-) {
+}
+
+/// Keeps the response, or releases the key (no response at all). When the
+/// database refuses (a failover), the response still goes out and the
+/// record is retried in the background: until it lands, a retry of the
+/// request would be answered 409.
+async fn finish(state: &web::Data<AppState>, record: Record) {
+    if let Err(e) = write_record(state, &record).await {
+        tracing::warn!(error = %e, "an idempotency key could not be recorded; retrying");
+        settle_later(state.clone(), record);
+    }
+}
+
+async fn write_record(state: &web::Data<AppState>, record: &Record) -> Result<(), Error> {
     let secrets = state.secrets.clone();
-    let outcome = state
+    let (owner, scope, key) = (
+        record.owner.clone(),
+        record.scope.clone(),
+        record.key.clone(),
+    );
+    let response = record.response.clone();
+    state
         .db
         .write(move |conn| match &response {
-            Some(response) => idempotency::finish(conn, &secrets, &scope, &key, response),
-            None => idempotency::release(conn, &scope, &key),
+            Some(response) => idempotency::finish(conn, &secrets, &owner, &scope, &key, response),
+            None => idempotency::release(conn, &owner, &scope, &key),
         })
-        .await;
-    if let Err(e) = outcome {
-        tracing::warn!(error = %e, "an idempotency key could not be recorded");
-    }
+        .await
+}
+
+/// How often, and how long, a record the database refused is retried: past
+/// the key's lease, retries of the request no longer wait for it.
+const SETTLE_EVERY: Duration = Duration::from_millis(500);
+const SETTLE_ATTEMPTS: u32 = 240;
+
+fn settle_later(state: web::Data<AppState>, record: Record) {
+    actix_web::rt::spawn(async move {
+        for _ in 0..SETTLE_ATTEMPTS {
+            actix_web::rt::time::sleep(SETTLE_EVERY).await;
+            if write_record(&state, &record).await.is_ok() {
+                return;
+            }
+        }
+        tracing::warn!("an idempotency key could not be recorded; its lease will free it");
+    });
 }
 
 fn replay(stored: &StoredResponse) -> HttpResponse {

@@ -22,6 +22,36 @@ pub struct KeyRow {
     pub status: Option<i32>,
     pub response: Option<String>,
     pub created: NaiveDateTime,
+    /// The replica (process) whose request claimed the key.
+    pub owner: Option<String>,
+    /// Whether that request has committed a write.
+    pub applied: bool,
+}
+
+/// The key the request running in this task claimed (set by the API's
+/// middleware around the handler): every write transaction the request
+/// commits marks it applied, in the same transaction (`Db::write`).
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub scope: String,
+    pub key: String,
+}
+
+tokio::task_local! {
+    pub static CLAIM: Claim;
+}
+
+/// The claim of the request running in this task, if any.
+pub fn current_claim() -> Option<Claim> {
+    CLAIM.try_with(Claim::clone).ok()
+}
+
+/// Records, inside the request's own write transaction, that it wrote.
+pub fn mark_applied(conn: &mut DbConnection, claim: &Claim) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.find((&claim.scope, &claim.key)))
+        .set(idempotency_keys::applied.eq(true))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Claims `key` for a request: whether this call inserted it (`false`
@@ -32,12 +62,14 @@ pub fn claim(
     key: &str,
     request_hash: &str,
     now: NaiveDateTime,
+    owner: &str,
 ) -> QueryResult<bool> {
     let row = (
         idempotency_keys::scope.eq(scope),
         idempotency_keys::key.eq(key),
         idempotency_keys::request_hash.eq(request_hash),
         idempotency_keys::created.eq(now),
+        idempotency_keys::owner.eq(owner),
     );
     // Per backend: the multi-backend connection has no `ON CONFLICT`.
     let inserted = on_backend!(conn, |c| diesel::insert_into(idempotency_keys::table)
@@ -55,21 +87,44 @@ pub fn find(conn: &mut DbConnection, scope: &str, key: &str) -> QueryResult<Opti
         .optional()
 }
 
-/// Stores the response of the request that claimed the key.
+/// Stores the response of the request that claimed the key (`owner`; a
+/// key taken over since is left alone).
 pub fn complete(
     conn: &mut DbConnection,
     scope: &str,
     key: &str,
+    owner: &str,
     status: i32,
     sealed: &str,
 ) -> QueryResult<()> {
-    diesel::update(idempotency_keys::table.find((scope, key)))
-        .set((
-            idempotency_keys::status.eq(status),
-            idempotency_keys::response.eq(sealed),
-        ))
-        .execute(conn)
-        .map(drop)
+    diesel::update(
+        idempotency_keys::table
+            .find((scope, key))
+            .filter(idempotency_keys::owner.eq(owner)),
+    )
+    .set((
+        idempotency_keys::status.eq(status),
+        idempotency_keys::response.eq(sealed),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Forgets a key its own request (`owner`) claimed and did not complete.
+pub fn release_own(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+    owner: &str,
+) -> QueryResult<()> {
+    diesel::delete(
+        idempotency_keys::table
+            .find((scope, key))
+            .filter(idempotency_keys::owner.eq(owner))
+            .filter(idempotency_keys::status.is_null()),
+    )
+    .execute(conn)
+    .map(drop)
 }
 
 /// Forgets a key (its request wrote nothing, or its row expired).

@@ -13,6 +13,7 @@ pub mod login_failures;
 pub mod mfa;
 pub mod models;
 pub mod orgs;
+pub mod replicas;
 pub mod roles;
 pub mod schema;
 pub mod secrets;
@@ -72,8 +73,14 @@ impl DatabaseUrl {
             return Ok(DatabaseUrl::Sqlite(path.to_owned()));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            url::Url::parse(raw).map_err(|e| anyhow!("invalid database URL: {e}"))?;
-            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+            // libpq takes several `host:port`s (a primary and its standbys,
+            // tried in turn), which no generic URL parser does: each host is
+            // checked as its own URL.
+            for one in PgUrlParts::split(raw).each_host() {
+                url::Url::parse(&one)
+                    .map_err(|e| anyhow!("invalid database URL {:?}: {e}", redact(raw)))?;
+            }
+            return Ok(DatabaseUrl::Postgres(with_pg_defaults(raw)));
         }
         bail!(
             "invalid database URL: expected sqlite://<path> or postgres://..., got {:?}",
@@ -86,15 +93,76 @@ impl DatabaseUrl {
     }
 }
 
+/// A `postgres://` URL cut where libpq's multi-host form differs from a
+/// plain URL: `scheme://[userinfo@]host[:port][,host[:port]...][/db][?query]`.
+struct PgUrlParts<'a> {
+    scheme: &'a str,
+    userinfo: Option<&'a str>,
+    hosts: &'a str,
+    rest: &'a str,
+}
+
+impl<'a> PgUrlParts<'a> {
+    fn split(raw: &'a str) -> Self {
+        let (scheme, after) = raw.split_once("://").unwrap_or(("", raw));
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let (authority, rest) = after.split_at(end);
+        let (userinfo, hosts) = match authority.rsplit_once('@') {
+            Some((userinfo, hosts)) => (Some(userinfo), hosts),
+            None => (None, authority),
+        };
+        Self {
+            scheme,
+            userinfo,
+            hosts,
+            rest,
+        }
+    }
+
+    /// One single-host URL per host of the list.
+    fn each_host(&self) -> Vec<String> {
+        let userinfo = self.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+        self.hosts
+            .split(',')
+            .map(|host| format!("{}://{userinfo}{host}{}", self.scheme, self.rest))
+            .collect()
+    }
+}
+
 /// Hides a password in a URL so it can be printed.
 fn redact(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => raw.chars().take(80).collect(),
+    let parts = PgUrlParts::split(raw);
+    match parts.userinfo.and_then(|u| u.split_once(':')) {
+        Some((user, _password)) => format!(
+            "{}://{user}:***@{}{}",
+            parts.scheme, parts.hosts, parts.rest
+        ),
+        None => raw.chars().take(200).collect(),
     }
+}
+
+/// Seconds libpq waits for each host to answer a connection attempt unless
+/// the URL says otherwise: without a bound, a host that drops packets (a
+/// dead machine, a partition) holds a pool's connection attempt for the
+/// operating system's TCP timeout (minutes), and libpq reaches the next host
+/// of the list only then.
+pub const PG_CONNECT_TIMEOUT: u32 = 5;
+
+/// The URL with the connection settings Tessera relies on added when the
+/// operator did not set them.
+fn with_pg_defaults(raw: &str) -> String {
+    let has = |name: &str| {
+        raw.split_once('?').is_some_and(|(_, query)| {
+            query
+                .split('&')
+                .any(|pair| pair.split('=').next() == Some(name))
+        })
+    };
+    if has("connect_timeout") {
+        return raw.to_owned();
+    }
+    let separator = if raw.contains('?') { '&' } else { '?' };
+    format!("{raw}{separator}connect_timeout={PG_CONNECT_TIMEOUT}")
 }
 
 /// Opens one connection with the per-connection settings each backend needs.
@@ -242,14 +310,35 @@ impl ManageConnection for ConnectionManager {
         })
     }
 
+    /// Checked at every checkout. On PostgreSQL the server must answer and
+    /// still be a primary: after a failover, a connection to the old primary
+    /// is dead (dropped here, and the pool connects anew, which libpq's
+    /// `target_session_attrs=read-write` sends to the new primary), and one
+    /// to a server that has become a standby would refuse every write with
+    /// "read-only transaction" for as long as it lived.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        #[derive(QueryableByName)]
+        struct Recovery {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            in_recovery: bool,
+        }
         match conn {
             // A file has no server to lose: checking would parse a statement
             // on every checkout.
             DbConnection::Sqlite(_) => Ok(()),
-            DbConnection::Postgresql(_) => conn
-                .batch_execute("SELECT 1")
-                .map_err(diesel::r2d2::Error::QueryError),
+            DbConnection::Postgresql(pg) => {
+                let row: Recovery = diesel::sql_query("SELECT pg_is_in_recovery() AS in_recovery")
+                    .get_result(pg)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                if row.in_recovery {
+                    return Err(diesel::r2d2::Error::ConnectionError(
+                        diesel::ConnectionError::BadConnection(
+                            "the server is a standby (read-only), not the primary".into(),
+                        ),
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -264,6 +353,33 @@ impl ManageConnection for ConnectionManager {
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Logs the pool's failures to connect (or to check a connection) as
+/// warnings, at most one a second: while a primary fails over, every
+/// replica retries many times a second, and each would otherwise be an
+/// ERROR line of its own. Requests that cannot get a connection in time are
+/// answered 503 and logged apart.
+#[derive(Debug, Default)]
+struct PoolErrors {
+    last_logged: std::sync::Mutex<Option<std::time::Instant>>,
+    suppressed: AtomicUsize,
+}
+
+impl r2d2::HandleError<diesel::r2d2::Error> for PoolErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        let mut last = self
+            .last_logged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        let suppressed = self.suppressed.swap(0, Ordering::Relaxed);
+        tracing::warn!(error = %error.to_string().trim(), suppressed, "database connection failed");
+    }
+}
 
 /// Most writes that may wait for SQLite's single writer at once.
 pub const WRITE_QUEUE_MAX: usize = 512;
@@ -283,6 +399,9 @@ pub struct Db {
     waiting_writers: Arc<AtomicUsize>,
     write_queue_max: usize,
     url: Arc<DatabaseUrl>,
+    /// This process among the replicas sharing the database (random, new at
+    /// each start): who claimed an idempotency key, whose heartbeat is whose.
+    replica_id: Arc<str>,
 }
 
 impl Db {
@@ -296,6 +415,7 @@ impl Db {
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
+            .error_handler(Box::new(PoolErrors::default()))
             .build(ConnectionManager { url: url.clone() })
             .context("cannot build the database pool")?;
         Ok(Self {
@@ -304,6 +424,7 @@ impl Db {
             waiting_writers: Arc::new(AtomicUsize::new(0)),
             write_queue_max: WRITE_QUEUE_MAX,
             url: Arc::new(url.clone()),
+            replica_id: format!("{:032x}", rand::random::<u128>()).into(),
         })
     }
 
@@ -355,9 +476,26 @@ impl Db {
         &self.url
     }
 
+    pub fn replica_id(&self) -> &str {
+        &self.replica_id
+    }
+
     /// A pooled connection for synchronous callers (CLI, start-up).
     pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>> {
         Ok(self.pool.get()?)
+    }
+
+    /// Whether the database answers (and, on PostgreSQL, is the primary)
+    /// within `wait`: a readiness probe must answer before the load
+    /// balancer's check times out, not after the pool's usual wait.
+    pub async fn ping(&self, wait: Duration) -> Result<()> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get_timeout(wait)?;
+            conn.batch_execute("SELECT 1")
+                .map_err(|_| Error::Unavailable(crate::error::UNREACHABLE.into()))
+        })
+        .await?
     }
 
     /// Runs read-only work on a pooled connection, off the async workers.
@@ -395,7 +533,8 @@ impl Db {
     }
 
     /// Runs `work` in one transaction, off the async workers: all of it
-    /// commits or none of it does.
+    /// commits or none of it does. Inside a request that claimed an
+    /// `Idempotency-Key`, the transaction also marks the key applied.
     pub async fn write<T, F>(&self, work: F) -> Result<T>
     where
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
@@ -403,10 +542,17 @@ impl Db {
     {
         let _turn = self.writer_turn().await?;
         let pool = self.pool.clone();
+        let claim = idempotency::current_claim();
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
             let conn: &mut DbConnection = &mut conn;
-            conn.transaction(work)
+            conn.transaction(|conn| {
+                let done = work(conn)?;
+                if let Some(claim) = &claim {
+                    idempotency::mark_applied(conn, claim)?;
+                }
+                Ok(done)
+            })
         })
         .await?
     }
@@ -518,6 +664,30 @@ mod tests {
                 .unwrap()
                 .ne(&DatabaseUrl::Sqlite(String::new()))
         );
+        // libpq's list of hosts (a primary and its standby), with the
+        // connection timeout added unless it is set.
+        assert_eq!(
+            DatabaseUrl::parse(
+                "postgres://u:pw@127.0.0.1:5433,127.0.0.1:5434/db?target_session_attrs=read-write"
+            )
+            .unwrap(),
+            DatabaseUrl::Postgres(
+                "postgres://u:pw@127.0.0.1:5433,127.0.0.1:5434/db?target_session_attrs=read-write&connect_timeout=5".into()
+            )
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h1,h2:6543/db?connect_timeout=2").unwrap(),
+            DatabaseUrl::Postgres("postgresql://h1,h2:6543/db?connect_timeout=2".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://h/db?connect_timeout=5".into())
+        );
+        let err = DatabaseUrl::parse("postgres://u:hunter2@h1:5432,h2:port/db")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid port"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
         assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());

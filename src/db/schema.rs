@@ -162,6 +162,15 @@ diesel::table! {
         status -> Nullable<Integer>,
         response -> Nullable<Text>,
         created -> Timestamp,
+        owner -> Nullable<Text>,
+        applied -> Bool,
+    }
+}
+
+diesel::table! {
+    replicas (id) {
+        id -> Text,
+        seen -> Timestamp,
     }
 }
 
@@ -347,6 +356,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     settings,
     idempotency_keys,
+    replicas,
     signing_keys,
     organizations,
     users,

@@ -746,6 +746,7 @@ mod tests {
             "sso_logins",
             "sso_codes",
             "sso_assertions",
+            "replicas",
         ];
         let tables: Vec<String> = diesel::sql_query(
             "SELECT name FROM sqlite_master WHERE type = 'table' \

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::crypto::SecretBox;
 use crate::db::DbConnection;
 use crate::db::idempotency as keys;
+use crate::db::replicas;
 use crate::domain::time;
 use crate::error::{Error, Result};
 
@@ -25,6 +26,11 @@ pub const RETENTION: TimeDelta = TimeDelta::hours(24);
 /// How long a claimed key waits for its first request's response: past it,
 /// that request's process is taken for dead and a retry runs again.
 pub const LEASE: TimeDelta = TimeDelta::minutes(2);
+
+/// A replica whose heartbeat falls this far behind the newest one is taken
+/// for dead, and the keys it claimed for requests still running are
+/// abandoned: a retry need not wait for `LEASE`.
+pub const REPLICA_GONE_AFTER: TimeDelta = TimeDelta::seconds(10);
 
 /// A key as a client sent it: 1 to 255 visible ASCII characters.
 pub fn parse_key(raw: &str) -> std::result::Result<String, String> {
@@ -87,32 +93,52 @@ pub enum Begin {
     Replay(StoredResponse),
 }
 
-/// Claims `key` in `scope` for a request, or finds what its first request
-/// answered. The same key with another request is a 422; while the first
-/// request runs, a 409.
+/// Who claims a key: this process's replica id and the request's own
+/// nonce, `<replica>/<nonce>`, so that a request can release its own claim
+/// and nothing else.
+pub fn owner(replica: &str, nonce: &str) -> String {
+    format!("{replica}/{nonce}")
+}
+
+fn replica_of(owner: &str) -> &str {
+    owner.split_once('/').map_or(owner, |(replica, _)| replica)
+}
+
+/// Claims `key` in `scope` for a request (`owner`, see `owner`), or finds
+/// what its first request answered. The same key with another
+/// request is a 422; while the first request runs, a 409. When the first
+/// request's process died (its replica stopped stamping its heartbeat, or
+/// `LEASE` passed) the request runs again if it had written nothing, and is
+/// refused (422) if it had: its writes stand, its response is lost.
 pub fn begin(
     conn: &mut DbConnection,
     secrets: &SecretBox,
+    owner: &str,
     scope: &str,
     key: &str,
     request_hash: &str,
 ) -> Result<Begin> {
     let now = time::now();
-    if keys::claim(conn, scope, key, request_hash, now)? {
+    if keys::claim(conn, scope, key, request_hash, now, owner)? {
         return Ok(Begin::Run);
     }
     let Some(row) = keys::find(conn, scope, key)? else {
         // Released meanwhile: claim it again.
-        return claim_or_wait(conn, scope, key, request_hash);
+        return claim_or_wait(conn, owner, scope, key, request_hash);
     };
     let expired = row.created < now - RETENTION;
-    let abandoned = row.status.is_none() && row.created < now - LEASE;
-    if expired || abandoned {
+    let abandoned = row.status.is_none()
+        && (row.created < now - LEASE
+            || owner_gone(conn, replica_of(owner), row.owner.as_deref())?);
+    if expired || (abandoned && !row.applied) {
         keys::release(conn, scope, key)?;
-        return claim_or_wait(conn, scope, key, request_hash);
+        return claim_or_wait(conn, owner, scope, key, request_hash);
     }
     if row.request_hash != request_hash {
         return Err(Error::IdempotencyKeyReused);
+    }
+    if abandoned {
+        return Err(Error::IdempotencyKeyOutcomeLost);
     }
     let Some(sealed) = row.response else {
         return Err(Error::IdempotencyKeyInProgress);
@@ -125,13 +151,31 @@ pub fn begin(
     Ok(Begin::Replay(stored))
 }
 
+/// Whether the replica that claimed a key has stopped: its heartbeat is
+/// missing, or `REPLICA_GONE_AFTER` behind the newest (not behind the clock:
+/// after a database outage every replica's stamp is old, and none is dead).
+fn owner_gone(conn: &mut DbConnection, me: &str, owner: Option<&str>) -> Result<bool> {
+    // A key claimed before owners were recorded: only the lease tells.
+    let Some(owner) = owner.map(replica_of) else {
+        return Ok(false);
+    };
+    if owner == me {
+        return Ok(false);
+    }
+    Ok(match replicas::last_seen(conn, owner)? {
+        None => true,
+        Some((seen, newest)) => newest - seen > REPLICA_GONE_AFTER,
+    })
+}
+
 fn claim_or_wait(
     conn: &mut DbConnection,
+    owner: &str,
     scope: &str,
     key: &str,
     request_hash: &str,
 ) -> Result<Begin> {
-    if keys::claim(conn, scope, key, request_hash, time::now())? {
+    if keys::claim(conn, scope, key, request_hash, time::now(), owner)? {
         Ok(Begin::Run)
     } else {
         Err(Error::IdempotencyKeyInProgress)
@@ -143,22 +187,24 @@ fn claim_or_wait(
 pub fn finish(
     conn: &mut DbConnection,
     secrets: &SecretBox,
+    owner: &str,
     scope: &str,
     key: &str,
     response: &StoredResponse,
 ) -> Result<()> {
     if !(200..300).contains(&response.status) {
-        return release(conn, scope, key);
+        return release(conn, owner, scope, key);
     }
     let plain = serde_json::to_string(response).map_err(Error::internal)?;
     let sealed = secrets.seal(&plain, keys::response_binding(&keys::place(scope, key)));
-    keys::complete(conn, scope, key, i32::from(response.status), &sealed)?;
+    keys::complete(conn, scope, key, owner, i32::from(response.status), &sealed)?;
     Ok(())
 }
 
-/// Frees a key whose request wrote nothing: a retry runs again.
-pub fn release(conn: &mut DbConnection, scope: &str, key: &str) -> Result<()> {
-    Ok(keys::release(conn, scope, key)?)
+/// Frees a key whose request (`owner`) failed or never ran: a retry runs
+/// again. A key another request holds by now is left alone.
+pub fn release(conn: &mut DbConnection, owner: &str, scope: &str, key: &str) -> Result<()> {
+    Ok(keys::release_own(conn, scope, key, owner)?)
 }
 
 /// Forgets the keys older than their 24 hours; how many.

@@ -229,3 +229,147 @@ async fn concurrent_retries_write_once_on_every_replica() {
     assert_eq!(reply.body["id"], ids[0]);
     assert_eq!(reply.header("idempotency-replayed"), Some("true"));
 }
+
+/// A key claimed by a replica that died mid-request (no heartbeat any more)
+/// is not left waiting for the two-minute lease: a retry runs at once when
+/// the first request wrote nothing, and is refused for good (422) when it
+/// had committed a write, so nothing is applied twice. A key claimed by a
+/// replica that is alive still answers 409.
+#[actix_web::test]
+async fn a_dead_replicas_claim_reruns_or_refuses_at_once() {
+    use tessera::db::{self, DatabaseUrl, idempotency as keys, replicas};
+    use tessera::service::idempotency as service;
+
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let owner_id = app.id_of(&owner, OWNER_EMAIL).await;
+    let mut conn = db::establish(&DatabaseUrl::parse(&app.database_url).unwrap()).unwrap();
+    let now = tessera::domain::time::now();
+    // Claims as the middleware makes them, for the exact request sent below.
+    let mut claim = |name: &str, owner_replica: &str, applied: bool| {
+        let body = json!({"name": name});
+        // The path as routed (without its trailing slash).
+        let hash = service::request_hash(
+            "POST",
+            "/labels/users",
+            "",
+            &serde_json::to_vec(&body).unwrap(),
+        );
+        let scope = service::scope(Some(&owner_id), &hash);
+        assert!(keys::claim(&mut conn, &scope, name, &hash, now, owner_replica).unwrap());
+        if applied {
+            let claim = keys::Claim {
+                scope,
+                key: name.to_owned(),
+            };
+            keys::mark_applied(&mut conn, &claim).unwrap();
+        }
+        body
+    };
+    let unwritten = claim("died-before-writing", "a-dead-replica", false);
+    let written = claim("died-after-writing", "a-dead-replica", true);
+    let running = claim("still-running", "a-live-replica", false);
+    replicas::beat(&mut conn, "a-live-replica", tessera::domain::time::now()).unwrap();
+
+    let rerun = post_with_key(
+        &app,
+        "/labels/users/",
+        Some(&owner),
+        "died-before-writing",
+        &unwritten,
+    )
+    .await;
+    assert_eq!(rerun.status, StatusCode::CREATED, "{}", rerun.body);
+
+    let refused = post_with_key(
+        &app,
+        "/labels/users/",
+        Some(&owner),
+        "died-after-writing",
+        &written,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("was applied"),
+        "{}",
+        refused.body
+    );
+    let again = post_with_key(
+        &app,
+        "/labels/users/",
+        Some(&owner),
+        "died-after-writing",
+        &written,
+    )
+    .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "refused for good"
+    );
+
+    let waiting = post_with_key(
+        &app,
+        "/labels/users/",
+        Some(&owner),
+        "still-running",
+        &running,
+    )
+    .await;
+    assert_eq!(waiting.status, StatusCode::CONFLICT, "{}", waiting.body);
+    let names: Vec<String> = app.get("/labels/users/", &owner).await.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        names.contains(&"died-before-writing".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"died-after-writing".to_owned()),
+        "not run again: {names:?}"
+    );
+}
+
+/// Every write a keyed request commits marks its key applied in the same
+/// transaction; a request without a key marks nothing.
+#[actix_web::test]
+async fn a_keyed_write_marks_its_key_applied() {
+    use diesel::prelude::*;
+    use tessera::db::schema::idempotency_keys;
+    use tessera::db::{self, DatabaseUrl};
+
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let created = post_with_key(
+        &app,
+        "/labels/users/",
+        Some(&owner),
+        "mark-me",
+        &json!({"name": "M"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let mut conn = db::establish(&DatabaseUrl::parse(&app.database_url).unwrap()).unwrap();
+    let (applied, owner_replica): (bool, Option<String>) = idempotency_keys::table
+        .filter(idempotency_keys::key.eq("mark-me"))
+        .select((idempotency_keys::applied, idempotency_keys::owner))
+        .first(&mut conn)
+        .unwrap();
+    assert!(applied);
+    assert!(
+        owner_replica.is_some_and(|o| o.len() == 49 && o.as_bytes()[32] == b'/'),
+        "the claiming replica and request are recorded"
+    );
+}

@@ -869,7 +869,9 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when the database answers a query, 503 otherwise.
+         * @description Answers 200 when a database connection is had within 400 ms and, on
+         *     PostgreSQL, is on the primary (a connection to a standby is replaced);
+         *     503 otherwise. Load balancers send traffic by it.
          */
         get: operations["readyz"];
         put?: never;
@@ -3394,7 +3396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3493,7 +3495,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3592,7 +3594,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4013,7 +4015,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4277,7 +4279,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4349,7 +4351,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4430,7 +4432,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4543,7 +4545,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,7 +4628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4696,7 +4698,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4768,7 +4770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4840,7 +4842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4939,7 +4941,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5188,7 +5190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5290,7 +5292,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5479,7 +5481,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5682,7 +5684,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6175,7 +6177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6254,7 +6256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6420,7 +6422,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6448,7 +6450,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The database is unreachable */
+            /** @description The database is unreachable, or no primary answers in time */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6603,7 +6605,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7021,7 +7023,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7392,7 +7394,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7579,7 +7581,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7994,7 +7996,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8441,7 +8443,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8540,7 +8542,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8639,7 +8641,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9057,7 +9059,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;

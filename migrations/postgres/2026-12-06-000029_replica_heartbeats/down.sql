@@ -1,0 +1,3 @@
+DROP TABLE replicas;
+ALTER TABLE idempotency_keys DROP COLUMN applied;
+ALTER TABLE idempotency_keys DROP COLUMN owner;
