@@ -116,6 +116,17 @@ pub struct Settings {
     )]
     pub login_window: u64,
 
+    /// Most single sign-ons of one connection under way at once (each
+    /// anonymous start keeps a row ten minutes); past it, starts answer 429.
+    #[arg(
+        long,
+        env = "TESSERA_SSO_PENDING_MAX",
+        default_value_t = 20_000,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub sso_pending_max: u32,
+
     /// Comma-separated IP addresses of reverse proxies whose `X-Forwarded-For`
     /// names the client (for login throttling). Default: none, the peer
     /// address is the client.

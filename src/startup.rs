@@ -102,6 +102,8 @@ impl Application {
             webhook_settings: settings.webhooks.clone(),
             scim_group_role: settings.scim_group_role.clone(),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            discovery: Default::default(),
+            sso_pending_max: settings.sso_pending_max,
         });
         let mcp = mcp::Endpoint::new(state.clone(), &settings);
         let origins = settings.cors_origins.clone();

@@ -24,4 +24,9 @@ pub struct AppState {
     pub public_url: String,
     /// The role a SCIM group membership grants at the team (see `Settings`).
     pub scim_group_role: String,
+    /// OpenID providers' discovery documents, kept a few minutes for the
+    /// start of sign-ins (see `service::sso::oidc::DiscoveryCache`).
+    pub discovery: crate::service::sso::oidc::DiscoveryCache,
+    /// Most single sign-ons of one connection under way at once.
+    pub sso_pending_max: u32,
 }

@@ -207,6 +207,14 @@ pub fn take_login(conn: &mut DbConnection, state_hash: &str) -> QueryResult<Opti
 
 /// Forgets sign-ins and codes that expired unused, and used SAML
 /// assertions that could no longer be accepted anyway.
+/// How many sign-ins of `connection_id` are under way (pruned first).
+pub fn pending_logins(conn: &mut DbConnection, connection_id: &str) -> QueryResult<i64> {
+    sso_logins::table
+        .filter(sso_logins::connection_id.eq(connection_id))
+        .count()
+        .get_result(conn)
+}
+
 pub fn prune_logins(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<()> {
     diesel::delete(sso_logins::table.filter(sso_logins::expires.lt(now))).execute(conn)?;
     diesel::delete(sso_assertions::table.filter(sso_assertions::expires.lt(now))).execute(conn)?;

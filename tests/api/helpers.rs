@@ -89,6 +89,7 @@ pub fn settings(database_url: &str) -> Settings {
         hash_concurrency: 2,
         login_max_failures: 1000,
         login_window: 300,
+        sso_pending_max: 20_000,
         trusted_proxies: Vec::new(),
         bootstrap_org: "Acme".into(),
         bootstrap_email: OWNER_EMAIL.into(),

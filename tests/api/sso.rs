@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 pub const CLIENT_ID: &str = "tessera";
 pub const CLIENT_SECRET: &str = "tessera-client-secret-0123456789";
@@ -949,6 +949,46 @@ async fn id_tokens_expired_or_issued_in_the_future_are_refused() {
             .await;
         assert_eq!(trail.body["count"], 1, "{}", trail.body);
     }
+}
+
+#[actix_web::test]
+async fn anonymous_starts_are_bounded_per_connection_and_share_one_discovery() {
+    let app = spawn_app_with(|s| s.sso_pending_max = 2).await;
+    let provider = Provider::start(&app);
+    let owner = app.owner_token().await;
+    let created = app
+        .create(
+            "/sso/connections/",
+            &owner,
+            connection(&provider.issuer, &["corp.example"]),
+        )
+        .await;
+    let start = app.url(&format!("/sso/login/{}/", created["id"].as_str().unwrap()));
+    for _ in 0..2 {
+        let reply = browser().get(&start).send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::FOUND);
+        assert!(location(&start, &reply).starts_with(&provider.issuer));
+    }
+    // Two sign-ins under way: a third start waits, whoever asks.
+    let refused = browser().get(&start).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "60");
+    let other = app
+        .create(
+            "/sso/connections/",
+            &owner,
+            connection(&provider.issuer, &["other.example"]),
+        )
+        .await;
+    let elsewhere = app.url(&format!("/sso/login/{}/", other["id"].as_str().unwrap()));
+    // The limit is per connection; and starts reuse the discovery document
+    // fetched a moment ago, so they go on while the provider is down (its
+    // callback, which needs its current keys, would not).
+    let issuer = provider.issuer.clone();
+    drop(provider);
+    let reply = browser().get(&elsewhere).send().await.unwrap();
+    assert_eq!(reply.status(), StatusCode::FOUND);
+    assert!(location(&elsewhere, &reply).starts_with(&issuer));
 }
 
 #[actix_web::test]

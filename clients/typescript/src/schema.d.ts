@@ -7257,6 +7257,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description Too many sign-ins of this connection are under way (`TESSERA_SSO_PENDING_MAX`, each kept ten minutes); retry after `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
         };
     };
     sso_login_connection: {
@@ -7284,6 +7293,15 @@ export interface operations {
             };
             /** @description No such active connection */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Too many sign-ins of this connection are under way (`TESSERA_SSO_PENDING_MAX`, each kept ten minutes); retry after `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -93,6 +93,7 @@ fn sso_context(req: &HttpRequest, state: &AppState) -> RequestContext {
         (status = 302, description = "To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`)", headers(("Location" = String, description = "The provider's authorization URL (OIDC) or SSO service with the AuthnRequest (SAML)"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
         (status = 400, description = "`email` missing or invalid", body = ValidationErrors),
         (status = 404, description = "No active connection answers for the domain", body = ErrorDetail),
+        (status = 429, description = "Too many sign-ins of this connection are under way (`TESSERA_SSO_PENDING_MAX`, each kept ten minutes); retry after `Retry-After`", body = ErrorDetail),
     ),
     security(())
 )]
@@ -122,6 +123,7 @@ pub async fn sso_login(req: HttpRequest, state: web::Data<AppState>) -> Result<H
     responses(
         (status = 302, description = "To the provider (or, when it cannot be reached, to the connection's `redirect_uri` with `error=connection_unavailable`)", headers(("Location" = String, description = "The provider's authorization URL (OIDC) or SSO service with the AuthnRequest (SAML)"), ("Set-Cookie" = String, description = "The sign-in's browser binding"))),
         (status = 404, description = "No such active connection", body = ErrorDetail),
+        (status = 429, description = "Too many sign-ins of this connection are under way (`TESSERA_SSO_PENDING_MAX`, each kept ten minutes); retry after `Retry-After`", body = ErrorDetail),
     ),
     security(())
 )]

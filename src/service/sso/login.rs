@@ -44,6 +44,13 @@ pub const CALLBACK_PATH: &str = "/sso/oidc/callback/";
 pub const COOKIE: &str = "tessera_sso";
 /// How long a sign-in may take at the provider.
 pub const LOGIN_TTL: TimeDelta = TimeDelta::minutes(10);
+
+/// How long a start refused for too many sign-ins under way (more than
+/// `TESSERA_SSO_PENDING_MAX` for the connection) is told to wait. Starting
+/// a sign-in is anonymous and writes a row kept `LOGIN_TTL`: the cap bounds
+/// what a flood of starts can store (a few MB) without a per-address limit,
+/// which would lock out an office behind one address.
+const PENDING_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 /// How long the frontend has to exchange its code.
 pub const CODE_TTL: TimeDelta = TimeDelta::seconds(120);
 /// How far in the future an ID token's `iat` may be (clock skew).
@@ -190,10 +197,20 @@ pub async fn start(
         expires: time::now() + LOGIN_TTL,
         state_hash,
     };
+    let pending_max = i64::from(state.sso_pending_max);
     state
         .db
         .write(move |conn| {
             rows::prune_logins(conn, time::now())?;
+            if rows::pending_logins(conn, &row.connection_id)? >= pending_max {
+                tracing::warn!(
+                    connection = %row.connection_id,
+                    "too many sign-ins under way; refusing new ones for now"
+                );
+                return Err(Error::Throttled {
+                    wait_seconds: PENDING_RETRY.as_secs(),
+                });
+            }
             rows::insert_login(conn, &row)?;
             Ok(())
         })

@@ -4,7 +4,9 @@
 //! validation (signature against the provider's JWKS, `iss`, `aud`, `azp`,
 //! `exp`, `iat`, `nonce`). Nothing here parses a JWT by hand.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -137,6 +139,44 @@ pub async fn discover(issuer: &str) -> Result<CoreProviderMetadata, String> {
         })
 }
 
+/// How long a discovery document serves the start of sign-ins.
+const DISCOVERY_TTL: Duration = Duration::from_secs(300);
+/// Most issuers kept at once (a deployment has a handful of connections).
+const DISCOVERY_MAX: usize = 256;
+
+/// Discovery documents fetched to start sign-ins, kept `DISCOVERY_TTL`: a
+/// burst of anonymous sign-in starts costs the provider one fetch per
+/// replica every few minutes, not one each. The callback never uses it: it
+/// fetches afresh, for the provider's current signing keys.
+#[derive(Default)]
+pub struct DiscoveryCache(Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>);
+
+impl DiscoveryCache {
+    async fn get(&self, issuer: &str) -> Result<CoreProviderMetadata, String> {
+        if let Some((_, metadata)) = self
+            .lock()
+            .get(issuer)
+            .filter(|(fetched, _)| fetched.elapsed() < DISCOVERY_TTL)
+        {
+            return Ok(metadata.clone());
+        }
+        let metadata = discover(issuer).await?;
+        let mut kept = self.lock();
+        kept.retain(|_, (fetched, _)| fetched.elapsed() < DISCOVERY_TTL);
+        if kept.len() >= DISCOVERY_MAX {
+            kept.clear();
+        }
+        kept.insert(issuer.to_owned(), (Instant::now(), metadata.clone()));
+        Ok(metadata)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, CoreProviderMetadata)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 type Client = CoreClient<
     openidconnect::EndpointSet,
     openidconnect::EndpointNotSet,
@@ -149,13 +189,19 @@ type Client = CoreClient<
 /// The provider's client for a connection, from a fresh discovery (which
 /// also brings the provider's current signing keys: a rotated key is known
 /// at the next sign-in).
-async fn client(state: &AppState, connection: &Connection) -> Result<Client, Failure> {
+async fn client(
+    state: &AppState,
+    connection: &Connection,
+    discovery: Discovery,
+) -> Result<Client, Failure> {
     let settings = connection
         .oidc()
         .map_err(|_| Failure::ConnectionUnavailable)?;
-    let metadata = discover(&settings.issuer)
-        .await
-        .map_err(|_| Failure::ConnectionUnavailable)?;
+    let metadata = match discovery {
+        Discovery::Fresh => discover(&settings.issuer).await,
+        Discovery::Kept => state.discovery.get(&settings.issuer).await,
+    }
+    .map_err(|_| Failure::ConnectionUnavailable)?;
     let secret = match &connection.row.secret {
         Some(sealed) => Some(ClientSecret::new(
             state
@@ -174,9 +220,17 @@ async fn client(state: &AppState, connection: &Connection) -> Result<Client, Fai
     )
 }
 
+/// Where a client's provider metadata comes from.
+enum Discovery {
+    /// Fetched now (with the provider's current keys).
+    Fresh,
+    /// From `DiscoveryCache` (the authorization endpoint, for a start).
+    Kept,
+}
+
 /// The authorization request (code flow, PKCE S256, state, nonce).
 pub(super) async fn request(state: &AppState, connection: &Connection) -> Result<Request, Failure> {
-    let client = client(state, connection).await?;
+    let client = client(state, connection, Discovery::Kept).await?;
     let settings = connection
         .oidc()
         .map_err(|_| Failure::ConnectionUnavailable)?;
@@ -241,7 +295,7 @@ pub(super) async fn identity(
         .map(PkceCodeVerifier::new)
         .ok_or_else(|| refuse(Failure::InvalidState, "the sign-in has no PKCE verifier"))?;
     let nonce = Nonce::new(nonce);
-    let client = client(state, connection)
+    let client = client(state, connection, Discovery::Fresh)
         .await
         .map_err(|f| refuse(f, "the provider cannot be reached"))?;
     let http = http_client();
