@@ -16,7 +16,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
-use crate::sso::{FRONTEND, browser, chromium, exchange, location, npm_ci, param, provider_dir};
+use crate::sso::{
+    FRONTEND, browser, chromium, exchange, location, npm_ci, param, provider_dir, provision_by_scim,
+};
 
 static VENV: Mutex<bool> = Mutex::new(false);
 
@@ -490,37 +492,7 @@ async fn existing_people_are_linked_scim_ones_found_by_nameid_and_others_refused
 
     // A person the IdP provisioned over SCIM, under another email, with the
     // NameID as its externalId: found by it, not duplicated.
-    let idp = app
-        .post(
-            "/api-users/",
-            &owner,
-            json!({"name": "idp", "email": "idp@example.com", "user_roles": [{"role": "ADMIN"}]}),
-        )
-        .await;
-    let key = app
-        .post(
-            &format!("/api-users/{}/keys/", idp.body["id"].as_str().unwrap()),
-            &owner,
-            json!({"name": "scim"}),
-        )
-        .await;
-    let key = key.body["key"].as_str().unwrap().to_owned();
-    let provisioned = app
-        .client
-        .post(app.url("/scim/v2/Users"))
-        .header("Authorization", format!("Bearer {key}"))
-        .header("Content-Type", "application/scim+json")
-        .body(
-            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                   "userName": "a.smith@corp.example", "externalId": "saml-alice",
-                   "displayName": "Alice Smith"})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(provisioned.status(), StatusCode::CREATED);
-    let provisioned: Value = provisioned.json().await.unwrap();
+    let provisioned = provision_by_scim(&app, &owner, "a.smith@corp.example", "saml-alice").await;
     let token = exchange(&app, &sign_in(&app, &connection_id, "alice").await).await;
     let profile = app.get("/profile/", &token).await;
     assert_eq!(profile.body["id"], provisioned["id"], "{}", profile.body);

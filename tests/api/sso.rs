@@ -861,14 +861,19 @@ async fn group_mapping_sets_roles_and_stays_in_its_organization() {
     assert_eq!(theirs.body["last_login"], Value::Null);
 }
 
-#[actix_web::test]
-async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
-    let (app, _provider, owner, _) = setup(true).await;
-    // The identity provider's SCIM client, an ADMIN API user.
+/// A person provisioned over SCIM by the identity provider's client (an
+/// ADMIN API user it creates), with `external_id` as its externalId: the
+/// SCIM resource created.
+pub async fn provision_by_scim(
+    app: &TestApp,
+    owner: &str,
+    email: &str,
+    external_id: &str,
+) -> Value {
     let idp = app
         .post(
             "/api-users/",
-            &owner,
+            owner,
             json!({"name": "idp", "email": "idp@example.com", "user_roles": [{"role": "ADMIN"}]}),
         )
         .await;
@@ -876,12 +881,11 @@ async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
     let key = app
         .post(
             &format!("/api-users/{}/keys/", idp.body["id"].as_str().unwrap()),
-            &owner,
+            owner,
             json!({"name": "scim"}),
         )
         .await;
     let key = key.body["key"].as_str().unwrap().to_owned();
-    // Provisioned under another email, with the provider's subject.
     let provisioned = app
         .client
         .post(app.url("/scim/v2/Users"))
@@ -889,7 +893,7 @@ async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
         .header("Content-Type", "application/scim+json")
         .body(
             json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                   "userName": "a.smith@corp.example", "externalId": "alice",
+                   "userName": email, "externalId": external_id,
                    "displayName": "Alice Smith"})
             .to_string(),
         )
@@ -897,7 +901,14 @@ async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
         .await
         .unwrap();
     assert_eq!(provisioned.status(), StatusCode::CREATED);
-    let provisioned: Value = provisioned.json().await.unwrap();
+    provisioned.json().await.unwrap()
+}
+
+#[actix_web::test]
+async fn a_scim_provisioned_person_is_found_by_subject_not_duplicated() {
+    let (app, _provider, owner, _) = setup(true).await;
+    // Provisioned over SCIM under another email, with the provider's subject.
+    let provisioned = provision_by_scim(&app, &owner, "a.smith@corp.example", "alice").await;
     let id = provisioned["id"].as_str().unwrap().to_owned();
 
     let token = exchange(&app, &sign_in(&app, "alice@corp.example", "alice").await).await;
