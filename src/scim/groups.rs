@@ -223,7 +223,7 @@ impl Collection for Groups {
         let caller = caller.clone();
         let (narrow, plan) = narrowing(query.filter.as_ref());
         let members = !plan.is_exact() || query.projection.returns("members");
-        Ok(state
+        let paged = state
             .db
             .read(move |conn| {
                 page_of(
@@ -246,7 +246,8 @@ impl Collection for Groups {
                     },
                 )
             })
-            .await?)
+            .await?;
+        Ok(paged?)
     }
 
     async fn create(

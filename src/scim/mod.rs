@@ -76,6 +76,23 @@ impl ScimError {
     }
 }
 
+impl From<query::TooMany> for ScimError {
+    fn from(too_many: query::TooMany) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            Some("tooMany"),
+            format!(
+                "This filter would be evaluated over {} resources, more than the {} this \
+                 server evaluates beyond what its database can filter; narrow it with \
+                 userName, externalId, id or active (users), or displayName, externalId \
+                 or id (groups).",
+                too_many.candidates,
+                query::SCAN_MAX
+            ),
+        )
+    }
+}
+
 impl fmt::Display for ScimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.status.as_u16(), self.detail)

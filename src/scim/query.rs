@@ -322,25 +322,36 @@ impl Plan {
 /// Rows loaded per query while a list filters in memory.
 const LOAD_PAGE: i64 = 500;
 
+/// Most rows a filter SQL cannot express is evaluated over in memory: past
+/// it the request is refused (`tooMany`, RFC 7644 §3.12), so that no list
+/// costs more than this whatever the organization's size.
+pub const SCAN_MAX: usize = 10_000;
+
+/// A filter that SQL narrows to more than `SCAN_MAX` rows.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TooMany {
+    pub candidates: usize,
+}
+
 /// The page `window` of a list, ordered as `page` loads it.
 ///
-/// With an exact plan, `count` gives the total and `page(offset, limit)`
-/// the window itself: cost and memory follow the page, not the
-/// organization. Otherwise every row SQL selects is loaded, `LOAD_PAGE` at a
-/// time, and tested against the filter; only the window's matches are kept,
-/// so memory stays bounded (one load page beside the window) whatever the
-/// number of matches.
+/// `count` gives how many rows SQL selects. With an exact plan that is the
+/// total, and `page(offset, limit)` reads the window itself: cost and memory
+/// follow the page, not the organization. Otherwise every row SQL selects
+/// (at most `SCAN_MAX`, else `TooMany`) is loaded, `LOAD_PAGE` at a time,
+/// and tested against the filter; only the window's matches are kept, so
+/// memory stays bounded (one load page beside the window).
 pub fn page_of<C>(
     conn: &mut C,
     plan: &Plan,
     window: Window,
     count: impl FnOnce(&mut C) -> crate::error::Result<i64>,
     mut page: impl FnMut(&mut C, i64, i64) -> crate::error::Result<Vec<Value>>,
-) -> crate::error::Result<Listed> {
+) -> crate::error::Result<Result<Listed, TooMany>> {
+    let selected = usize::try_from(count(conn)?).unwrap_or(0);
     let filter = match plan {
         Plan::Exact => {
-            let total = usize::try_from(count(conn)?).unwrap_or(0);
-            let resources = if window.take == 0 || window.skip >= total {
+            let resources = if window.take == 0 || window.skip >= selected {
                 Vec::new()
             } else {
                 page(
@@ -349,7 +360,15 @@ pub fn page_of<C>(
                     i64::try_from(window.take).unwrap_or(i64::MAX),
                 )?
             };
-            return Ok(Listed { total, resources });
+            return Ok(Ok(Listed {
+                total: selected,
+                resources,
+            }));
+        }
+        Plan::Superset(_) if selected > SCAN_MAX => {
+            return Ok(Err(TooMany {
+                candidates: selected,
+            }));
         }
         Plan::Superset(filter) => filter,
     };
@@ -365,7 +384,7 @@ pub fn page_of<C>(
             listed.total += 1;
         }
         if loaded < LOAD_PAGE {
-            return Ok(listed);
+            return Ok(Ok(listed));
         }
         offset += LOAD_PAGE;
     }
@@ -468,6 +487,7 @@ mod tests {
                 Ok(rows.iter().skip(offset).take(limit).cloned().collect())
             },
         )
+        .unwrap()
         .unwrap();
         (listed, loads)
     }
@@ -490,6 +510,36 @@ mod tests {
         assert_eq!((listed.total, listed.resources.len(), loads), (1200, 0, 0));
         let (listed, loads) = paged(&rows, &Plan::Exact, Window { skip: 0, take: 0 });
         assert_eq!((listed.total, listed.resources.len(), loads), (1200, 0, 0));
+    }
+
+    #[test]
+    fn a_filter_sql_cannot_narrow_enough_is_refused_before_any_row_is_read() {
+        let filter = filter::parse("name.familyName sw \"A\"").unwrap();
+        let refused = page_of(
+            &mut (),
+            &Plan::Superset(filter),
+            Window { skip: 0, take: 10 },
+            |_| Ok(SCAN_MAX as i64 + 1),
+            |_, _, _| panic!("no row is read"),
+        )
+        .unwrap();
+        assert_eq!(
+            refused.unwrap_err(),
+            TooMany {
+                candidates: SCAN_MAX + 1
+            }
+        );
+        // An exact plan pages whatever the total.
+        let listed = page_of(
+            &mut (),
+            &Plan::Exact,
+            Window { skip: 0, take: 1 },
+            |_| Ok(1_000_000),
+            |_, _, _| Ok(vec![json!({"id": "a"})]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(listed.total, 1_000_000);
     }
 
     #[test]

@@ -594,6 +594,21 @@ fn translate(filter: &Filter) -> (UserFilter, bool) {
             };
             (narrow, exact)
         }
+        // `emails.value eq`, or `emails[… value eq …]`: SQL finds the
+        // addresses, memory checks the rest (types, primary).
+        Filter::Compare(path, CompareOp::Eq, Literal::String(s))
+            if path.uri.is_none()
+                && path.name == "emails"
+                && path.sub.as_deref() == Some("value")
+                && plain_ascii(s) =>
+        {
+            narrow.email_any = Some(s.clone());
+            (narrow, false)
+        }
+        Filter::ValuePath(path, inner) if path.uri.is_none() && path.name == "emails" => {
+            narrow.email_any = email_value(inner).map(str::to_owned);
+            (narrow, false)
+        }
         Filter::And(left, right) => {
             // Both sides narrow; where both set the same field, one is kept
             // (a superset still) and memory decides.
@@ -604,6 +619,7 @@ fn translate(filter: &Filter) -> (UserFilter, bool) {
             narrow.user_name_contains =
                 either(l.user_name_contains, r.user_name_contains, &mut exact);
             narrow.external_id = either(l.external_id, r.external_id, &mut exact);
+            narrow.email_any = either(l.email_any, r.email_any, &mut exact);
             narrow.active = either(l.active, r.active, &mut exact);
             narrow.ids = either(
                 Some(l.ids).filter(|ids| !ids.is_empty()),
@@ -614,6 +630,20 @@ fn translate(filter: &Filter) -> (UserFilter, bool) {
             (narrow, exact)
         }
         _ => (narrow, false),
+    }
+}
+
+/// The address an `emails[…]` value filter requires (`value eq`, alone or
+/// in an `and`).
+fn email_value(inner: &Filter) -> Option<&str> {
+    match inner {
+        Filter::Compare(path, CompareOp::Eq, Literal::String(s))
+            if path.name == "value" && path.sub.is_none() && plain_ascii(s) =>
+        {
+            Some(s)
+        }
+        Filter::And(left, right) => email_value(left).or_else(|| email_value(right)),
+        _ => None,
     }
 }
 
@@ -650,7 +680,7 @@ impl Collection for Users {
     ) -> ScimResult<Listed> {
         let caller = caller.clone();
         let (narrow, plan) = narrowing(query.filter.as_ref());
-        Ok(state
+        let paged = state
             .db
             .read(move |conn| {
                 page_of(
@@ -666,7 +696,8 @@ impl Collection for Users {
                     },
                 )
             })
-            .await?)
+            .await?;
+        Ok(paged?)
     }
 
     async fn create(
@@ -779,5 +810,15 @@ mod tests {
         assert!(!plan_of(r#"userName eq "a" or userName eq "b""#).1);
         assert!(!plan_of(r#"name.givenName eq "Ann""#).1);
         assert!(!plan_of(r#"not (active eq true)"#).1);
+        // Addresses: SQL finds candidates, memory checks types.
+        for filter in [
+            r#"emails.value eq "a@x.example""#,
+            r#"emails[type eq "work" and value eq "a@x.example"]"#,
+        ] {
+            let (narrow, exact) = plan_of(filter);
+            assert!(!exact, "{filter}");
+            assert_eq!(narrow.email_any.as_deref(), Some("a@x.example"), "{filter}");
+        }
+        assert_eq!(plan_of(r#"emails[type eq "work"]"#).0.email_any, None);
     }
 }

@@ -948,7 +948,19 @@ async fn page_ids(app: &TestApp, key: &str, path: &str) -> (Vec<String>, u64) {
 async fn lists_page_alike_whether_sql_or_memory_applies_the_filter() {
     let (app, owner, key) = idp_app().await;
     for i in 0..7 {
-        scim_user(&app, &key, &format!("p{i}@paging.test"), &format!("P{i}")).await;
+        let email = format!("p{i}@paging.test");
+        let reply = scim(
+            &app,
+            Method::POST,
+            "/Users",
+            &key,
+            Some(
+                json!({"schemas": [USER], "userName": email, "displayName": format!("P{i}"),
+                        "emails": [{"value": email, "type": "work", "primary": true}]}),
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     }
     scim_user(&app, &key, "other@example.com", "Other").await;
     // `co` is SQL's own; `ew` is narrowed by SQL and decided in memory.
@@ -977,6 +989,22 @@ async fn lists_page_alike_whether_sql_or_memory_applies_the_filter() {
     }
     assert_eq!(walked[0].len(), 7);
     assert_eq!(walked[0], walked[1]);
+    // Addresses: SQL finds candidates, memory checks the rest.
+    for filter in [
+        "emails.value%20eq%20%22P3@PAGING.test%22",
+        "emails%5Btype%20eq%20%22work%22%20and%20value%20eq%20%22p3@paging.test%22%5D",
+    ] {
+        let (found, total) = page_ids(&app, &key, &format!("/Users?filter={filter}")).await;
+        assert_eq!((found.len(), total), (1, 1), "{filter}");
+        assert_eq!(found[0], walked[0][3], "{filter}");
+    }
+    let (none, _) = page_ids(
+        &app,
+        &key,
+        "/Users?filter=emails%5Btype%20eq%20%22home%22%20and%20value%20eq%20%22p3@paging.test%22%5D",
+    )
+    .await;
+    assert!(none.is_empty());
     // Without a filter: every person (the owner included, not the API user).
     let (all, total) = page_ids(&app, &key, "/Users?count=100").await;
     assert_eq!((all.len(), total), (9, 9));

@@ -59,6 +59,10 @@ pub struct UserFilter {
     pub user_name: Option<String>,
     /// SCIM `userName co/sw/ew`: a case-insensitive substring of it.
     pub user_name_contains: Option<String>,
+    /// SCIM `emails.value eq`: the login e-mail equal to it, or additional
+    /// addresses holding it (a superset, which the SCIM filter refines),
+    /// case-insensitively.
+    pub email_any: Option<String>,
     /// SCIM `externalId`, compared exactly.
     pub external_id: Option<String>,
 }
@@ -293,6 +297,15 @@ fn filtered<'a>(
                 .or(users::scim_user_name
                     .is_null()
                     .and(lower(users::email).like(pattern).escape('\\'))),
+        );
+    }
+    if let Some(address) = &filter.email_any {
+        query = query.filter(
+            lower(users::email).eq(address.to_lowercase()).or(lower(
+                users::additional_email_addresses,
+            )
+            .like(crate::db::contains_pattern(address))
+            .escape('\\')),
         );
     }
     if let Some(external_id) = &filter.external_id {
