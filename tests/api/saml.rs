@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::sso::{
-    FRONTEND, browser, chromium, exchange, location, npm_ci, param, provider_dir, provision_by_scim,
+    FRONTEND, browser, exchange, location, param, provision_by_scim, sign_in_in_chromium,
 };
 
 static VENV: Mutex<bool> = Mutex::new(false);
@@ -859,27 +859,8 @@ async fn encrypted_assertions_and_signed_requests_work() {
 #[actix_web::test]
 async fn a_person_signs_in_with_saml_in_a_real_browser() {
     let (app, _idp, _owner, _) = setup(true).await;
-    npm_ci();
-    let chromium = chromium();
-    assert!(
-        std::path::Path::new(&chromium).exists(),
-        "Chromium is needed at {chromium} (apt-get install chromium, or set CHROMIUM)"
-    );
     let start = app.url("/sso/login/?email=alice@corp.example");
-    let output = tokio::process::Command::new("node")
-        .arg("saml-browser.mjs")
-        .args([start.as_str(), "alice", FRONTEND])
-        .env("CHROMIUM", &chromium)
-        .current_dir(provider_dir())
-        .output()
-        .await
-        .expect("Node.js is needed to drive Chromium (tests/oidc/saml-browser.mjs)");
-    assert!(
-        output.status.success(),
-        "the browser's sign-in failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let landed = url::Url::parse(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    let landed = sign_in_in_chromium("saml-browser.mjs", &start, "alice").await;
     assert_eq!(error(&landed), None, "{landed}");
     let token = exchange(&app, &landed).await;
     let profile = app.get("/profile/", &token).await;

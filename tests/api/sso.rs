@@ -1090,30 +1090,36 @@ pub fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
-#[actix_web::test]
-async fn a_person_signs_in_with_a_real_browser() {
-    let (app, _provider, _owner, _) = setup(true).await;
+/// Signs `person` in from `start` in Chromium, driven by `script` (in
+/// tests/oidc) as a person would: where the browser lands on the frontend.
+pub async fn sign_in_in_chromium(script: &str, start: &str, person: &str) -> url::Url {
     npm_ci();
     let chromium = chromium();
     assert!(
         std::path::Path::new(&chromium).exists(),
         "Chromium is needed at {chromium} (apt-get install chromium, or set CHROMIUM)"
     );
-    let start = app.url("/sso/login/?email=alice@corp.example");
     let output = tokio::process::Command::new("node")
-        .arg("browser.mjs")
-        .args([start.as_str(), "alice", FRONTEND])
+        .arg(script)
+        .args([start, person, FRONTEND])
         .env("CHROMIUM", &chromium)
         .current_dir(provider_dir())
         .output()
         .await
-        .expect("Node.js is needed to drive Chromium (tests/oidc/browser.mjs)");
+        .unwrap_or_else(|_| panic!("Node.js is needed to drive Chromium (tests/oidc/{script})"));
     assert!(
         output.status.success(),
         "the browser's sign-in failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let landed = url::Url::parse(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+    url::Url::parse(String::from_utf8_lossy(&output.stdout).trim()).unwrap()
+}
+
+#[actix_web::test]
+async fn a_person_signs_in_with_a_real_browser() {
+    let (app, _provider, _owner, _) = setup(true).await;
+    let start = app.url("/sso/login/?email=alice@corp.example");
+    let landed = sign_in_in_chromium("browser.mjs", &start, "alice").await;
     assert_eq!(param(&landed, "error"), None, "{landed}");
     let token = exchange(&app, &landed).await;
     let profile = app.get("/profile/", &token).await;
