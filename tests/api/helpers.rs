@@ -345,3 +345,29 @@ pub fn link_token(link: &str) -> String {
         .expect("a token in the link")
         .to_owned()
 }
+
+/// Starts a test peer (an identity provider) that announces itself with one
+/// JSON line on its standard output, and keeps reading what it prints after,
+/// so its writes never meet a closed pipe. `what` names it in failures.
+pub fn spawn_announced(
+    command: &mut std::process::Command,
+    what: &str,
+) -> (std::process::Child, serde_json::Value) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
+    let mut line = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    stdout
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("{what} does not announce itself: {e}"));
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let started =
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("{what} did not start: {line:?}"));
+    (child, started)
+}

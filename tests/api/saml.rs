@@ -5,9 +5,8 @@
 //! modified here after it signed them. Without Python (or the `xmlsec1`
 //! binary pysaml2 signs with) these tests fail: they never skip.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 
 use base64::Engine;
@@ -15,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_announced, spawn_app};
 use crate::sso::{
     FRONTEND, browser, exchange, location, param, provision_by_scim, sign_in_in_chromium,
 };
@@ -70,21 +69,10 @@ pub struct Idp {
 
 impl Idp {
     pub fn start() -> Self {
-        let mut child = Command::new(python())
-            .arg(root().join("tests/saml/idp.py"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the test SAML IdP starts");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        stdout
-            .read_line(&mut line)
-            .expect("the IdP announces itself");
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let started: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("the IdP did not start: {line:?}"));
+        let (child, started) = spawn_announced(
+            Command::new(python()).arg(root().join("tests/saml/idp.py")),
+            "the test SAML IdP (tests/saml)",
+        );
         Self {
             base: started["base"].as_str().unwrap().to_owned(),
             metadata_url: started["metadata_url"].as_str().unwrap().to_owned(),

@@ -3,15 +3,14 @@
 //! each test that needs it starts on 127.0.0.1 and a free port. Without
 //! Node.js those tests fail: they never skip.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_announced, spawn_app, spawn_app_with};
 
 pub const CLIENT_ID: &str = "tessera";
 pub const CLIENT_SECRET: &str = "tessera-client-secret-0123456789";
@@ -60,25 +59,14 @@ impl Provider {
     /// `CLOCK_OFFSET`).
     pub fn start_with(app: &TestApp, env: &[(&str, &str)]) -> Self {
         npm_ci();
-        let mut child = Command::new("node")
-            .arg("provider.mjs")
-            .arg(app.url("/sso/oidc/callback/"))
-            .envs(env.iter().copied())
-            .current_dir(provider_dir())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Node.js is needed to run the test OpenID Provider (tests/oidc)");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        stdout
-            .read_line(&mut line)
-            .expect("the provider announces its issuer");
-        // Keep reading what it prints, so its writes never meet a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let started: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("the provider did not start: {line:?}"));
+        let (child, started) = spawn_announced(
+            Command::new("node")
+                .arg("provider.mjs")
+                .arg(app.url("/sso/oidc/callback/"))
+                .envs(env.iter().copied())
+                .current_dir(provider_dir()),
+            "the test OpenID Provider (Node.js, tests/oidc)",
+        );
         Self {
             issuer: started["issuer"].as_str().expect("an issuer").to_owned(),
             child,
