@@ -110,21 +110,31 @@ pub fn complete(
     .map(drop)
 }
 
-/// Forgets a key its own request (`owner`) claimed and did not complete.
+/// Status of a key whose request wrote, then ended without a response to
+/// keep (it failed after a commit, or the commit's acknowledgement was
+/// lost in a failover): a retry is told the outcome is lost.
+pub const NO_RESPONSE: i32 = 0;
+
+/// Ends a key its own request (`owner`) claimed and did not complete:
+/// forgotten when the request wrote nothing (a retry runs again), closed
+/// without a response when it did (a retry must not write twice).
 pub fn release_own(
     conn: &mut DbConnection,
     scope: &str,
     key: &str,
     owner: &str,
 ) -> QueryResult<()> {
-    diesel::delete(
+    let own = || {
         idempotency_keys::table
             .find((scope, key))
             .filter(idempotency_keys::owner.eq(owner))
-            .filter(idempotency_keys::status.is_null()),
-    )
-    .execute(conn)
-    .map(drop)
+            .filter(idempotency_keys::status.is_null())
+    };
+    diesel::delete(own().filter(idempotency_keys::applied.eq(false))).execute(conn)?;
+    diesel::update(own().filter(idempotency_keys::applied.eq(true)))
+        .set(idempotency_keys::status.eq(NO_RESPONSE))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Forgets a key (its request wrote nothing, or its row expired).

@@ -141,7 +141,12 @@ pub fn begin(
         return Err(Error::IdempotencyKeyOutcomeLost);
     }
     let Some(sealed) = row.response else {
-        return Err(Error::IdempotencyKeyInProgress);
+        // Ended without a response after writing, or still running.
+        return Err(if row.status.is_some() {
+            Error::IdempotencyKeyOutcomeLost
+        } else {
+            Error::IdempotencyKeyInProgress
+        });
     };
     let at = keys::place(scope, key);
     let opened = secrets
@@ -201,8 +206,11 @@ pub fn finish(
     Ok(())
 }
 
-/// Frees a key whose request (`owner`) failed or never ran: a retry runs
-/// again. A key another request holds by now is left alone.
+/// Ends a key whose request (`owner`) failed or never ran: a retry runs
+/// again, unless the request wrote first (its write committed, then it
+/// failed or lost the commit's acknowledgement), when a retry is refused
+/// (422) rather than applied twice. A key another request holds by now is
+/// left alone.
 pub fn release(conn: &mut DbConnection, owner: &str, scope: &str, key: &str) -> Result<()> {
     Ok(keys::release_own(conn, scope, key, owner)?)
 }

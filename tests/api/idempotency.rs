@@ -269,6 +269,8 @@ async fn a_dead_replicas_claim_reruns_or_refuses_at_once() {
     let unwritten = claim("died-before-writing", "a-dead-replica", false);
     let written = claim("died-after-writing", "a-dead-replica", true);
     let running = claim("still-running", "a-live-replica", false);
+    let failed_unwritten = claim("failed-before-writing", "a-live-replica/1", false);
+    let failed_written = claim("failed-after-writing", "a-live-replica/2", true);
     replicas::beat(&mut conn, "a-live-replica", tessera::domain::time::now()).unwrap();
 
     let rerun = post_with_key(
@@ -326,6 +328,43 @@ async fn a_dead_replicas_claim_reruns_or_refuses_at_once() {
     )
     .await;
     assert_eq!(waiting.status, StatusCode::CONFLICT, "{}", waiting.body);
+
+    // A live replica's request that ends without a response to keep (it
+    // failed, or lost its commit's acknowledgement in a failover) frees its
+    // key when it wrote nothing, and closes it when it wrote: a retry runs
+    // again, or is refused at once, never applied twice.
+    for (name, owner_of) in [
+        ("failed-before-writing", "a-live-replica/1"),
+        ("failed-after-writing", "a-live-replica/2"),
+    ] {
+        let body = serde_json::to_vec(&json!({"name": name})).unwrap();
+        let hash = service::request_hash("POST", "/labels/users", "", &body);
+        let scope = service::scope(Some(&owner_id), &hash);
+        service::release(&mut conn, owner_of, &scope, name).unwrap();
+    }
+    let rerun = post_with_key(
+        &app,
+        "/labels/users/",
+        Some(&owner),
+        "failed-before-writing",
+        &failed_unwritten,
+    )
+    .await;
+    assert_eq!(rerun.status, StatusCode::CREATED, "{}", rerun.body);
+    let refused = post_with_key(
+        &app,
+        "/labels/users/",
+        Some(&owner),
+        "failed-after-writing",
+        &failed_written,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     let names: Vec<String> = app.get("/labels/users/", &owner).await.body["results"]
         .as_array()
         .unwrap()
@@ -340,6 +379,8 @@ async fn a_dead_replicas_claim_reruns_or_refuses_at_once() {
         !names.contains(&"died-after-writing".to_owned()),
         "not run again: {names:?}"
     );
+    assert!(names.contains(&"failed-before-writing".to_owned()));
+    assert!(!names.contains(&"failed-after-writing".to_owned()));
 }
 
 /// Every write a keyed request commits marks its key applied in the same
