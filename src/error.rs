@@ -171,7 +171,7 @@ pub enum Error {
     /// 409: the first request with this `Idempotency-Key` is still running.
     IdempotencyKeyInProgress,
     /// 422: the first request with this `Idempotency-Key` wrote, and its
-    /// server stopped before its response was kept.
+    /// server stopped (or the request failed) before its response was kept.
     IdempotencyKeyOutcomeLost,
     /// 503: overloaded or the database cannot be reached.
     Unavailable(String),
@@ -254,7 +254,7 @@ impl Error {
                 "detail": "A request with this Idempotency-Key is still being processed; retry later."
             }),
             Error::IdempotencyKeyOutcomeLost => json!({
-                "detail": "The first request with this Idempotency-Key was applied, but its server stopped before answering; it will not run again. Read the resource to see its outcome."
+                "detail": "The first request with this Idempotency-Key was applied, but its response was lost (its server stopped or failed before answering); it will not run again. Read the resource to see its outcome."
             }),
             Error::Unavailable(detail) => json!({ "detail": detail }),
             Error::Internal(_) => json!({ "detail": "A server error occurred." }),

@@ -292,8 +292,8 @@ impl Modify for IdempotencyKeys {
                 .or_insert_with(|| {
                     error(
                         "This Idempotency-Key was already used with a different request, or its \
-                         first request was applied by a server that stopped before answering \
-                         (it does not run again)",
+                         first request was applied and its response lost (its server stopped or \
+                         failed before answering; it does not run again)",
                     )
                     .into()
                 });

@@ -3396,7 +3396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3495,7 +3495,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3594,7 +3594,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4015,7 +4015,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4279,7 +4279,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4351,7 +4351,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4432,7 +4432,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4545,7 +4545,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4628,7 +4628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4698,7 +4698,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4770,7 +4770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4842,7 +4842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4941,7 +4941,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5190,7 +5190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5292,7 +5292,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5481,7 +5481,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5684,7 +5684,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6177,7 +6177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6256,7 +6256,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6422,7 +6422,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6605,7 +6605,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7023,7 +7023,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7412,7 +7412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7599,7 +7599,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8014,7 +8014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8461,7 +8461,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8560,7 +8560,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8659,7 +8659,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9077,7 +9077,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
-            /** @description This Idempotency-Key was already used with a different request, or its first request was applied by a server that stopped before answering (it does not run again) */
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
             422: {
                 headers: {
                     [name: string]: unknown;
