@@ -346,13 +346,23 @@ pub fn link_token(link: &str) -> String {
         .to_owned()
 }
 
+/// A test peer's process, stopped when dropped.
+pub struct Peer(std::process::Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts a test peer (an identity provider) that announces itself with one
 /// JSON line on its standard output, and keeps reading what it prints after,
 /// so its writes never meet a closed pipe. `what` names it in failures.
 pub fn spawn_announced(
     command: &mut std::process::Command,
     what: &str,
-) -> (std::process::Child, serde_json::Value) {
+) -> (Peer, serde_json::Value) {
     use std::io::BufRead;
     use std::process::Stdio;
     let mut child = command
@@ -369,5 +379,5 @@ pub fn spawn_announced(
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let started =
         serde_json::from_str(&line).unwrap_or_else(|_| panic!("{what} did not start: {line:?}"));
-    (child, started)
+    (Peer(child), started)
 }

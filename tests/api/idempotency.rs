@@ -245,10 +245,10 @@ async fn a_dead_replicas_claim_reruns_or_refuses_at_once() {
     let owner_id = app.id_of(&owner, OWNER_EMAIL).await;
     let mut conn = db::establish(&DatabaseUrl::parse(&app.database_url).unwrap()).unwrap();
     let now = tessera::domain::time::now();
-    // Claims as the middleware makes them, for the exact request sent below.
-    let mut claim = |name: &str, owner_replica: &str, applied: bool| {
+    // The request sent below for `name`, hashed and scoped as the
+    // middleware does (the path as routed, without its trailing slash).
+    let request = |name: &str| {
         let body = json!({"name": name});
-        // The path as routed (without its trailing slash).
         let hash = service::request_hash(
             "POST",
             "/labels/users",
@@ -256,6 +256,11 @@ async fn a_dead_replicas_claim_reruns_or_refuses_at_once() {
             &serde_json::to_vec(&body).unwrap(),
         );
         let scope = service::scope(Some(&owner_id), &hash);
+        (body, hash, scope)
+    };
+    // Claims as the middleware makes them.
+    let mut claim = |name: &str, owner_replica: &str, applied: bool| {
+        let (body, hash, scope) = request(name);
         assert!(keys::claim(&mut conn, &scope, name, &hash, now, owner_replica).unwrap());
         if applied {
             let claim = keys::Claim {
@@ -337,9 +342,7 @@ async fn a_dead_replicas_claim_reruns_or_refuses_at_once() {
         ("failed-before-writing", "a-live-replica/1"),
         ("failed-after-writing", "a-live-replica/2"),
     ] {
-        let body = serde_json::to_vec(&json!({"name": name})).unwrap();
-        let hash = service::request_hash("POST", "/labels/users", "", &body);
-        let scope = service::scope(Some(&owner_id), &hash);
+        let (_, _, scope) = request(name);
         service::release(&mut conn, owner_of, &scope, name).unwrap();
     }
     let rerun = post_with_key(

@@ -6,7 +6,7 @@
 //! binary pysaml2 signs with) these tests fail: they never skip.
 
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Mutex;
 
 use base64::Engine;
@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_announced, spawn_app};
+use crate::helpers::{Peer, TestApp, spawn_announced, spawn_app};
 use crate::sso::{
     FRONTEND, browser, exchange, location, param, provision_by_scim, sign_in_in_chromium,
 };
@@ -64,27 +64,20 @@ fn python() -> PathBuf {
 pub struct Idp {
     pub base: String,
     pub metadata_url: String,
-    child: Child,
+    _process: Peer,
 }
 
 impl Idp {
     pub fn start() -> Self {
-        let (child, started) = spawn_announced(
+        let (process, started) = spawn_announced(
             Command::new(python()).arg(root().join("tests/saml/idp.py")),
             "the test SAML IdP (tests/saml)",
         );
         Self {
             base: started["base"].as_str().unwrap().to_owned(),
             metadata_url: started["metadata_url"].as_str().unwrap().to_owned(),
-            child,
+            _process: process,
         }
-    }
-}
-
-impl Drop for Idp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -4,13 +4,13 @@
 //! Node.js those tests fail: they never skip.
 
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Mutex;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_announced, spawn_app, spawn_app_with};
+use crate::helpers::{Peer, TestApp, spawn_announced, spawn_app, spawn_app_with};
 
 pub const CLIENT_ID: &str = "tessera";
 pub const CLIENT_SECRET: &str = "tessera-client-secret-0123456789";
@@ -46,7 +46,7 @@ pub fn npm_ci() {
 /// A running OpenID Provider; stopped when dropped.
 pub struct Provider {
     pub issuer: String,
-    child: Child,
+    _process: Peer,
 }
 
 impl Provider {
@@ -59,7 +59,7 @@ impl Provider {
     /// `CLOCK_OFFSET`).
     pub fn start_with(app: &TestApp, env: &[(&str, &str)]) -> Self {
         npm_ci();
-        let (child, started) = spawn_announced(
+        let (process, started) = spawn_announced(
             Command::new("node")
                 .arg("provider.mjs")
                 .arg(app.url("/sso/oidc/callback/"))
@@ -69,15 +69,8 @@ impl Provider {
         );
         Self {
             issuer: started["issuer"].as_str().expect("an issuer").to_owned(),
-            child,
+            _process: process,
         }
-    }
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
