@@ -965,6 +965,21 @@ async fn anonymous_starts_are_bounded_per_connection_and_share_one_discovery() {
     let refused = browser().get(&start).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(refused.headers()["retry-after"], "60");
+    // Once they expire, starts go on again (a refused start's pruning is
+    // rolled back with it: expired sign-ins must not count).
+    {
+        use diesel::{ExpressionMethods, RunQueryDsl};
+        use tessera::db::schema::sso_logins;
+        let url = tessera::db::DatabaseUrl::parse(&app.database_url).unwrap();
+        let mut conn = tessera::db::establish(&url).unwrap();
+        let past = tessera::domain::time::now() - chrono::TimeDelta::minutes(11);
+        diesel::update(sso_logins::table)
+            .set(sso_logins::expires.eq(past))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let reply = browser().get(&start).send().await.unwrap();
+    assert_eq!(reply.status(), StatusCode::FOUND);
     let other = app
         .create(
             "/sso/connections/",
