@@ -29,6 +29,7 @@ pub enum AuditAction {
     RoleCreated,
     RoleUpdated,
     RoleDeleted,
+    RoleExpired,
     KeyCreated,
     KeyRevoked,
     OrganizationCreated,
@@ -52,7 +53,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
@@ -77,6 +78,7 @@ impl AuditAction {
         AuditAction::RoleCreated,
         AuditAction::RoleUpdated,
         AuditAction::RoleDeleted,
+        AuditAction::RoleExpired,
         AuditAction::KeyCreated,
         AuditAction::KeyRevoked,
         AuditAction::OrganizationCreated,
@@ -125,6 +127,7 @@ impl AuditAction {
             AuditAction::RoleCreated => "role.created",
             AuditAction::RoleUpdated => "role.updated",
             AuditAction::RoleDeleted => "role.deleted",
+            AuditAction::RoleExpired => "role.expired",
             AuditAction::KeyCreated => "key.created",
             AuditAction::KeyRevoked => "key.revoked",
             AuditAction::OrganizationCreated => "organization.created",

@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod audit;
+pub mod dormancy;
 pub mod id;
 pub mod invitation;
 pub mod label;

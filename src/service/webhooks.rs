@@ -18,12 +18,13 @@ use crate::error::{Error, Result};
 use crate::service::{Page, PageRequest, Parsed, audit};
 
 /// Event types a webhook can subscribe to.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "user.created",
     "user.updated",
     "user.deleted",
     "user.deactivated",
     "membership.updated",
+    "membership.expired",
     "label.created",
     "label.updated",
     "label.deleted",
@@ -261,6 +262,8 @@ fn event_types(action: AuditAction, changes: &audit::Changes) -> Vec<&'static st
         | AuditAction::TeamCreated
         | AuditAction::TeamUpdated
         | AuditAction::TeamDeleted => action.as_str(),
+        // A grant that reached its end, removed by the scheduler.
+        AuditAction::RoleExpired => "membership.expired",
         _ => return Vec::new(),
     };
     let mut types = vec![event];
