@@ -303,4 +303,68 @@ mod tests {
         assert_eq!(removed[0].role.name, "OWNER");
         assert!(holds_owner(&before) && !holds_owner(&after));
     }
+
+    fn at(hour: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+            .unwrap()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+    }
+
+    fn team_admin(starts: Option<u32>, expires: Option<u32>) -> Assignment {
+        Assignment {
+            role: RoleRef::builtin(BuiltinRole::Admin),
+            tier: Tier::Team,
+            team: Some("T".into()),
+            target: None,
+            starts: starts.map(at),
+            expires: expires.map(at),
+        }
+    }
+
+    #[test]
+    fn a_window_holds_from_its_start_until_just_before_its_end() {
+        let a = team_admin(Some(10), Some(12));
+        assert!(!a.in_force(at(9)));
+        assert!(a.in_force(at(10)));
+        assert!(a.in_force(at(11)));
+        assert!(!a.in_force(at(12)));
+        assert!(team_admin(None, None).in_force(at(0)));
+        assert!(!has_ended(None, at(23)));
+        assert!(has_ended(Some(at(12)), at(12)));
+        assert!(!has_ended(Some(at(12)), at(11)));
+    }
+
+    #[test]
+    fn windows_must_be_ordered_and_memberships_have_none() {
+        let backwards = team_admin(Some(12), Some(10));
+        let errors =
+            validate(&[account(BuiltinRole::Viewer), Some(backwards)], vec![]).unwrap_err();
+        assert_eq!(errors[1]["expires"], json!([EXPIRES_AFTER_STARTS]));
+        let mut timed_membership = account(BuiltinRole::Viewer).unwrap();
+        timed_membership.expires = Some(at(12));
+        let errors = validate(&[Some(timed_membership)], vec![]).unwrap_err();
+        assert_eq!(errors[0]["expires"], json!([MEMBERSHIP_TIMELESS]));
+        let mut timed_billing = account(BuiltinRole::Billing).unwrap();
+        timed_billing.expires = Some(at(12));
+        assert!(validate(&[account(BuiltinRole::Viewer), Some(timed_billing)], vec![]).is_ok());
+    }
+
+    #[test]
+    fn a_moved_window_is_neither_added_nor_removed_but_rewindowed() {
+        let before = [
+            account(BuiltinRole::Viewer).unwrap(),
+            team_admin(None, Some(10)),
+        ];
+        let after = [
+            account(BuiltinRole::Viewer).unwrap(),
+            team_admin(None, Some(12)),
+        ];
+        let (added, removed) = diff(&before, &after);
+        assert!(added.is_empty() && removed.is_empty());
+        let moved = rewindowed(&before, &after);
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].expires, Some(at(12)));
+        assert!(rewindowed(&before, &before).is_empty());
+    }
 }

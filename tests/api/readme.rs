@@ -82,6 +82,26 @@ async fn the_readme_walkthrough_works() {
 }
 
 #[actix_web::test]
+async fn the_readme_time_bound_access_example_works() {
+    let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
+    let stdout = run_block(&app, "timebound").await;
+    let mut values = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
+    let review = values.next().expect("the review").unwrap();
+    let casey = &review["results"][0];
+    assert_eq!(casey["user"]["email"], "casey@example.com", "{review}");
+    let permissions = casey["permissions"].as_array().unwrap();
+    assert!(
+        permissions
+            .iter()
+            .any(|p| p["scope"]["type"] == "team" && p["granted_by"]["expires"].is_string()),
+        "{review}"
+    );
+    let account = values.next().expect("the account").unwrap();
+    assert_eq!(account["dormant_after_days"], 90);
+    assert_eq!(account["dormant_action"], "flag");
+}
+
+#[actix_web::test]
 async fn the_readme_mcp_example_works() {
     let app = spawn_app_with(|s| s.bootstrap_email = "admin@example.com".into()).await;
     let stdout = run_block(&app, "mcp").await;
