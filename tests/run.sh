@@ -69,7 +69,7 @@ env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets
 
 if [ -n "$pg_url" ]; then
     echo "== HTTP tests on PostgreSQL"
-    TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api --test seed
+    TESSERA_TEST_POSTGRES_URL="$pg_url" cargo test --locked --test api --test clock --test seed
 fi
 
 # High availability (tests/ha/run.sh): three replicas behind HAProxy on a
