@@ -546,7 +546,7 @@ impl Db {
         actix_web::web::block(move || {
             let mut conn = pool.get()?;
             let conn: &mut DbConnection = &mut conn;
-            conn.transaction(|conn| {
+            write_transaction(conn, |conn| {
                 let done = work(conn)?;
                 if let Some(claim) = &claim {
                     idempotency::mark_applied(conn, claim)?;
@@ -555,6 +555,42 @@ impl Db {
             })
         })
         .await?
+    }
+}
+
+/// Runs `work` in one write transaction. On SQLite it begins with `BEGIN
+/// IMMEDIATE`: the write lock is taken first, waiting up to the busy
+/// timeout, so a transaction never fails half-way when it upgrades a read
+/// snapshot another writer (another process on the same file) has
+/// overtaken (`SQLITE_BUSY_SNAPSHOT`, which no busy handler retries, and
+/// after which SQLite may already have rolled back).
+fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let outcome = work(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        unreachable!("a connection keeps its backend");
+    };
+    match outcome {
+        Ok(done) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(done),
+            Err(e) => {
+                // As diesel's `transaction` does: the commit's error is the
+                // answer, whatever the rollback says.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            Err(e)
+        }
     }
 }
 
