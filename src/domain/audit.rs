@@ -49,10 +49,13 @@ pub enum AuditAction {
     AuthTokenRevoked,
     AuthPasswordResetRequested,
     AuthPasswordReset,
+    AccessReviewCreated,
+    AccessReviewDecided,
+    AccessReviewClosed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 47] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
@@ -97,6 +100,9 @@ impl AuditAction {
         AuditAction::AuthTokenRevoked,
         AuditAction::AuthPasswordResetRequested,
         AuditAction::AuthPasswordReset,
+        AuditAction::AccessReviewCreated,
+        AuditAction::AccessReviewDecided,
+        AuditAction::AccessReviewClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +151,9 @@ impl AuditAction {
             AuditAction::AuthTokenRevoked => "auth.token_revoked",
             AuditAction::AuthPasswordResetRequested => "auth.password_reset_requested",
             AuditAction::AuthPasswordReset => "auth.password_reset",
+            AuditAction::AccessReviewCreated => "access_review.created",
+            AuditAction::AccessReviewDecided => "access_review.decided",
+            AuditAction::AccessReviewClosed => "access_review.closed",
         }
     }
 
