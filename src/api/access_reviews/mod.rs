@@ -172,7 +172,7 @@ pub struct AccessReviewItem {
     pub team: Option<NamedRef>,
     pub target: Option<NamedRef>,
     /// The permissions the assignment granted, where it applies, when the
-    /// campaign was created.
+    /// campaign was created (sorted by name).
     pub permissions: Vec<String>,
     pub decision: Decision,
     #[schema(max_length = 2000)]
@@ -215,11 +215,12 @@ impl From<ItemRow> for AccessReviewItem {
             scope: ItemTier { tier: i.tier },
             team: named(i.team_id, i.team_name),
             target: named(i.target_id, i.target_name),
-            permissions: i
-                .permissions
-                .iter()
-                .map(|p| p.as_str().to_owned())
-                .collect(),
+            permissions: {
+                let mut names: Vec<String> =
+                    i.permissions.iter().map(|p| p.as_str().to_owned()).collect();
+                names.sort_unstable();
+                names
+            },
             decision: i.decision,
             comment: i.comment,
             decided: i.decided,
