@@ -3496,6 +3496,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description Invalid page */
             404: {
                 headers: {
@@ -3622,6 +3631,15 @@ export interface operations {
             };
             /** @description Not authenticated */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3768,6 +3786,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
             /** @description No such campaign visible to the caller, or an invalid page */
             404: {
                 headers: {
@@ -3804,6 +3831,15 @@ export interface operations {
             };
             /** @description Not authenticated */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,6 +21,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "The campaign", body = AccessReviewCampaign),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Never: what the caller may not see is left out, or a 404", body = ErrorDetail),
         (status = 404, description = "No such campaign visible to the caller", body = ErrorDetail),
     ),
     security(("jwt" = []))

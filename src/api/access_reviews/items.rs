@@ -53,6 +53,7 @@ pub struct ItemListParams {
         (status = 200, description = "A page of items", body = AccessReviewItemPage),
         (status = 400, description = "A bad parameter", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Never: what the caller may not see is left out, or a 404", body = ErrorDetail),
         (status = 404, description = "No such campaign visible to the caller, or an invalid page", body = ErrorDetail),
     ),
     security(("jwt" = []))
@@ -105,6 +106,7 @@ pub async fn list_access_review_items(
     responses(
         (status = 200, description = "The item", body = AccessReviewItem),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Never: what the caller may not see is left out, or a 404", body = ErrorDetail),
         (status = 404, description = "No such campaign or item visible to the caller", body = ErrorDetail),
     ),
     security(("jwt" = []))

@@ -48,6 +48,7 @@ pub struct CampaignListParams {
         (status = 200, description = "A page of campaigns", body = AccessReviewCampaignPage),
         (status = 400, description = "A bad parameter", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
+        (status = 403, description = "Never: what the caller may not see is left out, or a 404", body = ErrorDetail),
         (status = 404, description = "Invalid page", body = ErrorDetail),
     ),
     security(("jwt" = []))
