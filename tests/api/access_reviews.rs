@@ -425,6 +425,16 @@ async fn a_revoke_takes_effect_at_once_and_the_report_lists_every_decision() {
         &f.app,
         &f.rev.1,
         &cid,
+        &id(alice_team),
+        json!({"decision": "keep", "comment": "x".repeat(2001)}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body["comment"].is_array(), "{}", reply.body);
+    let reply = decide(
+        &f.app,
+        &f.rev.1,
+        &cid,
         "zzzzzzzzzzzz",
         json!({"decision": "keep"}),
     )

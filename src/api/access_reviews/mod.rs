@@ -216,8 +216,11 @@ impl From<ItemRow> for AccessReviewItem {
             team: named(i.team_id, i.team_name),
             target: named(i.target_id, i.target_name),
             permissions: {
-                let mut names: Vec<String> =
-                    i.permissions.iter().map(|p| p.as_str().to_owned()).collect();
+                let mut names: Vec<String> = i
+                    .permissions
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect();
                 names.sort_unstable();
                 names
             },
