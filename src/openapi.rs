@@ -110,6 +110,14 @@ organization's `System` actor."#;
         api::auth::password_reset::confirm_password_reset,
         api::auth::password_reset::password_reset_page,
         api::access_review::get::get_access_review,
+        api::access_reviews::list::list_access_reviews,
+        api::access_reviews::create::create_access_review,
+        api::access_reviews::get::get_access_review_campaign,
+        api::access_reviews::items::list_access_review_items,
+        api::access_reviews::items::get_access_review_item,
+        api::access_reviews::decide::decide_access_review_item,
+        api::access_reviews::close::close_access_review,
+        api::access_reviews::report::get_access_review_report,
         api::webhooks::list::list_webhooks,
         api::webhooks::create::create_webhook,
         api::webhooks::get::get_webhook,
@@ -216,6 +224,7 @@ organization's `System` actor."#;
         (name = "teams", description = "Teams: groups of users and targets that team-tier roles apply to"),
         (name = "targets", description = "Targets: what access is scoped to"),
         (name = "operations", description = "Probes for orchestrators"),
+        (name = "access-reviews", description = "Access review campaigns. A campaign (`POST /access-reviews/`) snapshots the role assignments in its scope (the organization, a team, or a role) into items, one per user and assignment, with the permissions each granted at that moment; the snapshot does not change afterwards. Reviewers decide `keep` or `revoke` per item; a `revoke` takes effect in the transaction of the decision, through the same rules and audit trail as a user edit (no escalation, never the last OWNER). A campaign closes only when no item is pending, and its report (JSON or CSV) lists every decision with its reviewer and time. Creating and closing need `access_review.view` and `roles.grant` organization-wide; reading every campaign needs `access_review.view`; reviewers, and team ADMINs for the items of their teams, see and decide what they review. Audited as `access_review.created`, `access_review.decided` and `access_review.closed`."),
     )
 )]
 pub struct ApiDoc;

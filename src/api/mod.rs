@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per action, and the route table.
 
 pub mod access_review;
+pub mod access_reviews;
 pub mod account;
 pub mod api_users;
 pub mod audit_events;
@@ -90,6 +91,18 @@ route_table! {
         post: auth::password_reset::confirm_password_reset,
     },
     "/access-review" => { get: access_review::get::get_access_review },
+    "/access-reviews" => {
+        get: access_reviews::list::list_access_reviews,
+        post: access_reviews::create::create_access_review,
+    },
+    "/access-reviews/{id}" => { get: access_reviews::get::get_access_review_campaign },
+    "/access-reviews/{id}/items" => { get: access_reviews::items::list_access_review_items },
+    "/access-reviews/{id}/items/{item_id}" => { get: access_reviews::items::get_access_review_item },
+    "/access-reviews/{id}/items/{item_id}/decision" => {
+        post: access_reviews::decide::decide_access_review_item,
+    },
+    "/access-reviews/{id}/close" => { post: access_reviews::close::close_access_review },
+    "/access-reviews/{id}/report" => { get: access_reviews::report::get_access_review_report },
     "/webhooks" => { get: webhooks::list::list_webhooks, post: webhooks::create::create_webhook },
     "/webhooks/{id}" => {
         get: webhooks::get::get_webhook,

@@ -135,6 +135,19 @@ impl Grants {
         self.targets.keys().map(String::as_str)
     }
 
+    /// The teams where `permission` is held at team tier (not through the
+    /// account tier): a team ADMIN's teams.
+    pub fn teams_with(&self, permission: Permission) -> Vec<String> {
+        let mut teams: Vec<String> = self
+            .teams
+            .iter()
+            .filter(|(_, set)| set.contains(&permission))
+            .map(|(team, _)| team.clone())
+            .collect();
+        teams.sort_unstable();
+        teams
+    }
+
     /// Whether `permission` is held anywhere (to decide 403 before looking deeper).
     pub fn anywhere(&self, permission: Permission) -> bool {
         self.at_account(permission)

@@ -2,6 +2,7 @@
 //! and the two ways handlers reach the database (`Db::read`, `Db::write`).
 
 pub mod access_review;
+pub mod access_reviews;
 pub mod audit;
 pub mod backup;
 mod direct;

@@ -379,3 +379,71 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_codes,
     sso_assertions,
 );
+
+diesel::table! {
+    access_reviews (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        scope -> Text,
+        team_id -> Nullable<Text>,
+        team_name -> Nullable<Text>,
+        role_id -> Nullable<Text>,
+        role_name -> Nullable<Text>,
+        due -> Timestamp,
+        status -> Text,
+        created -> Timestamp,
+        created_by_id -> Text,
+        created_by_email -> Text,
+        created_by_name -> Text,
+        closed -> Nullable<Timestamp>,
+        closed_by_id -> Nullable<Text>,
+        closed_by_email -> Nullable<Text>,
+        closed_by_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    access_review_reviewers (review_id, user_id) {
+        review_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    access_review_items (id) {
+        id -> Text,
+        review_id -> Text,
+        assignment_id -> Text,
+        user_id -> Text,
+        user_email -> Text,
+        user_name -> Text,
+        is_apiuser -> Bool,
+        role_id -> Text,
+        role_name -> Text,
+        tier -> Text,
+        team_id -> Nullable<Text>,
+        team_name -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        target_name -> Nullable<Text>,
+        permissions -> Text,
+        decision -> Text,
+        comment -> Text,
+        decided -> Nullable<Timestamp>,
+        decided_by_id -> Nullable<Text>,
+        decided_by_email -> Nullable<Text>,
+        decided_by_name -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(access_review_reviewers -> access_reviews (review_id));
+diesel::joinable!(access_review_reviewers -> users (user_id));
+diesel::joinable!(access_review_items -> access_reviews (review_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    access_reviews,
+    access_review_reviewers,
+    access_review_items,
+    users,
+);

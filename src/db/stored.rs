@@ -193,6 +193,35 @@ impl StoredText for PermissionSet {
     }
 }
 
+// Access review campaigns (`domain::access_reviews`).
+stored_as_text!(
+    crate::domain::access_reviews::ReviewScope,
+    crate::domain::access_reviews::Decision,
+    crate::domain::access_reviews::ReviewStatus,
+    crate::domain::access_reviews::Outcome,
+);
+
+macro_rules! stored_by_name {
+    ($($ty:ty => $what:literal),+ $(,)?) => {$(
+        impl StoredText for $ty {
+            const WHAT: &'static str = $what;
+            fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+                self.as_str().into()
+            }
+            fn from_stored(raw: &str) -> Option<Self> {
+                <$ty>::ALL.iter().copied().find(|v| v.as_str() == raw)
+            }
+        }
+    )+};
+}
+
+stored_by_name!(
+    crate::domain::access_reviews::ReviewScope => "review scope",
+    crate::domain::access_reviews::Decision => "review decision",
+    crate::domain::access_reviews::ReviewStatus => "review status",
+    crate::domain::access_reviews::Outcome => "review outcome",
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

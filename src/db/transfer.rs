@@ -20,10 +20,11 @@ use serde::{Deserialize, Serialize};
 
 use super::DbConnection;
 use super::schema::{
-    api_keys, audit_events, invitations, labels, organizations, roles, sso_connections,
-    sso_domains, target_teams, targets, teams, user_labels, user_roles, users, webhook_deliveries,
-    webhooks,
+    access_review_items, access_review_reviewers, access_reviews, api_keys, audit_events,
+    invitations, labels, organizations, roles, sso_connections, sso_domains, target_teams, targets,
+    teams, user_labels, user_roles, users, webhook_deliveries, webhooks,
 };
+use crate::domain::access_reviews::{Decision, Outcome, ReviewScope, ReviewStatus};
 use crate::domain::dormancy::DormantAction;
 use crate::domain::role::{PermissionSet, Tier};
 use crate::domain::user::{Kind, Source, Title};
@@ -359,6 +360,63 @@ record!(SsoDomainRecord, sso_domains, key: |r| r.domain.clone(), org: |_r| None,
     connection_id: String,
 });
 
+record!(AccessReviewRecord, access_reviews, key: |r| r.id.clone(), org: |r| Some(&r.organization_id), {
+    id: String,
+    organization_id: String,
+    name: String,
+    #[serde(with = "stored")]
+    scope: ReviewScope,
+    team_id: Option<String>,
+    team_name: Option<String>,
+    role_id: Option<String>,
+    role_name: Option<String>,
+    due: NaiveDateTime,
+    #[serde(with = "stored")]
+    status: ReviewStatus,
+    created: NaiveDateTime,
+    created_by_id: String,
+    created_by_email: String,
+    created_by_name: String,
+    closed: Option<NaiveDateTime>,
+    closed_by_id: Option<String>,
+    closed_by_email: Option<String>,
+    closed_by_name: Option<String>,
+});
+
+record!(AccessReviewReviewerRecord, access_review_reviewers, key: |r| format!("{}/{}", r.review_id, r.user_id), org: |_r| None, {
+    review_id: String,
+    user_id: String,
+});
+
+record!(AccessReviewItemRecord, access_review_items, key: |r| r.id.clone(), org: |_r| None, {
+    id: String,
+    review_id: String,
+    assignment_id: String,
+    user_id: String,
+    user_email: String,
+    user_name: String,
+    is_apiuser: bool,
+    role_id: String,
+    role_name: String,
+    #[serde(with = "stored")]
+    tier: Tier,
+    team_id: Option<String>,
+    team_name: Option<String>,
+    target_id: Option<String>,
+    target_name: Option<String>,
+    #[serde(with = "stored")]
+    permissions: PermissionSet,
+    #[serde(with = "stored")]
+    decision: Decision,
+    comment: String,
+    decided: Option<NaiveDateTime>,
+    decided_by_id: Option<String>,
+    decided_by_email: Option<String>,
+    decided_by_name: Option<String>,
+    #[serde(with = "stored::option")]
+    outcome: Option<Outcome>,
+});
+
 /// The ids of the organization's rows of one table, as a subquery.
 macro_rules! ids_of {
     ($table:ident, $org:expr) => {
@@ -506,6 +564,29 @@ page_by!(
     sso_domains,
     domain,
     |org| sso_domains::connection_id.eq_any(ids_of!(sso_connections, org))
+);
+
+page_by!(
+    access_reviews_page,
+    AccessReviewRecord,
+    access_reviews,
+    id,
+    |org| access_reviews::organization_id.eq(org)
+);
+page_by_pair!(
+    access_review_reviewers_page,
+    AccessReviewReviewerRecord,
+    access_review_reviewers,
+    review_id,
+    user_id,
+    |org| access_review_reviewers::review_id.eq_any(ids_of!(access_reviews, org))
+);
+page_by!(
+    access_review_items_page,
+    AccessReviewItemRecord,
+    access_review_items,
+    id,
+    |org| access_review_items::review_id.eq_any(ids_of!(access_reviews, org))
 );
 
 /// Makes the caller's transaction one consistent snapshot for an export
@@ -674,6 +755,28 @@ pub fn linked_counts(conn: &mut DbConnection, org: &str) -> QueryResult<BTreeMap
             .count()
             .get_result(conn)?,
     );
+    put(
+        "access_reviews",
+        access_reviews::table
+            .filter(access_reviews::organization_id.eq(org))
+            .count()
+            .get_result(conn)?,
+    );
+    put(
+        "access_review_reviewers",
+        access_review_reviewers::table
+            .filter(access_review_reviewers::review_id.eq_any(ids_of!(access_reviews, org)))
+            .filter(access_review_reviewers::user_id.eq_any(ids_of!(users, org)))
+            .count()
+            .get_result(conn)?,
+    );
+    put(
+        "access_review_items",
+        access_review_items::table
+            .filter(access_review_items::review_id.eq_any(ids_of!(access_reviews, org)))
+            .count()
+            .get_result(conn)?,
+    );
     Ok(counts)
 }
 
@@ -747,6 +850,9 @@ mod tests {
             WebhookDeliveryRecord => webhook_deliveries,
             SsoConnectionRecord => sso_connections,
             SsoDomainRecord => sso_domains,
+            AccessReviewRecord => access_reviews,
+            AccessReviewReviewerRecord => access_review_reviewers,
+            AccessReviewItemRecord => access_review_items,
         );
 
         // Every table is moved, or left behind on purpose (docs/OPERATIONS.md

@@ -50,10 +50,13 @@ pub enum AuditAction {
     AuthTokenRevoked,
     AuthPasswordResetRequested,
     AuthPasswordReset,
+    AccessReviewCreated,
+    AccessReviewDecided,
+    AccessReviewClosed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
@@ -99,6 +102,9 @@ impl AuditAction {
         AuditAction::AuthTokenRevoked,
         AuditAction::AuthPasswordResetRequested,
         AuditAction::AuthPasswordReset,
+        AuditAction::AccessReviewCreated,
+        AuditAction::AccessReviewDecided,
+        AuditAction::AccessReviewClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -148,6 +154,9 @@ impl AuditAction {
             AuditAction::AuthTokenRevoked => "auth.token_revoked",
             AuditAction::AuthPasswordResetRequested => "auth.password_reset_requested",
             AuditAction::AuthPasswordReset => "auth.password_reset",
+            AuditAction::AccessReviewCreated => "access_review.created",
+            AuditAction::AccessReviewDecided => "access_review.decided",
+            AuditAction::AccessReviewClosed => "access_review.closed",
         }
     }
 

@@ -3,6 +3,7 @@
 //! permission check and the paging rule exist once.
 
 pub mod access_review;
+pub mod access_reviews;
 pub mod audit;
 pub mod auth;
 pub mod authority;

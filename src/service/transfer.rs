@@ -30,10 +30,10 @@ use crate::crypto::{self, Binding, OpenError, SecretBox};
 use crate::db::DbConnection;
 use crate::db::secrets as places;
 use crate::db::transfer::{
-    self as rows, ApiKeyRecord, AuditEventRecord, InvitationRecord, LabelRecord,
-    OrganizationRecord, PAGE, RoleRecord, SsoConnectionRecord, SsoDomainRecord, Table,
-    TargetRecord, TargetTeamRecord, TeamRecord, UserLabelRecord, UserRecord, UserRoleRecord,
-    WebhookDeliveryRecord, WebhookRecord,
+    self as rows, AccessReviewItemRecord, AccessReviewRecord, AccessReviewReviewerRecord,
+    ApiKeyRecord, AuditEventRecord, InvitationRecord, LabelRecord, OrganizationRecord, PAGE,
+    RoleRecord, SsoConnectionRecord, SsoDomainRecord, Table, TargetRecord, TargetTeamRecord,
+    TeamRecord, UserLabelRecord, UserRecord, UserRoleRecord, WebhookDeliveryRecord, WebhookRecord,
 };
 use crate::domain::time;
 
@@ -150,6 +150,12 @@ enum Record {
     SsoConnection(SsoConnectionRecord),
     #[serde(rename = "sso_domains")]
     SsoDomain(SsoDomainRecord),
+    #[serde(rename = "access_reviews")]
+    AccessReview(AccessReviewRecord),
+    #[serde(rename = "access_review_reviewers")]
+    AccessReviewReviewer(AccessReviewReviewerRecord),
+    #[serde(rename = "access_review_items")]
+    AccessReviewItem(Box<AccessReviewItemRecord>),
     #[serde(rename = "end")]
     End(End),
 }
@@ -175,7 +181,10 @@ impl Record {
             Record::WebhookDelivery(_) => 14,
             Record::SsoConnection(_) => 15,
             Record::SsoDomain(_) => 16,
-            Record::End(_) => 17,
+            Record::AccessReview(_) => 17,
+            Record::AccessReviewReviewer(_) => 18,
+            Record::AccessReviewItem(_) => 19,
+            Record::End(_) => 20,
         }
     }
 }
@@ -307,6 +316,25 @@ pub fn export(
             |r| &r.domain,
             none,
         )?;
+        by_id(
+            conn,
+            &mut w,
+            org,
+            rows::access_reviews_page,
+            |r| &r.id,
+            none,
+        )?;
+        by_pair(conn, &mut w, org, rows::access_review_reviewers_page, |r| {
+            (&r.review_id, &r.user_id)
+        })?;
+        by_id(
+            conn,
+            &mut w,
+            org,
+            rows::access_review_items_page,
+            |r| &r.id,
+            none,
+        )?;
         let mut counts = w.counts.clone();
         for table in TABLES {
             counts.entry((*table).to_owned()).or_insert(0);
@@ -338,6 +366,9 @@ pub const TABLES: &[&str] = &[
     "webhook_deliveries",
     "sso_connections",
     "sso_domains",
+    "access_reviews",
+    "access_review_reviewers",
+    "access_review_items",
 ];
 
 struct RecordWriter<'a> {
@@ -460,6 +491,8 @@ impl Scrub for InvitationRecord {}
 impl Scrub for AuditEventRecord {}
 impl Scrub for WebhookDeliveryRecord {}
 impl Scrub for SsoDomainRecord {}
+impl Scrub for AccessReviewRecord {}
+impl Scrub for AccessReviewItemRecord {}
 
 impl Scrub for UserRecord {
     fn scrub(&mut self) {
@@ -598,6 +631,9 @@ pub fn import(
                     put(conn, &row)?;
                 }
                 Record::SsoDomain(row) => put(conn, &row)?,
+                Record::AccessReview(row) => put(conn, &row)?,
+                Record::AccessReviewReviewer(row) => put(conn, &row)?,
+                Record::AccessReviewItem(row) => put(conn, &*row)?,
                 Record::End(end) => {
                     check_counts(&end.rows, &counts)?;
                     let linked = rows::linked_counts(conn, &org)?;

@@ -6,6 +6,7 @@ mod helpers;
 mod smtp;
 
 mod access_review;
+mod access_reviews;
 mod api_users;
 mod audit;
 mod auth;

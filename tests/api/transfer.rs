@@ -88,6 +88,8 @@ struct Filled {
     deploy_key: String,
     webhook: String,
     invitation_token: String,
+    /// An access review campaign with one decision taken.
+    campaign: String,
 }
 
 /// Fills the organization of `app` through the API: labels, a team, two
@@ -267,6 +269,31 @@ async fn fill(app: &TestApp, receiver: &Receiver, idp: Option<&Provider>) -> Fil
         )
         .await;
     }
+    let campaign = id(&app
+        .create(
+            "/access-reviews/",
+            &owner,
+            json!({"name": "Q4", "scope": "organization", "reviewers": [reader],
+                   "due": "2099-01-01T00:00:00Z"}),
+        )
+        .await);
+    let carol_item = app
+        .get(
+            &format!("/access-reviews/{campaign}/items/?user={carol}"),
+            &owner,
+        )
+        .await;
+    let decided = app
+        .post(
+            &format!(
+                "/access-reviews/{campaign}/items/{}/decision/",
+                id(&carol_item.body["results"][0])
+            ),
+            &reader_key,
+            json!({"decision": "keep", "comment": "still needed"}),
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.body);
     let failed = app.try_login("ann@example.com", "wrong-pass-1").await;
     assert_eq!(failed.status, StatusCode::BAD_REQUEST);
 
@@ -279,6 +306,7 @@ async fn fill(app: &TestApp, receiver: &Receiver, idp: Option<&Provider>) -> Fil
         deploy_key,
         webhook,
         invitation_token,
+        campaign,
     }
 }
 
@@ -313,6 +341,7 @@ async fn snapshot(app: &TestApp, filled: &Filled) -> BTreeMap<String, Value> {
         "/audit-events/?length=100",
         "/sso/connections/?length=100",
         "/access-review/",
+        "/access-reviews/?length=100",
     ]
     .map(str::to_owned)
     .into();
@@ -321,6 +350,7 @@ async fn snapshot(app: &TestApp, filled: &Filled) -> BTreeMap<String, Value> {
         "/webhooks/{}/deliveries/?length=100",
         filled.webhook
     ));
+    paths.push(format!("/access-reviews/{}/report/", filled.campaign));
     let mut all = BTreeMap::new();
     for path in paths {
         let got = read_all(app, &path, &filled.reader_key).await;
@@ -563,6 +593,9 @@ fn row_counts(database_url: &str) -> BTreeMap<&'static str, i64> {
         webhook_deliveries,
         sso_connections,
         sso_domains,
+        access_reviews,
+        access_review_reviewers,
+        access_review_items,
         settings
     );
     counts

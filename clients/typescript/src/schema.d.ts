@@ -75,6 +75,191 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/access-reviews/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List access review campaigns
+         * @description The campaigns the caller may see, newest first: every campaign of the
+         *     organization with `access_review.view` organization-wide; otherwise those
+         *     it reviews (named as a reviewer, or holding items of a team where it
+         *     holds `roles.grant`). Any authenticated user may ask.
+         */
+        get: operations["list_access_reviews"];
+        put?: never;
+        /**
+         * Create access review campaign
+         * @description Snapshots the role assignments in `scope` into items, one per (user,
+         *     role assignment), each with the permissions it grants at that moment (as
+         *     the access review reports them): `organization` takes every assignment
+         *     of the organization, `team` those held at the team and at its targets,
+         *     `role` every assignment of the role. Items keep what they were when the
+         *     campaign was created, whatever changes later. The named `reviewers`
+         *     (active users of the organization) decide each item `keep` or `revoke`;
+         *     anyone holding `roles.grant` at a team (a team ADMIN) decides the items
+         *     held at that team. Needs `access_review.view` and `roles.grant`
+         *     organization-wide (ADMIN, OWNER). Audited as `access_review.created`.
+         */
+        post: operations["create_access_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-reviews/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve access review campaign
+         * @description The campaign with its reviewers and how many items are pending, kept and
+         *     revoked. Visible with `access_review.view` organization-wide, to its
+         *     reviewers, and to team ADMINs when it holds items of their team; any
+         *     other campaign is a 404.
+         */
+        get: operations["get_access_review_campaign"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-reviews/{id}/close/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close access review campaign
+         * @description Closes the campaign once no item is pending: while one is, or when it is
+         *     closed already, the answer is a 400 under `non_field_errors`. A closed
+         *     campaign takes no decision. Needs `access_review.view` and `roles.grant`
+         *     organization-wide. Audited as `access_review.closed`.
+         */
+        post: operations["close_access_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-reviews/{id}/items/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List access review items
+         * @description The campaign's items, by user email: every item for its reviewers and
+         *     for `access_review.view` organization-wide, the items held at their
+         *     teams for team ADMINs.
+         */
+        get: operations["list_access_review_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-reviews/{id}/items/{item_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve access review item
+         * @description One item of the campaign, as the item list shows it.
+         */
+        get: operations["get_access_review_item"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-reviews/{id}/items/{item_id}/decision/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide access review item
+         * @description Records `keep` or `revoke` on a pending item, with the reviewer and the
+         *     time. A `revoke` takes effect in the same transaction, through the same
+         *     code as a user edit (audited as `user.updated` with its `user_roles`
+         *     change, raising `membership.updated`): the role assignment is removed,
+         *     or, for the user's membership role (which cannot be removed: every user
+         *     holds exactly one), the user is deactivated, which the last active OWNER
+         *     never is (400 on `active`). When the assignment no longer exists as
+         *     reviewed, the decision is recorded with `outcome: "already_gone"` and
+         *     nothing is removed.
+         *
+         *     The caller must be a reviewer of the campaign (or, for an item held at a
+         *     team, hold `roles.grant` at that team) and not the item's user (403);
+         *     a `revoke` also needs the power to remove that assignment under the
+         *     no-escalation rule: every permission the user holds, where it holds it
+         *     (403). These checks come before validation. A decided item keeps its
+         *     first decision and a closed campaign takes none (400). Audited as
+         *     `access_review.decided`.
+         */
+        post: operations["decide_access_review_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-reviews/{id}/report/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Access review campaign report
+         * @description The campaign and every item: who was reviewed, which assignment and
+         *     permissions, the decision, the comment, the reviewer and the time, and
+         *     what a `revoke` did. JSON by default; CSV (`Accept: text/csv` or
+         *     `format=csv`, one line per item, `permissions` space-separated) for
+         *     spreadsheets, cells a spreadsheet would run as formulas prefixed with `'`.
+         *     Needs `access_review.view` organization-wide (AUDITOR, ADMIN, OWNER).
+         */
+        get: operations["get_access_review_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/account/": {
         parameters: {
             query?: never;
@@ -94,8 +279,7 @@ export interface paths {
         head?: never;
         /**
          * Update account
-         * @description Renames the organization, or sets how it treats dormant accounts.
-         *     Needs `account.manage`.
+         * @description Renames the organization. Needs `account.manage`.
          */
         patch: operations["update_account"];
         trace?: never;
@@ -1480,14 +1664,82 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An access review campaign. */
+        AccessReviewCampaign: {
+            /** Format: date-time */
+            closed?: string | null;
+            closed_by?: null | components["schemas"]["ChangedBy"];
+            /** Format: date-time */
+            created: string;
+            created_by: components["schemas"]["ChangedBy"];
+            /**
+             * Format: date-time
+             * @description When the review should be done (decisions are still taken after it).
+             */
+            due: string;
+            /** @description A unique Base58 value identifying this object. */
+            id: string;
+            items: components["schemas"]["CampaignProgress"];
+            name: string;
+            /** @description Open and past its due date. */
+            overdue: boolean;
+            reviewers: components["schemas"]["CampaignReviewer"][];
+            scope: components["schemas"]["CampaignScope"];
+            /** @description `open` until closed; a closed campaign takes no decision. */
+            status: components["schemas"]["ReviewStatus"];
+        };
+        /** @description A campaign to create. */
+        AccessReviewCampaignCreate: {
+            /**
+             * Format: date-time
+             * @description When the review should be done; in the future.
+             */
+            due: string;
+            /** @example Q4 2026 access review */
+            name: string;
+            /** @description 1 to 100 active users of the organization (ids or `{"id"}`). */
+            reviewers: string[];
+            /**
+             * @description The role reviewed (scope `role`): its id, `{"id"}`, or a built-in
+             *     role's name (`"ADMIN"`).
+             */
+            role?: string | null;
+            /** @description `organization`, `team` (needs `team`) or `role` (needs `role`). */
+            scope: components["schemas"]["ReviewScope"];
+            /** @description The team reviewed (scope `team`): its id or `{"id"}`. */
+            team?: string | null;
+        };
+        /** @description A page of access review campaigns, newest first. */
+        AccessReviewCampaignPage: {
+            /**
+             * Format: int64
+             * @description Number of campaigns matching the query.
+             */
+            count: number;
+            /** Format: int64 */
+            length: number;
+            /** Format: int64 */
+            page: number;
+            /**
+             * Format: int64
+             * @description Number of pages.
+             */
+            page_total: number;
+            results: components["schemas"]["AccessReviewCampaign"][];
+        };
+        /** @description A reviewer's decision. */
+        AccessReviewDecision: {
+            /** @description Why (at most 2000 characters). */
+            comment?: string;
+            /**
+             * @description `keep` or `revoke`.
+             * @example revoke
+             */
+            decision: string;
+        };
         /** @description One user's access. */
         AccessReviewItem: {
             active: boolean;
-            /**
-             * @description Neither signed in nor used an API key for the organization's
-             *     `dormant_after_days` (see `/account/`); false when that is not set.
-             */
-            dormant: boolean;
             /**
              * Format: int64
              * @description API keys the user holds.
@@ -1504,6 +1756,24 @@ export interface components {
             permissions: components["schemas"]["EffectivePermission"][];
             state: components["schemas"]["State"];
             user: components["schemas"]["ReviewedUser"];
+        };
+        /** @description A page of a campaign's items, by user email. */
+        AccessReviewItemPage: {
+            /**
+             * Format: int64
+             * @description Number of items matching the query.
+             */
+            count: number;
+            /** Format: int64 */
+            length: number;
+            /** Format: int64 */
+            page: number;
+            /**
+             * Format: int64
+             * @description Number of pages.
+             */
+            page_total: number;
+            results: components["schemas"]["AccessReviewItem"][];
         };
         /** @description A page of the access review, by email. */
         AccessReviewPage: {
@@ -1523,36 +1793,22 @@ export interface components {
             page_total: number;
             results: components["schemas"]["AccessReviewItem"][];
         };
+        /** @description A campaign's report: the campaign and every item with its decision. */
+        AccessReviewReport: {
+            campaign: components["schemas"]["AccessReviewCampaign"];
+            items: components["schemas"]["AccessReviewItem"][];
+        };
         /** @description The caller's organization. */
         Account: {
             /** Format: date-time */
             changed: string;
             /** Format: date-time */
             created: string;
-            /**
-             * @description What happens to a dormant account: `flag` (shown in the access
-             *     review) or `deactivate` (the scheduler deactivates it as the
-             *     `System` actor, never the last active owner; audited as
-             *     `user.deactivated`). An account never used counts from its creation.
-             */
-            dormant_action: components["schemas"]["DormantAction"];
-            /**
-             * Format: int32
-             * @description Days without a sign-in or an API-key use after which an account is
-             *     dormant (flagged in `/access-review/`); null: never.
-             */
-            dormant_after_days?: number | null;
             id: string;
             name: string;
         };
         /** @description Writable fields of the account. */
         AccountWrite: {
-            dormant_action?: components["schemas"]["DormantAction"];
-            /**
-             * Format: int32
-             * @description Null: no account is ever dormant.
-             */
-            dormant_after_days?: number | null;
             name?: string;
         };
         /** @description An API key (never its secret, which is shown only when it is created). */
@@ -1716,6 +1972,33 @@ export interface components {
             /** @description Must contain exactly one membership role (OWNER, ADMIN, EMPLOYEE, VIEWER or AUDITOR at account tier). Default on creation: EMPLOYEE. */
             user_roles?: components["schemas"]["UserRoleInput"][];
         };
+        /** @description How far the review is. */
+        CampaignProgress: {
+            /** Format: int64 */
+            keep: number;
+            /** Format: int64 */
+            pending: number;
+            /** Format: int64 */
+            revoke: number;
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description A reviewer named by the campaign. */
+        CampaignReviewer: {
+            email: string;
+            id: string;
+            name: string;
+        };
+        /** @description What a campaign reviews. */
+        CampaignScope: {
+            role?: null | components["schemas"]["NamedRef"];
+            team?: null | components["schemas"]["NamedRef"];
+            /**
+             * @description `organization`: every role assignment; `team`: the assignments held
+             *     at the team and at its targets; `role`: every assignment of the role.
+             */
+            type: components["schemas"]["ReviewScope"];
+        };
         /** @description A password change. */
         ChangePassword: {
             /**
@@ -1783,10 +2066,10 @@ export interface components {
             link?: string | null;
         };
         /**
-         * @description What happens to a dormant account.
+         * @description A reviewer's decision on one item.
          * @enum {string}
          */
-        DormantAction: "flag" | "deactivate";
+        Decision: "pending" | "keep" | "revoke";
         /** @description One effective permission. */
         EffectivePermission: {
             granted_by: components["schemas"]["GrantSource"];
@@ -1822,20 +2105,9 @@ export interface components {
         };
         /** @description The role assignment a permission comes from. */
         GrantSource: {
-            /**
-             * Format: date-time
-             * @description When the assignment ends (null: it does not). The permission is
-             *     listed only while the assignment is in force.
-             */
-            expires?: string | null;
             /** @description The user_role's id. */
             id: string;
             role: components["schemas"]["NamedRef"];
-            /**
-             * Format: date-time
-             * @description When the assignment came or comes into force (null: when it was made).
-             */
-            starts?: string | null;
             tier: components["schemas"]["Tier"];
         };
         Health: {
@@ -1948,6 +2220,18 @@ export interface components {
             email: string;
             id: string;
             name: string;
+        };
+        /** @description The tier of the reviewed assignment. */
+        ItemTier: {
+            tier: components["schemas"]["Tier"];
+        };
+        /** @description The reviewed user, as it was when the campaign was created. */
+        ItemUser: {
+            email: string;
+            id: string;
+            name: string;
+            /** @description `user` or `api_user`. */
+            type: string;
         };
         /** @description A public key (RFC 7517): Ed25519 (`kty` OKP, `crv`, `x`) or RSA (`n`, `e`). */
         Jwk: {
@@ -2107,6 +2391,11 @@ export interface components {
              */
             otp: string;
         };
+        /**
+         * @description What a `revoke` did.
+         * @enum {string}
+         */
+        Outcome: "removed" | "deactivated" | "already_gone";
         /** @description `{"email"}` */
         PasswordResetRequest: {
             /** Format: email */
@@ -2166,6 +2455,16 @@ export interface components {
          * @enum {string}
          */
         Protocol: "oidc" | "saml";
+        /**
+         * @description What a campaign reviews.
+         * @enum {string}
+         */
+        ReviewScope: "organization" | "team" | "role";
+        /**
+         * @description Whether a campaign still takes decisions.
+         * @enum {string}
+         */
+        ReviewStatus: "open" | "closed";
         /** @description The reviewed user (a person or an API user). */
         ReviewedUser: {
             email: string;
@@ -2787,22 +3086,10 @@ export interface components {
         };
         /** @description A role held by a user, at a tier (account, team or scope). */
         UserRole: {
-            /**
-             * Format: date-time
-             * @description When it ends; null: never. Outside its window an assignment grants
-             *     nothing (judged at each request); once expired, the scheduler removes
-             *     it (audit `role.expired`, webhook `membership.expired`).
-             */
-            expires?: string | null;
             /** @description Id of this assignment (the membership id in the MCP view). */
             id: string;
             role: components["schemas"]["NamedRef"];
             scope: components["schemas"]["RoleScope"];
-            /**
-             * Format: date-time
-             * @description When the assignment comes into force; null: since it was made.
-             */
-            starts?: string | null;
             target?: null | components["schemas"]["NamedRef"];
             team?: null | components["schemas"]["NamedRef"];
         };
@@ -2812,16 +3099,6 @@ export interface components {
          *     tier is inferred: `scope` with a target, `team` with a team, else `account`.
          */
         UserRoleInput: {
-            /**
-             * Format: date-time
-             * @description When it ends (RFC 3339; null or absent: never). Must be after
-             *     `starts`, and in the future unless the assignment already has this
-             *     very window. Not allowed on the membership role (OWNER, ADMIN,
-             *     EMPLOYEE, VIEWER, AUDITOR at account tier): set the user's
-             *     `contract_end_date` instead. Changing a window is granting the role
-             *     again: it needs what adding the role needs.
-             */
-            expires?: string | null;
             /** @description Role id, built-in role name (e.g. "OWNER"), or {"id": ...}. */
             role: string | {
                 id: string;
@@ -2836,12 +3113,6 @@ export interface components {
                 /** @enum {string} */
                 tier?: "account" | "team" | "scope" | "target";
             } | ("account" | "team" | "scope" | "target") | null;
-            /**
-             * Format: date-time
-             * @description When the assignment comes into force (RFC 3339; null or absent: at
-             *     once).
-             */
-            starts?: string | null;
             /** @description Target id or {"id": ...} (scope tier). */
             target?: string | {
                 id: string;
@@ -3007,9 +3278,7 @@ export interface components {
             active?: boolean | null;
             /**
              * @description `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
-             *     `membership.updated`, `membership.expired` (a time-bound role
-             *     assignment reached its end and the scheduler removed it),
-             *     `label.created|updated|deleted`,
+             *     `membership.updated`, `label.created|updated|deleted`,
              *     `team.created|updated|deleted`, or a family (`user.*`, `label.*`,
              *     `team.*`, `membership.*`) or `*`.
              */
@@ -3037,9 +3306,7 @@ export interface components {
             active?: boolean | null;
             /**
              * @description `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
-             *     `membership.updated`, `membership.expired` (a time-bound role
-             *     assignment reached its end and the scheduler removed it),
-             *     `label.created|updated|deleted`,
+             *     `membership.updated`, `label.created|updated|deleted`,
              *     `team.created|updated|deleted`, or a family (`user.*`, `label.*`,
              *     `team.*`, `membership.*`) or `*`.
              */
@@ -3186,6 +3453,578 @@ export interface operations {
             };
         };
     };
+    list_access_reviews: {
+        parameters: {
+            query?: {
+                page?: number | "";
+                length?: number | "";
+                /** @description `open` or `closed`. */
+                status?: string;
+                /** @description Case-insensitive substring of the name. */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of campaigns */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewCampaignPage"];
+                };
+            };
+            /** @description A bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Invalid page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    create_access_review: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessReviewCampaignCreate"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` names the new campaign */
+            201: {
+                headers: {
+                    /** @description Path of the new campaign */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewCampaign"];
+                };
+            };
+            /** @description Invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks access_review.view or roles.grant organization-wide */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_access_review_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique Base58 value identifying this campaign. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The campaign */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewCampaign"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such campaign visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    close_access_review: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description A unique Base58 value identifying this campaign. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The closed campaign */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewCampaign"];
+                };
+            };
+            /** @description Items are pending, or the campaign is closed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks access_review.view or roles.grant organization-wide */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such campaign visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    list_access_review_items: {
+        parameters: {
+            query?: {
+                page?: number | "";
+                length?: number | "";
+                /** @description `pending`, `keep` or `revoke`. */
+                decision?: string;
+                /** @description Only the items of this user (id). */
+                user?: components["schemas"]["IdParam"];
+                /** @description Only the items decided by this reviewer (id). */
+                reviewer?: components["schemas"]["IdParam"];
+            };
+            header?: never;
+            path: {
+                /** @description A unique Base58 value identifying this campaign. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewItemPage"];
+                };
+            };
+            /** @description A bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such campaign visible to the caller, or an invalid page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_access_review_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique Base58 value identifying this campaign. */
+                id: string;
+                /** @description A unique Base58 value identifying this item. */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewItem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: what the caller may not see is left out, or a 404 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such campaign or item visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    decide_access_review_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description A unique Base58 value identifying this campaign. */
+                id: string;
+                /** @description A unique Base58 value identifying this item. */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessReviewDecision"];
+            };
+        };
+        responses: {
+            /** @description The decided item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewItem"];
+                };
+            };
+            /** @description Invalid fields, item already decided, campaign closed, or the last OWNER */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not a reviewer of this item, its own user, or without power to revoke it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such campaign or item visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_access_review_report: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`; `Accept: text/csv` also asks for CSV. */
+                format?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A unique Base58 value identifying this campaign. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description A bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks access_review.view organization-wide */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such campaign visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
     get_account: {
         parameters: {
             query?: never;
@@ -3246,7 +4085,7 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
-            /** @description Invalid name, dormant_after_days or dormant_action */
+            /** @description Invalid name */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -136,7 +136,7 @@ pub async fn get_access_review(
     Ok(HttpResponse::Ok().json(AccessReviewPage::from(listed)))
 }
 
-fn wants_csv(req: &HttpRequest) -> bool {
+pub(crate) fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -191,7 +191,7 @@ fn csv_response(
 
 /// One CSV line. Cells a spreadsheet would run as a formula are prefixed
 /// with `'` (CSV injection).
-fn csv_line(cells: &[String]) -> Vec<u8> {
+pub(crate) fn csv_line(cells: &[String]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let safe = cells.iter().map(|c| {
         if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
