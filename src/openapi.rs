@@ -196,6 +196,12 @@ organization's `System` actor."#;
         api::auth::introspect::introspect_token,
         api::authz::check::check_permissions,
         api::authz::who::who_may,
+        api::access_requests::list::list_access_requests,
+        api::access_requests::create::create_access_request,
+        api::access_requests::get::get_access_request,
+        api::access_requests::decide::approve_access_request,
+        api::access_requests::decide::deny_access_request,
+        api::access_requests::cancel::cancel_access_request,
     ),
     components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::common::RoleParam, api::users::UserRoleInputDoc, api::users::ApiUserWrite, api::users::bulk_update::BulkUserUpdate)),
     modifiers(&JwtScheme, &PartialUpdates, &IdempotencyKeys, &QueryTextWithoutNul),
@@ -216,6 +222,7 @@ organization's `System` actor."#;
         (name = "teams", description = "Teams: groups of users and targets that team-tier roles apply to"),
         (name = "targets", description = "Targets: what access is scoped to"),
         (name = "operations", description = "Probes for orchestrators"),
+        (name = "access-requests", description = "Access requests: a role at a place for a while, asked for and decided"),
     )
 )]
 pub struct ApiDoc;

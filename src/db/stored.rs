@@ -15,6 +15,7 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
+use crate::domain::access_request::AccessRequestStatus;
 use crate::domain::role::{Permission, PermissionSet, Tier};
 use crate::domain::token::TokenAlgorithm;
 use crate::domain::user::{Kind, Source, Title};
@@ -102,6 +103,7 @@ macro_rules! stored_as_text {
 }
 
 stored_as_text!(Tier, Title, Kind, Source, PermissionSet, TokenAlgorithm);
+stored_as_text!(AccessRequestStatus);
 
 impl StoredText for TokenAlgorithm {
     const WHAT: &'static str = "token algorithm";
@@ -171,6 +173,17 @@ impl StoredText for PermissionSet {
             .map(|p| Permission::parse(p).ok())
             .collect::<Option<BTreeSet<_>>>()
             .map(PermissionSet::from)
+    }
+}
+
+/// Only what is stored: never `EXPIRED`, which is read from the deadline.
+impl StoredText for AccessRequestStatus {
+    const WHAT: &'static str = "access request status";
+    fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+        self.as_str().into()
+    }
+    fn from_stored(raw: &str) -> Option<Self> {
+        AccessRequestStatus::parse(raw).filter(|s| *s != AccessRequestStatus::Expired)
     }
 }
 

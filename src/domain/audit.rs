@@ -49,10 +49,14 @@ pub enum AuditAction {
     AuthTokenRevoked,
     AuthPasswordResetRequested,
     AuthPasswordReset,
+    AccessRequestCreated,
+    AccessRequestApproved,
+    AccessRequestDenied,
+    AccessRequestCancelled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
@@ -97,6 +101,10 @@ impl AuditAction {
         AuditAction::AuthTokenRevoked,
         AuditAction::AuthPasswordResetRequested,
         AuditAction::AuthPasswordReset,
+        AuditAction::AccessRequestCreated,
+        AuditAction::AccessRequestApproved,
+        AuditAction::AccessRequestDenied,
+        AuditAction::AccessRequestCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -145,6 +153,10 @@ impl AuditAction {
             AuditAction::AuthTokenRevoked => "auth.token_revoked",
             AuditAction::AuthPasswordResetRequested => "auth.password_reset_requested",
             AuditAction::AuthPasswordReset => "auth.password_reset",
+            AuditAction::AccessRequestCreated => "access_request.created",
+            AuditAction::AccessRequestApproved => "access_request.approved",
+            AuditAction::AccessRequestDenied => "access_request.denied",
+            AuditAction::AccessRequestCancelled => "access_request.cancelled",
         }
     }
 

@@ -5,6 +5,7 @@
 mod helpers;
 mod smtp;
 
+mod access_requests;
 mod access_review;
 mod api_users;
 mod audit;

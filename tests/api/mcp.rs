@@ -129,12 +129,15 @@ async fn tools_list_publishes_input_and_output_schemas() {
     assert_eq!(
         names,
         [
+            "approveAccessRequest",
             "createUser",
             "deactivateUser",
+            "denyAccessRequest",
             "getUser",
             "inviteUser",
             "listUsers",
             "removeUser",
+            "requestAccess",
             "updateMembership",
             "updateUser"
         ]

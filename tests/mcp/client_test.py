@@ -26,6 +26,9 @@ TOOLS = {
     "updateMembership",
     "deactivateUser",
     "inviteUser",
+    "requestAccess",
+    "approveAccessRequest",
+    "denyAccessRequest",
 }
 
 
