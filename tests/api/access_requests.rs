@@ -621,7 +621,7 @@ async fn approvers_are_mailed_and_the_requester_told() {
     let mails = sink.wait_for(2).await;
     let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
-    assert_eq!(to, [OWNER_EMAIL, "lead@example.com"]);
+    assert_eq!(to, ["lead@example.com", OWNER_EMAIL]);
     let mail = &mails[0];
     assert!(
         mail.header("Subject").unwrap().contains("requests ADMIN"),
