@@ -75,6 +75,8 @@ fn detail(id: &str) -> UserDetail {
         team_name: team.then(|| "Platform".into()),
         target_id: None,
         target_name: None,
+        starts: None,
+        expires: None,
     };
     UserDetail {
         user: user(id),

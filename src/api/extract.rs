@@ -204,6 +204,18 @@ impl Fields {
         }
     }
 
+    /// A whole number or `null`: `Some(None)` means "clear it".
+    pub fn nullable_integer(&self, key: &str, errors: &mut FieldErrors) -> Option<Option<i64>> {
+        match self.take(key, errors, true)? {
+            Value::Null => Some(None),
+            Value::Number(n) if n.as_i64().is_some() => Some(n.as_i64()),
+            _ => {
+                errors.add(key, "A valid integer is required.");
+                None
+            }
+        }
+    }
+
     /// `true/false/True/False/1/0` (as JSON or as text).
     pub fn boolean(&self, key: &str, errors: &mut FieldErrors) -> Option<bool> {
         let v = self.take(key, errors, false)?;

@@ -16,7 +16,7 @@ use crate::db::users::GrantRow;
 use crate::db::{DbConnection, keys as db_keys, users};
 use crate::domain::audit::AuditAction;
 use crate::domain::role::Permission;
-use crate::domain::time;
+use crate::domain::{time, user_roles};
 use crate::error::{Error, Result};
 use crate::service::audit::{self, Changes, Interface, Object, RequestContext};
 use crate::state::AppState;
@@ -218,18 +218,26 @@ fn caller_of(conn: &mut DbConnection, user: UserRow) -> Result<Caller> {
             team_id: role.team_id,
             target_id: role.target_id,
             permissions: role.role_permissions,
+            starts: role.starts,
+            expires: role.expires,
         });
     Ok(caller_with(user, grants))
 }
 
-/// The caller holding `grants`.
+/// The caller holding those of `grants` in force now: one outside its
+/// window gives nothing, from the moment it expires (the scheduler removes
+/// it later).
 fn caller_with(user: UserRow, grants: impl IntoIterator<Item = GrantRow>) -> Caller {
+    let now = time::now();
     let mut caller = Caller {
         user,
         grants: Grants::default(),
         context: RequestContext::default(),
     };
-    for grant in grants {
+    for grant in grants
+        .into_iter()
+        .filter(|g| user_roles::in_force(g.starts, g.expires, now))
+    {
         caller.grants.add(
             grant.tier,
             grant.team_id.as_deref(),

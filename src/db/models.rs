@@ -1,6 +1,7 @@
 //! Rows as stored, and the insert/update forms that write them. API views are
 //! built from these in `api/`, so the wire format can change without a migration.
 
+use crate::domain::dormancy::DormantAction;
 use crate::domain::role::{PermissionSet, Tier};
 use crate::domain::user::{Kind, Source, Title};
 use chrono::NaiveDateTime;
@@ -47,6 +48,8 @@ pub struct OrganizationRow {
     pub name: String,
     pub created: NaiveDateTime,
     pub changed: NaiveDateTime,
+    pub dormant_after_days: Option<i32>,
+    pub dormant_action: DormantAction,
 }
 
 /// `Debug` leaves the password hash and the MFA secret out, so that logging
@@ -192,6 +195,8 @@ pub struct NewUserRole {
     pub team_id: Option<String>,
     pub target_id: Option<String>,
     pub created: NaiveDateTime,
+    pub starts: Option<NaiveDateTime>,
+    pub expires: Option<NaiveDateTime>,
 }
 
 /// A role assignment with the names a view shows.
@@ -208,6 +213,8 @@ pub struct UserRoleDetail {
     pub team_name: Option<String>,
     pub target_id: Option<String>,
     pub target_name: Option<String>,
+    pub starts: Option<NaiveDateTime>,
+    pub expires: Option<NaiveDateTime>,
 }
 
 /// A user with what its view embeds.

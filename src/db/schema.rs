@@ -14,6 +14,8 @@ diesel::table! {
         name -> Text,
         created -> Timestamp,
         changed -> Timestamp,
+        dormant_after_days -> Nullable<Integer>,
+        dormant_action -> Text,
     }
 }
 
@@ -132,6 +134,8 @@ diesel::table! {
         team_id -> Nullable<Text>,
         target_id -> Nullable<Text>,
         created -> Timestamp,
+        starts -> Nullable<Timestamp>,
+        expires -> Nullable<Timestamp>,
     }
 }
 

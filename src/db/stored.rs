@@ -16,6 +16,7 @@ use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
 use crate::domain::access_request::AccessRequestStatus;
+use crate::domain::dormancy::DormantAction;
 use crate::domain::role::{Permission, PermissionSet, Tier};
 use crate::domain::token::TokenAlgorithm;
 use crate::domain::user::{Kind, Source, Title};
@@ -102,8 +103,26 @@ macro_rules! stored_as_text {
     )+};
 }
 
-stored_as_text!(Tier, Title, Kind, Source, PermissionSet, TokenAlgorithm);
+stored_as_text!(
+    Tier,
+    Title,
+    Kind,
+    Source,
+    PermissionSet,
+    TokenAlgorithm,
+    DormantAction
+);
 stored_as_text!(AccessRequestStatus);
+
+impl StoredText for DormantAction {
+    const WHAT: &'static str = "dormant action";
+    fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+        self.as_str().into()
+    }
+    fn from_stored(raw: &str) -> Option<Self> {
+        DormantAction::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+}
 
 impl StoredText for TokenAlgorithm {
     const WHAT: &'static str = "token algorithm";
@@ -203,6 +222,7 @@ mod tests {
         Title::ALL.into_iter().for_each(round_trip);
         Kind::ALL.into_iter().for_each(round_trip);
         Source::ALL.into_iter().for_each(round_trip);
+        DormantAction::ALL.into_iter().for_each(round_trip);
         round_trip(PermissionSet::from(BTreeSet::from(Permission::ALL)));
         round_trip(PermissionSet::default());
         assert_eq!(Tier::from_stored("target"), None);

@@ -24,6 +24,7 @@ use super::schema::{
     sso_domains, target_teams, targets, teams, user_labels, user_roles, users, webhook_deliveries,
     webhooks,
 };
+use crate::domain::dormancy::DormantAction;
 use crate::domain::role::{PermissionSet, Tier};
 use crate::domain::user::{Kind, Source, Title};
 
@@ -122,7 +123,17 @@ record!(OrganizationRecord, organizations, key: |r| r.id.clone(), org: |r| Some(
     name: String,
     created: NaiveDateTime,
     changed: NaiveDateTime,
+    // Absent from files written before dormancy existed.
+    #[serde(default)]
+    dormant_after_days: Option<i32>,
+    #[serde(default = "flag", with = "stored")]
+    dormant_action: DormantAction,
 });
+
+/// An organization's `dormant_action` in a file written before it existed.
+fn flag() -> DormantAction {
+    DormantAction::Flag
+}
 
 record!(
     /// `mfa_secret` is unsealed in the file.
@@ -235,6 +246,11 @@ record!(UserRoleRecord, user_roles, key: |r| r.id.clone(), org: |_r| None, {
     team_id: Option<String>,
     target_id: Option<String>,
     created: NaiveDateTime,
+    // Absent from files written before grants had windows.
+    #[serde(default)]
+    starts: Option<NaiveDateTime>,
+    #[serde(default)]
+    expires: Option<NaiveDateTime>,
 });
 
 record!(

@@ -29,6 +29,7 @@ pub enum AuditAction {
     RoleCreated,
     RoleUpdated,
     RoleDeleted,
+    RoleExpired,
     KeyCreated,
     KeyRevoked,
     OrganizationCreated,
@@ -56,7 +57,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 49] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
@@ -81,6 +82,7 @@ impl AuditAction {
         AuditAction::RoleCreated,
         AuditAction::RoleUpdated,
         AuditAction::RoleDeleted,
+        AuditAction::RoleExpired,
         AuditAction::KeyCreated,
         AuditAction::KeyRevoked,
         AuditAction::OrganizationCreated,
@@ -133,6 +135,7 @@ impl AuditAction {
             AuditAction::RoleCreated => "role.created",
             AuditAction::RoleUpdated => "role.updated",
             AuditAction::RoleDeleted => "role.deleted",
+            AuditAction::RoleExpired => "role.expired",
             AuditAction::KeyCreated => "key.created",
             AuditAction::KeyRevoked => "key.revoked",
             AuditAction::OrganizationCreated => "organization.created",

@@ -3,6 +3,7 @@
 pub mod access_request;
 pub mod address;
 pub mod audit;
+pub mod dormancy;
 pub mod id;
 pub mod invitation;
 pub mod label;

@@ -22,6 +22,8 @@ fn assignment() -> impl Strategy<Value = Assignment> {
             tier,
             team,
             target,
+            starts: None,
+            expires: None,
         })
 }
 

@@ -7,8 +7,44 @@ use std::fmt;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SubsecRound, Timelike, Utc};
 use serde::Serializer;
 
+/// The service's clock: what every rule that depends on time reads.
 pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
+    (Utc::now().naive_utc() + test_clock::offset()).trunc_subsecs(6)
+}
+
+/// A clock tests can move forward, to see a grant expire or an account
+/// fall dormant without waiting. It exists only in builds with debug
+/// assertions (tests and `cargo run`), never in release builds, and is moved
+/// only by code in the same process: no setting, variable or request
+/// reaches it. It moves every server of the process, so tests that move it
+/// run in a test binary of their own (`tests/clock.rs`), one at a time.
+#[cfg(debug_assertions)]
+pub mod test_clock {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    static OFFSET_MILLIS: AtomicI64 = AtomicI64::new(0);
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(by: chrono::Duration) {
+        OFFSET_MILLIS.fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+    }
+
+    /// Puts the clock back to the real time.
+    pub fn reset() {
+        OFFSET_MILLIS.store(0, Ordering::SeqCst);
+    }
+
+    pub(super) fn offset() -> chrono::Duration {
+        chrono::Duration::milliseconds(OFFSET_MILLIS.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(not(debug_assertions))]
+mod test_clock {
+    #[inline(always)]
+    pub(super) fn offset() -> chrono::Duration {
+        chrono::Duration::zero()
+    }
 }
 
 pub fn format(t: &NaiveDateTime) -> String {

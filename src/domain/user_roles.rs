@@ -1,7 +1,9 @@
 //! The rules a user's list of role assignments must satisfy (API.md "UserRole").
 //! References are resolved by the service first; what is left here is pure.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
 
 use super::role::{BuiltinRole, Permission, Tier};
 use crate::error::FieldErrors;
@@ -33,9 +35,46 @@ pub struct Assignment {
     pub tier: Tier,
     pub team: Option<String>,
     pub target: Option<String>,
+    /// In force from (none: since it was made).
+    pub starts: Option<NaiveDateTime>,
+    /// In force until (none: until it is removed).
+    pub expires: Option<NaiveDateTime>,
 }
 
+/// Whether an assignment with this window is in force at `now`: from
+/// `starts` (inclusive) until `expires` (exclusive). Authorization asks this
+/// at every request, so an assignment stops working the moment it expires,
+/// whether or not the scheduler has removed it yet.
+pub fn in_force(
+    starts: Option<NaiveDateTime>,
+    expires: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> bool {
+    starts.is_none_or(|s| s <= now) && expires.is_none_or(|e| now < e)
+}
+
+/// Whether an assignment expiring at `expires` has ended at `now` (one that
+/// has not started yet has not ended: it will give its power later).
+pub fn has_ended(expires: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    expires.is_some_and(|e| e <= now)
+}
+
+pub const MEMBERSHIP_TIMELESS: &str = "A membership role cannot be time-bound: set the user's \
+     contract_end_date, or deactivate the user, instead.";
+pub const EXPIRES_AFTER_STARTS: &str = "Ensure this time is after starts.";
+pub const EXPIRES_IN_FUTURE: &str = "Ensure this time is in the future.";
+
 impl Assignment {
+    /// Whether this assignment is in force at `now`.
+    pub fn in_force(&self, now: NaiveDateTime) -> bool {
+        in_force(self.starts, self.expires, now)
+    }
+
+    /// Whether its window differs from `other`'s.
+    pub fn window_differs(&self, other: &Assignment) -> bool {
+        (self.starts, self.expires) != (other.starts, other.expires)
+    }
+
     /// Identity of an assignment for duplicate detection and diffs.
     pub fn key(&self) -> (String, Tier, Option<String>, Option<String>) {
         (
@@ -97,6 +136,22 @@ pub fn validate(
                 format!("{} can only be granted at account tier.", a.role.name),
             );
         }
+        if a.starts.is_some() || a.expires.is_some() {
+            if a.is_membership() {
+                errors.add(
+                    if a.expires.is_some() {
+                        "expires"
+                    } else {
+                        "starts"
+                    },
+                    MEMBERSHIP_TIMELESS,
+                );
+            } else if let (Some(starts), Some(expires)) = (a.starts, a.expires)
+                && expires <= starts
+            {
+                errors.add("expires", EXPIRES_AFTER_STARTS);
+            }
+        }
         if !seen.insert(a.key()) {
             errors.add("non_field_errors", "This role assignment is duplicated.");
         }
@@ -134,6 +189,16 @@ pub fn diff<'a>(
     (added, removed)
 }
 
+/// The assignments of `after` that `before` holds too, with another window:
+/// extending or moving a grant's window is granting it again.
+pub fn rewindowed<'a>(before: &'a [Assignment], after: &'a [Assignment]) -> Vec<&'a Assignment> {
+    let before: HashMap<_, _> = before.iter().map(|a| (a.key(), a)).collect();
+    after
+        .iter()
+        .filter(|a| before.get(&a.key()).is_some_and(|b| b.window_differs(a)))
+        .collect()
+}
+
 pub fn holds_owner(assignments: &[Assignment]) -> bool {
     assignments
         .iter()
@@ -151,6 +216,8 @@ mod tests {
             tier: Tier::Account,
             team: None,
             target: None,
+            starts: None,
+            expires: None,
         })
     }
 
@@ -185,6 +252,8 @@ mod tests {
             tier: Tier::Team,
             team: None,
             target: Some("T".into()),
+            starts: None,
+            expires: None,
         });
         let errors = validate(&[account(BuiltinRole::Viewer), team_admin], vec![]).unwrap_err();
         assert_eq!(
@@ -200,6 +269,8 @@ mod tests {
             tier: Tier::Scope,
             team: None,
             target: Some("T".into()),
+            starts: None,
+            expires: None,
         });
         let errors = validate(&[account(BuiltinRole::Viewer), scoped_owner], vec![]).unwrap_err();
         assert_eq!(

@@ -654,6 +654,9 @@ fn change_membership(
             tier: Some(r.tier.as_str().to_owned()),
             team: r.team_id.clone(),
             target: r.target_id.clone(),
+            // Other assignments keep their windows.
+            starts: r.starts.map(Ok),
+            expires: r.expires.map(Ok),
         })
         .collect();
     let mut patch = UserPatch {

@@ -148,6 +148,8 @@ pub fn create(
             tier,
             team: team.clone(),
             target: target.clone(),
+            starts: None,
+            expires: None,
         };
         check_requestable(&a, &mut errors);
         if let Some(duration) = input.duration
@@ -161,11 +163,11 @@ pub fn create(
     let (Some(a), Some(duration), Some(reason)) = (assignment, input.duration, input.reason) else {
         return Err(Error::non_field(REQUIRED));
     };
+    let now = time::now();
     let mine = users::roles_of(conn, std::slice::from_ref(&caller.user.id))?;
-    if holds_in_force(&mine, &a) {
+    if holds_in_force(&mine, &a, now) {
         return Err(Error::non_field(ALREADY_HELD));
     }
-    let now = time::now();
     let pending = AccessRequestFilter {
         status: Some((AccessRequestStatus::Pending, now)),
         requester: Some(caller.user.id.clone()),
@@ -432,28 +434,22 @@ fn grant(
     expires: NaiveDateTime,
 ) -> Result<()> {
     let held = users::roles_of(conn, std::slice::from_ref(&requester.id))?;
-    if holds_in_force(&held, a) {
+    if holds_in_force(&held, a, starts) {
         return Err(Error::StateConflict(REQUESTER_HOLDS));
     }
-    let _ = (starts, expires);
+    // Every other assignment as it is; this one (new, or one of the same
+    // role there that has ended or not yet begun) with the approved window.
     let mut items: Vec<AssignmentInput> = held
         .iter()
-        .filter(|r| user_service::assignment_of_row(r).key() != a.key())
-        .map(|r| AssignmentInput {
-            role: Some(r.role_id.clone()),
-            tier: Some(r.tier.as_str().to_owned()),
-            team: r.team_id.clone(),
-            target: r.target_id.clone(),
-            ..AssignmentInput::default()
-        })
+        .map(user_service::assignment_of_row)
+        .filter(|held| held.key() != a.key())
+        .map(|held| AssignmentInput::of(&held))
         .collect();
-    items.push(AssignmentInput {
-        role: Some(a.role.id.clone()),
-        tier: Some(a.tier.as_str().to_owned()),
-        team: a.team.clone(),
-        target: a.target.clone(),
-        ..AssignmentInput::default()
-    });
+    items.push(AssignmentInput::of(&Assignment {
+        starts: Some(starts),
+        expires: Some(expires),
+        ..a.clone()
+    }));
     let mut patch = UserPatch {
         user_roles: Some(items),
         ..UserPatch::default()
@@ -469,10 +465,12 @@ fn grant(
     Ok(())
 }
 
-/// Whether `held` includes `a` (same role at the same place).
-fn holds_in_force(held: &[UserRoleDetail], a: &Assignment) -> bool {
-    held.iter()
-        .any(|r| user_service::assignment_of_row(r).key() == a.key())
+/// Whether `held` includes `a` (same role at the same place) in force at `now`.
+fn holds_in_force(held: &[UserRoleDetail], a: &Assignment, now: NaiveDateTime) -> bool {
+    held.iter().any(|r| {
+        let held = user_service::assignment_of_row(r);
+        held.key() == a.key() && held.in_force(now)
+    })
 }
 
 fn same_place(row: &AccessRequestRow, a: &Assignment) -> bool {
@@ -500,6 +498,8 @@ fn check_requestable(a: &Assignment, errors: &mut FieldErrors) {
         tier: Tier::Account,
         team: None,
         target: None,
+        starts: None,
+        expires: None,
     };
     if let Err(Value::Array(items)) = user_roles::validate(
         &[Some(membership), Some(a.clone())],
@@ -571,6 +571,8 @@ fn assignment_of(conn: &mut DbConnection, row: &AccessRequestRow) -> Result<Assi
         tier: row.tier,
         team: row.team_id.clone(),
         target: row.target_id.clone(),
+        starts: None,
+        expires: None,
     })
 }
 
@@ -662,6 +664,7 @@ impl Judge {
 /// The people who could decide `row` (its requester aside), at most
 /// `MAIL_RECIPIENTS_MAX` of them.
 fn approvers(conn: &mut DbConnection, row: &AccessRequestRow) -> Result<Vec<Person>> {
+    let now = time::now();
     let judge = Judge::load(conn, std::slice::from_ref(row))?;
     let people = rows::active_people(conn, &row.organization_id)?;
     let ids: Vec<String> = people
@@ -681,11 +684,29 @@ fn approvers(conn: &mut DbConnection, row: &AccessRequestRow) -> Result<Vec<Pers
         .filter(|(id, _, _)| {
             by_user
                 .get(id)
-                .is_some_and(|roles| judge.may_decide(&authority::grants_of(roles), row))
+                .is_some_and(|roles| judge.may_decide(&grants_in_force(roles, now), row))
         })
         .take(MAIL_RECIPIENTS_MAX)
         .map(|(id, email, name)| Person { id, email, name })
         .collect())
+}
+
+/// What the assignments `roles` allow now, as a caller holding them would
+/// be allowed (authorization ignores a grant outside its window).
+fn grants_in_force(roles: &[UserRoleDetail], now: NaiveDateTime) -> Grants {
+    let mut grants = Grants::default();
+    for role in roles
+        .iter()
+        .filter(|r| user_roles::in_force(r.starts, r.expires, now))
+    {
+        grants.add(
+            role.tier,
+            role.team_id.as_deref(),
+            role.target_id.as_deref(),
+            role.role_permissions.iter(),
+        );
+    }
+    grants
 }
 
 fn detail(conn: &mut DbConnection, row: AccessRequestRow) -> Result<AccessRequestDetail> {

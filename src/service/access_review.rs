@@ -11,9 +11,9 @@ use crate::auth::grants::{GrantedAt, Grants};
 use crate::auth::{Caller, Scope};
 use crate::db::access_review::{self as rows, Covering, ReviewFilter};
 use crate::db::models::{UserRoleDetail, UserRow};
-use crate::db::{DbConnection, targets, teams, users};
-use crate::domain::PublicId;
+use crate::db::{DbConnection, orgs, targets, teams, users};
 use crate::domain::role::{BuiltinRole, Permission, Tier};
+use crate::domain::{PublicId, dormancy, time, user_roles};
 use crate::error::{Error, Result};
 use crate::service::{Page, PageRequest, Parsed, does_not_exist};
 
@@ -43,6 +43,9 @@ pub struct Entry {
     pub tier: Tier,
     /// The user_role the permission comes from.
     pub assignment_id: String,
+    /// That assignment's window (none: unbounded).
+    pub starts: Option<NaiveDateTime>,
+    pub expires: Option<NaiveDateTime>,
 }
 
 /// One user's line of the review.
@@ -52,6 +55,9 @@ pub struct Reviewed {
     pub entries: Vec<Entry>,
     pub key_count: i64,
     pub key_last_used: Option<NaiveDateTime>,
+    /// Neither signed in nor used an API key for the organization's
+    /// `dormant_after_days` (always false when that is not set).
+    pub dormant: bool,
 }
 
 /// The filters, checked and resolved.
@@ -237,6 +243,8 @@ pub fn chunk(
             .push(role);
     }
     let keys = rows::key_stats(conn, &ids)?;
+    let dormant_after = orgs::find(conn, caller.organization_id())?.dormant_after_days;
+    let now = time::now();
     Ok(people
         .into_iter()
         .map(|user| {
@@ -247,20 +255,33 @@ pub fn chunk(
                 .flat_map(|a| entries_of(a, resolved))
                 .collect();
             let (key_count, key_last_used) = keys.get(&user.id).cloned().unwrap_or((0, None));
+            let dormant = dormant_after.is_some_and(|days| {
+                dormancy::is_dormant(last_activity(&user, key_last_used), now, days)
+            });
             Reviewed {
                 user,
                 entries,
                 key_count,
                 key_last_used,
+                dormant,
             }
         })
         .collect())
 }
 
+/// When a user last did anything: its last sign-in or API-key use, else
+/// (never either) its creation.
+pub fn last_activity(user: &UserRow, key_last_used: Option<NaiveDateTime>) -> NaiveDateTime {
+    user.last_login.max(key_last_used).unwrap_or(user.created)
+}
+
 /// The permissions one assignment grants, through `Grants` exactly as a
-/// request would see them, narrowed by the filters.
+/// request would see them, narrowed by the filters: none while it is not in
+/// force (before it starts, after it expires).
 pub(crate) fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> {
-    if resolved.role.as_ref().is_some_and(|r| *r != a.role_id) {
+    if resolved.role.as_ref().is_some_and(|r| *r != a.role_id)
+        || !user_roles::in_force(a.starts, a.expires, time::now())
+    {
         return Vec::new();
     }
     let mut grants = Grants::default();
@@ -299,6 +320,8 @@ pub(crate) fn entries_of(a: &UserRoleDetail, resolved: &Resolved) -> Vec<Entry> 
             role_name: a.role_name.clone(),
             tier: a.tier,
             assignment_id: a.id.clone(),
+            starts: a.starts,
+            expires: a.expires,
         })
         .collect();
     entries.sort_by_key(|e| e.permission.as_str());

@@ -222,7 +222,15 @@ pub fn user_snapshot(detail: &UserDetail) -> Changes {
         .roles
         .iter()
         .map(|r| {
-            json!({"role": r.role_name, "tier": r.tier, "team": r.team_id, "target": r.target_id})
+            let mut role = json!({"role": r.role_name, "tier": r.tier, "team": r.team_id, "target": r.target_id});
+            // A window only where there is one: events of unbounded roles
+            // read as they always did.
+            for (key, at) in [("starts", r.starts), ("expires", r.expires)] {
+                if at.is_some() {
+                    role[key] = time_value(at);
+                }
+            }
+            role
         })
         .collect();
     roles.sort_by_key(|v| v.to_string());
@@ -280,7 +288,11 @@ pub fn key_snapshot(k: &KeyRow) -> Changes {
 }
 
 pub fn organization_snapshot(o: &OrganizationRow) -> Changes {
-    object_of(json!({"name": o.name}))
+    object_of(json!({
+        "name": o.name,
+        "dormant_after_days": o.dormant_after_days,
+        "dormant_action": o.dormant_action,
+    }))
 }
 
 /// One field's change, for events that are about one thing.

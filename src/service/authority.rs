@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::auth::grants::Grants;
 use crate::db::models::UserRoleDetail;
 use crate::db::{DbConnection, targets, users};
+use crate::domain::{time, user_roles};
 use crate::error::{Error, Result};
 
 /// 403 unless `caller` holds every permission of the user whose role
@@ -45,10 +46,16 @@ pub fn require_over_user(conn: &mut DbConnection, caller: &Caller, user_id: &str
     require_over(conn, caller, &roles)
 }
 
-/// What the assignments `roles` allow, where.
+/// What the assignments `roles` allow, where, now or later: an assignment
+/// that has not started yet counts (acting on its holder must not wait for
+/// it to bring them out of reach), one that has ended does not.
 pub fn grants_of(roles: &[UserRoleDetail]) -> Grants {
+    let now = time::now();
     let mut grants = Grants::default();
-    for role in roles {
+    for role in roles
+        .iter()
+        .filter(|r| !user_roles::has_ended(r.expires, now))
+    {
         grants.add(
             role.tier,
             role.team_id.as_deref(),

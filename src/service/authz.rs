@@ -9,8 +9,8 @@ use crate::auth::grants::Grants;
 use crate::auth::{Caller, Scope};
 use crate::db::models::UserRow;
 use crate::db::{DbConnection, targets, teams, users};
-use crate::domain::PublicId;
 use crate::domain::role::Permission;
+use crate::domain::{PublicId, time, user_roles};
 use crate::error::{Error, FieldErrors, Result};
 use crate::service::access_review::{self, Entry, Resolved, ReviewQuery, Reviewed};
 use crate::service::introspection;
@@ -139,6 +139,11 @@ fn answer(
         errors.into_result()?;
     }
     let assignments = users::roles_of(conn, std::slice::from_ref(&subject.id))?;
+    let now = time::now();
+    let assignments: Vec<_> = assignments
+        .into_iter()
+        .filter(|a| user_roles::in_force(a.starts, a.expires, now))
+        .collect();
     let mut grants = Grants::default();
     for a in &assignments {
         grants.add(

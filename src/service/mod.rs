@@ -9,6 +9,8 @@ pub mod auth;
 pub mod authority;
 pub mod authz;
 pub mod bulk;
+pub mod dormancy;
+pub mod grants;
 pub mod idempotency;
 pub mod introspection;
 pub mod invitations;

@@ -4,6 +4,7 @@ use crate::auth::Caller;
 use crate::db::models::{NewUserRole, OrganizationRow, UserInsert, UserRow};
 use crate::db::{DbConnection, orgs, users};
 use crate::domain::audit::AuditAction;
+use crate::domain::dormancy::DormantAction;
 use crate::domain::role::Permission;
 use crate::domain::role::{BuiltinRole, Tier};
 use crate::domain::user::{Email, Kind, Source, Title, UserName};
@@ -29,6 +30,8 @@ pub fn bootstrap(
         name,
         created: now,
         changed: now,
+        dormant_after_days: None,
+        dormant_action: DormantAction::Flag,
     };
     orgs::insert(conn, &org)?;
 
@@ -98,6 +101,8 @@ pub fn bootstrap(
             team_id: None,
             target_id: None,
             created: now,
+            starts: None,
+            expires: None,
         },
     )?;
     let owner = users::find(conn, &owner_id)?.ok_or(Error::NotFound)?;
@@ -147,16 +152,41 @@ pub fn authorize_update(caller: &Caller) -> Result<()> {
     caller.require(Permission::AccountManage)
 }
 
+/// What a change of the organization may set.
+#[derive(Clone, Debug, Default)]
+pub struct AccountPatch {
+    pub name: Option<String>,
+    /// `Some(None)`: no account is ever dormant.
+    pub dormant_after_days: Option<Option<i32>>,
+    pub dormant_action: Option<DormantAction>,
+}
+
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
-    name: Parsed<Option<String>>,
+    patch: Parsed<AccountPatch>,
 ) -> Result<OrganizationRow> {
     authorize_update(caller)?;
-    name.errors.into_result()?;
+    let Parsed {
+        value: patch,
+        errors,
+    } = patch;
+    errors.into_result()?;
     let before = get(conn, caller)?;
-    if let Some(name) = name.value {
-        orgs::rename(conn, caller.organization_id(), &name, time::now())?;
+    let now = time::now();
+    if let Some(name) = patch.name {
+        orgs::rename(conn, caller.organization_id(), &name, now)?;
+    }
+    if patch.dormant_after_days.is_some() || patch.dormant_action.is_some() {
+        orgs::set_dormancy(
+            conn,
+            caller.organization_id(),
+            patch
+                .dormant_after_days
+                .unwrap_or(before.dormant_after_days),
+            patch.dormant_action.unwrap_or(before.dormant_action),
+            now,
+        )?;
     }
     let after = get(conn, caller)?;
     caller.audit(

@@ -226,7 +226,7 @@ pub fn change_members(
             role: Some(role.to_owned()),
             tier: Some("team".into()),
             team: Some(team.id.clone()),
-            target: None,
+            ..AssignmentInput::default()
         });
         set_assignments(conn, caller, user, items)?;
         changed = true;
@@ -264,12 +264,7 @@ pub fn change_members(
 fn current_items(conn: &mut DbConnection, user: &str) -> Result<Vec<AssignmentInput>> {
     Ok(assignments_of(conn, user)?
         .into_iter()
-        .map(|a| AssignmentInput {
-            role: Some(a.role.id),
-            tier: Some(a.tier.as_str().to_owned()),
-            team: a.team,
-            target: a.target,
-        })
+        .map(|a| AssignmentInput::of(&a))
         .collect())
 }
 

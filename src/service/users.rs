@@ -32,6 +32,24 @@ pub struct AssignmentInput {
     pub tier: Option<String>,
     pub team: Option<String>,
     pub target: Option<String>,
+    /// When the assignment comes into force, as parsed (`Err`: why not).
+    pub starts: Option<std::result::Result<NaiveDateTime, String>>,
+    /// When it ends, as parsed (`Err`: why not).
+    pub expires: Option<std::result::Result<NaiveDateTime, String>>,
+}
+
+impl AssignmentInput {
+    /// The input that keeps `a` as it is.
+    pub fn of(a: &Assignment) -> Self {
+        Self {
+            role: Some(a.role.id.clone()),
+            tier: Some(a.tier.as_str().to_owned()),
+            team: a.team.clone(),
+            target: a.target.clone(),
+            starts: a.starts.map(Ok),
+            expires: a.expires.map(Ok),
+        }
+    }
 }
 
 /// A writable field of a user, as an interface names it.
@@ -270,7 +288,7 @@ pub fn create(
     } = input;
     let org = caller.organization_id().to_owned();
     let assignments = match &input.user_roles {
-        Some(items) => resolve_assignments(conn, &org, items, &mut errors)?,
+        Some(items) => resolve_assignments(conn, &org, items, &[], &mut errors)?,
         None => Some(vec![default_membership()]),
     };
     let labels = resolve_labels(conn, &org, input.labels.as_deref(), &mut errors)?;
@@ -381,7 +399,7 @@ pub fn update(
     }
     authority::require_over(conn, caller, &current_detail.roles)?;
     let after = match &input.user_roles {
-        Some(items) => resolve_assignments(conn, &org, items, &mut errors)?,
+        Some(items) => resolve_assignments(conn, &org, items, &before, &mut errors)?,
         None => None,
     };
     let labels = resolve_labels(conn, &org, input.labels.as_deref(), &mut errors)?;
@@ -533,6 +551,8 @@ fn default_membership() -> Assignment {
         tier: Tier::Account,
         team: None,
         target: None,
+        starts: None,
+        expires: None,
     }
 }
 
@@ -550,7 +570,8 @@ fn authorize_roles(
     after: &[Assignment],
 ) -> Result<()> {
     let (added, removed) = user_roles::diff(before, after);
-    for a in added.into_iter().chain(removed) {
+    let rewindowed = user_roles::rewindowed(before, after);
+    for a in added.into_iter().chain(removed).chain(rewindowed) {
         authorize_grant(conn, caller, a)?;
     }
     Ok(())
@@ -602,6 +623,8 @@ pub fn assignment_of_row(r: &UserRoleDetail) -> Assignment {
         tier: r.tier,
         team: r.team_id.clone(),
         target: r.target_id.clone(),
+        starts: r.starts,
+        expires: r.expires,
     }
 }
 
@@ -611,8 +634,10 @@ fn resolve_assignments(
     conn: &mut DbConnection,
     org: &str,
     items: &[AssignmentInput],
+    before: &[Assignment],
     errors: &mut FieldErrors,
 ) -> Result<Option<Vec<Assignment>>> {
+    let now = time::now();
     let mut resolved = Vec::with_capacity(items.len());
     let mut item_errors = Vec::with_capacity(items.len());
     for item in items {
@@ -650,13 +675,39 @@ fn resolve_assignments(
             None if item.team.is_some() => Some(Tier::Team),
             None => Some(Tier::Account),
         };
+        let mut time =
+            |field: &'static str, raw: &Option<std::result::Result<NaiveDateTime, String>>| {
+                match raw {
+                    Some(Ok(t)) => Some(*t),
+                    Some(Err(message)) => {
+                        e.add(field, message.clone());
+                        None
+                    }
+                    None => None,
+                }
+            };
+        let starts = time("starts", &item.starts);
+        let expires = time("expires", &item.expires);
         resolved.push(match (role, tier, e.is_empty()) {
-            (Some(role), Some(tier), true) => Some(Assignment {
-                role,
-                tier,
-                team,
-                target,
-            }),
+            (Some(role), Some(tier), true) => {
+                let a = Assignment {
+                    role,
+                    tier,
+                    team,
+                    target,
+                    starts,
+                    expires,
+                };
+                // A window already stored may have passed (the scheduler
+                // removes it soon); a new or moved one must end ahead.
+                let kept = before
+                    .iter()
+                    .any(|b| b.key() == a.key() && !b.window_differs(&a));
+                if !kept && user_roles::has_ended(a.expires, now) {
+                    e.add("expires", user_roles::EXPIRES_IN_FUTURE);
+                }
+                Some(a)
+            }
             _ => None,
         });
         item_errors.push(e);
@@ -732,6 +783,15 @@ fn replace_assignments(
     now: NaiveDateTime,
 ) -> Result<()> {
     let (mut added, mut removed) = user_roles::diff(before, after);
+    let rewindowed = user_roles::rewindowed(before, after);
+    if !rewindowed.is_empty() {
+        let rows = users::roles_of(conn, &[user_id.to_owned()])?;
+        for a in rewindowed {
+            if let Some(row) = rows.iter().find(|r| assignment_of_row(r).key() == a.key()) {
+                users::set_assignment_window(conn, &row.id, a.starts, a.expires)?;
+            }
+        }
+    }
     // A new membership role takes over the old one's row: the membership
     // keeps its id and creation time (MCP's Membership is addressed by id).
     let old = removed.iter().position(|a| a.is_membership());
@@ -766,6 +826,8 @@ fn replace_assignments(
                 team_id: a.team.clone(),
                 target_id: a.target.clone(),
                 created: now,
+                starts: a.starts,
+                expires: a.expires,
             },
         )?;
     }

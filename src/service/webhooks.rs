@@ -18,12 +18,13 @@ use crate::error::{Error, Result};
 use crate::service::{Page, PageRequest, Parsed, audit};
 
 /// Event types a webhook can subscribe to.
-pub const EVENT_TYPES: [&str; 15] = [
+pub const EVENT_TYPES: [&str; 16] = [
     "user.created",
     "user.updated",
     "user.deleted",
     "user.deactivated",
     "membership.updated",
+    "membership.expired",
     "label.created",
     "label.updated",
     "label.deleted",
@@ -276,6 +277,8 @@ fn event_types(action: AuditAction, changes: &audit::Changes) -> Vec<&'static st
         | AuditAction::AccessRequestApproved
         | AuditAction::AccessRequestDenied
         | AuditAction::AccessRequestCancelled => action.as_str(),
+        // A grant that reached its end, removed by the scheduler.
+        AuditAction::RoleExpired => "membership.expired",
         _ => return Vec::new(),
     };
     let mut types = vec![event];

@@ -223,7 +223,8 @@ export interface paths {
         head?: never;
         /**
          * Update account
-         * @description Renames the organization. Needs `account.manage`.
+         * @description Renames the organization, or sets how it treats dormant accounts.
+         *     Needs `account.manage`.
          */
         patch: operations["update_account"];
         trace?: never;
@@ -1716,6 +1717,11 @@ export interface components {
         AccessReviewItem: {
             active: boolean;
             /**
+             * @description Neither signed in nor used an API key for the organization's
+             *     `dormant_after_days` (see `/account/`); false when that is not set.
+             */
+            dormant: boolean;
+            /**
              * Format: int64
              * @description API keys the user holds.
              */
@@ -1756,11 +1762,30 @@ export interface components {
             changed: string;
             /** Format: date-time */
             created: string;
+            /**
+             * @description What happens to a dormant account: `flag` (shown in the access
+             *     review) or `deactivate` (the scheduler deactivates it as the
+             *     `System` actor, never the last active owner; audited as
+             *     `user.deactivated`). An account never used counts from its creation.
+             */
+            dormant_action: components["schemas"]["DormantAction"];
+            /**
+             * Format: int32
+             * @description Days without a sign-in or an API-key use after which an account is
+             *     dormant (flagged in `/access-review/`); null: never.
+             */
+            dormant_after_days?: number | null;
             id: string;
             name: string;
         };
         /** @description Writable fields of the account. */
         AccountWrite: {
+            dormant_action?: components["schemas"]["DormantAction"];
+            /**
+             * Format: int32
+             * @description Null: no account is ever dormant.
+             */
+            dormant_after_days?: number | null;
             name?: string;
         };
         /** @description An API key (never its secret, which is shown only when it is created). */
@@ -1990,6 +2015,11 @@ export interface components {
              */
             link?: string | null;
         };
+        /**
+         * @description What happens to a dormant account.
+         * @enum {string}
+         */
+        DormantAction: "flag" | "deactivate";
         /** @description One effective permission. */
         EffectivePermission: {
             granted_by: components["schemas"]["GrantSource"];
@@ -2025,9 +2055,20 @@ export interface components {
         };
         /** @description The role assignment a permission comes from. */
         GrantSource: {
+            /**
+             * Format: date-time
+             * @description When the assignment ends (null: it does not). The permission is
+             *     listed only while the assignment is in force.
+             */
+            expires?: string | null;
             /** @description The user_role's id. */
             id: string;
             role: components["schemas"]["NamedRef"];
+            /**
+             * Format: date-time
+             * @description When the assignment came or comes into force (null: when it was made).
+             */
+            starts?: string | null;
             tier: components["schemas"]["Tier"];
         };
         /** @description The role assignment an approval added: from `starts` until `expires`. */
@@ -3012,10 +3053,22 @@ export interface components {
         };
         /** @description A role held by a user, at a tier (account, team or scope). */
         UserRole: {
+            /**
+             * Format: date-time
+             * @description When it ends; null: never. Outside its window an assignment grants
+             *     nothing (judged at each request); once expired, the scheduler removes
+             *     it (audit `role.expired`, webhook `membership.expired`).
+             */
+            expires?: string | null;
             /** @description Id of this assignment (the membership id in the MCP view). */
             id: string;
             role: components["schemas"]["NamedRef"];
             scope: components["schemas"]["RoleScope"];
+            /**
+             * Format: date-time
+             * @description When the assignment comes into force; null: since it was made.
+             */
+            starts?: string | null;
             target?: null | components["schemas"]["NamedRef"];
             team?: null | components["schemas"]["NamedRef"];
         };
@@ -3025,6 +3078,16 @@ export interface components {
          *     tier is inferred: `scope` with a target, `team` with a team, else `account`.
          */
         UserRoleInput: {
+            /**
+             * Format: date-time
+             * @description When it ends (RFC 3339; null or absent: never). Must be after
+             *     `starts`, and in the future unless the assignment already has this
+             *     very window. Not allowed on the membership role (OWNER, ADMIN,
+             *     EMPLOYEE, VIEWER, AUDITOR at account tier): set the user's
+             *     `contract_end_date` instead. Changing a window is granting the role
+             *     again: it needs what adding the role needs.
+             */
+            expires?: string | null;
             /** @description Role id, built-in role name (e.g. "OWNER"), or {"id": ...}. */
             role: string | {
                 id: string;
@@ -3039,6 +3102,12 @@ export interface components {
                 /** @enum {string} */
                 tier?: "account" | "team" | "scope" | "target";
             } | ("account" | "team" | "scope" | "target") | null;
+            /**
+             * Format: date-time
+             * @description When the assignment comes into force (RFC 3339; null or absent: at
+             *     once).
+             */
+            starts?: string | null;
             /** @description Target id or {"id": ...} (scope tier). */
             target?: string | {
                 id: string;
@@ -3204,7 +3273,9 @@ export interface components {
             active?: boolean | null;
             /**
              * @description `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
-             *     `membership.updated`, `label.created|updated|deleted`,
+             *     `membership.updated`, `membership.expired` (a time-bound role
+             *     assignment reached its end and the scheduler removed it),
+             *     `label.created|updated|deleted`,
              *     `team.created|updated|deleted`,
              *     `access_request.created|approved|denied|cancelled`, or a family
              *     (`user.*`, `label.*`, `team.*`, `membership.*`, `access_request.*`) or `*`.
@@ -3233,7 +3304,9 @@ export interface components {
             active?: boolean | null;
             /**
              * @description `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
-             *     `membership.updated`, `label.created|updated|deleted`,
+             *     `membership.updated`, `membership.expired` (a time-bound role
+             *     assignment reached its end and the scheduler removed it),
+             *     `label.created|updated|deleted`,
              *     `team.created|updated|deleted`,
              *     `access_request.created|approved|denied|cancelled`, or a family
              *     (`user.*`, `label.*`, `team.*`, `membership.*`, `access_request.*`) or `*`.
@@ -3938,7 +4011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
-            /** @description Invalid name */
+            /** @description Invalid name, dormant_after_days or dormant_action */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -31,6 +31,15 @@ pub struct GrantSource {
     pub id: String,
     pub role: crate::api::common::NamedRef,
     pub tier: crate::domain::role::Tier,
+    /// When the assignment came or comes into force (null: when it was made).
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts: Option<NaiveDateTime>,
+    /// When the assignment ends (null: it does not). The permission is
+    /// listed only while the assignment is in force.
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires: Option<NaiveDateTime>,
 }
 
 /// One effective permission.
@@ -70,6 +79,9 @@ pub struct AccessReviewItem {
     #[serde(serialize_with = "time::serialize_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub key_last_used: Option<NaiveDateTime>,
+    /// Neither signed in nor used an API key for the organization's
+    /// `dormant_after_days` (see `/account/`); false when that is not set.
+    pub dormant: bool,
     pub permissions: Vec<EffectivePermission>,
 }
 
@@ -98,6 +110,8 @@ impl From<&Entry> for EffectivePermission {
                     name: e.role_name.clone(),
                 },
                 tier: e.tier,
+                starts: e.starts,
+                expires: e.expires,
             },
         }
     }
@@ -123,22 +137,8 @@ impl From<Reviewed> for AccessReviewItem {
             last_login: u.last_login,
             key_count: r.key_count,
             key_last_used: r.key_last_used,
-            permissions: r
-                .entries
-                .iter()
-                .map(|e| EffectivePermission {
-                    permission: e.permission.as_str().to_owned(),
-                    scope: scope_of(e),
-                    granted_by: GrantSource {
-                        id: e.assignment_id.clone(),
-                        role: crate::api::common::NamedRef {
-                            id: e.role_id.clone(),
-                            name: e.role_name.clone(),
-                        },
-                        tier: e.tier,
-                    },
-                })
-                .collect(),
+            dormant: r.dormant,
+            permissions: r.entries.iter().map(EffectivePermission::from).collect(),
         }
     }
 }
@@ -150,7 +150,7 @@ page_view! {
 
 /// The CSV header; one line per permission (a user without any gets one
 /// line with the permission columns empty).
-pub const CSV_HEADER: [&str; 17] = [
+pub const CSV_HEADER: [&str; 20] = [
     "user_id",
     "user_email",
     "user_name",
@@ -161,6 +161,7 @@ pub const CSV_HEADER: [&str; 17] = [
     "last_login",
     "key_count",
     "key_last_used",
+    "dormant",
     "permission",
     "scope_type",
     "scope_id",
@@ -168,6 +169,8 @@ pub const CSV_HEADER: [&str; 17] = [
     "role_id",
     "role_name",
     "assignment_id",
+    "assignment_starts",
+    "assignment_expires",
 ];
 
 /// The CSV lines of one user.
@@ -188,6 +191,7 @@ pub fn csv_records(item: &AccessReviewItem) -> Vec<Vec<String>> {
         opt_time(item.last_login),
         item.key_count.to_string(),
         opt_time(item.key_last_used),
+        item.dormant.to_string(),
     ];
     if item.permissions.is_empty() {
         let mut line = user;
@@ -206,6 +210,8 @@ pub fn csv_records(item: &AccessReviewItem) -> Vec<Vec<String>> {
                 p.granted_by.role.id.clone(),
                 p.granted_by.role.name.clone(),
                 p.granted_by.id.clone(),
+                opt_time(p.granted_by.starts),
+                opt_time(p.granted_by.expires),
             ]);
             line
         })

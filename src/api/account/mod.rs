@@ -8,8 +8,10 @@ use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
 use crate::db::models::OrganizationRow;
+use crate::domain::dormancy::{self, DormantAction};
 use crate::domain::time;
 use crate::error::{Collect, FieldErrors, Result};
+use crate::service::orgs::AccountPatch;
 use crate::service::{self, Parsed};
 use crate::state::AppState;
 use actix_web::web;
@@ -27,6 +29,15 @@ pub struct Account {
     #[serde(serialize_with = "time::serialize")]
     #[schema(value_type = String, format = DateTime)]
     pub changed: NaiveDateTime,
+    /// Days without a sign-in or an API-key use after which an account is
+    /// dormant (flagged in `/access-review/`); null: never.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub dormant_after_days: Option<i32>,
+    /// What happens to a dormant account: `flag` (shown in the access
+    /// review) or `deactivate` (the scheduler deactivates it as the
+    /// `System` actor, never the last active owner; audited as
+    /// `user.deactivated`). An account never used counts from its creation.
+    pub dormant_action: DormantAction,
 }
 
 impl From<OrganizationRow> for Account {
@@ -36,6 +47,8 @@ impl From<OrganizationRow> for Account {
             name: row.name,
             created: row.created,
             changed: row.changed,
+            dormant_after_days: row.dormant_after_days,
+            dormant_action: row.dormant_action,
         }
     }
 }
@@ -51,6 +64,11 @@ pub struct AccountWriteDoc {
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
     pub name: Option<String>,
+    /// Null: no account is ever dormant.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub dormant_after_days: Option<i32>,
+    #[schema(nullable = false)]
+    pub dormant_action: Option<DormantAction>,
 }
 
 /// Retrieve account
@@ -77,7 +95,8 @@ pub async fn get_account(caller: Caller, state: web::Data<AppState>) -> Result<w
 
 /// Update account
 ///
-/// Renames the organization. Needs `account.manage`.
+/// Renames the organization, or sets how it treats dormant accounts.
+/// Needs `account.manage`.
 #[utoipa::path(
     patch,
     path = "/account/",
@@ -85,7 +104,7 @@ pub async fn get_account(caller: Caller, state: web::Data<AppState>) -> Result<w
     request_body(content = AccountWriteDoc, content_type = "application/json"),
     responses(
         (status = 200, description = "The organization", body = Account),
-        (status = 400, description = "Invalid name", body = ValidationErrors),
+        (status = 400, description = "Invalid name, dormant_after_days or dormant_action", body = ValidationErrors),
         (status = 401, description = "Not authenticated", body = ErrorDetail),
         (status = 403, description = "Lacks account.manage", body = ErrorDetail),
         (status = 413, description = "Body over 1 MiB", body = ErrorDetail),
@@ -104,8 +123,23 @@ pub async fn update_account(
     let name = fields
         .string("name", &mut errors)
         .and_then(|n| service::orgs::parse_name(&n).collect(&mut errors, "name"));
+    let dormant_after_days = fields
+        .nullable_integer("dormant_after_days", &mut errors)
+        .and_then(|days| match days {
+            None => Some(None),
+            Some(days) => dormancy::parse_after_days(days)
+                .collect(&mut errors, "dormant_after_days")
+                .map(Some),
+        });
+    let dormant_action = fields
+        .string("dormant_action", &mut errors)
+        .and_then(|a| DormantAction::parse(&a).collect(&mut errors, "dormant_action"));
     let input = Parsed {
-        value: name,
+        value: AccountPatch {
+            name,
+            dormant_after_days,
+            dormant_action,
+        },
         errors,
     };
     let row = state

@@ -49,6 +49,16 @@ pub struct UserRole {
     pub team: Option<NamedRef>,
     /// The target of a scope-tier assignment.
     pub target: Option<NamedRef>,
+    /// When the assignment comes into force; null: since it was made.
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts: Option<NaiveDateTime>,
+    /// When it ends; null: never. Outside its window an assignment grants
+    /// nothing (judged at each request); once expired, the scheduler removes
+    /// it (audit `role.expired`, webhook `membership.expired`).
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires: Option<NaiveDateTime>,
 }
 
 impl From<UserRoleDetail> for UserRole {
@@ -68,6 +78,8 @@ impl From<UserRoleDetail> for UserRole {
             scope: RoleScope { tier: r.tier },
             team: named(r.team_id, r.team_name),
             target: named(r.target_id, r.target_name),
+            starts: r.starts,
+            expires: r.expires,
         }
     }
 }
@@ -191,6 +203,18 @@ pub struct UserRoleInputDoc {
     pub team: Option<String>,
     #[schema(schema_with = target_reference_schema)]
     pub target: Option<String>,
+    /// When the assignment comes into force (RFC 3339; null or absent: at
+    /// once).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts: Option<String>,
+    /// When it ends (RFC 3339; null or absent: never). Must be after
+    /// `starts`, and in the future unless the assignment already has this
+    /// very window. Not allowed on the membership role (OWNER, ADMIN,
+    /// EMPLOYEE, VIEWER, AUDITOR at account tier): set the user's
+    /// `contract_end_date` instead. Changing a window is granting the role
+    /// again: it needs what adding the role needs.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires: Option<String>,
 }
 
 /// How a body names an object (what [`reference`] reads): its id as a
@@ -482,6 +506,16 @@ fn assignment_input(item: &serde_json::Value) -> AssignmentInput {
         }),
         team: get("team").and_then(reference),
         target: get("target").and_then(reference),
+        starts: get("starts").map(time_input),
+        expires: get("expires").map(time_input),
+    }
+}
+
+/// A date-time of a role assignment, parsed (or why it is not one).
+fn time_input(v: &serde_json::Value) -> Result<NaiveDateTime, String> {
+    match v.as_str() {
+        Some(raw) => time::parse(raw),
+        None => Err("Not a valid string.".to_owned()),
     }
 }
 

@@ -75,7 +75,9 @@ pub struct WebhookWriteDoc {
     #[schema(max_length = 2048)]
     url: String,
     /// `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
-    /// `membership.updated`, `label.created|updated|deleted`,
+    /// `membership.updated`, `membership.expired` (a time-bound role
+    /// assignment reached its end and the scheduler removed it),
+    /// `label.created|updated|deleted`,
     /// `team.created|updated|deleted`,
     /// `access_request.created|approved|denied|cancelled`, or a family
     /// (`user.*`, `label.*`, `team.*`, `membership.*`, `access_request.*`) or `*`.

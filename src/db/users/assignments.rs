@@ -51,6 +51,8 @@ macro_rules! roles_query {
                 teams::name.nullable(),
                 targets::id.nullable(),
                 targets::name.nullable(),
+                user_roles::starts,
+                user_roles::expires,
             ))
             .order((user_roles::user_id, user_roles::created, user_roles::id))
     };
@@ -109,6 +111,38 @@ pub fn holder_of_role(conn: &mut DbConnection, id: &str) -> QueryResult<Option<S
         .select(user_roles::user_id)
         .first(conn)
         .optional()
+}
+
+/// Assignments expired at `now` (organization, user, assignment), the
+/// oldest first, at most `limit`: found by the partial index on `expires`.
+pub fn expired_assignments(
+    conn: &mut DbConnection,
+    now: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(String, String, String)>> {
+    user_roles::table
+        .inner_join(users::table)
+        .filter(user_roles::expires.le(now))
+        .order((user_roles::expires, user_roles::id))
+        .select((users::organization_id, users::id, user_roles::id))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Moves an assignment's window, keeping its row, id and creation time.
+pub fn set_assignment_window(
+    conn: &mut DbConnection,
+    id: &str,
+    starts: Option<chrono::NaiveDateTime>,
+    expires: Option<chrono::NaiveDateTime>,
+) -> QueryResult<()> {
+    diesel::update(user_roles::table.find(id))
+        .set((
+            user_roles::starts.eq(starts),
+            user_roles::expires.eq(expires),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Points an assignment at another role, keeping its row, id and creation time.

@@ -240,6 +240,33 @@ pub fn contract_ended(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
         .load(conn)
 }
 
+/// Active accounts of `organization_id` last active before `cutoff`: no
+/// sign-in since, no API-key use since, and made before it. At most
+/// `limit`, by id.
+pub fn dormant(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    cutoff: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    use crate::db::schema::api_keys;
+    users::table
+        .filter(users::organization_id.eq(organization_id))
+        .filter(users::active.eq(true))
+        .filter(users::is_system.eq(false))
+        .filter(users::created.lt(cutoff))
+        .filter(users::last_login.is_null().or(users::last_login.lt(cutoff)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            api_keys::table
+                .filter(api_keys::user_id.eq(users::id))
+                .filter(api_keys::last_used.ge(cutoff)),
+        )))
+        .order(users::id)
+        .select(UserRow::as_select())
+        .limit(limit)
+        .load(conn)
+}
+
 /// What the tests of every concern share: a migrated database and the
 /// planner's view of a statement.
 #[cfg(test)]

@@ -15,6 +15,8 @@ pub struct GrantRow {
     pub team_id: Option<String>,
     pub target_id: Option<String>,
     pub permissions: PermissionSet,
+    pub starts: Option<chrono::NaiveDateTime>,
+    pub expires: Option<chrono::NaiveDateTime>,
 }
 
 /// `token_holder`'s statement. Flat left joins: a parenthesised
@@ -37,6 +39,8 @@ macro_rules! token_holder_query {
                     user_roles::team_id,
                     user_roles::target_id,
                     roles::permissions,
+                    user_roles::starts,
+                    user_roles::expires,
                 )
                     .nullable(),
             ))

@@ -624,8 +624,7 @@ fn create(
         user_roles: Some(vec![AssignmentInput {
             role: Some(role),
             tier: Some("account".into()),
-            team: None,
-            target: None,
+            ..AssignmentInput::default()
         }]),
         external_id: Some(Some(identity.subject.clone())),
         ..UserPatch::default()
@@ -699,12 +698,7 @@ fn apply_mapping(
             continue;
         }
         kept.insert(key);
-        next.push(AssignmentInput {
-            role: Some(a.role.id.clone()),
-            tier: Some(a.tier.as_str().to_owned()),
-            team: a.team.clone(),
-            target: a.target.clone(),
-        });
+        next.push(AssignmentInput::of(a));
     }
     // An OWNER's membership is never changed by a mapping: the connection's
     // author could not have granted or taken OWNER.
@@ -720,8 +714,7 @@ fn apply_mapping(
         AssignmentInput {
             role: Some(membership),
             tier: Some("account".into()),
-            team: None,
-            target: None,
+            ..AssignmentInput::default()
         },
     );
     for (role, team) in &wanted {
@@ -730,7 +723,7 @@ fn apply_mapping(
                 role: Some(role.clone()),
                 tier: Some("team".into()),
                 team: team.clone(),
-                target: None,
+                ..AssignmentInput::default()
             });
         }
     }

@@ -252,6 +252,8 @@ fn grantable(
                 tier: Tier::Account,
                 team: None,
                 target: None,
+                starts: None,
+                expires: None,
             }
         }
         Some(team) => {
@@ -264,6 +266,8 @@ fn grantable(
                 tier: Tier::Team,
                 team: Some(team.to_owned()),
                 target: None,
+                starts: None,
+                expires: None,
             }
         }
     };
