@@ -739,6 +739,8 @@ async fn the_python_sdk_drives_the_whole_lifecycle() {
         "deactivateUser",
         "inviteUser",
         "removeUser",
+        "requestAccess",
+        "approveAccessRequest",
         "invalid params",
         "domain errors",
     ] {
