@@ -177,6 +177,11 @@ pub enum Error {
     Unavailable(String),
     /// 500; the cause is logged, never sent.
     Internal(anyhow::Error),
+    /// 403 saying why (e.g. deciding one's own access request).
+    Refused(&'static str),
+    /// 409: the object is no longer in a state that allows the action
+    /// (e.g. an access request already decided).
+    StateConflict(&'static str),
 }
 
 impl Error {
@@ -258,6 +263,7 @@ impl Error {
             }),
             Error::Unavailable(detail) => json!({ "detail": detail }),
             Error::Internal(_) => json!({ "detail": "A server error occurred." }),
+            Error::Refused(detail) | Error::StateConflict(detail) => json!({ "detail": detail }),
         }
     }
 }
@@ -297,6 +303,8 @@ impl ResponseError for Error {
             Error::IdempotencyKeyInProgress => StatusCode::CONFLICT,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Refused(_) => StatusCode::FORBIDDEN,
+            Error::StateConflict(_) => StatusCode::CONFLICT,
         }
     }
 

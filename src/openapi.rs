@@ -204,6 +204,12 @@ organization's `System` actor."#;
         api::auth::introspect::introspect_token,
         api::authz::check::check_permissions,
         api::authz::who::who_may,
+        api::access_requests::list::list_access_requests,
+        api::access_requests::create::create_access_request,
+        api::access_requests::get::get_access_request,
+        api::access_requests::decide::approve_access_request,
+        api::access_requests::decide::deny_access_request,
+        api::access_requests::cancel::cancel_access_request,
     ),
     components(schemas(api::common::ErrorDetail, api::common::ValidationErrors, api::common::IdParam, api::common::RoleParam, api::users::UserRoleInputDoc, api::users::ApiUserWrite, api::users::bulk_update::BulkUserUpdate)),
     modifiers(&JwtScheme, &PartialUpdates, &IdempotencyKeys, &QueryTextWithoutNul),
@@ -225,6 +231,7 @@ organization's `System` actor."#;
         (name = "targets", description = "Targets: what access is scoped to"),
         (name = "operations", description = "Probes for orchestrators"),
         (name = "access-reviews", description = "Access review campaigns. A campaign (`POST /access-reviews/`) snapshots the role assignments in its scope (the organization, a team, or a role) into items, one per user and assignment, with the permissions each granted at that moment; the snapshot does not change afterwards. Reviewers decide `keep` or `revoke` per item; a `revoke` takes effect in the transaction of the decision, through the same rules and audit trail as a user edit (no escalation, never the last OWNER). A campaign closes only when no item is pending, and its report (JSON or CSV) lists every decision with its reviewer and time. Creating and closing need `access_review.view` and `roles.grant` organization-wide; reading every campaign needs `access_review.view`; reviewers, and team ADMINs for the items of their teams, see and decide what they review. Audited as `access_review.created`, `access_review.decided` and `access_review.closed`."),
+        (name = "access-requests", description = "Access requests: a role at a place for a while, asked for and decided"),
     )
 )]
 pub struct ApiDoc;

@@ -422,3 +422,77 @@ async fn dormant_accounts_are_flagged_then_deactivated_but_never_the_last_owner(
         events.body
     );
 }
+
+#[actix_web::test]
+async fn an_approved_access_request_ends_with_its_duration() {
+    let clock = Clock::take();
+    let app = app().await;
+    let owner = app.owner_token().await;
+    let team = team(&app, &owner, "Red").await;
+    let (id, token) = app.member(&owner, "asker@example.com", "EMPLOYEE").await;
+    let request = app
+        .create(
+            "/access-requests/",
+            &token,
+            json!({"role": "ADMIN", "team": team, "duration": 3600, "reason": "Release"}),
+        )
+        .await;
+    let path = format!("/access-requests/{}/", request["id"].as_str().unwrap());
+    let approved = app
+        .post(&format!("{path}approve/"), &owner, json!({}))
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let user = app.get(&format!("/users/{id}/"), &owner).await.body;
+    let granted = &user["user_roles"][1];
+    assert_eq!(granted["role"]["name"], "ADMIN", "{user}");
+    assert_eq!(granted["expires"], approved.body["grant"]["expires"]);
+
+    let team_path = format!("/teams/{team}/");
+    let edit = || app.patch(&team_path, &token, json!({"description": "x"}));
+    assert_eq!(edit().await.status, StatusCode::OK);
+    clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(edit().await.status, StatusCode::FORBIDDEN);
+    drop(clock);
+}
+
+#[actix_web::test]
+async fn an_undecided_access_request_expires_after_14_days() {
+    let clock = Clock::take();
+    let app = app().await;
+    let owner = app.owner_token().await;
+    let team = team(&app, &owner, "Red").await;
+    let (_, token) = app.member(&owner, "late@example.com", "EMPLOYEE").await;
+    let request = app
+        .create(
+            "/access-requests/",
+            &token,
+            json!({"role": "VIEWER", "team": team, "duration": 60, "reason": "Audit"}),
+        )
+        .await;
+    let path = format!("/access-requests/{}/", request["id"].as_str().unwrap());
+    clock.advance(chrono::Duration::days(14) + chrono::Duration::seconds(1));
+    let read = app.get(&path, &owner).await;
+    assert_eq!(read.body["status"], "EXPIRED", "{}", read.body);
+    let late = app
+        .post(&format!("{path}approve/"), &owner, json!({}))
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    assert_eq!(
+        late.body["detail"],
+        "This access request expired before it was decided."
+    );
+    let listed = app.get("/access-requests/?status=EXPIRED", &owner).await;
+    assert_eq!(listed.body["count"], 1, "{}", listed.body);
+    let pending = app.get("/access-requests/?status=PENDING", &owner).await;
+    assert_eq!(pending.body["count"], 0, "{}", pending.body);
+    // A new request for the same role there is allowed again.
+    let again = app
+        .post(
+            "/access-requests/",
+            &token,
+            json!({"role": "VIEWER", "team": team, "duration": 60, "reason": "Audit"}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    drop(clock);
+}

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per action, and the route table.
 
+pub mod access_requests;
 pub mod access_review;
 pub mod access_reviews;
 pub mod account;
@@ -200,4 +201,14 @@ route_table! {
         patch: users::partial_update_user,
         delete: users::delete_user,
     },
+    "/access-requests" => {
+        get: access_requests::list::list_access_requests,
+        post: access_requests::create::create_access_request,
+    },
+    "/access-requests/{id}" => { get: access_requests::get::get_access_request },
+    "/access-requests/{id}/approve" => {
+        post: access_requests::decide::approve_access_request,
+    },
+    "/access-requests/{id}/deny" => { post: access_requests::decide::deny_access_request },
+    "/access-requests/{id}/cancel" => { post: access_requests::cancel::cancel_access_request },
 }

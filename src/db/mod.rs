@@ -1,6 +1,7 @@
 //! Persistence: one connection type for both backends, the pool, migrations,
 //! and the two ways handlers reach the database (`Db::read`, `Db::write`).
 
+pub mod access_requests;
 pub mod access_review;
 pub mod access_reviews;
 pub mod audit;

@@ -181,6 +181,8 @@ pub struct RoleRow {
     pub builtin: bool,
     pub created: NaiveDateTime,
     pub changed: NaiveDateTime,
+    /// The longest it may be requested for, in seconds (none: no limit of its own).
+    pub max_duration: Option<i64>,
 }
 
 #[derive(Insertable)]

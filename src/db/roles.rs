@@ -21,6 +21,7 @@ pub struct NewRole {
     pub builtin: bool,
     pub created: NaiveDateTime,
     pub changed: NaiveDateTime,
+    pub max_duration: Option<i64>,
 }
 
 #[derive(AsChangeset)]
@@ -30,6 +31,8 @@ pub struct RoleChanges {
     pub description: Option<String>,
     pub permissions: Option<PermissionSet>,
     pub changed: NaiveDateTime,
+    /// `Some(None)` clears it.
+    pub max_duration: Option<Option<i64>>,
 }
 
 /// A role the organization may see and assign: built-in, or its own, by id.

@@ -85,6 +85,7 @@ diesel::table! {
         builtin -> Bool,
         created -> Timestamp,
         changed -> Timestamp,
+        max_duration -> Nullable<BigInt>,
     }
 }
 
@@ -352,6 +353,30 @@ diesel::joinable!(user_roles -> targets (target_id));
 diesel::joinable!(target_teams -> targets (target_id));
 diesel::joinable!(target_teams -> teams (team_id));
 
+diesel::table! {
+    access_requests (id) {
+        id -> Text,
+        organization_id -> Text,
+        requester_id -> Text,
+        role_id -> Text,
+        tier -> Text,
+        team_id -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        duration -> BigInt,
+        reason -> Text,
+        status -> Text,
+        created -> Timestamp,
+        expires -> Timestamp,
+        decided -> Nullable<Timestamp>,
+        decided_by_id -> Nullable<Text>,
+        decided_by_email -> Nullable<Text>,
+        decided_by_name -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        grant_starts -> Nullable<Timestamp>,
+        grant_expires -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
@@ -378,6 +403,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_logins,
     sso_codes,
     sso_assertions,
+    access_requests,
 );
 
 diesel::table! {

@@ -15,6 +15,7 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
+use crate::domain::access_request::AccessRequestStatus;
 use crate::domain::dormancy::DormantAction;
 use crate::domain::role::{Permission, PermissionSet, Tier};
 use crate::domain::token::TokenAlgorithm;
@@ -111,6 +112,7 @@ stored_as_text!(
     TokenAlgorithm,
     DormantAction
 );
+stored_as_text!(AccessRequestStatus);
 
 impl StoredText for DormantAction {
     const WHAT: &'static str = "dormant action";
@@ -221,6 +223,17 @@ stored_by_name!(
     crate::domain::access_reviews::ReviewStatus => "review status",
     crate::domain::access_reviews::Outcome => "review outcome",
 );
+
+/// Only what is stored: never `EXPIRED`, which is read from the deadline.
+impl StoredText for AccessRequestStatus {
+    const WHAT: &'static str = "access request status";
+    fn to_stored(&self) -> std::borrow::Cow<'static, str> {
+        self.as_str().into()
+    }
+    fn from_stored(raw: &str) -> Option<Self> {
+        AccessRequestStatus::parse(raw).filter(|s| *s != AccessRequestStatus::Expired)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -203,6 +203,9 @@ record!(
     builtin: bool,
     created: NaiveDateTime,
     changed: NaiveDateTime,
+    /// Absent from files written before access requests.
+    #[serde(default)]
+    max_duration: Option<i64>,
 });
 
 record!(TeamRecord, teams, key: |r| r.id.clone(), org: |r| Some(&r.organization_id), {
@@ -869,6 +872,9 @@ mod tests {
             "sso_codes",
             "sso_assertions",
             "replicas",
+            // A workflow's state, not access: what it granted moves as
+            // `user_roles`, and who asked and decided as `audit_events`.
+            "access_requests",
         ];
         let tables: Vec<String> = diesel::sql_query(
             "SELECT name FROM sqlite_master WHERE type = 'table' \

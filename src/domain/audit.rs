@@ -53,10 +53,14 @@ pub enum AuditAction {
     AccessReviewCreated,
     AccessReviewDecided,
     AccessReviewClosed,
+    AccessRequestCreated,
+    AccessRequestApproved,
+    AccessRequestDenied,
+    AccessRequestCancelled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 52] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
@@ -105,6 +109,10 @@ impl AuditAction {
         AuditAction::AccessReviewCreated,
         AuditAction::AccessReviewDecided,
         AuditAction::AccessReviewClosed,
+        AuditAction::AccessRequestCreated,
+        AuditAction::AccessRequestApproved,
+        AuditAction::AccessRequestDenied,
+        AuditAction::AccessRequestCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +165,10 @@ impl AuditAction {
             AuditAction::AccessReviewCreated => "access_review.created",
             AuditAction::AccessReviewDecided => "access_review.decided",
             AuditAction::AccessReviewClosed => "access_review.closed",
+            AuditAction::AccessRequestCreated => "access_request.created",
+            AuditAction::AccessRequestApproved => "access_request.approved",
+            AuditAction::AccessRequestDenied => "access_request.denied",
+            AuditAction::AccessRequestCancelled => "access_request.cancelled",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Domain types and rules: no HTTP, no SQL.
 
+pub mod access_request;
 pub mod access_reviews;
 pub mod address;
 pub mod audit;

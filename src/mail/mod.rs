@@ -55,6 +55,22 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "set_password.html",
             include_str!("templates/set_password.html"),
         ),
+        (
+            "access_request.txt",
+            include_str!("templates/access_request.txt"),
+        ),
+        (
+            "access_request.html",
+            include_str!("templates/access_request.html"),
+        ),
+        (
+            "access_decision.txt",
+            include_str!("templates/access_decision.txt"),
+        ),
+        (
+            "access_decision.html",
+            include_str!("templates/access_decision.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the mail templates are valid");
@@ -82,13 +98,33 @@ pub enum MailKind {
         link: String,
         expires: NaiveDateTime,
     },
+    /// To a person who could decide a new access request.
+    AccessRequested {
+        organization: String,
+        requester: String,
+        role: String,
+        place: String,
+        duration: String,
+        reason: String,
+        link: String,
+    },
+    /// To the requester, once its request is decided.
+    AccessDecided {
+        organization: String,
+        role: String,
+        place: String,
+        approved: bool,
+        decider: String,
+        comment: Option<String>,
+        expires: Option<NaiveDateTime>,
+    },
 }
 
 impl MailKind {
     fn invitation_id(&self) -> Option<&str> {
         match self {
             MailKind::Invitation { id, .. } => Some(id),
-            MailKind::PasswordReset { .. } => None,
+            _ => None,
         }
     }
 
@@ -96,6 +132,8 @@ impl MailKind {
         match self {
             MailKind::Invitation { .. } => "invitation",
             MailKind::PasswordReset { .. } => "password reset",
+            MailKind::AccessRequested { .. } => "access request",
+            MailKind::AccessDecided { .. } => "access decision",
         }
     }
 }
@@ -141,6 +179,53 @@ impl Mail {
                     organization,
                     link,
                     expires => expires.format("%Y-%m-%d %H:%M").to_string(),
+                },
+            ),
+            MailKind::AccessRequested {
+                organization,
+                requester,
+                role,
+                place,
+                duration,
+                reason,
+                link,
+            } => (
+                "access_request",
+                format!("{requester} requests {role} in {organization}"),
+                context! {
+                    name => &self.to_name,
+                    organization,
+                    requester,
+                    role,
+                    place,
+                    duration,
+                    reason,
+                    link,
+                },
+            ),
+            MailKind::AccessDecided {
+                organization,
+                role,
+                place,
+                approved,
+                decider,
+                comment,
+                expires,
+            } => (
+                "access_decision",
+                format!(
+                    "Your request for {role} in {organization} was {}",
+                    if *approved { "approved" } else { "denied" }
+                ),
+                context! {
+                    name => &self.to_name,
+                    organization,
+                    role,
+                    place,
+                    approved,
+                    decider,
+                    comment,
+                    expires => expires.map(|e| e.format("%Y-%m-%d %H:%M").to_string()),
                 },
             ),
         };
@@ -221,6 +306,11 @@ impl Mailer {
 
     pub fn enabled(&self) -> bool {
         self.queue.is_some()
+    }
+
+    /// An absolute link to `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
     }
 
     /// An absolute link to `path` (which starts with `/`) carrying `token`.

@@ -8,6 +8,7 @@
 //! authenticates the `Bearer` credential and checks the JSON-RPC envelope;
 //! [`tools`] holds the tools.
 
+pub mod access_requests;
 pub mod cursor;
 pub mod gate;
 pub mod tools;

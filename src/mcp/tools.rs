@@ -17,6 +17,7 @@ use rmcp_actix_web::transport::on_request_extensions;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::access_requests::{AccessRequestResult, DecideAccessRequestArgs, RequestAccessArgs};
 use super::cursor;
 use super::types::*;
 use crate::auth::Caller;
@@ -29,6 +30,7 @@ use crate::domain::time;
 use crate::domain::user::{self, Email, Kind, UserName};
 use crate::error::{Error, FieldErrors};
 use crate::service::Parsed;
+use crate::service::access_requests;
 use crate::service::audit::Interface;
 use crate::service::invitations;
 use crate::service::users::{self as user_service, AssignmentInput, NewUser, UserField, UserPatch};
@@ -68,6 +70,9 @@ impl From<Error> for ToolError {
                 Err(other) => ToolError::Domain(other.to_string()),
             },
             Error::BadRequest(detail) => ToolError::Domain(detail),
+            Error::Refused(detail) | Error::StateConflict(detail) => {
+                ToolError::Domain(detail.into())
+            }
             Error::Unavailable(_) | Error::Internal(_) => {
                 // Logged, never shown.
                 tracing::error!(error = %e, "an MCP tool call failed");
@@ -510,6 +515,71 @@ impl UserTools {
             link: invited.link,
         }))
     }
+
+    #[tool(
+        name = "requestAccess",
+        description = "Requests a role at a place (the organization, a team or a target) for a while, for the caller itself, with a reason. The people who could grant it there are mailed; approval grants it from then on for duration_seconds."
+    )]
+    async fn request_access(
+        &self,
+        Parameters(args): Parameters<RequestAccessArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<AccessRequestResult>, ToolError> {
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        let detail = access_requests::request(&self.state, caller, args.parsed()).await?;
+        Ok(Json(detail.into()))
+    }
+
+    #[tool(
+        name = "approveAccessRequest",
+        description = "Approves a pending access request: the requester gets the role there from now for the requested duration. Only someone who could grant that role there may, never the requester."
+    )]
+    async fn approve_access_request(
+        &self,
+        Parameters(args): Parameters<DecideAccessRequestArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<AccessRequestResult>, ToolError> {
+        self.decide_access_request(args, context, true).await
+    }
+
+    #[tool(
+        name = "denyAccessRequest",
+        description = "Denies a pending access request, with an optional comment. Only someone who could grant that role there may, never the requester."
+    )]
+    async fn deny_access_request(
+        &self,
+        Parameters(args): Parameters<DecideAccessRequestArgs>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<Json<AccessRequestResult>, ToolError> {
+        self.decide_access_request(args, context, false).await
+    }
+}
+
+impl UserTools {
+    async fn decide_access_request(
+        &self,
+        args: DecideAccessRequestArgs,
+        context: RequestContext<RoleServer>,
+        approve: bool,
+    ) -> Result<Json<AccessRequestResult>, ToolError> {
+        let caller = caller(&context)?;
+        same_organization(&caller, &args.organization_id)?;
+        let comment = args.comment();
+        let detail = access_requests::decide_and_notify(
+            &self.state,
+            caller,
+            args.access_request_id,
+            approve,
+            comment,
+        )
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => not_found("Access request"),
+            other => other.into(),
+        })?;
+        Ok(Json(detail.into()))
+    }
 }
 
 /// "User not found." rather than the bare "Not found." where a user was named.
@@ -622,6 +692,8 @@ fn check_arguments(name: &str, arguments: Option<&JsonObject>) -> Result<(), Err
         "updateUser" => fits::<UpdateUserArgs>(arguments),
         "removeUser" | "deactivateUser" | "inviteUser" => fits::<ProfileArgs>(arguments),
         "updateMembership" => fits::<UpdateMembershipArgs>(arguments),
+        "requestAccess" => fits::<RequestAccessArgs>(arguments),
+        "approveAccessRequest" | "denyAccessRequest" => fits::<DecideAccessRequestArgs>(arguments),
         // An unknown tool: the router answers it.
         _ => Ok(()),
     }

@@ -269,7 +269,12 @@ pub fn target_snapshot(t: &TargetDetail) -> Changes {
 pub fn role_snapshot(r: &RoleRow) -> Changes {
     let mut permissions: Vec<&str> = r.permissions.iter().map(|p| p.as_str()).collect();
     permissions.sort_unstable();
-    object_of(json!({"name": r.name, "description": r.description, "permissions": permissions}))
+    object_of(json!({
+        "name": r.name,
+        "description": r.description,
+        "permissions": permissions,
+        "max_duration": r.max_duration,
+    }))
 }
 
 /// A key's name, prefix and expiry (never its hash).

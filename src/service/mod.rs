@@ -2,6 +2,7 @@
 //! (REST, MCP, SCIM, CLI, scheduler) goes through it, so each rule, each
 //! permission check and the paging rule exist once.
 
+pub mod access_requests;
 pub mod access_review;
 pub mod access_reviews;
 pub mod audit;

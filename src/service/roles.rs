@@ -21,6 +21,8 @@ pub struct RoleInput {
     pub name: Option<RoleName>,
     pub description: Option<String>,
     pub permissions: Option<BTreeSet<Permission>>,
+    /// The longest it may be requested for, in seconds; `Some(None)` clears it.
+    pub max_duration: Option<Option<i64>>,
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<RoleRow> {
@@ -100,6 +102,7 @@ pub fn create(
             builtin: false,
             created: now,
             changed: now,
+            max_duration: value.max_duration.flatten(),
         },
     )
     .map_err(name_conflict)?;
@@ -132,6 +135,7 @@ pub fn update(
         description: value.description,
         permissions: value.permissions.clone().map(PermissionSet::from),
         changed: time::now(),
+        max_duration: value.max_duration,
     };
     roles::update(conn, &current.id, &changes).map_err(name_conflict)?;
     let role = find(conn, caller, &current.id)?;

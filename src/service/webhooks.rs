@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::service::{Page, PageRequest, Parsed, audit};
 
 /// Event types a webhook can subscribe to.
-pub const EVENT_TYPES: [&str; 12] = [
+pub const EVENT_TYPES: [&str; 16] = [
     "user.created",
     "user.updated",
     "user.deleted",
@@ -31,10 +31,21 @@ pub const EVENT_TYPES: [&str; 12] = [
     "team.created",
     "team.updated",
     "team.deleted",
+    "access_request.created",
+    "access_request.approved",
+    "access_request.denied",
+    "access_request.cancelled",
 ];
 
 /// Subscriptions to a family (`label.*`) or to everything (`*`).
-pub const EVENT_PATTERNS: [&str; 5] = ["*", "user.*", "membership.*", "label.*", "team.*"];
+pub const EVENT_PATTERNS: [&str; 6] = [
+    "*",
+    "user.*",
+    "membership.*",
+    "label.*",
+    "team.*",
+    "access_request.*",
+];
 
 pub const URL_MAX: usize = 2048;
 pub const SECRET_MIN: usize = 16;
@@ -261,7 +272,11 @@ fn event_types(action: AuditAction, changes: &audit::Changes) -> Vec<&'static st
         | AuditAction::LabelDeleted
         | AuditAction::TeamCreated
         | AuditAction::TeamUpdated
-        | AuditAction::TeamDeleted => action.as_str(),
+        | AuditAction::TeamDeleted
+        | AuditAction::AccessRequestCreated
+        | AuditAction::AccessRequestApproved
+        | AuditAction::AccessRequestDenied
+        | AuditAction::AccessRequestCancelled => action.as_str(),
         // A grant that reached its end, removed by the scheduler.
         AuditAction::RoleExpired => "membership.expired",
         _ => return Vec::new(),

@@ -5,6 +5,7 @@
 mod helpers;
 mod smtp;
 
+mod access_requests;
 mod access_review;
 mod access_reviews;
 mod api_users;

@@ -129,12 +129,15 @@ async fn tools_list_publishes_input_and_output_schemas() {
     assert_eq!(
         names,
         [
+            "approveAccessRequest",
             "createUser",
             "deactivateUser",
+            "denyAccessRequest",
             "getUser",
             "inviteUser",
             "listUsers",
             "removeUser",
+            "requestAccess",
             "updateMembership",
             "updateUser"
         ]
@@ -736,6 +739,8 @@ async fn the_python_sdk_drives_the_whole_lifecycle() {
         "deactivateUser",
         "inviteUser",
         "removeUser",
+        "requestAccess",
+        "approveAccessRequest",
         "invalid params",
         "domain errors",
     ] {

@@ -26,6 +26,9 @@ TOOLS = {
     "updateMembership",
     "deactivateUser",
     "inviteUser",
+    "requestAccess",
+    "approveAccessRequest",
+    "denyAccessRequest",
 }
 
 
@@ -255,6 +258,29 @@ async def lifecycle(server, org, checked):
         message = await s.fail("getUser", {"id": jane["id"]})
         assert "not found" in message.lower(), message
         checked.append("removeUser")
+
+        # The owner asks for BILLING for an hour; no one decides their own.
+        asked = await s.call(
+            "requestAccess",
+            {
+                "organization_id": org,
+                "role": "BILLING",
+                "tier": "account",
+                "duration_seconds": 3600,
+                "reason": "Quarterly invoices",
+            },
+        )
+        request = asked["access_request"]
+        assert request["status"] == "PENDING", request
+        assert request["role_name"] == "BILLING"
+        assert request["duration_seconds"] == 3600
+        checked.append("requestAccess")
+        decide = {"organization_id": org, "access_request_id": request["id"]}
+        message = await s.fail("approveAccessRequest", decide)
+        assert message == "You cannot decide your own access request.", message
+        message = await s.fail("denyAccessRequest", decide)
+        assert message == "You cannot decide your own access request.", message
+        checked.append("approveAccessRequest")
 
 
 async def errors(server, org, foreign_org, foreign_user, checked):

@@ -48,6 +48,135 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/access-requests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List access requests
+         * @description The requests the caller may see: its own, those it could decide (it
+         *     could grant the role there and holds every permission the requester
+         *     holds), and, for account-tier holders of `access_review.view`, every
+         *     request of the organization. Newest first.
+         */
+        get: operations["list_access_requests"];
+        put?: never;
+        /**
+         * Request access
+         * @description Asks for a role at a place (the organization, a team or a target) for
+         *     `duration` seconds, for the caller itself; any authenticated user may.
+         *     The request waits 14 days for a decision, then expires. The people who
+         *     could decide it (those who could grant that role there: `roles.grant`
+         *     and every permission of the role where it applies, and every permission
+         *     the requester holds wherever it holds it; never the requester) are
+         *     mailed, at most 20 of them. Refused (400): OWNER, a membership role at
+         *     account tier, a duration over 365 days or over the role's
+         *     `max_duration`, a role the caller already holds there, or a second
+         *     pending request for the same role at the same place. Audited as
+         *     `access_request.created`, raised as the webhook event of that name.
+         */
+        post: operations["create_access_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-requests/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve access request
+         * @description One request, seen by its requester, by whoever could decide it, and by
+         *     account-tier holders of `access_review.view`; anyone else gets a 404.
+         */
+        get: operations["get_access_request"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-requests/{id}/approve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve access request
+         * @description Grants the request: in the same transaction, the requester gets the role
+         *     at the requested place from now until now + `duration` (the assignment's
+         *     `starts` and `expires`), through the same rules and audit as a change of
+         *     its `user_roles` (`user.updated`, webhook `membership.updated`). Only
+         *     someone who could grant that role there may (`roles.grant` and every
+         *     permission of the role where it applies, and every permission the
+         *     requester holds wherever it holds it); never the requester (403). A
+         *     request no longer pending (decided, cancelled, expired) is a 409. The
+         *     requester is mailed. Audited as `access_request.approved`.
+         */
+        post: operations["approve_access_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-requests/{id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel access request
+         * @description Withdraws the caller's own pending request. Only its requester may
+         *     (403 for others who can see it). Audited as `access_request.cancelled`.
+         */
+        post: operations["cancel_access_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/access-requests/{id}/deny/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deny access request
+         * @description Refuses the request, with an optional comment. Who may, and when, as
+         *     for approving. The requester is mailed. Audited as
+         *     `access_request.denied`.
+         */
+        post: operations["deny_access_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/access-review/": {
         parameters: {
             query?: never;
@@ -279,7 +408,8 @@ export interface paths {
         head?: never;
         /**
          * Update account
-         * @description Renames the organization. Needs `account.manage`.
+         * @description Renames the organization, or sets how it treats dormant accounts.
+         *     Needs `account.manage`.
          */
         patch: operations["update_account"];
         trace?: never;
@@ -1664,6 +1794,110 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `{"comment"?}`: the decision's comment, at most 1000 characters. */
+        AccessDecisionWrite: {
+            comment?: string | null;
+        };
+        /** @description An access request. */
+        AccessRequest: {
+            /** @description The decision's comment. */
+            comment?: string | null;
+            /** Format: date-time */
+            created: string;
+            /**
+             * Format: date-time
+             * @description When it was approved, denied or cancelled; null before.
+             */
+            decided?: string | null;
+            decided_by?: null | components["schemas"]["RequestPerson"];
+            /**
+             * Format: int64
+             * @description How long the grant lasts once approved, in seconds.
+             */
+            duration: number;
+            /**
+             * Format: date-time
+             * @description Until when the request may be decided (14 days after it was made).
+             */
+            expires: string;
+            grant?: null | components["schemas"]["GrantWindow"];
+            id: string;
+            reason: string;
+            /** @description Who asked (for itself). */
+            requester: components["schemas"]["RequestPerson"];
+            /** @description The role asked for. */
+            role: components["schemas"]["NamedRef"];
+            /** @description Where it would apply: `account` (the organization), `team` or `scope` (a target). */
+            scope: components["schemas"]["RoleScope"];
+            /** @description PENDING until decided; EXPIRED when not decided within 14 days. */
+            status: components["schemas"]["AccessRequestStatus"];
+            target?: null | components["schemas"]["NamedRef"];
+            team?: null | components["schemas"]["NamedRef"];
+        };
+        /** @description A page of access requests. */
+        AccessRequestPage: {
+            /**
+             * Format: int64
+             * @description Number of access requests matching the query.
+             */
+            count: number;
+            /** Format: int64 */
+            length: number;
+            /** Format: int64 */
+            page: number;
+            /**
+             * Format: int64
+             * @description Number of pages.
+             */
+            page_total: number;
+            results: components["schemas"]["AccessRequest"][];
+        };
+        /**
+         * @description How a request stands, as stored (`Expired` is never stored: it is a
+         *     pending request read after its `expires`).
+         * @enum {string}
+         */
+        AccessRequestStatus: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
+        /**
+         * @description A request for the caller itself: a role at a place for a while, with a
+         *     reason. `scope`, `team` and `target` follow the rules of a `user_roles`
+         *     item (account tier has neither team nor target; team tier needs a team;
+         *     scope tier a target). OWNER cannot be requested, nor a membership role
+         *     (ADMIN, EMPLOYEE, VIEWER, AUDITOR) at account tier.
+         */
+        AccessRequestWrite: {
+            /**
+             * Format: int64
+             * @description How long the grant should last once approved, in seconds: from 1 to
+             *     31536000 (365 days), and at most the role's `max_duration` when it
+             *     has one.
+             */
+            duration: number;
+            /** @description Why: shown to the people who may decide (at most 1000 characters). */
+            reason: string;
+            /** @description Role id, built-in role name (e.g. "OWNER"), or {"id": ...}. */
+            role: string | {
+                id: string;
+            };
+            /**
+             * @description Where the role applies: `{"tier": ...}` or the tier alone, `account` (the organization), `team` or `scope` (a target; `target` is an alias).
+             * @example {
+             *       "tier": "account"
+             *     }
+             */
+            scope?: {
+                /** @enum {string} */
+                tier?: "account" | "team" | "scope" | "target";
+            } | ("account" | "team" | "scope" | "target") | null;
+            /** @description Target id or {"id": ...} (scope tier). */
+            target?: string | {
+                id: string;
+            } | null;
+            /** @description Team id or {"id": ...} (team tier). */
+            team?: string | {
+                id: string;
+            } | null;
+        };
         /** @description An access review campaign. */
         AccessReviewCampaign: {
             /** Format: date-time */
@@ -1741,6 +1975,11 @@ export interface components {
         AccessReviewItem: {
             active: boolean;
             /**
+             * @description Neither signed in nor used an API key for the organization's
+             *     `dormant_after_days` (see `/account/`); false when that is not set.
+             */
+            dormant: boolean;
+            /**
              * Format: int64
              * @description API keys the user holds.
              */
@@ -1804,11 +2043,30 @@ export interface components {
             changed: string;
             /** Format: date-time */
             created: string;
+            /**
+             * @description What happens to a dormant account: `flag` (shown in the access
+             *     review) or `deactivate` (the scheduler deactivates it as the
+             *     `System` actor, never the last active owner; audited as
+             *     `user.deactivated`). An account never used counts from its creation.
+             */
+            dormant_action: components["schemas"]["DormantAction"];
+            /**
+             * Format: int32
+             * @description Days without a sign-in or an API-key use after which an account is
+             *     dormant (flagged in `/access-review/`); null: never.
+             */
+            dormant_after_days?: number | null;
             id: string;
             name: string;
         };
         /** @description Writable fields of the account. */
         AccountWrite: {
+            dormant_action?: components["schemas"]["DormantAction"];
+            /**
+             * Format: int32
+             * @description Null: no account is ever dormant.
+             */
+            dormant_after_days?: number | null;
             name?: string;
         };
         /** @description An API key (never its secret, which is shown only when it is created). */
@@ -2070,6 +2328,11 @@ export interface components {
          * @enum {string}
          */
         Decision: "pending" | "keep" | "revoke";
+        /**
+         * @description What happens to a dormant account.
+         * @enum {string}
+         */
+        DormantAction: "flag" | "deactivate";
         /** @description One effective permission. */
         EffectivePermission: {
             granted_by: components["schemas"]["GrantSource"];
@@ -2105,10 +2368,28 @@ export interface components {
         };
         /** @description The role assignment a permission comes from. */
         GrantSource: {
+            /**
+             * Format: date-time
+             * @description When the assignment ends (null: it does not). The permission is
+             *     listed only while the assignment is in force.
+             */
+            expires?: string | null;
             /** @description The user_role's id. */
             id: string;
             role: components["schemas"]["NamedRef"];
+            /**
+             * Format: date-time
+             * @description When the assignment came or comes into force (null: when it was made).
+             */
+            starts?: string | null;
             tier: components["schemas"]["Tier"];
+        };
+        /** @description The role assignment an approval added: from `starts` until `expires`. */
+        GrantWindow: {
+            /** Format: date-time */
+            expires: string;
+            /** Format: date-time */
+            starts: string;
         };
         Health: {
             /** @description `ok` */
@@ -2455,6 +2736,13 @@ export interface components {
          * @enum {string}
          */
         Protocol: "oidc" | "saml";
+        /** @description The person who made a request, or decided it. */
+        RequestPerson: {
+            /** Format: email */
+            email: string;
+            id: string;
+            name: string;
+        };
         /**
          * @description What a campaign reviews.
          * @enum {string}
@@ -2483,6 +2771,13 @@ export interface components {
              * @example RoLeadmin2Xy
              */
             id: string;
+            /**
+             * Format: int64
+             * @description The longest this role may be requested for through an access
+             *     request, in seconds; null: no limit of its own (365 days at most
+             *     still apply). Always null for built-in roles.
+             */
+            max_duration?: number | null;
             /** @description Built-in roles have uppercase names (OWNER, ADMIN, EMPLOYEE, VIEWER, AUDITOR, BILLING). */
             name: string;
             permissions: components["schemas"]["Permission"][];
@@ -2518,6 +2813,12 @@ export interface components {
          */
         RoleWrite: {
             description?: string;
+            /**
+             * Format: int64
+             * @description The longest the role may be requested for (access requests), in
+             *     seconds, from 1 to 31536000 (365 days); null: no limit of its own.
+             */
+            max_duration?: number | null;
             name: string;
             permissions?: components["schemas"]["Permission"][];
         };
@@ -2528,6 +2829,12 @@ export interface components {
          */
         RoleWritePatch: {
             description?: string;
+            /**
+             * Format: int64
+             * @description The longest the role may be requested for (access requests), in
+             *     seconds, from 1 to 31536000 (365 days); null: no limit of its own.
+             */
+            max_duration?: number | null;
             name?: string;
             permissions?: components["schemas"]["Permission"][];
         };
@@ -3086,10 +3393,22 @@ export interface components {
         };
         /** @description A role held by a user, at a tier (account, team or scope). */
         UserRole: {
+            /**
+             * Format: date-time
+             * @description When it ends; null: never. Outside its window an assignment grants
+             *     nothing (judged at each request); once expired, the scheduler removes
+             *     it (audit `role.expired`, webhook `membership.expired`).
+             */
+            expires?: string | null;
             /** @description Id of this assignment (the membership id in the MCP view). */
             id: string;
             role: components["schemas"]["NamedRef"];
             scope: components["schemas"]["RoleScope"];
+            /**
+             * Format: date-time
+             * @description When the assignment comes into force; null: since it was made.
+             */
+            starts?: string | null;
             target?: null | components["schemas"]["NamedRef"];
             team?: null | components["schemas"]["NamedRef"];
         };
@@ -3099,6 +3418,16 @@ export interface components {
          *     tier is inferred: `scope` with a target, `team` with a team, else `account`.
          */
         UserRoleInput: {
+            /**
+             * Format: date-time
+             * @description When it ends (RFC 3339; null or absent: never). Must be after
+             *     `starts`, and in the future unless the assignment already has this
+             *     very window. Not allowed on the membership role (OWNER, ADMIN,
+             *     EMPLOYEE, VIEWER, AUDITOR at account tier): set the user's
+             *     `contract_end_date` instead. Changing a window is granting the role
+             *     again: it needs what adding the role needs.
+             */
+            expires?: string | null;
             /** @description Role id, built-in role name (e.g. "OWNER"), or {"id": ...}. */
             role: string | {
                 id: string;
@@ -3113,6 +3442,12 @@ export interface components {
                 /** @enum {string} */
                 tier?: "account" | "team" | "scope" | "target";
             } | ("account" | "team" | "scope" | "target") | null;
+            /**
+             * Format: date-time
+             * @description When the assignment comes into force (RFC 3339; null or absent: at
+             *     once).
+             */
+            starts?: string | null;
             /** @description Target id or {"id": ...} (scope tier). */
             target?: string | {
                 id: string;
@@ -3278,9 +3613,12 @@ export interface components {
             active?: boolean | null;
             /**
              * @description `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
-             *     `membership.updated`, `label.created|updated|deleted`,
-             *     `team.created|updated|deleted`, or a family (`user.*`, `label.*`,
-             *     `team.*`, `membership.*`) or `*`.
+             *     `membership.updated`, `membership.expired` (a time-bound role
+             *     assignment reached its end and the scheduler removed it),
+             *     `label.created|updated|deleted`,
+             *     `team.created|updated|deleted`,
+             *     `access_request.created|approved|denied|cancelled`, or a family
+             *     (`user.*`, `label.*`, `team.*`, `membership.*`, `access_request.*`) or `*`.
              */
             events: string[];
             /**
@@ -3306,9 +3644,12 @@ export interface components {
             active?: boolean | null;
             /**
              * @description `user.created`, `user.updated`, `user.deleted`, `user.deactivated`,
-             *     `membership.updated`, `label.created|updated|deleted`,
-             *     `team.created|updated|deleted`, or a family (`user.*`, `label.*`,
-             *     `team.*`, `membership.*`) or `*`.
+             *     `membership.updated`, `membership.expired` (a time-bound role
+             *     assignment reached its end and the scheduler removed it),
+             *     `label.created|updated|deleted`,
+             *     `team.created|updated|deleted`,
+             *     `access_request.created|approved|denied|cancelled`, or a family
+             *     (`user.*`, `label.*`, `team.*`, `membership.*`, `access_request.*`) or `*`.
              */
             events?: string[];
             /**
@@ -3371,6 +3712,503 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServerMetadata"];
+                };
+            };
+        };
+    };
+    list_access_requests: {
+        parameters: {
+            query?: {
+                page?: number | "";
+                length?: number | "";
+                /** @description `created` or `-created` (the default: newest first). */
+                ordering?: string;
+                /** @description Only requests in this status: PENDING, APPROVED, DENIED, CANCELLED or EXPIRED. */
+                status?: components["schemas"]["AccessRequestStatus"];
+                /** @description Only the requests of this user (id). */
+                requester?: components["schemas"]["IdParam"];
+                /** @description Only requests for this role (id or built-in name). */
+                role?: string;
+                /** @description `true`: only the caller's own requests. */
+                mine?: boolean;
+                /** @description `true`: only pending requests the caller may decide. */
+                approvable?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of access requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequestPage"];
+                };
+            };
+            /** @description A bad parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: the list holds only what the caller may see */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Invalid page */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    create_access_request: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessRequestWrite"];
+            };
+        };
+        responses: {
+            /** @description Requested */
+            201: {
+                headers: {
+                    /** @description Path of the new request */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            /** @description Invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: any authenticated user may request access for itself */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    get_access_request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The request's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Never: a request the caller may not see is not found */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such request the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    approve_access_request: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The request's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessDecisionWrite"];
+            };
+        };
+        responses: {
+            /** @description Approved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            /** @description An invalid comment */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The requester itself, or someone who could not grant the role there */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such request in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Already decided, cancelled or expired; or the requester already holds the role there */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    cancel_access_request: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The request's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            /** @description Never: the body is ignored */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Not the requester */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such request the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Already decided, cancelled or expired */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    deny_access_request: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The request's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessDecisionWrite"];
+            };
+        };
+        responses: {
+            /** @description Denied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            /** @description An invalid comment */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The requester itself, or someone who could not grant the role there */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such request in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Already decided, cancelled or expired */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Neither JSON nor a form */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
                 };
             };
         };
@@ -4085,7 +4923,7 @@ export interface operations {
                     "application/json": components["schemas"]["Account"];
                 };
             };
-            /** @description Invalid name */
+            /** @description Invalid name, dormant_after_days or dormant_action */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -35,6 +35,11 @@ pub struct RoleView {
     pub permissions: Vec<Permission>,
     /// True for the built-in roles, which are read-only.
     pub builtin: bool,
+    /// The longest this role may be requested for through an access
+    /// request, in seconds; null: no limit of its own (365 days at most
+    /// still apply). Always null for built-in roles.
+    #[schema(minimum = 1, maximum = 31536000)]
+    pub max_duration: Option<i64>,
 }
 
 impl From<RoleRow> for RoleView {
@@ -45,6 +50,7 @@ impl From<RoleRow> for RoleView {
             name: row.name,
             description: row.description,
             builtin: row.builtin,
+            max_duration: row.max_duration,
         }
     }
 }
@@ -70,6 +76,10 @@ pub struct RoleWriteDoc {
     pub description: Option<String>,
     #[schema(nullable = false)]
     pub permissions: Option<Vec<Permission>>,
+    /// The longest the role may be requested for (access requests), in
+    /// seconds, from 1 to 31536000 (365 days); null: no limit of its own.
+    #[schema(minimum = 1, maximum = 31536000)]
+    pub max_duration: Option<i64>,
 }
 
 /// Reads the writable fields of a role; `required` on POST and PUT.
@@ -98,11 +108,21 @@ pub fn parse_role_input(fields: &Fields, required: bool) -> Parsed<RoleInput> {
             }
         }
     });
+    let max_duration =
+        crate::api::access_requests::nullable_seconds(fields, "max_duration", &mut e).and_then(
+            |value| match value {
+                None => Some(None),
+                Some(seconds) => crate::domain::access_request::parse_max_duration(seconds)
+                    .collect(&mut e, "max_duration")
+                    .map(Some),
+            },
+        );
     Parsed {
         value: RoleInput {
             name,
             description,
             permissions,
+            max_duration,
         },
         errors: e,
     }

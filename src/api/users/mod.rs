@@ -235,23 +235,23 @@ fn reference_schema(description: &str, nullable: bool) -> Schema {
     Schema::AnyOf(any_of.description(Some(description)).build())
 }
 
-fn role_reference_schema() -> Schema {
+pub(crate) fn role_reference_schema() -> Schema {
     reference_schema(
         "Role id, built-in role name (e.g. \"OWNER\"), or {\"id\": ...}.",
         false,
     )
 }
 
-fn team_reference_schema() -> Schema {
+pub(crate) fn team_reference_schema() -> Schema {
     reference_schema("Team id or {\"id\": ...} (team tier).", true)
 }
 
-fn target_reference_schema() -> Schema {
+pub(crate) fn target_reference_schema() -> Schema {
     reference_schema("Target id or {\"id\": ...} (scope tier).", true)
 }
 
 /// `{"tier": ...}`, the tier alone, or `null` to infer the tier.
-fn scope_schema() -> Schema {
+pub(crate) fn scope_schema() -> Schema {
     use utoipa::openapi::ObjectBuilder;
     use utoipa::openapi::schema::{AnyOfBuilder, Type};
     let tier = || {

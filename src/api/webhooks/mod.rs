@@ -78,8 +78,9 @@ pub struct WebhookWriteDoc {
     /// `membership.updated`, `membership.expired` (a time-bound role
     /// assignment reached its end and the scheduler removed it),
     /// `label.created|updated|deleted`,
-    /// `team.created|updated|deleted`, or a family (`user.*`, `label.*`,
-    /// `team.*`, `membership.*`) or `*`.
+    /// `team.created|updated|deleted`,
+    /// `access_request.created|approved|denied|cancelled`, or a family
+    /// (`user.*`, `label.*`, `team.*`, `membership.*`, `access_request.*`) or `*`.
     events: Vec<String>,
     /// Signs each delivery (HMAC-SHA256). Write-only: never shown again.
     #[schema(min_length = 16, max_length = 256, format = Password)]

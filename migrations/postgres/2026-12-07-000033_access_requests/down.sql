@@ -1,0 +1,2 @@
+DROP TABLE access_requests;
+ALTER TABLE roles DROP COLUMN max_duration;
