@@ -9,6 +9,7 @@
 //! is fetched from outside the server.
 
 mod assets;
+mod audit;
 mod people;
 mod session;
 mod sign_in;
@@ -19,6 +20,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 
+use crate::domain::role::Permission;
 use crate::error::Error;
 pub use session::Session;
 
@@ -61,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/people", web::get().to(people::list))
             .route("/people/{id}", web::get().to(people::show))
             .route("/people/{id}/active", web::post().to(people::set_active))
+            .route("/audit", web::get().to(audit::list))
             .default_service(web::to(|| async { Failure::NotFound.error_response() })),
     );
 }
@@ -101,6 +104,8 @@ pub struct Chrome {
     pub csrf: String,
     /// The navigation entry to mark as current.
     pub section: &'static str,
+    /// Whether to offer the audit trail (the page itself asks the service).
+    pub audit: bool,
 }
 
 impl Chrome {
@@ -109,6 +114,7 @@ impl Chrome {
             who: Some(session.caller.user.name.clone()),
             csrf: session.csrf(),
             section,
+            audit: session.caller.has(Permission::AuditView),
         }
     }
 
@@ -117,6 +123,7 @@ impl Chrome {
             who: None,
             csrf: String::new(),
             section: "",
+            audit: false,
         }
     }
 

@@ -423,6 +423,13 @@ async fn a_viewer_sees_everything_read_only() {
     assert!(!page.body.contains("Deactivate"));
     // The only form is signing out; a forged write is still refused.
     assert_eq!(page.body.matches("<form").count(), 1);
+    assert!(
+        !page.body.contains("/console/audit"),
+        "no audit trail offered"
+    );
+    let trail = viewer.get("/console/audit").await;
+    assert_eq!(trail.status, StatusCode::FORBIDDEN);
+    assert_secured(&trail, "403");
     let forged = viewer
         .post(
             &format!("/console/people/{member}/active"),
@@ -452,6 +459,11 @@ async fn a_person_of_another_organization_sees_nothing_of_this_one() {
     assert!(!searched.body.contains("ours@example.com"));
     let page = stranger.get(&format!("/console/people/{member}")).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let trail = stranger.get("/console/audit").await;
+    assert_eq!(trail.status, StatusCode::OK);
+    assert!(!trail.body.contains("ours@example.com"));
+    assert!(!trail.body.contains(&member));
+    assert!(!trail.body.contains(OWNER_EMAIL));
     let list = stranger.get("/console/people").await;
     let forged = stranger
         .post(
@@ -622,7 +634,7 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("the journey's report");
     assert_eq!(report["violations"], json!([]), "{report}");
-    assert_eq!(report["checked"].as_array().unwrap().len(), 8, "{report}");
+    assert_eq!(report["checked"].as_array().unwrap().len(), 9, "{report}");
     let erin = app.id_of(&admin, "erin.walsh@example.com").await;
     let user = app.get(&format!("/users/{erin}/"), &admin).await;
     assert_eq!(user.body["state"], "DEACTIVATED");

@@ -78,6 +78,14 @@ try {
   await page.locator('#results tbody a', { hasText: person }).first().waitFor();
   await check(page, 'people-deactivated');
 
+  // The deactivation is in the audit trail, done through the console.
+  await page.click('nav a[href="/console/audit"]');
+  await page.waitForURL(`${base}/console/audit`);
+  await page.selectOption('#f-action', 'user.deactivated');
+  await page.waitForURL((url) => url.searchParams.get('action') === 'user.deactivated');
+  await page.locator('#results tbody td', { hasText: 'console' }).first().waitFor();
+  await check(page, 'audit');
+
   // Dark, and a phone's width.
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(`${base}/console/people`);
