@@ -148,6 +148,7 @@ pub async fn submit(
         otp: None,
         context: context(&req, &state),
     };
+    let sso = sso_offered(&state).await?;
     let refused = |errors: Vec<String>, ask_organization: bool| SignInPage {
         chrome: Chrome {
             csrf: browser.clone(),
@@ -157,7 +158,7 @@ pub async fn submit(
         ask_organization,
         organization: organization.clone(),
         errors,
-        sso: false,
+        sso,
     };
     match auth::sign_in(&state, login).await {
         Ok(SignIn::Token(token)) => Ok(signed_in(&state, token)?),

@@ -639,3 +639,43 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     let user = app.get(&format!("/users/{erin}/"), &admin).await;
     assert_eq!(user.body["state"], "DEACTIVATED");
 }
+
+#[actix_web::test]
+async fn single_sign_on_is_offered_and_lands_in_the_console() {
+    use crate::saml::{Idp, connection, post, to_acs};
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/console/sign-in").await;
+    assert!(!form.body.contains("Sign in with your identity provider"));
+    let idp = Idp::start();
+    let owner = app.owner_token().await;
+    let mut body = connection(&idp, &["corp.example"]);
+    body["redirect_uri"] = json!(app.url("/console/sso"));
+    let created = app.create("/sso/connections/", &owner, body).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let form = browser.get("/console/sign-in").await;
+    assert!(form.body.contains("Sign in with your identity provider"));
+    assert!(form.body.contains(r#"action="/sso/login/""#));
+    // Through the provider, and back to the console with a one-time code.
+    let sso = crate::sso::browser();
+    let posted = to_acs(&sso, &app.url(&format!("/sso/login/{id}/")), "alice", &[]).await;
+    let landed = post(&sso, &posted).await;
+    let to = landed.headers()["location"].to_str().unwrap().to_owned();
+    let path = to.strip_prefix(&app.address).expect("back to the console");
+    assert!(path.starts_with("/console/sso?code="), "{to}");
+    let session = browser.get(path).await;
+    assert_eq!(session.status, StatusCode::SEE_OTHER, "{}", session.body);
+    assert_eq!(session.location(), Some("/console/people"));
+    assert!(session.cookie("tessera_console").is_some());
+    let people = browser.get("/console/people").await;
+    assert_eq!(people.status, StatusCode::OK);
+    assert!(
+        people.body.contains("alice@corp.example"),
+        "{}",
+        people.body
+    );
+    // A code is good once.
+    let again = Browser::new(&app).get(path).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.cookie("tessera_console").is_none());
+}
