@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -454,7 +454,6 @@ pub struct ActiveForm {
 /// `POST /console/people/{id}/active`: deactivates (`active=false`) or
 /// reactivates (`active=true`), as a PATCH of `active` would.
 pub async fn set_active(
-    _req: HttpRequest,
     session: Session,
     id: web::Path<String>,
     body: web::Bytes,
