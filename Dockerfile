@@ -7,7 +7,7 @@ RUN apt-get update \
       libxmlsec1-dev libxml2-dev libssl-dev clang \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock askama.toml ./
 # How the bundled SQLite is compiled (LIBSQLITE3_FLAGS).
 COPY .cargo ./.cargo
 COPY src ./src

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod dev;

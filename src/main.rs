@@ -325,6 +325,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let base = format!("http://{host}:{}", app.port());
     println!("Tessera is listening on {base}");
     println!("Swagger UI: {base}/docs/");
+    println!("Admin console: {base}/console/");
     match &app.bootstrapped {
         Some(first) => {
             println!(

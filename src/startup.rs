@@ -26,7 +26,7 @@ use crate::mail::Mailer;
 use crate::observability::{Metrics, RequestSpan, echo_request_id};
 use crate::service::audit::RequestContext;
 use crate::state::AppState;
-use crate::{api, mcp, openapi, service};
+use crate::{api, console, mcp, openapi, service};
 
 pub const SECRET_MIN: usize = 32;
 
@@ -113,6 +113,7 @@ impl Application {
                 .app_data(state.clone())
                 .configure(|cfg| mcp.clone().configure(cfg))
                 .configure(api::routes)
+                .configure(console::routes)
                 .service(web::resource("/docs").to(|| async {
                     HttpResponse::PermanentRedirect()
                         .insert_header(("Location", "/docs/"))

@@ -144,7 +144,14 @@ async fn authenticate(req: HttpRequest) -> Result<Caller> {
     if let Some(prefix) = keys::prefix_of(&credential) {
         return authenticate_key(&state, prefix.to_owned(), credential).await;
     }
-    let claims = crate::service::signing_keys::verify(&state, &credential)
+    token_caller(&state, credential).await
+}
+
+/// The caller a session token stands for (the checks of an
+/// `Authorization` token: signature, expiry, user, revocation), without
+/// its request context. The console keeps this token in its cookie.
+pub async fn token_caller(state: &AppState, token: String) -> Result<Caller> {
+    let claims = crate::service::signing_keys::verify(state, &token)
         .await
         .ok_or(Error::InvalidToken)?;
     state

@@ -114,6 +114,15 @@ pub fn page(
         .load(conn)
 }
 
+/// Whether any organization has an active connection (the console's
+/// sign-in page then offers single sign-on).
+pub fn any_active(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sso_connections::table.filter(sso_connections::active.eq(true)),
+    ))
+    .get_result(conn)
+}
+
 /// The connection answering for `domain`, whatever its organization.
 pub fn by_domain(conn: &mut DbConnection, domain: &str) -> QueryResult<Option<ConnectionRow>> {
     sso_domains::table

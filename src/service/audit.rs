@@ -30,16 +30,19 @@ pub enum Interface {
     Scheduler,
     /// A sign-in through a single sign-on connection.
     Sso,
+    /// The administrator's console in the browser (`/console/`).
+    Console,
 }
 
 impl Interface {
-    pub const ALL: [Interface; 6] = [
+    pub const ALL: [Interface; 7] = [
         Interface::Rest,
         Interface::Mcp,
         Interface::Scim,
         Interface::Cli,
         Interface::Scheduler,
         Interface::Sso,
+        Interface::Console,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Interface {
             Interface::Cli => "cli",
             Interface::Scheduler => "scheduler",
             Interface::Sso => "sso",
+            Interface::Console => "console",
         }
     }
 }

@@ -40,6 +40,29 @@ pub struct LoginInput {
 /// its password is verified and forgiven once it proves right, so
 /// concurrent guesses cannot outrun the limit.
 pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String> {
+    match sign_in(state, input).await? {
+        SignIn::Token(token) => Ok(token),
+        SignIn::CodeNeeded { .. } => Err(Error::field("otp", mfa::OTP_REQUIRED)),
+    }
+}
+
+/// Where a sign-in stands after its password.
+pub enum SignIn {
+    /// Signed in: the token.
+    Token(String),
+    /// The password was right and the person has MFA on, but no code came:
+    /// an interface that asks for the code in a second step (the console)
+    /// remembers who this is and calls `second_step` with it.
+    CodeNeeded {
+        user_id: String,
+        /// The person's `token_version` now: a change before the code
+        /// (new password, deactivation) ends the sign-in.
+        token_version: i32,
+    },
+}
+
+/// `obtain_token`, telling a missing code apart from a failure.
+pub async fn sign_in(state: &AppState, input: LoginInput) -> Result<SignIn> {
     let client_address = input.context.client_address.clone().unwrap_or_default();
     let keys = state.login_throttle.keys(&client_address, &input.email);
     let attempt = throttle::reserve(state, &keys).await?;
@@ -100,10 +123,60 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
         return Err(Error::non_field(sso_login::SSO_REQUIRED));
     }
     let break_glass = password_sign_in == PasswordSignIn::BreakGlass;
-    let otp = input.otp;
+    second_factor(state, user, break_glass, input.otp, attempt, context).await
+}
+
+/// The second step of a sign-in whose password was right (`SignIn::CodeNeeded`):
+/// `user_id` with the `token_version` it had then, and the code. Throttled
+/// as a login of the same account from the same address; refused as a bad
+/// login when the person changed since (deactivated, new password, MFA
+/// turned off and on, single sign-on now required).
+pub async fn second_step(
+    state: &AppState,
+    user_id: String,
+    token_version: i32,
+    otp: String,
+    context: RequestContext,
+) -> Result<String> {
+    let found = state
+        .db
+        .read(move |conn| Ok(users::find(conn, &user_id)?))
+        .await?;
+    let user = found
+        .filter(|u| u.active && !u.is_system && !u.is_apiuser && u.token_version == token_version)
+        .ok_or_else(|| Error::non_field(BAD_CREDENTIALS))?;
+    let client_address = context.client_address.clone().unwrap_or_default();
+    let keys = state.login_throttle.keys(&client_address, &user.email);
+    let attempt = throttle::reserve(state, &keys).await?;
+    let checked = user.clone();
+    let password_sign_in = state
+        .db
+        .read(move |conn| sso_login::password_sign_in(conn, &checked))
+        .await?;
+    if password_sign_in == PasswordSignIn::Refused {
+        throttle::settle(state, attempt).await?;
+        return Err(Error::non_field(sso_login::SSO_REQUIRED));
+    }
+    let break_glass = password_sign_in == PasswordSignIn::BreakGlass;
+    match second_factor(state, user, break_glass, Some(otp), attempt, context).await? {
+        SignIn::Token(token) => Ok(token),
+        SignIn::CodeNeeded { .. } => Err(Error::field("otp", mfa::OTP_REQUIRED)),
+    }
+}
+
+/// Checks the code (when the person has MFA on) of a sign-in whose
+/// password was right, records the login and issues the token.
+async fn second_factor(
+    state: &AppState,
+    user: UserRow,
+    break_glass: bool,
+    otp: Option<String>,
+    attempt: throttle::Reservation,
+    context: RequestContext,
+) -> Result<SignIn> {
     let (login_user, login_context) = (user.clone(), context.clone());
     let secrets = state.secrets.clone();
-    let second_factor = state
+    let outcome = state
         .db
         .write(move |conn| {
             let id = &login_user.id;
@@ -139,9 +212,12 @@ pub async fn obtain_token(state: &AppState, input: LoginInput) -> Result<String>
             Ok(outcome)
         })
         .await?;
-    match second_factor {
-        SecondFactor::Passed => Ok(state.tokens.issue(&user)),
-        SecondFactor::Missing => Err(Error::field("otp", mfa::OTP_REQUIRED)),
+    match outcome {
+        SecondFactor::Passed => Ok(SignIn::Token(state.tokens.issue(&user))),
+        SecondFactor::Missing => Ok(SignIn::CodeNeeded {
+            user_id: user.id,
+            token_version: user.token_version,
+        }),
         SecondFactor::Invalid => {
             let failed = Failed {
                 attempted: vec![(user.organization_id.clone(), user.id.clone())],

@@ -170,6 +170,22 @@ pub struct UserQuery {
     pub validate_ids: bool,
 }
 
+/// Whether `caller` may change the profile fields of `user` (deactivate,
+/// reactivate, edit): `users.manage` over the user and every permission the
+/// user holds (the checks `update` makes), so that an interface offers only
+/// what would be allowed. `update` still checks for itself.
+pub fn may_manage(conn: &mut DbConnection, caller: &Caller, user: &UserDetail) -> Result<bool> {
+    let member_of = users::teams_of(conn, &user.user.id)?;
+    if !caller.can(Permission::UsersManage, Scope::Member { teams: &member_of }) {
+        return Ok(false);
+    }
+    match authority::require_over(conn, caller, &user.roles) {
+        Ok(()) => Ok(true),
+        Err(Error::Forbidden) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// A page of people (`filter.is_apiuser` false) or API users, with what
 /// their views embed. Needs `users.view`.
 pub fn list(

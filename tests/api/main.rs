@@ -16,6 +16,7 @@ mod authority_model;
 mod authorization;
 mod bulk;
 mod concurrency;
+mod console;
 mod credentials;
 mod docs;
 mod encryption;

@@ -29,9 +29,14 @@ pub fn npm_ci() {
         return;
     }
     let dir = provider_dir();
-    let installed = ["oidc-provider", "jose", "playwright-core"]
-        .iter()
-        .all(|package| dir.join("node_modules").join(package).exists());
+    let installed = [
+        "oidc-provider",
+        "jose",
+        "playwright-core",
+        "@axe-core/playwright",
+    ]
+    .iter()
+    .all(|package| dir.join("node_modules").join(package).exists());
     if !installed {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])

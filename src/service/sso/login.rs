@@ -139,6 +139,11 @@ pub fn connection_for_email(conn: &mut DbConnection, email: &str) -> Result<Conn
     active(conn, row)
 }
 
+/// Whether single sign-on is offered at all (an active connection exists).
+pub fn offered(conn: &mut DbConnection) -> Result<bool> {
+    Ok(rows::any_active(conn)?)
+}
+
 /// An active connection by id, whatever its organization (the sign-in
 /// page is public).
 pub fn connection_by_id(conn: &mut DbConnection, id: &str) -> Result<Connection> {

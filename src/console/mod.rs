@@ -1,0 +1,264 @@
+//! The administrator's console at `/console/`: server-rendered pages
+//! (askama templates compiled with the crate, `templates/`), a little htmx
+//! (vendored, `static/`), and forms that post through the service layer
+//! with the signed-in person's own permissions, like every other interface.
+//! Handlers stay thin: read the form, call one service function, render.
+//!
+//! Every console response carries a Content-Security-Policy of
+//! `default-src 'self'`: no inline script or style anywhere, and nothing
+//! is fetched from outside the server.
+
+mod assets;
+mod audit;
+mod people;
+mod session;
+mod sign_in;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, ResponseError, web};
+use askama::Template;
+
+use crate::domain::role::Permission;
+use crate::error::Error;
+pub use session::Session;
+
+/// Where the console lives.
+pub const ROOT: &str = "/console";
+
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'";
+
+/// The headers of every console response.
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+/// Registers the console's routes (paths without their trailing slash:
+/// the app serves `/console/people/` and `/console/people` alike).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let mut headers = DefaultHeaders::new();
+    for (name, value) in SECURITY_HEADERS {
+        headers = headers.add((name, value));
+    }
+    // Pages hold personal data and CSRF tokens: never cached (assets set
+    // their own long cache first).
+    headers = headers.add((header::CACHE_CONTROL, "no-store"));
+    cfg.service(
+        web::scope(ROOT)
+            .wrap(headers)
+            .route("", web::get().to(home))
+            .route("/static/{file}", web::get().to(assets::serve))
+            .route("/sign-in", web::get().to(sign_in::page))
+            .route("/sign-in", web::post().to(sign_in::submit))
+            .route("/sign-in/code", web::get().to(sign_in::code_page))
+            .route("/sign-in/code", web::post().to(sign_in::submit_code))
+            .route("/sso", web::get().to(sign_in::sso_landing))
+            .route("/sign-out", web::post().to(sign_in::sign_out))
+            .route("/people", web::get().to(people::list))
+            .route("/people/{id}", web::get().to(people::show))
+            .route("/people/{id}/active", web::post().to(people::set_active))
+            .route("/audit", web::get().to(audit::list))
+            .default_service(web::to(|| async { Failure::NotFound.error_response() })),
+    );
+}
+
+/// `/console/`: the people page (which sends a stranger to sign in).
+async fn home() -> HttpResponse {
+    see_other(&format!("{ROOT}/people"))
+}
+
+/// A 303 to `location` (after a form, or to sign in).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// A rendered page.
+pub fn page(template: &impl Template) -> Result<HttpResponse, Failure> {
+    page_with_status(StatusCode::OK, template)
+}
+
+pub fn page_with_status(
+    status: StatusCode,
+    template: &impl Template,
+) -> Result<HttpResponse, Failure> {
+    let html = template
+        .render()
+        .map_err(|e| Failure::from(Error::internal(anyhow::anyhow!("a console template: {e}"))))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// What the chrome of every page needs.
+pub struct Chrome {
+    /// The signed-in person's name (none on the sign-in pages).
+    pub who: Option<String>,
+    pub csrf: String,
+    /// The navigation entry to mark as current.
+    pub section: &'static str,
+    /// Whether to offer the audit trail (the page itself asks the service).
+    pub audit: bool,
+}
+
+impl Chrome {
+    pub fn of(session: &Session, section: &'static str) -> Self {
+        Self {
+            who: Some(session.caller.user.name.clone()),
+            csrf: session.csrf(),
+            section,
+            audit: session.caller.has(Permission::AuditView),
+        }
+    }
+
+    pub fn anonymous() -> Self {
+        Self {
+            who: None,
+            csrf: String::new(),
+            section: "",
+            audit: false,
+        }
+    }
+
+    /// The URL of a static asset, naming its content so it can be cached for good.
+    pub fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+}
+
+/// Why a console request did not get its page.
+#[derive(Debug)]
+pub enum Failure {
+    /// Not signed in (or the session ended): to the sign-in page.
+    SignIn,
+    /// A form without this session's CSRF token.
+    Csrf,
+    Forbidden,
+    NotFound,
+    /// Input the service refused, in words for the person.
+    Refused(Vec<String>),
+    Throttled(u64),
+    /// Anything else, already logged where it happened.
+    Other(StatusCode),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let status = error.status_code();
+        match error {
+            Error::NotAuthenticated | Error::InvalidToken => Failure::SignIn,
+            Error::Forbidden => Failure::Forbidden,
+            Error::NotFound | Error::InvalidPage | Error::IdsNotFound { .. } => Failure::NotFound,
+            Error::Throttled { wait_seconds } => Failure::Throttled(wait_seconds),
+            Error::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "console request failed");
+                Failure::Other(status)
+            }
+            other => match other.into_field_errors() {
+                Ok(errors) => Failure::Refused(messages(errors.into_value())),
+                Err(Error::BadRequest(detail)) => Failure::Refused(vec![detail]),
+                Err(_) => Failure::Other(status),
+            },
+        }
+    }
+}
+
+/// Every message of a DRF-style error body, in order.
+pub fn messages(value: serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::String(s) => vec![s],
+        serde_json::Value::Array(items) => items.into_iter().flat_map(messages).collect(),
+        serde_json::Value::Object(map) => map.into_iter().flat_map(|(_, v)| messages(v)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    title: &'a str,
+    messages: Vec<String>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl ResponseError for Failure {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Failure::SignIn => StatusCode::SEE_OTHER,
+            Failure::Csrf | Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::Refused(_) => StatusCode::BAD_REQUEST,
+            Failure::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Other(status) => *status,
+        }
+    }
+
+    /// An HTML page (errors skip the scope's default headers, so they are
+    /// set here too).
+    fn error_response(&self) -> HttpResponse {
+        let mut response = match self {
+            Failure::SignIn => see_other(&format!("{ROOT}/sign-in")),
+            _ => {
+                let (title, messages) = match self {
+                    Failure::Csrf => (
+                        "This form has expired",
+                        vec!["Reload the page and try again.".to_owned()],
+                    ),
+                    Failure::Forbidden => (
+                        "Not allowed",
+                        vec!["You do not have permission to do this.".to_owned()],
+                    ),
+                    Failure::NotFound => (
+                        "Not found",
+                        vec!["There is nothing here, or you cannot see it.".to_owned()],
+                    ),
+                    Failure::Refused(messages) => ("That did not work", messages.clone()),
+                    Failure::Throttled(wait) => (
+                        "Too many attempts",
+                        vec![format!("Try again in {wait} seconds.")],
+                    ),
+                    _ => (
+                        "Something went wrong",
+                        vec!["The server could not answer. Try again shortly.".to_owned()],
+                    ),
+                };
+                let template = ErrorPage {
+                    chrome: Chrome::anonymous(),
+                    title,
+                    messages,
+                };
+                let html = template.render().unwrap_or_else(|_| title.to_owned());
+                HttpResponse::build(self.status_code())
+                    .content_type("text/html; charset=utf-8")
+                    .body(html)
+            }
+        };
+        let headers = response.headers_mut();
+        for (name, value) in SECURITY_HEADERS {
+            headers.insert(
+                header::HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Failure::Throttled(wait) = self
+            && let Ok(value) = HeaderValue::from_str(&wait.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}

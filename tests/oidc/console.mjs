@@ -1,0 +1,111 @@
+// The administrator's console in a real Chromium (Debian's, driven by
+// playwright-core), as a person uses it: signs in with a password and a
+// TOTP code, finds a person by searching, deactivates them, finds them in
+// the list of deactivated people, and signs out. Every page is checked
+// with axe-core (no serious or critical violation allowed) and, for the
+// README, photographed.
+//
+// Arguments: <Tessera base URL> <email> <password> <TOTP code> <name of the
+// person to deactivate> <directory for screenshots>.
+// Environment: CHROMIUM, the browser's path (default /usr/bin/chromium).
+// Prints one line of JSON: the pages checked.
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+const [base, email, password, code, person, shots] = process.argv.slice(2);
+if (!base || !email || !password || !code || !person || !shots) {
+  console.error('usage: node console.mjs <base URL> <email> <password> <code> <person> <screenshot dir>');
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox'],
+});
+const checked = [];
+const violations = [];
+const outside = [];
+
+async function check(page, name) {
+  const results = await new AxeBuilder({ page }).analyze();
+  for (const v of results.violations) {
+    if (v.impact === 'serious' || v.impact === 'critical') {
+      violations.push({ page: name, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) });
+    }
+  }
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+  checked.push(name);
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('request', (r) => { if (!r.url().startsWith(base)) outside.push(r.url()); });
+  page.on('response', (r) => { if (r.status() === 404) consoleErrors.push(`404: ${r.url()}`); });
+  page.on('dialog', (d) => d.accept());
+
+  await page.goto(`${base}/console/`);
+  await page.waitForURL(`${base}/console/sign-in`);
+  await check(page, 'sign-in');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.press('#password', 'Enter');
+  await page.waitForURL(`${base}/console/sign-in/code`);
+  await check(page, 'sign-in-code');
+  await page.fill('#otp', code);
+  await page.press('#otp', 'Enter');
+  await page.waitForURL(`${base}/console/people`);
+  await check(page, 'people');
+
+  // Search as one types (htmx swaps the results in place).
+  await page.fill('#q', person);
+  await page.waitForURL((url) => url.searchParams.get('q') === person);
+  const link = page.locator('#results tbody a', { hasText: person });
+  await link.first().waitFor();
+  await link.first().click();
+  await page.waitForSelector('h1');
+  await check(page, 'person');
+  await page.click('button.danger');
+  await page.waitForSelector('.notice');
+  await check(page, 'person-deactivated');
+
+  await page.goto(`${base}/console/people`);
+  await page.selectOption('#f-state', 'DEACTIVATED');
+  await page.waitForURL((url) => url.searchParams.get('state') === 'DEACTIVATED');
+  await page.locator('#results tbody a', { hasText: person }).first().waitFor();
+  await check(page, 'people-deactivated');
+
+  // The deactivation is in the audit trail, done through the console.
+  await page.click('nav a[href="/console/audit"]');
+  await page.waitForURL(`${base}/console/audit`);
+  await page.selectOption('#f-action', 'user.deactivated');
+  await page.waitForURL((url) => url.searchParams.get('action') === 'user.deactivated');
+  await page.locator('#results tbody td', { hasText: 'console' }).first().waitFor();
+  await check(page, 'audit');
+
+  // Dark, and a phone's width.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${base}/console/people`);
+  await check(page, 'people-dark');
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(`${base}/console/people`);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (width > 360) violations.push({ page: 'people-narrow', id: 'horizontal-scroll', impact: 'serious', help: `page is ${width}px wide at 360px` });
+  await check(page, 'people-narrow');
+
+  await page.setViewportSize({ width: 1200, height: 800 });
+  await page.click('text=Sign out');
+  await page.waitForURL(`${base}/console/sign-in`);
+  await page.goto(`${base}/console/people`);
+  await page.waitForURL(`${base}/console/sign-in`);
+
+  if (consoleErrors.length) violations.push({ page: 'any', id: 'console-errors', impact: 'serious', help: consoleErrors.join(' | ') });
+  if (outside.length) violations.push({ page: 'any', id: 'outside-requests', impact: 'critical', help: outside.join(' ') });
+  process.stdout.write(`${JSON.stringify({ checked, violations })}\n`);
+} finally {
+  await browser.close();
+}
