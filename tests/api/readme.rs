@@ -99,6 +99,34 @@ async fn the_readme_time_bound_access_example_works() {
     let account = values.next().expect("the account").unwrap();
     assert_eq!(account["dormant_after_days"], 90);
     assert_eq!(account["dormant_action"], "flag");
+    let approved = values.next().expect("the approved request").unwrap();
+    assert_eq!(approved["status"], "APPROVED", "{approved}");
+    let report = values.next().expect("the campaign's report").unwrap();
+    assert_eq!(report["campaign"]["status"], "closed", "{report}");
+    let item = &report["items"][0];
+    assert_eq!(item["decision"], "revoke", "{report}");
+    assert_eq!(item["decided_by"]["email"], "admin@example.com", "{report}");
+    // The revoked grant is gone; the approved one holds until its end.
+    let token = app.login("admin@example.com", OWNER_PASSWORD).await;
+    let casey = app
+        .get(
+            &format!(
+                "/users/{}/",
+                item["user"]["id"].as_str().unwrap_or_default()
+            ),
+            &token,
+        )
+        .await;
+    let roles = casey.body["user_roles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(roles.len(), 2, "{}", casey.body);
+    assert!(
+        roles
+            .iter()
+            .any(|r| r["team"]["name"] == "Red team" && r["expires"].is_string())
+    );
 }
 
 #[actix_web::test]
