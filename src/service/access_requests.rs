@@ -684,29 +684,11 @@ fn approvers(conn: &mut DbConnection, row: &AccessRequestRow) -> Result<Vec<Pers
         .filter(|(id, _, _)| {
             by_user
                 .get(id)
-                .is_some_and(|roles| judge.may_decide(&grants_in_force(roles, now), row))
+                .is_some_and(|roles| judge.may_decide(&authority::grants_in_force(roles, now), row))
         })
         .take(MAIL_RECIPIENTS_MAX)
         .map(|(id, email, name)| Person { id, email, name })
         .collect())
-}
-
-/// What the assignments `roles` allow now, as a caller holding them would
-/// be allowed (authorization ignores a grant outside its window).
-fn grants_in_force(roles: &[UserRoleDetail], now: NaiveDateTime) -> Grants {
-    let mut grants = Grants::default();
-    for role in roles
-        .iter()
-        .filter(|r| user_roles::in_force(r.starts, r.expires, now))
-    {
-        grants.add(
-            role.tier,
-            role.team_id.as_deref(),
-            role.target_id.as_deref(),
-            role.role_permissions.iter(),
-        );
-    }
-    grants
 }
 
 fn detail(conn: &mut DbConnection, row: AccessRequestRow) -> Result<AccessRequestDetail> {

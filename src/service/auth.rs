@@ -112,18 +112,29 @@ pub async fn sign_in(state: &AppState, input: LoginInput) -> Result<SignIn> {
             return Err(Error::field("organization", ORGANIZATION_NEEDED));
         }
     };
+    let (attempt, break_glass) = password_allowed(state, &user, attempt).await?;
+    second_factor(state, user, break_glass, input.otp, attempt, context).await
+}
+
+/// Whether `user` may sign in with a password at all (its organization may
+/// require single sign-on; an OWNER may break glass): the reservation back
+/// and whether this is a break-glass sign-in, or the refusal. The password
+/// was right, so a refusal settles the attempt: it was not a guess.
+async fn password_allowed(
+    state: &AppState,
+    user: &UserRow,
+    attempt: throttle::Reservation,
+) -> Result<(throttle::Reservation, bool)> {
     let checked = user.clone();
     let password_sign_in = state
         .db
         .read(move |conn| sso_login::password_sign_in(conn, &checked))
         .await?;
     if password_sign_in == PasswordSignIn::Refused {
-        // The right password: not a guess.
         throttle::settle(state, attempt).await?;
         return Err(Error::non_field(sso_login::SSO_REQUIRED));
     }
-    let break_glass = password_sign_in == PasswordSignIn::BreakGlass;
-    second_factor(state, user, break_glass, input.otp, attempt, context).await
+    Ok((attempt, password_sign_in == PasswordSignIn::BreakGlass))
 }
 
 /// The second step of a sign-in whose password was right (`SignIn::CodeNeeded`):
@@ -148,16 +159,7 @@ pub async fn second_step(
     let client_address = context.client_address.clone().unwrap_or_default();
     let keys = state.login_throttle.keys(&client_address, &user.email);
     let attempt = throttle::reserve(state, &keys).await?;
-    let checked = user.clone();
-    let password_sign_in = state
-        .db
-        .read(move |conn| sso_login::password_sign_in(conn, &checked))
-        .await?;
-    if password_sign_in == PasswordSignIn::Refused {
-        throttle::settle(state, attempt).await?;
-        return Err(Error::non_field(sso_login::SSO_REQUIRED));
-    }
-    let break_glass = password_sign_in == PasswordSignIn::BreakGlass;
+    let (attempt, break_glass) = password_allowed(state, &user, attempt).await?;
     match second_factor(state, user, break_glass, Some(otp), attempt, context).await? {
         SignIn::Token(token) => Ok(token),
         SignIn::CodeNeeded { .. } => Err(Error::field("otp", mfa::OTP_REQUIRED)),

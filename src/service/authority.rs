@@ -51,11 +51,19 @@ pub fn require_over_user(conn: &mut DbConnection, caller: &Caller, user_id: &str
 /// it to bring them out of reach), one that has ended does not.
 pub fn grants_of(roles: &[UserRoleDetail]) -> Grants {
     let now = time::now();
+    grants_of_those(roles, |r| !user_roles::has_ended(r.expires, now))
+}
+
+/// What the assignments `roles` allow at `now`, as a caller holding them
+/// would be allowed (authorization ignores a grant outside its window).
+pub fn grants_in_force(roles: &[UserRoleDetail], now: chrono::NaiveDateTime) -> Grants {
+    grants_of_those(roles, |r| user_roles::in_force(r.starts, r.expires, now))
+}
+
+/// What those of the assignments `roles` that `keep` allow, where.
+fn grants_of_those(roles: &[UserRoleDetail], keep: impl Fn(&UserRoleDetail) -> bool) -> Grants {
     let mut grants = Grants::default();
-    for role in roles
-        .iter()
-        .filter(|r| !user_roles::has_ended(r.expires, now))
-    {
+    for role in roles.iter().filter(|r| keep(r)) {
         grants.add(
             role.tier,
             role.team_id.as_deref(),

@@ -5,16 +5,15 @@
 //! the role assignments that allow it and cannot drift from what Tessera
 //! itself would allow. They need `authz.check` at account tier.
 
-use crate::auth::grants::Grants;
 use crate::auth::{Caller, Scope};
 use crate::db::models::UserRow;
 use crate::db::{DbConnection, targets, teams, users};
 use crate::domain::role::Permission;
-use crate::domain::{PublicId, time, user_roles};
+use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, Result};
 use crate::service::access_review::{self, Entry, Resolved, ReviewQuery, Reviewed};
 use crate::service::introspection;
-use crate::service::{Page, PageRequest, Parsed, does_not_exist};
+use crate::service::{Page, PageRequest, Parsed, authority, does_not_exist};
 use crate::state::AppState;
 
 /// Checks in one request, at most.
@@ -139,20 +138,7 @@ fn answer(
         errors.into_result()?;
     }
     let assignments = users::roles_of(conn, std::slice::from_ref(&subject.id))?;
-    let now = time::now();
-    let assignments: Vec<_> = assignments
-        .into_iter()
-        .filter(|a| user_roles::in_force(a.starts, a.expires, now))
-        .collect();
-    let mut grants = Grants::default();
-    for a in &assignments {
-        grants.add(
-            a.tier,
-            a.team_id.as_deref(),
-            a.target_id.as_deref(),
-            a.role_permissions.iter(),
-        );
-    }
+    let grants = authority::grants_in_force(&assignments, time::now());
     let answers = checks
         .into_iter()
         .zip(places)
