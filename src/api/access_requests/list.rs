@@ -30,6 +30,7 @@ pub struct AccessRequestListParams {
     #[param(schema_with = crate::api::common::positive_integer)]
     length: Option<i64>,
     /// `created` or `-created` (the default: newest first).
+    #[param(pattern = "^\\s*-?created\\s*$")]
     ordering: Option<String>,
     /// Only requests in this status: PENDING, APPROVED, DENIED, CANCELLED or EXPIRED.
     status: Option<AccessRequestStatus>,
