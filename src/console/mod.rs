@@ -11,6 +11,7 @@
 mod assets;
 mod audit;
 mod people;
+mod profile;
 mod session;
 mod sign_in;
 
@@ -64,6 +65,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/people/{id}", web::get().to(people::show))
             .route("/people/{id}/active", web::post().to(people::set_active))
             .route("/audit", web::get().to(audit::list))
+            .route("/profile", web::get().to(profile::show))
+            .route(
+                "/profile/password",
+                web::post().to(profile::change_password),
+            )
+            .route("/profile/mfa", web::post().to(profile::enroll))
+            .route("/profile/mfa/confirm", web::post().to(profile::confirm))
+            .route("/profile/mfa/disable", web::post().to(profile::disable))
             .default_service(web::to(|| async { Failure::NotFound.error_response() })),
     );
 }

@@ -679,3 +679,222 @@ async fn single_sign_on_is_offered_and_lands_in_the_console() {
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(again.cookie("tessera_console").is_none());
 }
+
+/// The QR code of the enrolment page: the inline `<svg>` element.
+fn svg_of(page: &Page) -> &str {
+    let start = page.body.find("<svg").expect("an inline SVG QR code");
+    let end = page.body[start..].find("</svg>").unwrap() + start;
+    &page.body[start..end]
+}
+
+/// The key shown for manual entry.
+fn secret_of(page: &Page) -> String {
+    let marker = r#"id="mfa-secret">"#;
+    let start = page.body.find(marker).expect("the key as text") + marker.len();
+    let end = page.body[start..].find('<').unwrap() + start;
+    page.body[start..end].to_owned()
+}
+
+#[actix_web::test]
+async fn the_own_profile_page_shows_the_person_and_is_linked() {
+    let app = spawn_app().await;
+    let mut stranger = Browser::new(&app);
+    let away = stranger.get("/console/profile").await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+    assert_eq!(away.location(), Some("/console/sign-in"));
+
+    let owner = app.owner_token().await;
+    app.create_member(&owner, "viewer@example.com", "VIEWER")
+        .await;
+    let mut browser = Browser::signed_in(&app, "viewer@example.com", PASSWORD).await;
+    let people = browser.get("/console/people").await;
+    assert!(people.body.contains(r#"href="/console/profile""#));
+    let page = browser.get("/console/profile/").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_secured(&page, "profile page");
+    assert_no_inline_code(&page, "profile page");
+    assert!(page.body.contains("viewer@example.com"));
+    assert!(page.body.contains(r#"<dd id="mfa-state">Off</dd>"#));
+    assert!(page.body.contains(r#"action="/console/profile/password""#));
+    assert!(page.body.contains(r#"action="/console/profile/mfa""#));
+}
+
+#[actix_web::test]
+async fn a_person_changes_their_password_in_the_console() {
+    let app = spawn_app().await;
+    let mut browser = Browser::signed_in(&app, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let csrf = browser.get("/console/profile").await.csrf();
+    let new_password = "a much Newer passphrase 93";
+
+    // Without (or with a wrong) CSRF token: refused, nothing changed.
+    for token in ["", "nope"] {
+        let forged = browser
+            .post(
+                "/console/profile/password",
+                &[
+                    ("csrf", token),
+                    ("current_password", OWNER_PASSWORD),
+                    ("password", new_password),
+                    ("confpassword", new_password),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "csrf {token:?}");
+        assert_secured(&forged, "CSRF refusal");
+    }
+    // A wrong current password: the message next to its field.
+    let wrong = browser
+        .post(
+            "/console/profile/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", "not my password 1"),
+                ("password", new_password),
+                ("confpassword", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert_secured(&wrong, "refused change");
+    assert!(
+        wrong.body.contains(
+            r#"<p id="current_password-error" class="alert">The current password is wrong."#
+        ),
+        "{}",
+        wrong.body
+    );
+    // A weak one, and two that differ.
+    let weak = browser
+        .post(
+            "/console/profile/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", OWNER_PASSWORD),
+                ("password", "short"),
+                ("confpassword", "other"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert!(
+        weak.body.contains(r#"id="password-error""#),
+        "{}",
+        weak.body
+    );
+    assert!(weak.body.contains(r#"id="confpassword-error""#));
+    assert_eq!(browser.get("/console/profile").await.status, StatusCode::OK);
+
+    let done = browser
+        .post(
+            "/console/profile/password",
+            &[
+                ("csrf", &csrf),
+                ("current_password", OWNER_PASSWORD),
+                ("password", new_password),
+                ("confpassword", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Sign in again"));
+    assert!(!browser.cookies.contains_key("tessera_console"));
+    // The session has ended; the new password signs in, the old one not.
+    let page = browser.get("/console/profile").await;
+    assert_eq!(page.location(), Some("/console/sign-in"));
+    let old = Browser::new(&app)
+        .sign_in(OWNER_EMAIL, OWNER_PASSWORD)
+        .await;
+    assert_eq!(old.status, StatusCode::BAD_REQUEST);
+    Browser::signed_in(&app, OWNER_EMAIL, new_password).await;
+}
+
+#[actix_web::test]
+async fn a_person_turns_mfa_on_with_a_qr_code_and_off_again() {
+    let app = spawn_app().await;
+    let mut browser = Browser::signed_in(&app, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let csrf = browser.get("/console/profile").await.csrf();
+    let forged = browser
+        .post("/console/profile/mfa", &[("csrf", "nope")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let enrolment = browser
+        .post("/console/profile/mfa", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(enrolment.status, StatusCode::OK, "{}", enrolment.body);
+    assert_secured(&enrolment, "enrolment page");
+    assert_no_inline_code(&enrolment, "enrolment page");
+    let svg = svg_of(&enrolment);
+    assert!(svg.contains("<path "), "{svg}");
+    let secret = secret_of(&enrolment);
+    assert!(secret.len() >= 16, "{secret}");
+    assert!(
+        enrolment
+            .body
+            .contains(r#"action="/console/profile/mfa/confirm""#)
+    );
+
+    // A wrong code: the message next to the field, MFA still off.
+    let wrong = browser
+        .post(
+            "/console/profile/mfa/confirm",
+            &[("csrf", &csrf), ("otp", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(wrong.body.contains(r#"id="otp-error""#), "{}", wrong.body);
+    let missing = browser
+        .post("/console/profile/mfa/confirm", &[("otp", "000000")])
+        .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+
+    let step = usable_step(None).await;
+    let on = browser
+        .post(
+            "/console/profile/mfa/confirm",
+            &[("csrf", &csrf), ("otp", &code(&secret, step))],
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.body);
+    assert!(on.body.contains("Sign in again"));
+    // Every token ended; signing in now asks for the code.
+    assert_eq!(
+        browser.get("/console/profile").await.location(),
+        Some("/console/sign-in")
+    );
+    let mut again = Browser::new(&app);
+    let answer = again.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+    assert_eq!(answer.location(), Some("/console/sign-in/code"));
+    let code_csrf = again.cookies["tessera_console_sign_in"].clone();
+    let step = usable_step(Some(step)).await;
+    let signed = again
+        .post(
+            "/console/sign-in/code",
+            &[("csrf", &code_csrf), ("otp", &code(&secret, step))],
+        )
+        .await;
+    assert_eq!(
+        signed.location(),
+        Some("/console/people"),
+        "{}",
+        signed.body
+    );
+    let page = again.get("/console/profile").await;
+    assert!(page.body.contains(r#"<dd id="mfa-state">On</dd>"#));
+    assert!(!page.body.contains("<svg"));
+
+    // Off again with a current code.
+    let csrf = page.csrf();
+    let step = usable_step(Some(step)).await;
+    let off = again
+        .post(
+            "/console/profile/mfa/disable",
+            &[("csrf", &csrf), ("otp", &code(&secret, step))],
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER, "{}", off.body);
+    assert_eq!(off.location(), Some("/console/profile?done=mfa-off"));
+    let page = again.get("/console/profile?done=mfa-off").await;
+    assert!(page.body.contains(r#"<dd id="mfa-state">Off</dd>"#));
+    assert!(page.body.contains("MFA is off."));
+}
