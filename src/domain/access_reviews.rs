@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::user::{BLANK, not_a_choice, too_long};
+use super::user::{not_a_choice, too_long};
 
 pub const NAME_MAX: usize = 255;
 pub const COMMENT_MAX: usize = 2000;
@@ -98,17 +98,7 @@ pub struct ReviewName(String);
 
 impl ReviewName {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(BLANK.into());
-        }
-        if value.chars().count() > NAME_MAX {
-            return Err(too_long(NAME_MAX));
-        }
-        if value.chars().any(char::is_control) {
-            return Err("Control characters are not allowed.".into());
-        }
-        Ok(Self(value.to_owned()))
+        super::text::one_line_name(raw, NAME_MAX).map(Self)
     }
 
     pub fn into_string(self) -> String {

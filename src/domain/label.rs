@@ -1,7 +1,7 @@
 //! A label's own fields, parsed once at the edge. Each `parse` returns the
 //! DRF-style message a client sees under that field's name.
 
-use super::user::{BLANK, too_long};
+use super::user::too_long;
 
 pub const NAME_MAX: usize = 255;
 pub const COLOR_MAX: usize = 255;
@@ -14,17 +14,7 @@ pub struct LabelName(String);
 
 impl LabelName {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(BLANK.into());
-        }
-        if value.chars().count() > NAME_MAX {
-            return Err(too_long(NAME_MAX));
-        }
-        if value.chars().any(char::is_control) {
-            return Err("Control characters are not allowed.".into());
-        }
-        Ok(Self(value.to_owned()))
+        super::text::one_line_name(raw, NAME_MAX).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -66,6 +56,7 @@ impl LabelColor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::user::BLANK;
 
     #[test]
     fn name_is_trimmed_and_one_to_255_characters() {

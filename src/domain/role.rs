@@ -265,20 +265,11 @@ pub struct RoleName(String);
 
 impl RoleName {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(super::user::BLANK.into());
-        }
-        if value.chars().count() > ROLE_NAME_MAX {
-            return Err(super::user::too_long(ROLE_NAME_MAX));
-        }
-        if value.chars().any(char::is_control) {
-            return Err("Control characters are not allowed.".into());
-        }
+        let value = super::text::one_line_name(raw, ROLE_NAME_MAX)?;
         if BuiltinRole::by_name(&value.to_uppercase()).is_some() {
             return Err(format!("\"{value}\" is the name of a built-in role."));
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(value))
     }
 
     pub fn into_string(self) -> String {

@@ -1,27 +1,17 @@
 //! A team's own fields, parsed once at the edge. Each `parse` returns the
 //! DRF-style message a client sees under that field's name.
 
-use super::user::{BLANK, too_long};
+use super::user::too_long;
 
 pub const NAME_MAX: usize = 255;
 pub const DESCRIPTION_MAX: usize = 1000;
 
-pub const CONTROL_CHARACTERS: &str = "Control characters are not allowed.";
+pub use super::text::CONTROL_CHARACTERS;
 
 /// The name of a team or a target: 1 to 255 characters, trimmed, no
 /// control characters.
 pub(super) fn parse_object_name(raw: &str) -> Result<String, String> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err(BLANK.into());
-    }
-    if value.chars().count() > NAME_MAX {
-        return Err(too_long(NAME_MAX));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(CONTROL_CHARACTERS.into());
-    }
-    Ok(value.to_owned())
+    super::text::one_line_name(raw, NAME_MAX)
 }
 
 /// A team's name: 1 to 255 characters, trimmed. Not unique: two teams may
@@ -75,6 +65,7 @@ impl Description {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::user::BLANK;
 
     #[test]
     fn name_is_trimmed_and_one_to_255_characters() {

@@ -4,6 +4,23 @@ use serde_json::{Map, Value};
 
 /// DRF's message for a NUL character in a string.
 pub const NUL_REFUSED: &str = "Null characters are not allowed.";
+pub const CONTROL_CHARACTERS: &str = "Control characters are not allowed.";
+
+/// A one-line name as the API takes it: trimmed, 1 to `max` characters, no
+/// control characters; otherwise the DRF-style message for the field.
+pub fn one_line_name(raw: &str, max: usize) -> Result<String, String> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(super::user::BLANK.into());
+    }
+    if value.chars().count() > max {
+        return Err(super::user::too_long(max));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(CONTROL_CHARACTERS.into());
+    }
+    Ok(value.to_owned())
+}
 
 /// Whether a NUL character hides anywhere in `value`, keys included.
 /// PostgreSQL cannot store one in text and SQLite's full-text index fails on

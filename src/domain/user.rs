@@ -121,17 +121,7 @@ pub struct UserName(String);
 
 impl UserName {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value = raw.trim();
-        if value.is_empty() {
-            return Err(BLANK.into());
-        }
-        if value.chars().count() > NAME_MAX {
-            return Err(too_long(NAME_MAX));
-        }
-        if value.chars().any(char::is_control) {
-            return Err("Control characters are not allowed.".into());
-        }
-        Ok(Self(value.to_owned()))
+        super::text::one_line_name(raw, NAME_MAX).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
