@@ -151,6 +151,14 @@ async fn authenticate(req: HttpRequest) -> Result<Caller> {
 /// `Authorization` token: signature, expiry, user, revocation), without
 /// its request context. The console keeps this token in its cookie.
 pub async fn token_caller(state: &AppState, token: String) -> Result<Caller> {
+    token_caller_with_claims(state, token)
+        .await
+        .map(|(caller, _)| caller)
+}
+
+/// `token_caller`, with the token's verified claims (for the console's
+/// sliding session, which renews a token past half its life).
+pub async fn token_caller_with_claims(state: &AppState, token: String) -> Result<(Caller, Claims)> {
     let claims = crate::service::signing_keys::verify(state, &token)
         .await
         .ok_or(Error::InvalidToken)?;
@@ -161,7 +169,7 @@ pub async fn token_caller(state: &AppState, token: String) -> Result<Caller> {
                 users::token_holder(conn, &claims.sub, &claims.jti, claims.family())?
                     .filter(|(user, _)| token_stands(user, &claims))
                     .ok_or(Error::InvalidToken)?;
-            Ok(caller_with(user, grants))
+            Ok((caller_with(user, grants), claims))
         })
         .await
 }

@@ -52,6 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     headers = headers.add((header::CACHE_CONTROL, "no-store"));
     cfg.service(
         web::scope(ROOT)
+            .wrap(actix_web::middleware::from_fn(session::slide))
             .wrap(headers)
             .route("", web::get().to(home))
             .route("/static/{file}", web::get().to(assets::serve))
@@ -60,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sign-in/code", web::get().to(sign_in::code_page))
             .route("/sign-in/code", web::post().to(sign_in::submit_code))
             .route("/sso", web::get().to(sign_in::sso_landing))
+            .route("/sso/start", web::get().to(sign_in::sso_start))
             .route("/sign-out", web::post().to(sign_in::sign_out))
             .route("/people", web::get().to(people::list))
             .route("/people/{id}", web::get().to(people::show))

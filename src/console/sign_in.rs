@@ -11,7 +11,8 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use super::session::{
-    CODE_COOKIE, SESSION_COOKIE, SIGN_IN_COOKIE, Session, context, cookie, removal, same,
+    CODE_COOKIE, SESSION_COOKIE, SIGN_IN_COOKIE, SSO_COOKIE, Session, context, cookie, removal,
+    same,
 };
 use super::{Chrome, Failure, ROOT, page_with_status, see_other};
 use crate::crypto::Binding;
@@ -315,6 +316,60 @@ pub async fn submit_code(
 }
 
 #[derive(Deserialize)]
+pub struct SsoStart {
+    #[serde(default)]
+    email: String,
+}
+
+/// `GET /console/sso/start?email=`: leaves for the identity provider of the
+/// email's domain as `/sso/login/` does, and also keeps the sign-in's
+/// browser binding in a console cookie, so that only this browser can turn
+/// the code the provider's answer lands with into a session.
+pub async fn sso_start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<SsoStart>,
+) -> Result<HttpResponse, Failure> {
+    let email = query.email.trim().to_owned();
+    if email.is_empty() || email.len() > 254 {
+        return Err(Failure::Refused(vec!["Give your work email.".to_owned()]));
+    }
+    let connection = state
+        .db
+        .read(move |conn| sso_login::connection_for_email(conn, &email))
+        .await
+        .map_err(|e| match e {
+            Error::NotFound => Failure::Refused(vec![
+                "No identity provider signs in this email's domain.".to_owned(),
+            ]),
+            other => Failure::from(other),
+        })?;
+    let started = sso_login::start(&state, connection, context(&req, &state)).await?;
+    let (location, browser, protocol) = match started {
+        sso_login::Started::Provider {
+            location,
+            browser,
+            protocol,
+        } => (location, browser, protocol),
+        sso_login::Started::Frontend(location) => return Ok(see_other(&location)),
+    };
+    let seconds = sso_login::LOGIN_TTL.num_seconds();
+    // A 302, as `/sso/login/` answers: to the provider.
+    let mut response = HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish();
+    response
+        .add_cookie(&sso_login::binding_cookie(
+            &state,
+            protocol,
+            browser.clone(),
+        ))
+        .and_then(|()| response.add_cookie(&cookie(&state, SSO_COOKIE, browser, seconds)))
+        .map_err(|e| Failure::from(Error::internal(e)))?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
 pub struct CodeQuery {
     code: Option<String>,
     error: Option<String>,
@@ -322,8 +377,11 @@ pub struct CodeQuery {
 
 /// `GET /console/sso?code=`: where a single sign-on connection whose
 /// `redirect_uri` is the console's lands; the one-time code becomes a
-/// session (as `POST /auth/sso/exchange/` makes it a token).
+/// session (as `POST /auth/sso/exchange/` makes it a token), in the browser
+/// that started the sign-in only (`/console/sso/start`'s cookie): a code
+/// someone else got, carried here by a link, signs no one in.
 pub async fn sso_landing(
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<CodeQuery>,
 ) -> Result<HttpResponse, Failure> {
@@ -337,11 +395,19 @@ pub async fn sso_landing(
             "Single sign-on did not complete ({reason})."
         )]));
     };
+    let browser = req
+        .cookie(SSO_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     let user = state
         .db
-        .write(move |conn| sso_login::exchange(conn, &code))
+        .write(move |conn| sso_login::exchange(conn, &code, sso_login::Holder::Browser(&browser)))
         .await?;
-    signed_in(&state, state.tokens.issue(&user))
+    let mut response = signed_in(&state, state.tokens.issue(&user))?;
+    response
+        .add_cookie(&removal(&state, SSO_COOKIE))
+        .map_err(|e| Failure::from(Error::internal(e)))?;
+    Ok(response)
 }
 
 #[derive(Deserialize)]

@@ -334,6 +334,7 @@ diesel::table! {
         code_hash -> Text,
         user_id -> Text,
         expires -> Timestamp,
+        browser_hash -> Nullable<Text>,
     }
 }
 

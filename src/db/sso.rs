@@ -236,26 +236,40 @@ pub fn insert_code(
     conn: &mut DbConnection,
     code_hash: &str,
     user_id: &str,
+    browser_hash: Option<&str>,
     expires: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(sso_codes::table)
         .values((
             sso_codes::code_hash.eq(code_hash),
             sso_codes::user_id.eq(user_id),
+            sso_codes::browser_hash.eq(browser_hash),
             sso_codes::expires.eq(expires),
         ))
         .execute(conn)
         .map(drop)
 }
 
-/// Takes a one-time code out: its user and expiry, once.
-pub fn take_code(
-    conn: &mut DbConnection,
-    code_hash: &str,
-) -> QueryResult<Option<(String, NaiveDateTime)>> {
-    let row: Option<(String, NaiveDateTime)> = sso_codes::table
+/// A one-time code, as taken.
+#[derive(Queryable)]
+pub struct TakenCode {
+    pub user_id: String,
+    /// The hash of the binding of the browser that started the sign-in
+    /// (none for an IdP-initiated one).
+    pub browser_hash: Option<String>,
+    pub expires: NaiveDateTime,
+}
+
+/// Takes a one-time code: reads and deletes it, so it works once even
+/// when two requests race for it.
+pub fn take_code(conn: &mut DbConnection, code_hash: &str) -> QueryResult<Option<TakenCode>> {
+    let row: Option<TakenCode> = sso_codes::table
         .find(code_hash)
-        .select((sso_codes::user_id, sso_codes::expires))
+        .select((
+            sso_codes::user_id,
+            sso_codes::browser_hash,
+            sso_codes::expires,
+        ))
         .first(conn)
         .optional()?;
     if row.is_some() && diesel::delete(sso_codes::table.find(code_hash)).execute(conn)? == 0 {

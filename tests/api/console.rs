@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use reqwest::StatusCode;
-use serde_json::json;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
 use crate::mfa::{code, usable_step};
@@ -651,33 +651,33 @@ async fn single_sign_on_is_offered_and_lands_in_the_console() {
     let owner = app.owner_token().await;
     let mut body = connection(&idp, &["corp.example"]);
     body["redirect_uri"] = json!(app.url("/console/sso"));
-    let created = app.create("/sso/connections/", &owner, body).await;
-    let id = created["id"].as_str().unwrap().to_owned();
+    app.create("/sso/connections/", &owner, body).await;
     let form = browser.get("/console/sign-in").await;
     assert!(form.body.contains("Sign in with your identity provider"));
-    assert!(form.body.contains(r#"action="/sso/login/""#));
+    assert!(form.body.contains(r#"action="/console/sso/start""#));
     // Through the provider, and back to the console with a one-time code.
     let sso = crate::sso::browser();
-    let posted = to_acs(&sso, &app.url(&format!("/sso/login/{id}/")), "alice", &[]).await;
+    let start = app.url("/console/sso/start?email=alice@corp.example");
+    let posted = to_acs(&sso, &start, "alice", &[]).await;
     let landed = post(&sso, &posted).await;
     let to = landed.headers()["location"].to_str().unwrap().to_owned();
     let path = to.strip_prefix(&app.address).expect("back to the console");
     assert!(path.starts_with("/console/sso?code="), "{to}");
-    let session = browser.get(path).await;
-    assert_eq!(session.status, StatusCode::SEE_OTHER, "{}", session.body);
-    assert_eq!(session.location(), Some("/console/people"));
-    assert!(session.cookie("tessera_console").is_some());
-    let people = browser.get("/console/people").await;
-    assert_eq!(people.status, StatusCode::OK);
-    assert!(
-        people.body.contains("alice@corp.example"),
-        "{}",
-        people.body
-    );
+    // In another browser the code signs no one in (login CSRF)...
+    let elsewhere = Browser::new(&app).get(path).await;
+    assert_eq!(elsewhere.status, StatusCode::BAD_REQUEST);
+    assert!(elsewhere.cookie("tessera_console").is_none());
+    // ...in the browser that started the sign-in, it opens a session.
+    let session = sso.get(&to).send().await.unwrap();
+    assert_eq!(session.status(), StatusCode::SEE_OTHER);
+    assert_eq!(session.headers()["location"], "/console/people");
+    let people = sso.get(app.url("/console/people")).send().await.unwrap();
+    assert_eq!(people.status(), StatusCode::OK);
+    let body = people.text().await.unwrap();
+    assert!(body.contains("alice@corp.example"), "{body}");
     // A code is good once.
-    let again = Browser::new(&app).get(path).await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    assert!(again.cookie("tessera_console").is_none());
+    let again = sso.get(&to).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
 }
 
 /// The QR code of the enrolment page: the inline `<svg>` element.
@@ -897,4 +897,87 @@ async fn a_person_turns_mfa_on_with_a_qr_code_and_off_again() {
     let page = again.get("/console/profile?done=mfa-off").await;
     assert!(page.body.contains(r#"<dd id="mfa-state">Off</dd>"#));
     assert!(page.body.contains("MFA is off."));
+}
+
+/// The `Set-Cookie` value of the console session cookie, if the response sets one.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|line| line.strip_prefix("tessera_console="))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// The claims of a token (its payload, not verified).
+fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// The console's session slides: a request made with a token past half its
+/// life gets a fresh token of the same family, which ends later; revoking
+/// it (as signing out does) ends both.
+#[actix_web::test]
+async fn the_console_session_slides_while_it_is_used() {
+    // Tokens live on the wall clock: a short life, and a real wait.
+    let app = spawn_app_with(|s| s.token_ttl = 20).await;
+    let first = app.owner_token().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let people = |token: String| {
+        client
+            .get(app.url("/console/people"))
+            .header("cookie", format!("tessera_console={token}"))
+            .send()
+    };
+
+    // Young: no new token.
+    let young = people(first.clone()).await.unwrap();
+    assert_eq!(young.status(), StatusCode::OK);
+    assert_eq!(session_cookie(&young), None);
+
+    // Past half its life: the page, and a renewed session cookie.
+    tokio::time::sleep(std::time::Duration::from_millis(10_500)).await;
+    let old = people(first.clone()).await.unwrap();
+    assert_eq!(old.status(), StatusCode::OK);
+    let second = session_cookie(&old).expect("a renewed session cookie");
+    assert_ne!(second, first);
+    assert!(!second.is_empty());
+
+    // The renewed token ends later, in the login's refresh family.
+    let (first_claims, second_claims) = (claims(&first), claims(&second));
+    assert!(
+        second_claims["exp"].as_i64() > first_claims["exp"].as_i64(),
+        "{first_claims} {second_claims}"
+    );
+    assert_eq!(second_claims["fam"], first_claims["fam"]);
+    let renewed = people(second.clone()).await.unwrap();
+    assert_eq!(renewed.status(), StatusCode::OK);
+
+    // Revoking the renewed token revokes its family: the login's too.
+    let revoked = app
+        .call(
+            Method::POST,
+            "/auth/revoke/",
+            None,
+            Some(json!({"token": second})),
+        )
+        .await;
+    assert!(revoked.status.is_success(), "revoke: {}", revoked.body);
+    for token in [second, first] {
+        let after = people(token).await.unwrap();
+        assert_eq!(after.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            after.headers()["location"].to_str().unwrap(),
+            "/console/sign-in"
+        );
+    }
 }

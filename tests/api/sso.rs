@@ -1197,3 +1197,70 @@ async fn a_code_injected_into_another_sign_in_is_refused() {
     );
     assert_eq!(param(&landed, "code"), None);
 }
+
+/// The console's single sign-on: the code the provider's answer lands with
+/// becomes a session only in the browser that started the sign-in from the
+/// console. A code carried to another browser (login CSRF: an attacker's
+/// own code in a link to a victim) or from a sign-in started elsewhere
+/// signs no one in.
+#[actix_web::test]
+async fn the_console_takes_a_code_only_from_the_browser_that_started_it() {
+    let app = spawn_app().await;
+    let provider = Provider::start(&app);
+    let owner = app.owner_token().await;
+    let mut body = connection(&provider.issuer, &["corp.example"]);
+    body["redirect_uri"] = json!(app.url("/console/sso"));
+    app.create("/sso/connections/", &owner, body).await;
+    let start = app.url("/console/sso/start?email=mallory@corp.example");
+    let landing = |browser: reqwest::Client, callback: String| async move {
+        let response = browser.get(&callback).send().await.expect("callback");
+        assert_eq!(response.status(), StatusCode::FOUND, "{callback}");
+        let to = location(&callback, &response);
+        let url = url::Url::parse(&to).unwrap();
+        assert_eq!(url.path(), "/console/sso", "{to}");
+        to
+    };
+    let session_set = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|line| {
+                line.starts_with("tessera_console=") && !line.starts_with("tessera_console=;")
+            })
+    };
+
+    // The attacker's own sign-in, its code sent to a victim's browser.
+    let attacker = browser();
+    let callback = to_callback(&app, &attacker, &start, "mallory").await;
+    let carried = landing(attacker.clone(), callback).await;
+    let victim = browser();
+    let refused = victim.get(&carried).send().await.unwrap();
+    assert!(!session_set(&refused));
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("started in another browser"), "{page}");
+    // Refused there, the code still works in the browser that started it.
+    let own = attacker.get(&carried).send().await.unwrap();
+    assert_eq!(own.status(), StatusCode::SEE_OTHER);
+    assert!(session_set(&own));
+
+    // A sign-in started outside the console (`/sso/login/`): refused too.
+    let elsewhere = browser();
+    let rest_start = app.url("/sso/login/?email=mallory@corp.example");
+    let callback = to_callback(&app, &elsewhere, &rest_start, "mallory").await;
+    let landed = landing(elsewhere.clone(), callback).await;
+    let refused = elsewhere.get(&landed).send().await.unwrap();
+    assert!(!session_set(&refused));
+
+    // A code is good once.
+    let again = attacker.get(&carried).send().await.unwrap();
+    assert!(!session_set(&again));
+    let people = attacker
+        .get(app.url("/console/people"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(people.status(), StatusCode::OK);
+}

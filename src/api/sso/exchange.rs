@@ -46,7 +46,7 @@ pub async fn exchange_sso_code(state: web::Data<AppState>, body: Body) -> Result
     let code = code.unwrap_or_default();
     let user = state
         .db
-        .write(move |conn| login::exchange(conn, &code))
+        .write(move |conn| login::exchange(conn, &code, login::Holder::Anyone))
         .await?;
     Ok(web::Json(Token {
         token: state.tokens.issue(&user),

@@ -1,17 +1,15 @@
 //! `GET /sso/login/` and `GET /sso/login/{connection_id}/`: the browser
 //! leaves for the provider.
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::IntoParams;
 
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::{Query, request_context};
-use crate::domain::sso::Protocol;
 use crate::error::{Error, REQUIRED, Result};
 use crate::service::audit::{Interface, RequestContext};
-use crate::service::sso::login::{self, COOKIE, LOGIN_TTL};
+use crate::service::sso::login;
 use crate::state::AppState;
 
 /// Query parameters of home-realm discovery.
@@ -41,23 +39,7 @@ fn to_provider(state: &AppState, started: login::Started) -> HttpResponse {
                 .finish();
         }
     };
-    let https = state.public_url.starts_with("https://");
-    // SAML's answer is a cross-site POST from the IdP, which a Lax cookie
-    // does not follow: None there (it needs Secure, so https; over plain
-    // http, in development, the IdP must be same-site, as on localhost).
-    let same_site = match protocol {
-        Protocol::Saml if https => SameSite::None,
-        _ => SameSite::Lax,
-    };
-    let cookie = Cookie::build(COOKIE, browser)
-        .path(login::answer_path(protocol).trim_end_matches('/'))
-        .http_only(true)
-        .secure(https)
-        .same_site(same_site)
-        .max_age(actix_web::cookie::time::Duration::seconds(
-            LOGIN_TTL.num_seconds(),
-        ))
-        .finish();
+    let cookie = login::binding_cookie(state, protocol, browser);
     HttpResponse::Found()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -37,6 +37,7 @@ use crate::service::audit::{self, Interface, RequestContext};
 use crate::service::users::{self, AssignmentInput, NewUser, UserPatch};
 use crate::service::{Parsed, users as users_service};
 use crate::state::AppState;
+use actix_web::cookie::{Cookie, SameSite};
 
 /// The path of the OpenID Connect redirect URI (under the public URL).
 pub const CALLBACK_PATH: &str = "/sso/oidc/callback/";
@@ -227,6 +228,28 @@ pub async fn start(
     })
 }
 
+/// The short-lived HttpOnly cookie binding a sign-in to the browser that
+/// started it, sent only to the protocol's answer path. SAML's answer is a
+/// cross-site POST from the IdP, which a Lax cookie does not follow: None
+/// there (it needs Secure, so https; over plain http, in development, the
+/// IdP must be same-site, as on localhost).
+pub fn binding_cookie(state: &AppState, protocol: Protocol, browser: String) -> Cookie<'static> {
+    let https = state.public_url.starts_with("https://");
+    let same_site = match protocol {
+        Protocol::Saml if https => SameSite::None,
+        _ => SameSite::Lax,
+    };
+    Cookie::build(COOKIE, browser)
+        .path(answer_path(protocol).trim_end_matches('/'))
+        .http_only(true)
+        .secure(https)
+        .same_site(same_site)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            LOGIN_TTL.num_seconds(),
+        ))
+        .finish()
+}
+
 /// What the provider sent back, by protocol.
 pub enum Answer {
     /// To the OIDC callback.
@@ -299,10 +322,10 @@ pub async fn finish(state: &AppState, callback: Callback) -> Result<Landing> {
                 .await?
         }
     };
-    let (connection, identity) = match (taken, &callback.answer) {
+    let (connection, identity, browser_hash) = match (taken, &callback.answer) {
         (Some((login, connection)), _) => {
             let identity = solicited(state, &callback, &login, &connection).await;
-            (connection, identity)
+            (connection, identity, Some(login.browser_hash))
         }
         (None, Answer::Saml(response)) => {
             let Some(connection) = saml::unsolicited_connection(state, response).await? else {
@@ -310,14 +333,14 @@ pub async fn finish(state: &AppState, callback: Callback) -> Result<Landing> {
                 return Ok(Landing::UnknownState);
             };
             let identity = saml::identity(state, &connection, None, response).await;
-            (connection, identity)
+            (connection, identity, None)
         }
         (None, Answer::Oidc(_)) => {
             tracing::info!("SSO callback with an unknown or used state");
             return Ok(Landing::UnknownState);
         }
     };
-    complete(state, &connection, callback.context, identity).await
+    complete(state, &connection, callback.context, identity, browser_hash).await
 }
 
 /// Validates an answer to a sign-in Tessera started.
@@ -382,9 +405,12 @@ async fn complete(
     connection: &Connection,
     context: RequestContext,
     identity: std::result::Result<Identity, Refusal>,
+    browser_hash: Option<String>,
 ) -> Result<Landing> {
     let landed = match identity {
-        Ok(identity) => land_in_transaction(state, connection, identity, context.clone()).await,
+        Ok(identity) => {
+            land_in_transaction(state, connection, identity, context.clone(), browser_hash).await
+        }
         Err(refusal) => Err(refusal),
     };
     match landed {
@@ -449,6 +475,7 @@ async fn land_in_transaction(
     connection: &Connection,
     identity: Identity,
     context: RequestContext,
+    browser_hash: Option<String>,
 ) -> std::result::Result<String, Refusal> {
     let connection = connection.clone();
     state
@@ -458,7 +485,14 @@ async fn land_in_transaction(
             // then found deactivated) undoes what came before it.
             let mut refusal = None;
             let landed = diesel::Connection::transaction::<String, Error, _>(conn, |conn| {
-                land(conn, &connection, &identity, context).map_err(|refused| {
+                land(
+                    conn,
+                    &connection,
+                    &identity,
+                    context,
+                    browser_hash.as_deref(),
+                )
+                .map_err(|refused| {
                     let detail = refused.1.clone();
                     refusal = Some(refused);
                     Error::BadRequest(detail)
@@ -473,12 +507,14 @@ async fn land_in_transaction(
 }
 
 /// In one transaction: the user (found, linked or created), its mapped
-/// roles, the login, its audit event and the one-time code.
+/// roles, the login, its audit event and the one-time code (bound to the
+/// browser that started the sign-in, when one did).
 fn land(
     conn: &mut DbConnection,
     connection: &Connection,
     identity: &Identity,
     context: RequestContext,
+    browser_hash: Option<&str>,
 ) -> std::result::Result<String, Refusal> {
     let fail = |e: Error| refuse(Failure::ConnectionUnavailable, e.to_string());
     let org = connection.row.organization_id.clone();
@@ -592,8 +628,14 @@ fn land(
     )
     .map_err(fail)?;
     let code = random_secret(43);
-    rows::insert_code(conn, &hash(&code), &user.id, time::now() + CODE_TTL)
-        .map_err(|e| fail(e.into()))?;
+    rows::insert_code(
+        conn,
+        &hash(&code),
+        &user.id,
+        browser_hash,
+        time::now() + CODE_TTL,
+    )
+    .map_err(|e| fail(e.into()))?;
     Ok(code)
 }
 
@@ -772,18 +814,42 @@ fn apply_mapping(
 }
 
 /// Exchanges a one-time code for its user (once, before it expires).
-pub fn exchange(conn: &mut DbConnection, code: &str) -> Result<UserRow> {
+/// Who may exchange a one-time code.
+#[derive(Clone, Copy, Debug)]
+pub enum Holder<'a> {
+    /// Whoever holds the code (`POST /auth/sso/exchange/`: the frontend
+    /// runs on its own origin and cannot show the binding cookie).
+    Anyone,
+    /// Only the browser that started the sign-in, by the binding it was
+    /// given then (the console, on Tessera's own origin): a code carried
+    /// to another browser signs no one in there (login CSRF).
+    Browser(&'a str),
+}
+
+/// The user a one-time code stands for (taken: it works once).
+pub fn exchange(conn: &mut DbConnection, code: &str, holder: Holder) -> Result<UserRow> {
     let invalid = || Error::field("code", CODE_INVALID);
-    let (user_id, expires) = rows::take_code(conn, &hash(code))?.ok_or_else(invalid)?;
-    if expires < time::now() {
+    let taken = rows::take_code(conn, &hash(code))?.ok_or_else(invalid)?;
+    if taken.expires < time::now() {
         return Err(invalid());
     }
+    if let Holder::Browser(browser) = holder {
+        let bound = taken.browser_hash.as_deref().is_some_and(|expected| {
+            bool::from(hash(browser).as_bytes().ct_eq(expected.as_bytes()))
+        });
+        if !bound {
+            return Err(Error::field("code", CODE_ELSEWHERE));
+        }
+    }
+    let user_id = taken.user_id;
     let user = user_rows::find(conn, &user_id)?.ok_or_else(invalid)?;
     if !user.active {
         return Err(invalid());
     }
     Ok(user)
 }
+
+pub const CODE_ELSEWHERE: &str = "This sign-in was started in another browser (or by the identity provider): start it again from this browser's sign-in page.";
 
 pub const SSO_REQUIRED: &str = "Single sign-on is required for this email's domain: sign in at /sso/login/?email=<your email>.";
 

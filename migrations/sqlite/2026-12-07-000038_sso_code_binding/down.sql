@@ -1,0 +1,1 @@
+ALTER TABLE sso_codes DROP COLUMN browser_hash;
