@@ -17,6 +17,7 @@ use super::{Chrome, Failure, ROOT, Session, page, see_other};
 use crate::api::extract::Fields;
 use crate::api::sso::{check_issuer, fetch_saml_metadata, parse_connection_input};
 use crate::db::roles::RoleOrderField;
+use crate::domain::role::BuiltinRole;
 use crate::domain::sso::{Enforcement, NameIdFormat, Protocol};
 use crate::service::sso::{self as service, Connection, ConnectionInput, saml};
 use crate::service::{PageRequest, Parsed};
@@ -348,6 +349,8 @@ pub async fn new(session: Session) -> Result<HttpResponse, Failure> {
         enforcement: Enforcement::Optional.as_str().into(),
         active: true,
         name_id_format: NameIdFormat::Persistent.as_str().into(),
+        // The service's default: never a more powerful role unasked.
+        default_role: BuiltinRole::Employee.id().into(),
         redirect_uri: format!("{}{ROOT}/sso", session.state.public_url),
         ..ConnectionValues::default()
     };

@@ -669,6 +669,12 @@ async fn single_sign_on_connections_are_made_edited_switched_and_deleted() {
     let form = admin.get("/console/sso-connections/new").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     assert_secured(&form, "sso form");
+    assert!(
+        form.body
+            .contains(r#"<option value="RoLemp1oyeeX" selected>"#),
+        "people it creates are EMPLOYEEs unless chosen otherwise: {}",
+        form.body
+    );
     let csrf = form.csrf();
     let saml = [
         ("protocol", "saml"),
