@@ -10,10 +10,20 @@
 
 mod assets;
 mod audit;
+// The organization pages (issue #23), and what they share.
+mod api_users;
+mod invitations;
+mod labels;
+mod org;
 mod people;
 mod profile;
+mod roles;
 mod session;
 mod sign_in;
+mod sso;
+mod targets;
+mod teams;
+mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -75,8 +85,73 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/profile/mfa", web::post().to(profile::enroll))
             .route("/profile/mfa/confirm", web::post().to(profile::confirm))
             .route("/profile/mfa/disable", web::post().to(profile::disable))
+            .configure(org_routes)
             .default_service(web::to(|| async { Failure::NotFound.error_response() })),
     );
+}
+
+/// The organization pages' routes (issue #23).
+fn org_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/teams", web::get().to(teams::list))
+        .route("/teams", web::post().to(teams::create))
+        .route("/teams/new", web::get().to(teams::new))
+        .route("/teams/{id}", web::get().to(teams::show))
+        .route("/teams/{id}", web::post().to(teams::update))
+        .route("/teams/{id}/delete", web::post().to(teams::delete))
+        .route("/targets", web::get().to(targets::list))
+        .route("/targets", web::post().to(targets::create))
+        .route("/targets/new", web::get().to(targets::new))
+        .route("/targets/{id}", web::get().to(targets::show))
+        .route("/targets/{id}", web::post().to(targets::update))
+        .route("/targets/{id}/delete", web::post().to(targets::delete))
+        .route("/labels", web::get().to(labels::list))
+        .route("/labels", web::post().to(labels::create))
+        .route("/labels/new", web::get().to(labels::new))
+        .route("/labels/{id}", web::get().to(labels::show))
+        .route("/labels/{id}", web::post().to(labels::update))
+        .route("/labels/{id}/delete", web::post().to(labels::delete))
+        .route("/roles", web::get().to(roles::list))
+        .route("/roles", web::post().to(roles::create))
+        .route("/roles/new", web::get().to(roles::new))
+        .route("/roles/{id}", web::get().to(roles::show))
+        .route("/roles/{id}", web::post().to(roles::update))
+        .route("/roles/{id}/delete", web::post().to(roles::delete))
+        .route("/api-users", web::get().to(api_users::list))
+        .route("/api-users", web::post().to(api_users::create))
+        .route("/api-users/new", web::get().to(api_users::new))
+        .route("/api-users/{id}", web::get().to(api_users::show))
+        .route(
+            "/api-users/{id}/active",
+            web::post().to(api_users::set_active),
+        )
+        .route(
+            "/api-users/{id}/keys",
+            web::post().to(api_users::create_key),
+        )
+        .route(
+            "/api-users/{id}/keys/{key}/revoke",
+            web::post().to(api_users::revoke_key),
+        )
+        .route("/invitations", web::get().to(invitations::list))
+        .route("/invitations/resend", web::post().to(invitations::resend))
+        .route("/webhooks", web::get().to(webhooks::list))
+        .route("/webhooks", web::post().to(webhooks::create))
+        .route("/webhooks/new", web::get().to(webhooks::new))
+        .route("/webhooks/{id}", web::get().to(webhooks::show))
+        .route("/webhooks/{id}", web::post().to(webhooks::update))
+        .route("/webhooks/{id}/edit", web::get().to(webhooks::edit))
+        .route("/webhooks/{id}/delete", web::post().to(webhooks::delete))
+        .route("/sso-connections", web::get().to(sso::list))
+        .route("/sso-connections", web::post().to(sso::create))
+        .route("/sso-connections/new", web::get().to(sso::new))
+        .route("/sso-connections/{id}", web::get().to(sso::show))
+        .route("/sso-connections/{id}", web::post().to(sso::update))
+        .route("/sso-connections/{id}/edit", web::get().to(sso::edit))
+        .route(
+            "/sso-connections/{id}/active",
+            web::post().to(sso::set_active),
+        )
+        .route("/sso-connections/{id}/delete", web::post().to(sso::delete));
 }
 
 /// `/console/`: the people page (which sends a stranger to sign in).
@@ -117,6 +192,8 @@ pub struct Chrome {
     pub section: &'static str,
     /// Whether to offer the audit trail (the page itself asks the service).
     pub audit: bool,
+    /// Which organization pages to offer.
+    pub org: org::Nav,
 }
 
 impl Chrome {
@@ -126,6 +203,7 @@ impl Chrome {
             csrf: session.csrf(),
             section,
             audit: session.caller.has(Permission::AuditView),
+            org: org::Nav::of(&session.caller),
         }
     }
 
@@ -135,6 +213,7 @@ impl Chrome {
             csrf: String::new(),
             section: "",
             audit: false,
+            org: org::Nav::default(),
         }
     }
 

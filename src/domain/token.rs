@@ -1,7 +1,22 @@
-//! How access tokens are signed.
+//! How access tokens are signed, and what an API key may be named.
 
 use std::fmt;
 use std::str::FromStr;
+
+/// The longest name of an API key.
+pub const KEY_NAME_MAX: usize = 100;
+
+/// An API key's name: trimmed, 1 to 100 characters.
+pub fn parse_key_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        Err(super::user::BLANK.to_owned())
+    } else if name.chars().count() > KEY_NAME_MAX {
+        Err(super::user::too_long(KEY_NAME_MAX))
+    } else {
+        Ok(name.to_owned())
+    }
+}
 
 /// The algorithm of a token-signing key (`TESSERA_TOKEN_ALG`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, diesel::AsExpression, diesel::FromSqlRow)]

@@ -54,6 +54,35 @@ pub const PRIVATE_REFUSED: &str = "Webhooks cannot target private or other speci
      addresses (loopback, link-local, shared, multicast, documentation, reserved, \
      NAT64, 6to4, ...): only globally reachable ones.";
 
+/// A webhook's subscriptions: each an event type or a pattern, duplicates
+/// dropped, at least one.
+pub fn parse_events(names: &[String]) -> std::result::Result<Vec<String>, String> {
+    let mut events: Vec<String> = Vec::new();
+    for name in names {
+        if !(EVENT_TYPES.contains(&name.as_str()) || EVENT_PATTERNS.contains(&name.as_str())) {
+            return Err(format!("\"{name}\" is not a valid choice."));
+        }
+        if !events.contains(name) {
+            events.push(name.clone());
+        }
+    }
+    if events.is_empty() {
+        return Err("This list may not be empty.".into());
+    }
+    Ok(events)
+}
+
+/// A webhook's signing secret: 16 to 256 characters.
+pub fn parse_secret(raw: &str) -> std::result::Result<String, String> {
+    if (SECRET_MIN..=SECRET_MAX).contains(&raw.chars().count()) {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!(
+            "The secret must have {SECRET_MIN} to {SECRET_MAX} characters."
+        ))
+    }
+}
+
 /// Whether a subscription (a type or a pattern) covers `event_type`.
 pub fn covers(subscription: &str, event_type: &str) -> bool {
     subscription == "*"

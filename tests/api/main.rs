@@ -17,6 +17,7 @@ mod authorization;
 mod bulk;
 mod concurrency;
 mod console;
+mod console_org;
 mod credentials;
 mod docs;
 mod encryption;

@@ -17,11 +17,9 @@ use crate::api::common::page_view;
 use crate::api::extract::{Fields, REQUIRED};
 use crate::db::webhooks::{DeliveryRow, WebhookRow};
 use crate::domain::time;
-use crate::error::FieldErrors;
+use crate::error::{Collect, FieldErrors};
 use crate::service::Parsed;
-use crate::service::webhooks::{
-    EVENT_PATTERNS, EVENT_TYPES, SECRET_MAX, SECRET_MIN, WebhookInput, parse_url,
-};
+use crate::service::webhooks::{WebhookInput, parse_events, parse_secret, parse_url};
 
 /// A webhook (never its secret).
 #[derive(Serialize, ToSchema)]
@@ -166,44 +164,18 @@ pub fn parse_webhook_input(
             }
         });
     let events = fields.list("events", &mut e, 50).and_then(|items| {
-        let mut events: Vec<String> = Vec::new();
-        for item in items {
-            match item.as_str() {
-                Some(t) if EVENT_TYPES.contains(&t) || EVENT_PATTERNS.contains(&t) => {
-                    if !events.iter().any(|known| known == t) {
-                        events.push(t.to_owned());
-                    }
-                }
-                _ => {
-                    e.add(
-                        "events",
-                        format!(
-                            "\"{}\" is not a valid choice.",
-                            item.as_str().unwrap_or(&item.to_string())
-                        ),
-                    );
-                    return None;
-                }
-            }
-        }
-        if events.is_empty() {
-            e.add("events", "This list may not be empty.");
-            return None;
-        }
-        Some(events)
+        let names: Vec<String> = items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map_or_else(|| item.to_string(), str::to_owned)
+            })
+            .collect();
+        parse_events(&names).collect(&mut e, "events")
     });
-    let secret = fields.string("secret", &mut e).and_then(|s| {
-        let n = s.chars().count();
-        if (SECRET_MIN..=SECRET_MAX).contains(&n) {
-            Some(s)
-        } else {
-            e.add(
-                "secret",
-                format!("The secret must have {SECRET_MIN} to {SECRET_MAX} characters."),
-            );
-            None
-        }
-    });
+    let secret = fields
+        .string("secret", &mut e)
+        .and_then(|s| parse_secret(&s).collect(&mut e, "secret"));
     let active = fields.boolean("active", &mut e);
     Parsed {
         value: WebhookInput {
