@@ -8,6 +8,7 @@
 //! `default-src 'self'`: no inline script or style anywhere, and nothing
 //! is fetched from outside the server.
 
+mod access_review;
 mod assets;
 mod audit;
 mod people;
@@ -65,6 +66,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/people/{id}", web::get().to(people::show))
             .route("/people/{id}/active", web::post().to(people::set_active))
             .route("/audit", web::get().to(audit::list))
+            // Access review, people's writes (console-a)
+            .route("/access-review", web::get().to(access_review::show))
+            .route("/access-review/csv", web::get().to(access_review::csv))
             .route("/profile", web::get().to(profile::show))
             .route(
                 "/profile/password",
@@ -115,6 +119,8 @@ pub struct Chrome {
     pub section: &'static str,
     /// Whether to offer the audit trail (the page itself asks the service).
     pub audit: bool,
+    /// Whether to offer the access review (likewise).
+    pub access_review: bool,
 }
 
 impl Chrome {
@@ -124,6 +130,7 @@ impl Chrome {
             csrf: session.csrf(),
             section,
             audit: session.caller.has(Permission::AuditView),
+            access_review: session.caller.has(Permission::AccessReviewView),
         }
     }
 
@@ -133,6 +140,7 @@ impl Chrome {
             csrf: String::new(),
             section: "",
             audit: false,
+            access_review: false,
         }
     }
 

@@ -138,7 +138,7 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices(current: &str, items: impl IntoIterator<Item = (String, String)>) -> Vec<Choice> {
+pub fn choices(current: &str, items: impl IntoIterator<Item = (String, String)>) -> Vec<Choice> {
     items
         .into_iter()
         .map(|(value, label)| Choice {
@@ -178,7 +178,7 @@ fn state_of(user: &crate::db::models::UserRow) -> (&'static str, &'static str) {
     }
 }
 
-fn when(t: Option<NaiveDateTime>) -> String {
+pub fn when(t: Option<NaiveDateTime>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| "—".to_owned())
 }
