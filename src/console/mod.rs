@@ -69,6 +69,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             // Access review, people's writes (console-a)
             .route("/access-review", web::get().to(access_review::show))
             .route("/access-review/csv", web::get().to(access_review::csv))
+            .route("/people/bulk", web::post().to(people::bulk))
+            .route("/people/new", web::post().to(people::create))
             .route("/profile", web::get().to(profile::show))
             .route(
                 "/profile/password",
