@@ -50,13 +50,14 @@ impl ReviewParams {
     /// value is a field error the page shows).
     fn query(&self) -> Parsed<ReviewQuery> {
         let mut errors = FieldErrors::new();
-        let permission = Self::text(&self.permission).and_then(|raw| match Permission::parse(&raw) {
-            Ok(p) => Some(p),
-            Err(message) => {
-                errors.add("permission", message);
-                None
-            }
-        });
+        let permission =
+            Self::text(&self.permission).and_then(|raw| match Permission::parse(&raw) {
+                Ok(p) => Some(p),
+                Err(message) => {
+                    errors.add("permission", message);
+                    None
+                }
+            });
         Parsed::new(
             ReviewQuery {
                 user: Self::text(&self.user),

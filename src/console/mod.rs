@@ -12,6 +12,7 @@ mod access_review;
 mod assets;
 mod audit;
 mod people;
+mod person;
 mod profile;
 mod session;
 mod sign_in;
@@ -63,7 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sso", web::get().to(sign_in::sso_landing))
             .route("/sign-out", web::post().to(sign_in::sign_out))
             .route("/people", web::get().to(people::list))
-            .route("/people/{id}", web::get().to(people::show))
+            .route("/people/{id}", web::get().to(person::show))
             .route("/people/{id}/active", web::post().to(people::set_active))
             .route("/audit", web::get().to(audit::list))
             // Access review, people's writes (console-a)
@@ -71,6 +72,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/access-review/csv", web::get().to(access_review::csv))
             .route("/people/bulk", web::post().to(people::bulk))
             .route("/people/new", web::post().to(people::create))
+            .route("/people/{id}/profile", web::post().to(person::save_profile))
+            .route("/people/{id}/roles", web::post().to(person::change_roles))
+            .route("/people/{id}/labels", web::post().to(person::change_labels))
+            .route("/people/{id}/invite", web::post().to(person::invite))
+            .route("/people/{id}/keys", web::post().to(person::create_key))
+            .route(
+                "/people/{id}/keys/{key}/revoke",
+                web::post().to(person::revoke_key),
+            )
             .route("/profile", web::get().to(profile::show))
             .route(
                 "/profile/password",

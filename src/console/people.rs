@@ -182,7 +182,7 @@ pub struct PersonRow {
     pub labels: Vec<String>,
 }
 
-fn state_of(user: &crate::db::models::UserRow) -> (&'static str, &'static str) {
+pub fn state_of(user: &crate::db::models::UserRow) -> (&'static str, &'static str) {
     match State::derive(user.active, user.password_hash.is_some(), user.is_apiuser) {
         State::Active => ("Active", "ok"),
         State::Pending => ("Pending", "warn"),
@@ -195,7 +195,7 @@ pub fn when(t: Option<NaiveDateTime>) -> String {
         .unwrap_or_else(|| "—".to_owned())
 }
 
-fn membership_of(detail: &UserDetail) -> String {
+pub fn membership_of(detail: &UserDetail) -> String {
     detail
         .roles
         .iter()
@@ -205,7 +205,7 @@ fn membership_of(detail: &UserDetail) -> String {
 }
 
 impl PersonRow {
-    fn of(detail: &UserDetail) -> Self {
+    pub fn of(detail: &UserDetail) -> Self {
         let (state, state_class) = state_of(&detail.user);
         Self {
             id: detail.user.id.clone(),
@@ -422,109 +422,6 @@ async fn build(session: &Session, params: ListParams) -> Result<PeoplePage, Fail
     Ok(template)
 }
 
-/// A role assignment as the person page shows it.
-pub struct Grant {
-    pub role: String,
-    /// The team or target it applies to (none at account tier).
-    pub place: String,
-}
-
-#[derive(Template)]
-#[template(path = "person.html")]
-struct PersonPage {
-    chrome: Chrome,
-    id: String,
-    row: PersonRow,
-    title: String,
-    kind: String,
-    position: String,
-    source: String,
-    created: String,
-    changed: String,
-    changed_by: String,
-    contract: String,
-    additional_emails: Vec<String>,
-    active: bool,
-    account: Vec<Grant>,
-    team: Vec<Grant>,
-    target: Vec<Grant>,
-    may_manage: bool,
-    notice: Option<&'static str>,
-}
-
-#[derive(Deserialize)]
-pub struct ShowParams {
-    done: Option<String>,
-}
-
-/// `GET /console/people/{id}`
-pub async fn show(
-    session: Session,
-    id: web::Path<String>,
-    query: web::Query<ShowParams>,
-) -> Result<HttpResponse, Failure> {
-    let caller = session.caller.clone();
-    let id = id.into_inner();
-    let (detail, may_manage) = session
-        .state
-        .db
-        .read(move |conn| {
-            let detail = service::users::get(conn, &caller, &id, false)?;
-            let may_manage = service::users::may_manage(conn, &caller, &detail)?;
-            Ok((detail, may_manage))
-        })
-        .await?;
-    let grants = |tier: Tier| -> Vec<Grant> {
-        detail
-            .roles
-            .iter()
-            .filter(|r| r.tier == tier)
-            .map(|r| Grant {
-                role: r.role_name.clone(),
-                place: r
-                    .team_name
-                    .clone()
-                    .or_else(|| r.target_name.clone())
-                    .unwrap_or_default(),
-            })
-            .collect()
-    };
-    let user = &detail.user;
-    let additional_emails: Vec<String> =
-        serde_json::from_str(&user.additional_email_addresses).unwrap_or_default();
-    let template = PersonPage {
-        chrome: Chrome::of(&session, "people"),
-        id: user.id.clone(),
-        row: PersonRow::of(&detail),
-        title: user.title.as_str().to_owned(),
-        kind: user
-            .kind
-            .map(|k| k.as_str().replace('_', " "))
-            .unwrap_or_default(),
-        position: user.position.clone().unwrap_or_default(),
-        source: format!("{:?}", user.source),
-        created: when(Some(user.created)),
-        changed: when(Some(user.changed)),
-        changed_by: user.changed_by_name.clone(),
-        contract: match (user.contract_start_date, user.contract_end_date) {
-            (None, None) => String::new(),
-            (start, end) => format!("{} to {}", when(start), when(end)),
-        },
-        additional_emails,
-        active: user.active,
-        account: grants(Tier::Account),
-        team: grants(Tier::Team),
-        target: grants(Tier::Scope),
-        may_manage,
-        notice: match query.done.as_deref() {
-            Some("deactivated") => Some("Deactivated: their sessions and keys have ended."),
-            Some("reactivated") => Some("Reactivated."),
-            _ => None,
-        },
-    };
-    page(&template)
-}
-
 #[derive(Deserialize)]
 pub struct ActiveForm {
     #[serde(default)]
@@ -591,7 +488,9 @@ impl BulkForm {
                 "csrf" => form.csrf = value.into_owned(),
                 "action" => form.action = value.into_owned(),
                 "label" => form.label = value.into_owned(),
-                "ids" if form.ids.len() < service::bulk::MAX_IDS => form.ids.push(value.into_owned()),
+                "ids" if form.ids.len() < service::bulk::MAX_IDS => {
+                    form.ids.push(value.into_owned())
+                }
                 _ => {}
             }
         }
@@ -754,7 +653,12 @@ pub async fn create(session: Session, body: web::Bytes) -> Result<HttpResponse, 
             detail.user.id
         ))),
         Err(error) => {
-            let messages = super::messages(error.into_field_errors().map_err(Failure::from)?.into_value());
+            let messages = super::messages(
+                error
+                    .into_field_errors()
+                    .map_err(Failure::from)?
+                    .into_value(),
+            );
             let mut template = build(&session, ListParams::default()).await?;
             if let Some(create) = template.create.as_mut() {
                 create.name = input.name;

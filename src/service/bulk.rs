@@ -66,7 +66,7 @@ pub fn label_users(
 ) -> Result<()> {
     check_ids(conn, caller, ids, false)?;
     each(conn, ids, |conn, id| {
-        users::set_label(conn, caller, id, label, add).map(drop)
+        users::set_label(conn, caller, id, false, label, add).map(drop)
     })
 }
 

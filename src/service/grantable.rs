@@ -43,7 +43,8 @@ pub fn menu(conn: &mut DbConnection, caller: &Caller) -> Result<GrantMenu> {
     )?
     .rows;
     let may = |scope: Scope, permissions: &crate::domain::role::PermissionSet| {
-        caller.can(Permission::RolesGrant, scope) && permissions.iter().all(|p| caller.can(p, scope))
+        caller.can(Permission::RolesGrant, scope)
+            && permissions.iter().all(|p| caller.can(p, scope))
     };
     let mut menu = GrantMenu {
         account: all_roles
@@ -99,7 +100,8 @@ pub fn menu(conn: &mut DbConnection, caller: &Caller) -> Result<GrantMenu> {
                 .filter(|r| may(scope, &r.permissions))
                 .collect();
             if !grantable.is_empty() {
-                menu.targets.push((t.target.id.clone(), t.target.name.clone()));
+                menu.targets
+                    .push((t.target.id.clone(), t.target.name.clone()));
                 target_roles.extend(grantable.iter().map(|r| r.id.clone()));
             }
         }

@@ -19,6 +19,20 @@ pub struct KeyInput {
     pub expires: Option<NaiveDateTime>,
 }
 
+pub const KEY_NAME_MAX: usize = 100;
+
+/// A key's name: trimmed, not blank, at most `KEY_NAME_MAX` characters.
+pub fn parse_name(raw: &str) -> std::result::Result<String, String> {
+    let name = raw.trim().to_owned();
+    if name.is_empty() {
+        Err(crate::domain::user::BLANK.to_owned())
+    } else if name.chars().count() > KEY_NAME_MAX {
+        Err(crate::domain::user::too_long(KEY_NAME_MAX))
+    } else {
+        Ok(name)
+    }
+}
+
 /// Whose keys a request is about.
 pub enum Owner<'a> {
     /// The caller's own keys: no permission needed.

@@ -378,7 +378,7 @@ pub fn create(
 /// The PATCH of `labels` that adds `label` to the user `id` (`add`) or
 /// takes it off, keeping its other labels (the user is found, and judged,
 /// by [`update`]).
-pub fn label_patch(
+fn label_patch(
     conn: &mut DbConnection,
     id: &str,
     label: &str,
@@ -403,14 +403,15 @@ pub fn label_patch(
 /// The PATCH of `user_roles` that adds `role` to the user `id`'s
 /// assignments (`Some`) or removes its assignment `remove` (its user_role
 /// id), keeping the others as they are.
-pub fn roles_patch(
+fn roles_patch(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,
+    is_apiuser: bool,
     add: Option<AssignmentInput>,
     remove: Option<&str>,
 ) -> Result<Parsed<UserPatch>> {
-    let found = find(conn, caller, id, false)?;
+    let found = find(conn, caller, id, is_apiuser)?;
     let rows = users::roles_of(conn, std::slice::from_ref(&found.id))?;
     let mut items: Vec<AssignmentInput> = rows
         .iter()
@@ -419,6 +420,20 @@ pub fn roles_patch(
         .collect();
     if remove.is_some() && items.len() == rows.len() {
         return Err(Error::NotFound);
+    }
+    // Everyone holds exactly one membership role: a new one replaces it.
+    let membership = |role: &str| {
+        BuiltinRole::by_id(role)
+            .or_else(|| BuiltinRole::by_name(role))
+            .is_some_and(BuiltinRole::is_membership)
+    };
+    if let Some(new) = &add
+        && new.tier.as_deref() == Some("account")
+        && new.role.as_deref().is_some_and(membership)
+    {
+        items.retain(|a| {
+            !(a.tier.as_deref() == Some("account") && a.role.as_deref().is_some_and(membership))
+        });
     }
     items.extend(add);
     let mut patch = UserPatch {
@@ -434,11 +449,12 @@ pub fn set_label(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,
+    is_apiuser: bool,
     label: &str,
     add: bool,
 ) -> Result<UserDetail> {
     let patch = label_patch(conn, id, label, add)?;
-    update(conn, caller, id, false, patch)
+    update(conn, caller, id, is_apiuser, patch)
 }
 
 /// Adds a role assignment to the user `id` or removes one ([`roles_patch`]).
@@ -446,11 +462,12 @@ pub fn change_roles(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &str,
+    is_apiuser: bool,
     add: Option<AssignmentInput>,
     remove: Option<&str>,
 ) -> Result<UserDetail> {
-    let patch = roles_patch(conn, caller, id, add, remove)?;
-    update(conn, caller, id, false, patch)
+    let patch = roles_patch(conn, caller, id, is_apiuser, add, remove)?;
+    update(conn, caller, id, is_apiuser, patch)
 }
 
 /// `user` or `api_user`: what the audit trail calls this kind of user.

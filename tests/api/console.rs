@@ -14,31 +14,31 @@ use crate::mfa::{code, usable_step};
 use crate::sso::{chromium, npm_ci, provider_dir};
 
 /// A browser of the console: its own cookies, no redirects followed.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
-    cookies: HashMap<String, String>,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
 /// An answer of the console.
-struct Page {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    set_cookies: Vec<String>,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn location(&self) -> Option<&str> {
+    pub(crate) fn location(&self) -> Option<&str> {
         self.header("location")
     }
 
     /// The `Set-Cookie` line of cookie `name`.
-    fn cookie(&self, name: &str) -> Option<&str> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<&str> {
         self.set_cookies
             .iter()
             .find(|c| c.starts_with(&format!("{name}=")))
@@ -46,7 +46,7 @@ impl Page {
     }
 
     /// The value of the page's first CSRF field.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = r#"name="csrf" value=""#;
         let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
         let end = self.body[start..].find('"').unwrap() + start;
@@ -55,7 +55,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: reqwest::Client::builder()
@@ -66,7 +66,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub(crate) async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let cookie: Vec<String> = self
             .cookies
             .iter()
@@ -105,18 +105,24 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(self.app.url(path));
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(self.app.url(path)).form(form);
+        self.send(request).await
+    }
+
+    /// Posts a form of owned values.
+    pub(crate) async fn post_owned(&mut self, path: &str, form: &[(&str, String)]) -> Page {
         let request = self.client.post(self.app.url(path)).form(form);
         self.send(request).await
     }
 
     /// Signs in with a password (no MFA); the answer to the password.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/console/sign-in").await;
         assert_eq!(form.status, StatusCode::OK);
         let csrf = form.csrf();
@@ -128,7 +134,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in and expects to land on the people page.
-    async fn signed_in(app: &'a TestApp, email: &str, password: &str) -> Self {
+    pub(crate) async fn signed_in(app: &'a TestApp, email: &str, password: &str) -> Self {
         let mut browser = Self::new(app);
         let answer = browser.sign_in(email, password).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
@@ -137,7 +143,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-fn assert_secured(page: &Page, what: &str) {
+pub(crate) fn assert_secured(page: &Page, what: &str) {
     let csp = page.header("content-security-policy").unwrap_or_default();
     assert!(
         csp.starts_with("default-src 'self'"),
@@ -152,7 +158,7 @@ fn assert_secured(page: &Page, what: &str) {
 }
 
 /// No inline script or style in a page (the CSP would block them).
-fn assert_no_inline_code(page: &Page, what: &str) {
+pub(crate) fn assert_no_inline_code(page: &Page, what: &str) {
     let body = page.body.to_ascii_lowercase();
     assert!(!body.contains("style="), "{what}: inline style");
     assert!(!body.contains("<style"), "{what}: style element");

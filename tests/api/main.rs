@@ -17,6 +17,7 @@ mod authorization;
 mod bulk;
 mod concurrency;
 mod console;
+mod console_person;
 mod credentials;
 mod docs;
 mod encryption;

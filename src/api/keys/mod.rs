@@ -16,7 +16,7 @@ use crate::error::{Collect, FieldErrors};
 use crate::service::Parsed;
 use crate::service::keys::KeyInput;
 
-pub const KEY_NAME_MAX: usize = 100;
+pub use crate::service::keys::KEY_NAME_MAX;
 
 /// An API key (never its secret, which is shown only when it is created).
 #[derive(Serialize, ToSchema, Clone, Debug)]
@@ -77,17 +77,9 @@ pub fn parse_key_input(fields: &Fields) -> Parsed<KeyInput> {
     if !fields.has("name") {
         e.add("name", REQUIRED);
     }
-    let name = fields.string("name", &mut e).and_then(|raw| {
-        let name = raw.trim().to_owned();
-        let check = if name.is_empty() {
-            Err(crate::domain::user::BLANK.to_owned())
-        } else if name.chars().count() > KEY_NAME_MAX {
-            Err(crate::domain::user::too_long(KEY_NAME_MAX))
-        } else {
-            Ok(name)
-        };
-        check.collect(&mut e, "name")
-    });
+    let name = fields
+        .string("name", &mut e)
+        .and_then(|raw| crate::service::keys::parse_name(&raw).collect(&mut e, "name"));
     let expires = fields
         .nullable_string("expires", &mut e)
         .flatten()
