@@ -601,6 +601,8 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     ] {
         app.create_member(&owner, email, role).await;
     }
+    // The team the journey's newcomer gets a role at.
+    app.create("/teams/", &owner, json!({"name": "Blue"})).await;
     // Turning MFA on ends the owner's token: another admin checks the outcome.
     let (_, admin) = app.member(&owner, "admin@example.com", "ADMIN").await;
     let (secret, step) = enroll(&app, &owner).await;
@@ -640,10 +642,18 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("the journey's report");
     assert_eq!(report["violations"], json!([]), "{report}");
-    assert_eq!(report["checked"].as_array().unwrap().len(), 9, "{report}");
+    assert_eq!(report["checked"].as_array().unwrap().len(), 16, "{report}");
     let erin = app.id_of(&admin, "erin.walsh@example.com").await;
     let user = app.get(&format!("/users/{erin}/"), &admin).await;
     assert_eq!(user.body["state"], "DEACTIVATED");
+    // The newcomer joined (a password of their own), then was deactivated.
+    let hana = app.id_of(&admin, "hana.ito@example.com").await;
+    let user = app.get(&format!("/users/{hana}/"), &admin).await;
+    assert_eq!(user.body["state"], "DEACTIVATED", "{}", user.body);
+    let accepted = app
+        .get("/audit-events/?action=invitation.accepted", &admin)
+        .await;
+    assert_eq!(accepted.body["count"], 1, "{}", accepted.body);
 }
 
 #[actix_web::test]
