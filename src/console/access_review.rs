@@ -17,6 +17,7 @@ use crate::db::teams::{TeamFilter, TeamOrdering};
 use crate::domain::role::Permission;
 use crate::error::FieldErrors;
 use crate::service::access_review::{self, ReviewQuery, Reviewed};
+use crate::service::grantable::Named;
 use crate::service::{self, PageRequest, Parsed};
 
 /// People per page.
@@ -235,7 +236,7 @@ pub async fn show(
             ))
         })
         .await?;
-    let (roles, teams, targets): (Vec<(String, String)>, Vec<(String, String)>, Vec<_>) = menus;
+    let (roles, teams, targets): (Vec<Named>, Vec<Named>, Vec<Named>) = menus;
     let (errors, rows, count, page_number, page_total) = match listed {
         Ok(listed) => (
             Vec::new(),
