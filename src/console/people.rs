@@ -57,6 +57,9 @@ pub struct ListParams {
     /// What a form just did (a notice; not part of the list's URL).
     #[serde(default)]
     done: Option<String>,
+    /// How many people it changed.
+    #[serde(default)]
+    n: String,
 }
 
 const SORTS: [(&str, UserOrderField); 5] = [
@@ -283,10 +286,12 @@ pub async fn list(
     query: web::Query<ListParams>,
 ) -> Result<HttpResponse, Failure> {
     let mut template = build(&session, query.into_inner()).await?;
+    let n = template.params.n.trim().parse::<usize>().unwrap_or(0);
+    let people = if n == 1 { "person" } else { "people" };
     template.notice = match template.params.done.take().as_deref() {
-        Some("deactivated") => Some("Deactivated every selected person.".to_owned()),
-        Some("labelled") => Some("Labelled every selected person.".to_owned()),
-        Some("unlabelled") => Some("Took the label off every selected person.".to_owned()),
+        Some("deactivated") => Some(format!("Deactivated {n} {people}.")),
+        Some("labelled") => Some(format!("Put the label on {n} {people}.")),
+        Some("unlabelled") => Some(format!("Took the label off {n} {people}.")),
         _ => None,
     };
     page(&template)
@@ -538,7 +543,12 @@ pub async fn bulk(session: Session, body: web::Bytes) -> Result<HttpResponse, Fa
         })
         .await;
     let errors = match outcome {
-        Ok(()) => return Ok(see_other(&format!("{ROOT}/people?done={done}"))),
+        Ok(()) => {
+            return Ok(see_other(&format!(
+                "{ROOT}/people?done={done}&n={}",
+                input.ids.len()
+            )));
+        }
         Err(error) => error.into_field_errors().map_err(Failure::from)?,
     };
     // Who failed, by name (read with the caller's permissions).

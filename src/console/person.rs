@@ -19,7 +19,7 @@ use super::{Chrome, Failure, ROOT, Session, page, page_with_status, see_other};
 use crate::db::audit::AuditFilter;
 use crate::db::labels::{LabelFilter, LabelOrderField, LabelOrdering};
 use crate::db::models::UserDetail;
-use crate::domain::role::{Permission, Tier};
+use crate::domain::role::{BuiltinRole, Permission, Tier};
 use crate::domain::user::{Email, Kind, State, Title, UserName, parse_position};
 use crate::error::{Collect, Error, FieldErrors};
 use crate::service::grantable::GrantMenu;
@@ -37,6 +37,8 @@ pub struct Grant {
     pub role: String,
     /// The team or target it applies to (none at account tier).
     pub place: String,
+    /// The membership role: replaced, never removed (everyone holds one).
+    pub membership: bool,
 }
 
 pub struct KeyLine {
@@ -202,6 +204,8 @@ async fn build(session: &Session, id: String) -> Result<PersonPage, Failure> {
             .iter()
             .filter(|r| r.tier == tier)
             .map(|r| Grant {
+                membership: r.tier == Tier::Account
+                    && BuiltinRole::by_id(&r.role_id).is_some_and(BuiltinRole::is_membership),
                 id: r.id.clone(),
                 role: r.role_name.clone(),
                 place: r

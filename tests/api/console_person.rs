@@ -233,6 +233,8 @@ async fn people_are_deactivated_and_labelled_in_bulk_all_or_none() {
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = admin.get(done.location().unwrap()).await;
+    assert!(page.body.contains("Deactivated 2 people."), "{}", page.body);
     for who in [&a, &b] {
         let user = app.get(&format!("/users/{who}/"), &owner).await;
         assert_eq!(user.body["state"], "DEACTIVATED");
@@ -464,6 +466,19 @@ async fn a_persons_page_edits_the_profile_roles_and_labels_and_shows_the_history
     assert!(
         page.body.contains(&format!("value=\"{team_role}\"")),
         "a remove form"
+    );
+    let membership_id = user.body["user_roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scope"]["tier"] == "account")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !page.body.contains(&format!("value=\"{membership_id}\"")),
+        "the membership is replaced, not removed"
     );
     let removed = admin
         .post(
