@@ -601,8 +601,18 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     ] {
         app.create_member(&owner, email, role).await;
     }
-    // The team the journey's newcomer gets a role at.
+    // The team the journey's newcomer gets a role at, and an API user.
     app.create("/teams/", &owner, json!({"name": "Blue"})).await;
+    let api_user = app
+        .create(
+            "/api-users/",
+            &owner,
+            json!({"name": "ci-bot", "email": "ci-bot@example.com"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Turning MFA on ends the owner's token: another admin checks the outcome.
     let (_, admin) = app.member(&owner, "admin@example.com", "ADMIN").await;
     let (secret, step) = enroll(&app, &owner).await;
@@ -628,6 +638,7 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
             code(&secret, step),
             "erin.walsh".to_owned(),
             shots.0.display().to_string(),
+            api_user.clone(),
         ])
         .env("CHROMIUM", chromium())
         .current_dir(provider_dir())
@@ -642,7 +653,7 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("the journey's report");
     assert_eq!(report["violations"], json!([]), "{report}");
-    assert_eq!(report["checked"].as_array().unwrap().len(), 16, "{report}");
+    assert_eq!(report["checked"].as_array().unwrap().len(), 17, "{report}");
     let erin = app.id_of(&admin, "erin.walsh@example.com").await;
     let user = app.get(&format!("/users/{erin}/"), &admin).await;
     assert_eq!(user.body["state"], "DEACTIVATED");
@@ -654,6 +665,10 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
         .get("/audit-events/?action=invitation.accepted", &admin)
         .await;
     assert_eq!(accepted.body["count"], 1, "{}", accepted.body);
+    let keys = app
+        .get(&format!("/api-users/{api_user}/keys/"), &admin)
+        .await;
+    assert!(keys.body.to_string().contains("deploy"), "{}", keys.body);
 }
 
 #[actix_web::test]

@@ -10,16 +10,16 @@
 // README, photographed.
 //
 // Arguments: <Tessera base URL> <email> <password> <TOTP code> <name of the
-// person to deactivate> <directory for screenshots>.
+// person to deactivate> <directory for screenshots> <an API user's id>.
 // Environment: CHROMIUM, the browser's path (default /usr/bin/chromium).
 // Prints one line of JSON: the pages checked.
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { readFile } from 'node:fs/promises';
 
-const [base, email, password, code, person, shots] = process.argv.slice(2);
-if (!base || !email || !password || !code || !person || !shots) {
-  console.error('usage: node console.mjs <base URL> <email> <password> <code> <person> <screenshot dir>');
+const [base, email, password, code, person, shots, apiUser] = process.argv.slice(2);
+if (!base || !email || !password || !code || !person || !shots || !apiUser) {
+  console.error('usage: node console.mjs <base URL> <email> <password> <code> <person> <screenshot dir> <API user id>');
   process.exit(2);
 }
 
@@ -153,6 +153,14 @@ try {
   if (!csv.startsWith('user_id,') || !csv.includes(newcomer.email)) {
     violations.push({ page: 'access-review', id: 'csv', impact: 'critical', help: `the CSV lacks ${newcomer.email}` });
   }
+
+  // An API user's key: made, its secret shown once.
+  await page.goto(`${base}/console/people/${apiUser}`);
+  await page.fill('#k-name', 'deploy');
+  await page.press('#k-name', 'Enter');
+  await page.waitForSelector('.secret input');
+  if (!(await page.inputValue('.secret input')).length) throw new Error('no key secret shown');
+  await check(page, 'api-user-key');
 
   // Dark, and a phone's width.
   await page.emulateMedia({ colorScheme: 'dark' });
