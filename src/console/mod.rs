@@ -8,6 +8,7 @@
 //! `default-src 'self'`: no inline script or style anywhere, and nothing
 //! is fetched from outside the server.
 
+mod access_review;
 mod assets;
 mod audit;
 // The organization pages (issue #23), and what they share.
@@ -16,6 +17,7 @@ mod invitations;
 mod labels;
 mod org;
 mod people;
+mod person;
 mod profile;
 mod roles;
 mod session;
@@ -74,9 +76,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sso/start", web::get().to(sign_in::sso_start))
             .route("/sign-out", web::post().to(sign_in::sign_out))
             .route("/people", web::get().to(people::list))
-            .route("/people/{id}", web::get().to(people::show))
+            .route("/people/{id}", web::get().to(person::show))
             .route("/people/{id}/active", web::post().to(people::set_active))
             .route("/audit", web::get().to(audit::list))
+            // Access review, people's writes (console-a)
+            .route("/access-review", web::get().to(access_review::show))
+            .route("/access-review/csv", web::get().to(access_review::csv))
+            .route("/people/bulk", web::post().to(people::bulk))
+            .route("/people/new", web::post().to(people::create))
+            .route("/people/{id}/profile", web::post().to(person::save_profile))
+            .route("/people/{id}/roles", web::post().to(person::change_roles))
+            .route("/people/{id}/labels", web::post().to(person::change_labels))
+            .route("/people/{id}/invite", web::post().to(person::invite))
+            .route("/people/{id}/keys", web::post().to(person::create_key))
+            .route(
+                "/people/{id}/keys/{key}/revoke",
+                web::post().to(person::revoke_key),
+            )
             .route("/profile", web::get().to(profile::show))
             .route(
                 "/profile/password",
@@ -194,6 +210,8 @@ pub struct Chrome {
     pub audit: bool,
     /// Which organization pages to offer.
     pub org: org::Nav,
+    /// Whether to offer the access review (likewise).
+    pub access_review: bool,
 }
 
 impl Chrome {
@@ -204,6 +222,7 @@ impl Chrome {
             section,
             audit: session.caller.has(Permission::AuditView),
             org: org::Nav::of(&session.caller),
+            access_review: session.caller.has(Permission::AccessReviewView),
         }
     }
 
@@ -214,6 +233,7 @@ impl Chrome {
             section: "",
             audit: false,
             org: org::Nav::default(),
+            access_review: false,
         }
     }
 

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use super::session::{SESSION_COOKIE, removal};
 use super::sign_in::form;
 use super::{Chrome, Failure, ROOT, Session, page, page_with_status, see_other};
-use crate::domain::user::Password;
-use crate::error::Error;
-use crate::service::{self, mfa, passwords};
+use crate::error::{Error, FieldErrors};
+use crate::service::auth::PasswordChange;
+use crate::service::{self, mfa};
 
 /// Messages next to each field of the page's forms.
 #[derive(Default)]
@@ -29,14 +29,6 @@ pub struct Errors {
 }
 
 impl Errors {
-    fn is_empty(&self) -> bool {
-        self.current_password.is_empty()
-            && self.password.is_empty()
-            && self.confpassword.is_empty()
-            && self.otp.is_empty()
-            && self.general.is_empty()
-    }
-
     fn add(&mut self, field: &str, messages: Vec<String>) {
         match field {
             "current_password" => self.current_password.extend(messages),
@@ -162,53 +154,24 @@ pub struct PasswordForm {
     confpassword: String,
 }
 
-/// `POST /console/profile/password`: the checks of
-/// `POST /profile/change_password/`, then its service function, which
-/// ends every session of the person (this one too).
+/// `POST /console/profile/password`: `service::auth::change_password`,
+/// the function of `POST /profile/change_password/` (same checks, same
+/// messages), which ends every session of the person (this one too).
 pub async fn change_password(session: Session, body: web::Bytes) -> Result<HttpResponse, Failure> {
     let input: PasswordForm = form(&body)?;
     session.check_csrf(&input.csrf)?;
-    if session.caller.user.is_apiuser {
-        return Err(Failure::Forbidden);
-    }
-    let mut template = profile_page(&session);
-    let errors = &mut template.errors;
-    if input.current_password.is_empty() {
-        errors.add("current_password", vec!["This field is required.".into()]);
-    }
-    let password = match Password::parse(&input.password) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            errors.add("password", vec![e]);
-            None
-        }
+    service::auth::authorize_own_password_change(&session.caller)?;
+    let change = PasswordChange {
+        // An empty field of the form is one not filled in.
+        current_password: (!input.current_password.is_empty()).then_some(input.current_password),
+        password: Some(input.password),
+        confpassword: Some(input.confpassword),
     };
-    if input.password != input.confpassword {
-        errors.add(
-            "confpassword",
-            vec!["The two passwords do not match.".into()],
-        );
-    }
-    let strong = match password {
-        Some(password) if errors.is_empty() => {
-            match passwords::judge(password, passwords::owner_of(&session.caller.user)).await? {
-                Ok(strong) => Some(strong),
-                Err(weak) => {
-                    errors.add("password", vec![weak]);
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    let Some(strong) = strong else {
-        return refused(&template);
-    };
-    match service::auth::change_own_password(
+    match service::auth::change_password(
         &session.state,
         session.caller.clone(),
-        input.current_password,
-        strong,
+        change,
+        FieldErrors::new(),
     )
     .await
     {
@@ -218,6 +181,7 @@ pub async fn change_password(session: Session, body: web::Bytes) -> Result<HttpR
             "Your password has changed and every session has ended, this one too. Sign in again with the new password.",
         ),
         Err(error) => {
+            let mut template = profile_page(&session);
             template.errors = Errors::of(error)?;
             refused(&template)
         }

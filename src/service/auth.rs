@@ -8,11 +8,12 @@ use crate::auth::token::Claims;
 use crate::db::models::UserRow;
 use crate::db::{keys as db_keys, users};
 use crate::domain::audit::AuditAction;
-use crate::domain::user::StrongPassword;
+use crate::domain::user::{Password, StrongPassword};
 use crate::domain::{PublicId, time};
-use crate::error::{Error, Result};
+use crate::error::{Collect, Error, FieldErrors, REQUIRED, Result};
 use crate::service::audit::{self, RequestContext};
 use crate::service::mfa::{self, SecondFactor};
+use crate::service::passwords;
 use crate::service::signing_keys;
 use crate::service::sso::login::{self as sso_login, PasswordSignIn};
 use crate::service::throttle;
@@ -262,6 +263,79 @@ async fn refused<T>(state: &AppState, failed: Failed<'_>, error: Error) -> Resul
             .await?;
     }
     Err(error)
+}
+
+/// A change of one's own password as asked for: a field is `None` when
+/// it was not sent.
+#[derive(Default)]
+pub struct PasswordChange {
+    pub current_password: Option<String>,
+    pub password: Option<String>,
+    pub confpassword: Option<String>,
+}
+
+pub const PASSWORDS_DIFFER: &str = "The two passwords do not match.";
+
+/// Whether the caller may change its own password (API users have none).
+pub fn authorize_own_password_change(caller: &Caller) -> Result<()> {
+    if caller.user.is_apiuser {
+        return Err(Error::Forbidden);
+    }
+    Ok(())
+}
+
+/// `POST /profile/change_password/` and the console's password form: every
+/// field is checked at once (with `errors`, what reading the request found
+/// already), the new password judged before the current one is checked,
+/// then [`change_own_password`].
+pub async fn change_password(
+    state: &AppState,
+    caller: Caller,
+    change: PasswordChange,
+    mut errors: FieldErrors,
+) -> Result<()> {
+    authorize_own_password_change(&caller)?;
+    for (key, value) in [
+        ("current_password", &change.current_password),
+        ("password", &change.password),
+        ("confpassword", &change.confpassword),
+    ] {
+        if value.is_none() && !errors.contains(key) {
+            errors.add(key, REQUIRED);
+        }
+    }
+    let password = change
+        .password
+        .as_deref()
+        .and_then(|p| Password::parse(p).collect(&mut errors, "password"));
+    if let (Some(new), Some(again)) = (&change.password, &change.confpassword)
+        && new != again
+    {
+        errors.add("confpassword", PASSWORDS_DIFFER);
+    }
+    // Judged before the current password is checked (every field error at
+    // once), hashed only after.
+    let strong = match password {
+        Some(password) if errors.is_empty() => {
+            match passwords::judge(password, passwords::owner_of(&caller.user)).await? {
+                Ok(strong) => Some(strong),
+                Err(weak) => {
+                    errors.add("password", weak);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    errors.into_result()?;
+    let strong = strong.ok_or_else(|| Error::internal(anyhow::anyhow!("an unjudged password")))?;
+    change_own_password(
+        state,
+        caller,
+        change.current_password.unwrap_or_default(),
+        strong,
+    )
+    .await
 }
 
 pub const CURRENT_PASSWORD_WRONG: &str = "The current password is wrong.";

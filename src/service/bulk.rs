@@ -54,6 +54,22 @@ pub fn update_users(
     })
 }
 
+/// Adds the label `label` to each user of `ids` (`add`), or takes it off,
+/// keeping their other labels: for each id, the PATCH of `labels` that
+/// does it, judged by `service::users::update` like any other.
+pub fn label_users(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    ids: &[String],
+    label: &str,
+    add: bool,
+) -> Result<()> {
+    check_ids(conn, caller, ids, false)?;
+    each(conn, ids, |conn, id| {
+        users::set_label(conn, caller, id, false, label, add).map(drop)
+    })
+}
+
 /// Deletes each user of `ids`.
 pub fn delete_users(
     conn: &mut DbConnection,

@@ -375,6 +375,101 @@ pub fn create(
     Ok(detail)
 }
 
+/// The PATCH of `labels` that adds `label` to the user `id` (`add`) or
+/// takes it off, keeping its other labels (the user is found, and judged,
+/// by [`update`]).
+fn label_patch(
+    conn: &mut DbConnection,
+    id: &str,
+    label: &str,
+    add: bool,
+) -> Result<Parsed<UserPatch>> {
+    let mut labels: Vec<String> = users::labels_of(conn, &[id.to_owned()])?
+        .into_iter()
+        .map(|(_, l)| l.id)
+        .filter(|l| l != label)
+        .collect();
+    if add {
+        labels.push(label.to_owned());
+    }
+    let mut patch = UserPatch {
+        labels: Some(labels),
+        ..UserPatch::default()
+    };
+    patch.name(UserField::Labels);
+    Ok(Parsed::valid(patch))
+}
+
+/// The PATCH of `user_roles` that adds `role` to the user `id`'s
+/// assignments (`Some`) or removes its assignment `remove` (its user_role
+/// id), keeping the others as they are.
+fn roles_patch(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    is_apiuser: bool,
+    add: Option<AssignmentInput>,
+    remove: Option<&str>,
+) -> Result<Parsed<UserPatch>> {
+    let found = find(conn, caller, id, is_apiuser)?;
+    let rows = users::roles_of(conn, std::slice::from_ref(&found.id))?;
+    let mut items: Vec<AssignmentInput> = rows
+        .iter()
+        .filter(|r| Some(r.id.as_str()) != remove)
+        .map(|r| AssignmentInput::of(&assignment_of_row(r)))
+        .collect();
+    if remove.is_some() && items.len() == rows.len() {
+        return Err(Error::NotFound);
+    }
+    // Everyone holds exactly one membership role: a new one replaces it.
+    let membership = |role: &str| {
+        BuiltinRole::by_id(role)
+            .or_else(|| BuiltinRole::by_name(role))
+            .is_some_and(BuiltinRole::is_membership)
+    };
+    if let Some(new) = &add
+        && new.tier.as_deref() == Some("account")
+        && new.role.as_deref().is_some_and(membership)
+    {
+        items.retain(|a| {
+            !(a.tier.as_deref() == Some("account") && a.role.as_deref().is_some_and(membership))
+        });
+    }
+    items.extend(add);
+    let mut patch = UserPatch {
+        user_roles: Some(items),
+        ..UserPatch::default()
+    };
+    patch.name(UserField::UserRoles);
+    Ok(Parsed::valid(patch))
+}
+
+/// Adds the label `label` to the user `id` or takes it off ([`label_patch`]).
+pub fn set_label(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    is_apiuser: bool,
+    label: &str,
+    add: bool,
+) -> Result<UserDetail> {
+    let patch = label_patch(conn, id, label, add)?;
+    update(conn, caller, id, is_apiuser, patch)
+}
+
+/// Adds a role assignment to the user `id` or removes one ([`roles_patch`]).
+pub fn change_roles(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    is_apiuser: bool,
+    add: Option<AssignmentInput>,
+    remove: Option<&str>,
+) -> Result<UserDetail> {
+    let patch = roles_patch(conn, caller, id, is_apiuser, add, remove)?;
+    update(conn, caller, id, is_apiuser, patch)
+}
+
 /// `user` or `api_user`: what the audit trail calls this kind of user.
 pub fn object_type(is_apiuser: bool) -> &'static str {
     if is_apiuser { "api_user" } else { "user" }

@@ -14,31 +14,31 @@ use crate::mfa::{code, usable_step};
 use crate::sso::{chromium, npm_ci, provider_dir};
 
 /// A browser of the console: its own cookies, no redirects followed.
-pub struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
-    pub cookies: HashMap<String, String>,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
 /// An answer of the console.
-pub struct Page {
-    pub status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    set_cookies: Vec<String>,
-    pub body: String,
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) set_cookies: Vec<String>,
+    pub(crate) body: String,
 }
 
 impl Page {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn location(&self) -> Option<&str> {
+    pub(crate) fn location(&self) -> Option<&str> {
         self.header("location")
     }
 
     /// The `Set-Cookie` line of cookie `name`.
-    fn cookie(&self, name: &str) -> Option<&str> {
+    pub(crate) fn cookie(&self, name: &str) -> Option<&str> {
         self.set_cookies
             .iter()
             .find(|c| c.starts_with(&format!("{name}=")))
@@ -46,7 +46,7 @@ impl Page {
     }
 
     /// The value of the page's first CSRF field.
-    pub fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let marker = r#"name="csrf" value=""#;
         let start = self.body.find(marker).expect("a form with a CSRF token") + marker.len();
         let end = self.body[start..].find('"').unwrap() + start;
@@ -55,7 +55,7 @@ impl Page {
 }
 
 impl<'a> Browser<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: reqwest::Client::builder()
@@ -66,7 +66,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub(crate) async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let cookie: Vec<String> = self
             .cookies
             .iter()
@@ -105,18 +105,24 @@ impl<'a> Browser<'a> {
         }
     }
 
-    pub async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(self.app.url(path));
         self.send(request).await
     }
 
-    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(self.app.url(path)).form(form);
+        self.send(request).await
+    }
+
+    /// Posts a form of owned values.
+    pub(crate) async fn post_owned(&mut self, path: &str, form: &[(&str, String)]) -> Page {
         let request = self.client.post(self.app.url(path)).form(form);
         self.send(request).await
     }
 
     /// Signs in with a password (no MFA); the answer to the password.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         let form = self.get("/console/sign-in").await;
         assert_eq!(form.status, StatusCode::OK);
         let csrf = form.csrf();
@@ -128,7 +134,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in and expects to land on the people page.
-    pub async fn signed_in(app: &'a TestApp, email: &str, password: &str) -> Self {
+    pub(crate) async fn signed_in(app: &'a TestApp, email: &str, password: &str) -> Self {
         let mut browser = Self::new(app);
         let answer = browser.sign_in(email, password).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
@@ -137,7 +143,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-pub fn assert_secured(page: &Page, what: &str) {
+pub(crate) fn assert_secured(page: &Page, what: &str) {
     let csp = page.header("content-security-policy").unwrap_or_default();
     assert!(
         csp.starts_with("default-src 'self'"),
@@ -152,7 +158,7 @@ pub fn assert_secured(page: &Page, what: &str) {
 }
 
 /// No inline script or style in a page (the CSP would block them).
-pub fn assert_no_inline_code(page: &Page, what: &str) {
+pub(crate) fn assert_no_inline_code(page: &Page, what: &str) {
     let body = page.body.to_ascii_lowercase();
     assert!(!body.contains("style="), "{what}: inline style");
     assert!(!body.contains("<style"), "{what}: style element");
@@ -595,6 +601,18 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     ] {
         app.create_member(&owner, email, role).await;
     }
+    // The team the journey's newcomer gets a role at, and an API user.
+    app.create("/teams/", &owner, json!({"name": "Blue"})).await;
+    let api_user = app
+        .create(
+            "/api-users/",
+            &owner,
+            json!({"name": "ci-bot", "email": "ci-bot@example.com"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Turning MFA on ends the owner's token: another admin checks the outcome.
     let (_, admin) = app.member(&owner, "admin@example.com", "ADMIN").await;
     let (secret, step) = enroll(&app, &owner).await;
@@ -620,6 +638,7 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
             code(&secret, step),
             "erin.walsh".to_owned(),
             shots.0.display().to_string(),
+            api_user.clone(),
         ])
         .env("CHROMIUM", chromium())
         .current_dir(provider_dir())
@@ -634,10 +653,22 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("the journey's report");
     assert_eq!(report["violations"], json!([]), "{report}");
-    assert_eq!(report["checked"].as_array().unwrap().len(), 9, "{report}");
+    assert_eq!(report["checked"].as_array().unwrap().len(), 17, "{report}");
     let erin = app.id_of(&admin, "erin.walsh@example.com").await;
     let user = app.get(&format!("/users/{erin}/"), &admin).await;
     assert_eq!(user.body["state"], "DEACTIVATED");
+    // The newcomer joined (a password of their own), then was deactivated.
+    let hana = app.id_of(&admin, "hana.ito@example.com").await;
+    let user = app.get(&format!("/users/{hana}/"), &admin).await;
+    assert_eq!(user.body["state"], "DEACTIVATED", "{}", user.body);
+    let accepted = app
+        .get("/audit-events/?action=invitation.accepted", &admin)
+        .await;
+    assert_eq!(accepted.body["count"], 1, "{}", accepted.body);
+    let keys = app
+        .get(&format!("/api-users/{api_user}/keys/"), &admin)
+        .await;
+    assert!(keys.body.to_string().contains("deploy"), "{}", keys.body);
 }
 
 #[actix_web::test]

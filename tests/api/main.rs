@@ -18,6 +18,7 @@ mod bulk;
 mod concurrency;
 mod console;
 mod console_org;
+mod console_person;
 mod credentials;
 mod docs;
 mod encryption;

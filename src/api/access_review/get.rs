@@ -149,7 +149,7 @@ pub(crate) fn wants_csv(req: &HttpRequest) -> bool {
 
 /// Streams the whole review as CSV, a chunk of users at a time, so memory
 /// stays bounded whatever the organization's size.
-fn csv_response(
+pub(crate) fn csv_response(
     state: web::Data<AppState>,
     caller: Caller,
     resolved: access_review::Resolved,

@@ -1,12 +1,11 @@
 use actix_web::{HttpResponse, web};
 
 use crate::api::common::{ErrorDetail, ValidationErrors};
-use crate::api::extract::{Body, REQUIRED};
+use crate::api::extract::Body;
 use crate::auth::Caller;
-use crate::domain::user::Password;
-use crate::error::{Collect, Error, FieldErrors, Result};
+use crate::error::{FieldErrors, Result};
 use crate::service;
-use crate::service::passwords;
+use crate::service::auth::PasswordChange;
 use crate::state::AppState;
 
 /// A password change.
@@ -51,49 +50,15 @@ pub async fn change_password(
     state: web::Data<AppState>,
     body: Body,
 ) -> Result<HttpResponse> {
-    if caller.user.is_apiuser {
-        return Err(Error::Forbidden);
-    }
+    service::auth::authorize_own_password_change(&caller)?;
     let fields = body.fields()?;
     let mut errors = FieldErrors::new();
-    let mut read = |key: &str| {
-        if !fields.has(key) {
-            errors.add(key, REQUIRED);
-        }
-        fields.string(key, &mut errors)
+    let mut read = |key: &str| fields.string(key, &mut errors);
+    let change = PasswordChange {
+        current_password: read("current_password"),
+        password: read("password"),
+        confpassword: read("confpassword"),
     };
-    let current = read("current_password");
-    let new = read("password");
-    let again = read("confpassword");
-    let password = new
-        .as_deref()
-        .and_then(|p| Password::parse(p).collect(&mut errors, "password"));
-    if let (Some(new), Some(again)) = (&new, &again)
-        && new != again
-    {
-        errors.add("confpassword", "The two passwords do not match.");
-    }
-    // Judged before the current password is checked (every field error at
-    // once), hashed only after.
-    let strong = match password {
-        Some(password) if errors.is_empty() => {
-            match passwords::judge(password, passwords::owner_of(&caller.user)).await? {
-                Ok(strong) => Some(strong),
-                Err(weak) => {
-                    errors.add("password", weak);
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    errors.into_result()?;
-    service::auth::change_own_password(
-        &state,
-        caller,
-        current.unwrap_or_default(),
-        strong.expect("checked"),
-    )
-    .await?;
+    service::auth::change_password(&state, caller, change, errors).await?;
     Ok(HttpResponse::NoContent().finish())
 }
