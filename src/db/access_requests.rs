@@ -136,6 +136,49 @@ pub fn page(
         .load(conn)
 }
 
+/// At most `limit` matching requests after `after` (their `created` and
+/// `id`) in the list's order (newest first, or oldest with `ascending`):
+/// lists whose visibility is judged per row read them batch by batch, so
+/// memory follows the batch, not the organization.
+pub fn batch_after(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    filter: &AccessRequestFilter,
+    ascending: bool,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<AccessRequestRow>> {
+    let mut query = filtered(organization_id, filter);
+    if let Some((created, id)) = after {
+        query = if ascending {
+            query.filter(
+                access_requests::created
+                    .gt(created)
+                    .or(access_requests::created
+                        .eq(created)
+                        .and(access_requests::id.gt(id))),
+            )
+        } else {
+            query.filter(
+                access_requests::created
+                    .lt(created)
+                    .or(access_requests::created
+                        .eq(created)
+                        .and(access_requests::id.lt(id))),
+            )
+        };
+    }
+    let query = if ascending {
+        query.order((access_requests::created.asc(), access_requests::id.asc()))
+    } else {
+        query.order((access_requests::created.desc(), access_requests::id.desc()))
+    };
+    query
+        .limit(limit)
+        .select(AccessRequestRow::as_select())
+        .load(conn)
+}
+
 /// Every matching request, for lists whose visibility is judged per row.
 pub fn all(
     conn: &mut DbConnection,

@@ -276,20 +276,45 @@ pub fn list(
             },
         );
     }
-    let mut found = rows::all(conn, &org, &query.filter, query.ascending)?;
-    let judge = Judge::load(conn, &found)?;
-    found.retain(|r| {
-        if query.approvable {
-            r.requester_id != caller.user.id && judge.may_decide(&caller.grants, r)
-        } else {
-            judge.may_see(caller, r)
+    // Who may see or decide a request is judged per row (the requester's
+    // holdings against the caller's grants), which SQL cannot say. The
+    // matching requests are read and judged batch by batch in the list's
+    // order; only the requested page's rows are kept, so memory follows
+    // the batch and the page, not the organization. The count stays exact.
+    let start = page.offset();
+    let end = start.saturating_add(page.length);
+    let (mut count, mut selected, mut after) = (0i64, Vec::new(), None);
+    loop {
+        let batch = rows::batch_after(
+            conn,
+            &org,
+            &query.filter,
+            query.ascending,
+            after.take(),
+            JUDGED_BATCH,
+        )?;
+        let Some(last) = batch.last() else { break };
+        after = Some((last.created, last.id.clone()));
+        let full = batch.len() as i64 == JUDGED_BATCH;
+        let judge = Judge::load(conn, &batch)?;
+        for r in batch {
+            let visible = if query.approvable {
+                r.requester_id != caller.user.id && judge.may_decide(&caller.grants, &r)
+            } else {
+                judge.may_see(caller, &r)
+            };
+            if visible {
+                if (start..end).contains(&count) {
+                    selected.push(r);
+                }
+                count += 1;
+            }
         }
-    });
-    let count = i64::try_from(found.len()).unwrap_or(i64::MAX);
+        if !full {
+            break;
+        }
+    }
     let page_total = page.page_total(count)?;
-    let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
-    let length = usize::try_from(page.length).unwrap_or(0);
-    let selected: Vec<AccessRequestRow> = found.into_iter().skip(start).take(length).collect();
     Ok(Page {
         count,
         page_total,
@@ -297,6 +322,9 @@ pub fn list(
         rows: details(conn, selected)?,
     })
 }
+
+/// How many requests a list judged per row reads and judges at a time.
+const JUDGED_BATCH: i64 = 500;
 
 fn empty(page: PageRequest) -> Result<Page<AccessRequestDetail>> {
     Ok(Page {

@@ -155,8 +155,9 @@ pub fn get(
     is_apiuser: bool,
 ) -> Result<UserDetail> {
     caller.require(Permission::UsersView)?;
-    let row = find(conn, caller, id, is_apiuser)?;
-    Ok(users::detail(conn, row)?)
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    users::find_visible_detail(conn, caller.organization_id(), id.as_str(), is_apiuser)?
+        .ok_or(Error::NotFound)
 }
 
 /// What a list of users asks for (REST's parameters, or another
@@ -485,14 +486,14 @@ pub fn update(
     let found = find(conn, caller, id, is_apiuser)?;
     db::lock_user(conn, &found.id)?;
     // Read again under the lock: what this write changes is what it judged.
-    let current = users::find(conn, &found.id)?.ok_or(Error::NotFound)?;
+    // One read (one statement) serves the audit snapshot and the role rules.
+    let current_detail = users::find_detail(conn, &found.id)?.ok_or(Error::NotFound)?;
+    let current = current_detail.user.clone();
     let Parsed {
         value: input,
         mut errors,
     } = input;
     let org = caller.organization_id().to_owned();
-    // One read serves the audit snapshot and the role rules.
-    let current_detail = users::detail(conn, current.clone())?;
     let snapshot_before = audit::user_snapshot(&current_detail);
     let before: Vec<Assignment> = current_detail.roles.iter().map(assignment_of_row).collect();
     let was_owner = user_roles::holds_owner(&before);
@@ -584,8 +585,7 @@ pub fn update(
         };
         return Err(Error::LastOwner { field });
     }
-    let row = users::find(conn, &current.id)?.ok_or(Error::NotFound)?;
-    let detail = users::detail(conn, row)?;
+    let detail = users::find_detail(conn, &current.id)?.ok_or(Error::NotFound)?;
     let mut changes = audit::diff(&snapshot_before, &audit::user_snapshot(&detail));
     if new_password {
         changes.extend(password_changed());

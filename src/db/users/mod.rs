@@ -3,11 +3,13 @@
 //! token authentication).
 
 mod assignments;
+mod detail;
 mod label_links;
 mod lists;
 mod tokens;
 
 pub use assignments::*;
+pub use detail::{find_detail, find_visible_detail};
 pub use label_links::*;
 pub use lists::*;
 pub use tokens::*;
