@@ -14,11 +14,10 @@ use serde_json::{Map, Value, json};
 
 use super::org::{self, Done, Form, FormErrors, ListParams, Pager, read, refused, write};
 use super::{Chrome, Failure, ROOT, Session, page, see_other};
-use crate::api::extract::Fields;
-use crate::api::sso::{check_issuer, fetch_saml_metadata, parse_connection_input};
 use crate::db::roles::RoleOrderField;
 use crate::domain::role::BuiltinRole;
 use crate::domain::sso::{Enforcement, NameIdFormat, Protocol};
+use crate::service::fields::Fields;
 use crate::service::sso::{self as service, Connection, ConnectionInput, saml};
 use crate::service::{PageRequest, Parsed};
 
@@ -260,10 +259,10 @@ fn body_of(form: &Form, protocol: Protocol, creating: bool) -> Map<String, Value
 /// what it names (discovery document, metadata URL), as REST does.
 async fn parse(form: &Form, protocol: Protocol, creating: bool) -> Parsed<ConnectionInput> {
     let fields = Fields(body_of(form, protocol, creating));
-    let mut input = parse_connection_input(&fields, creating);
+    let mut input = service::parse_connection_input(&fields, creating);
     if input.errors.is_empty() {
-        check_issuer(&mut input).await;
-        fetch_saml_metadata(&mut input).await;
+        service::check_issuer(&mut input).await;
+        service::fetch_saml_metadata(&mut input).await;
     }
     input
 }
@@ -499,7 +498,7 @@ pub async fn set_active(
         Value::Object(map) => map,
         _ => Map::new(),
     });
-    let input = parse_connection_input(&fields, false);
+    let input = service::parse_connection_input(&fields, false);
     let id = org::id(id);
     let secrets = session.state.secrets.clone();
     let connection_id = id.clone();

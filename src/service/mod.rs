@@ -11,6 +11,7 @@ pub mod authority;
 pub mod authz;
 pub mod bulk;
 pub mod dormancy;
+pub mod fields;
 pub mod grantable;
 pub mod grants;
 pub mod idempotency;

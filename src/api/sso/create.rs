@@ -1,9 +1,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use super::{
-    SsoConnection, SsoConnectionWriteDoc, check_issuer, fetch_saml_metadata, parse_connection_input,
-};
+use super::{SsoConnection, SsoConnectionWriteDoc};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
@@ -46,9 +44,9 @@ pub async fn create_sso_connection(
     body: Body,
 ) -> Result<HttpResponse> {
     sso::authorize_manage(&caller)?;
-    let mut input = parse_connection_input(&body.fields()?, true);
-    check_issuer(&mut input).await;
-    fetch_saml_metadata(&mut input).await;
+    let mut input = sso::parse_connection_input(&body.fields()?, true);
+    sso::check_issuer(&mut input).await;
+    sso::fetch_saml_metadata(&mut input).await;
     let secrets = state.secrets.clone();
     let created = state
         .db

@@ -1,8 +1,6 @@
 use actix_web::web;
 
-use super::{
-    SsoConnection, SsoConnectionWriteDoc, check_issuer, fetch_saml_metadata, parse_connection_input,
-};
+use super::{SsoConnection, SsoConnectionWriteDoc};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::extract::Body;
 use crate::auth::Caller;
@@ -41,9 +39,9 @@ pub async fn update_sso_connection(
     body: Body,
 ) -> Result<web::Json<SsoConnection>> {
     sso::authorize_manage(&caller)?;
-    let mut input = parse_connection_input(&body.fields()?, false);
-    check_issuer(&mut input).await;
-    fetch_saml_metadata(&mut input).await;
+    let mut input = sso::parse_connection_input(&body.fields()?, false);
+    sso::check_issuer(&mut input).await;
+    sso::fetch_saml_metadata(&mut input).await;
     let secrets = state.secrets.clone();
     let updated = state
         .db

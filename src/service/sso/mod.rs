@@ -5,6 +5,7 @@
 //! is one JSON object (`settings`) and one sealed secret (the OIDC client
 //! secret, or the SAML service provider's private key).
 
+pub mod input;
 pub mod login;
 pub mod oidc;
 pub mod saml;
@@ -26,6 +27,7 @@ use crate::domain::{PublicId, time};
 use crate::error::{Error, FieldErrors, Result, does_not_exist};
 use crate::service::{Page, PageRequest, Parsed, audit, users};
 
+pub use input::{check_issuer, fetch_saml_metadata, parse_connection_input};
 pub use oidc::OidcSettings;
 pub use saml::{SamlInput, SamlSettings};
 
