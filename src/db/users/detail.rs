@@ -161,7 +161,14 @@ fn decoded(
             labels,
             roles,
         }),
-        _ => super::detail(conn, user),
+        _ => {
+            // Never expected: everything in these arrays was written by this
+            // code. Tests (debug builds, both backends) stop here, so the
+            // fast path cannot fall back unseen.
+            tracing::warn!(user = %user.id, "a user's detail did not decode; read again");
+            debug_assert!(false, "a user's detail did not decode: {roles} {labels}");
+            super::detail(conn, user)
+        }
     }
 }
 
