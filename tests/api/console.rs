@@ -618,17 +618,7 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
     let (secret, step) = enroll(&app, &owner).await;
     let step = usable_step(Some(step)).await;
     npm_ci();
-    let shots = match std::env::var("TESSERA_CONSOLE_SCREENSHOTS") {
-        Ok(dir) if !dir.is_empty() => {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            (dir, None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            (dir.path().to_owned(), Some(dir))
-        }
-    };
+    let shots = screenshot_dir();
     let output = tokio::process::Command::new("node")
         .arg("console.mjs")
         .args([
@@ -669,6 +659,72 @@ async fn a_person_signs_in_with_mfa_finds_and_deactivates_someone_in_chromium() 
         .get(&format!("/api-users/{api_user}/keys/"), &admin)
         .await;
     assert!(keys.body.to_string().contains("deploy"), "{}", keys.body);
+}
+
+#[actix_web::test]
+async fn a_viewer_reads_everything_and_changes_nothing_and_another_organization_sees_nothing_in_chromium()
+ {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let person = app
+        .create_member(&owner, "erin.walsh@example.com", "EMPLOYEE")
+        .await;
+    app.create_member(&owner, "femi.okoro@example.com", "VIEWER")
+        .await;
+    let team = app.create("/teams/", &owner, json!({"name": "Blue"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.second_organization("olga@other.example").await;
+    npm_ci();
+    let shots = screenshot_dir();
+    let output = tokio::process::Command::new("node")
+        .arg("console-viewer.mjs")
+        .args([
+            app.url(""),
+            "femi.okoro@example.com".to_owned(),
+            PASSWORD.to_owned(),
+            "olga@other.example".to_owned(),
+            OWNER_PASSWORD.to_owned(),
+            person,
+            "erin.walsh@example.com".to_owned(),
+            team,
+            shots.0.display().to_string(),
+        ])
+        .env("CHROMIUM", chromium())
+        .current_dir(provider_dir())
+        .output()
+        .await
+        .expect("Node.js is needed to drive Chromium (tests/oidc/console-viewer.mjs)");
+    assert!(
+        output.status.success(),
+        "the viewer's journey failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the journey's report");
+    assert_eq!(report["failures"], json!([]), "{report}");
+    assert_eq!(report["violations"], json!([]), "{report}");
+    assert!(
+        report["checked"].as_array().unwrap().len() >= 11,
+        "{report}"
+    );
+}
+
+/// Where a Chromium journey photographs its pages: `TESSERA_CONSOLE_SCREENSHOTS`
+/// (for docs/console), else a temporary directory kept as long as the pair.
+pub(crate) fn screenshot_dir() -> (std::path::PathBuf, Option<tempfile::TempDir>) {
+    match std::env::var("TESSERA_CONSOLE_SCREENSHOTS") {
+        Ok(dir) if !dir.is_empty() => {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            (dir, None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().unwrap();
+            (dir.path().to_owned(), Some(dir))
+        }
+    }
 }
 
 #[actix_web::test]

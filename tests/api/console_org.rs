@@ -10,7 +10,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::console::{Browser, Page, assert_no_inline_code, assert_secured};
+use crate::console::{Browser, Page, assert_no_inline_code, assert_secured, screenshot_dir};
 use crate::helpers::{OWNER_EMAIL, OWNER_PASSWORD, PASSWORD, TestApp, spawn_app};
 use crate::sso::{chromium, npm_ci, provider_dir};
 
@@ -1148,17 +1148,7 @@ async fn every_organization_page_passes_axe_in_chromium_and_a_team_is_made_by_ke
     app.create("/labels/users/", &owner, json!({"name": "On call"}))
         .await;
     npm_ci();
-    let shots = match std::env::var("TESSERA_CONSOLE_SCREENSHOTS") {
-        Ok(dir) if !dir.is_empty() => {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            (dir, None)
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            (dir.path().to_owned(), Some(dir))
-        }
-    };
+    let shots = screenshot_dir();
     let output = tokio::process::Command::new("node")
         .arg("console-pages.mjs")
         .args([
