@@ -1,5 +1,5 @@
 //! The teams pages: the list (through `service::teams::list`, with each
-//! team's member count from `service::users::count`), a new team, and a
+//! team's member count from `service::teams::member_counts`, one query per page), a new team, and a
 //! team with its members and the roles they hold there; rename and delete
 //! post through `service::teams::update` and `delete`, as `/teams/` does.
 
@@ -58,14 +58,7 @@ pub async fn list(
             Parsed::valid((filter, TeamOrdering::default())),
             request,
         )?;
-        let mut counts = Vec::with_capacity(listed.rows.len());
-        for team in &listed.rows {
-            let members = UserFilter {
-                teams: vec![team.id.clone()],
-                ..UserFilter::default()
-            };
-            counts.push(service::users::count(conn, caller, &members)?);
-        }
+        let counts = service::teams::member_counts(conn, caller, &listed.rows)?;
         Ok((listed, counts))
     })
     .await?;

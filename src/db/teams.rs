@@ -168,3 +168,23 @@ pub fn members(conn: &mut DbConnection, team_ids: &[String]) -> QueryResult<Vec<
         .order((user_roles::team_id, users::id))
         .load(conn)
 }
+
+/// How many people (not API users) are members of each of `team_ids`:
+/// one grouped query for a page of teams. Teams without members are absent.
+pub fn member_counts(
+    conn: &mut DbConnection,
+    team_ids: &[String],
+) -> QueryResult<Vec<(String, i64)>> {
+    use super::schema::{user_roles, users};
+    user_roles::table
+        .inner_join(users::table)
+        .filter(user_roles::team_id.eq_any(team_ids))
+        .filter(users::is_apiuser.eq(false))
+        .filter(users::is_system.eq(false))
+        .group_by(user_roles::team_id)
+        .select((
+            user_roles::team_id.assume_not_null(),
+            diesel::dsl::count(users::id).aggregate_distinct(),
+        ))
+        .load(conn)
+}

@@ -66,6 +66,28 @@ pub fn count(conn: &mut DbConnection, caller: &Caller, filter: &TeamFilter) -> R
     Ok(teams::count(conn, caller.organization_id(), filter)?)
 }
 
+/// How many people are members of each of `teams` (one query for a page
+/// of them), in their order. Needs `users.view`.
+pub fn member_counts(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    teams: &[TeamRow],
+) -> Result<Vec<i64>> {
+    caller.require(Permission::UsersView)?;
+    // Rows of this organization only: the ids come from its own list.
+    let ids: Vec<String> = teams
+        .iter()
+        .filter(|t| t.organization_id == caller.organization_id())
+        .map(|t| t.id.clone())
+        .collect();
+    let counted: std::collections::HashMap<String, i64> =
+        teams::member_counts(conn, &ids)?.into_iter().collect();
+    Ok(teams
+        .iter()
+        .map(|t| counted.get(&t.id).copied().unwrap_or(0))
+        .collect())
+}
+
 /// `limit` teams from `offset`, uncounted (SCIM counts apart, or filters
 /// further in memory).
 pub fn window(

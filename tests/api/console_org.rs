@@ -195,10 +195,38 @@ async fn an_admin_creates_renames_and_deletes_a_team_and_sees_its_members() {
         page.body
             .contains("<td data-label=\"Roles here\">ADMIN</td>")
     );
+    // Two roles there count once; an API user with a role there is not a
+    // person; a team without anyone counts 0 (one query for the page).
+    app.create(
+        "/users/",
+        &owner,
+        json!({"email": "tm2@example.com", "name": "Tom Member", "user_roles": [
+            {"role": "EMPLOYEE", "scope": {"tier": "account"}},
+            {"role": "ADMIN", "scope": {"tier": "team"}, "team": id},
+            {"role": "VIEWER", "scope": {"tier": "team"}, "team": id},
+        ]}),
+    )
+    .await;
+    app.create(
+        "/api-users/",
+        &owner,
+        json!({"name": "bot", "email": "bot@example.com", "user_roles": [
+            {"role": "EMPLOYEE", "scope": {"tier": "account"}},
+            {"role": "VIEWER", "scope": {"tier": "team"}, "team": id},
+        ]}),
+    )
+    .await;
+    app.create("/teams/", &owner, json!({"name": "Blue empty"}))
+        .await;
     let list = open(&mut admin, "/console/teams?q=blue").await;
     assert!(list.body.contains("Blue team"));
     assert!(
-        list.body.contains("<td data-label=\"Members\">1</td>"),
+        list.body.contains("<td data-label=\"Members\">2</td>"),
+        "{}",
+        list.body
+    );
+    assert!(
+        list.body.contains("<td data-label=\"Members\">0</td>"),
         "{}",
         list.body
     );
