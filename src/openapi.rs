@@ -140,6 +140,7 @@ organization's `System` actor."#;
         api::invitations::list::list_invitations,
         api::invitations::create::create_invitation,
         api::invitations::get::get_invitation,
+        api::invitations::revoke::revoke_invitation,
         api::invitations::accept::accept_invitation,
         api::invitations::accept::invitation_page,
         api::keys::list::list_keys,

@@ -137,6 +137,7 @@ route_table! {
         post: invitations::accept::accept_invitation,
     },
     "/invitations/{id}" => { get: invitations::get::get_invitation },
+    "/invitations/{id}/revoke" => { post: invitations::revoke::revoke_invitation },
     "/auth/refresh" => { post: auth::lifecycle::refresh_token },
     "/auth/verify" => { post: auth::lifecycle::verify_token },
     "/auth/revoke" => { post: auth::lifecycle::revoke_token },

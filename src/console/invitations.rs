@@ -1,14 +1,15 @@
 //! The invitations page: the organization's invitations, filtered by
 //! state (through `service::invitations::list`, as `/invitations/` lists
 //! them), and a resend: a new invitation of the same person through
-//! `service::invitations::invite`, which supersedes the earlier ones (the
-//! service offers no other way to withdraw one). Without mail (development
-//! mode) the new link is shown once, as the API returns it.
+//! `service::invitations::invite`, which supersedes the earlier ones, and a
+//! revoke of a pending one (`service::invitations::revoke`, as
+//! `POST /invitations/{id}/revoke/`). Without mail (development mode) the
+//! new link is shown once, as the API returns it.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::org::{self, Form, ListParams, Pager, read};
+use super::org::{self, Form, ListParams, Pager, read, write};
 use super::{Chrome, Failure, ROOT, Session, page, see_other};
 use crate::db::invitations::InvitationFilter;
 use crate::domain::invitation::InvitationStatus;
@@ -17,11 +18,12 @@ use crate::domain::time;
 use crate::domain::user::State;
 use crate::service::{self, Parsed};
 
-const STATES: [(&str, &str, InvitationStatus); 4] = [
+const STATES: [(&str, &str, InvitationStatus); 5] = [
     ("PENDING", "Pending", InvitationStatus::Pending),
     ("ACCEPTED", "Accepted", InvitationStatus::Accepted),
     ("SUPERSEDED", "Superseded", InvitationStatus::Superseded),
     ("EXPIRED", "Expired", InvitationStatus::Expired),
+    ("REVOKED", "Revoked", InvitationStatus::Revoked),
 ];
 
 fn label_of(status: InvitationStatus) -> (&'static str, &'static str) {
@@ -30,10 +32,12 @@ fn label_of(status: InvitationStatus) -> (&'static str, &'static str) {
         InvitationStatus::Accepted => ("Accepted", "ok"),
         InvitationStatus::Superseded => ("Superseded", "off"),
         InvitationStatus::Expired => ("Expired", "off"),
+        InvitationStatus::Revoked => ("Revoked", "off"),
     }
 }
 
 pub struct InvitationItem {
+    pub id: String,
     pub person_url: String,
     pub user_id: String,
     pub name: String,
@@ -46,6 +50,8 @@ pub struct InvitationItem {
     pub mail: String,
     /// Whether a new invitation may be sent (the person has not joined).
     pub resendable: bool,
+    /// Whether it can be revoked (it is pending).
+    pub revocable: bool,
 }
 
 pub struct StateChoice {
@@ -100,14 +106,21 @@ pub async fn list(
             .rows
             .into_iter()
             .map(|(row, user)| {
-                let status =
-                    InvitationStatus::derive(row.accepted, row.superseded, row.expires, now);
+                let status = InvitationStatus::derive(
+                    row.accepted,
+                    row.superseded,
+                    row.revoked,
+                    row.expires,
+                    now,
+                );
                 let (state, state_class) = label_of(status);
                 let user_state =
                     State::derive(user.active, user.password_hash.is_some(), user.is_apiuser);
                 InvitationItem {
                     person_url: format!("{ROOT}/people/{}", user.id),
                     resendable: status != InvitationStatus::Accepted && user_state != State::Active,
+                    revocable: status == InvitationStatus::Pending,
+                    id: row.id,
                     user_id: user.id,
                     name: user.name,
                     email: user.email,
@@ -126,6 +139,7 @@ pub async fn list(
         may_resend: session.caller.grants.anywhere(Permission::UsersManage),
         notice: match params.done.as_str() {
             "resent" => Some("A new invitation is on its way; the earlier one no longer works."),
+            "revoked" => Some("Revoked: the link no longer works."),
             _ => None,
         },
     };
@@ -158,4 +172,19 @@ pub async fn resend(session: Session, body: web::Bytes) -> Result<HttpResponse, 
         }),
         None => Ok(see_other(&format!("{ROOT}/invitations?done=resent"))),
     }
+}
+
+/// `POST /console/invitations/{id}/revoke`: takes a pending invitation back.
+pub async fn revoke(
+    session: Session,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Failure> {
+    Form::read(&session, &body)?;
+    let id = id.into_inner();
+    write(&session, move |conn, caller| {
+        service::invitations::revoke(conn, caller, &id)
+    })
+    .await?;
+    Ok(see_other(&format!("{ROOT}/invitations?done=revoked")))
 }

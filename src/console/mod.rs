@@ -150,6 +150,10 @@ fn org_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/invitations", web::get().to(invitations::list))
         .route("/invitations/resend", web::post().to(invitations::resend))
+        .route(
+            "/invitations/{id}/revoke",
+            web::post().to(invitations::revoke),
+        )
         .route("/webhooks", web::get().to(webhooks::list))
         .route("/webhooks", web::post().to(webhooks::create))
         .route("/webhooks/new", web::get().to(webhooks::new))

@@ -26,6 +26,8 @@ pub struct InvitationRow {
     pub changed_by_id: String,
     pub changed_by_email: String,
     pub changed_by_name: String,
+    /// When an administrator took it back (`service::invitations::revoke`).
+    pub revoked: Option<NaiveDateTime>,
 }
 
 /// An invitation with the user it invites.
@@ -56,7 +58,8 @@ pub fn supersede_open(
         invitations::table
             .filter(invitations::user_id.eq(user_id))
             .filter(invitations::accepted.is_null())
-            .filter(invitations::superseded.is_null()),
+            .filter(invitations::superseded.is_null())
+            .filter(invitations::revoked.is_null()),
     )
     .set(invitations::superseded.eq(at))
     .execute(conn)
@@ -97,9 +100,27 @@ pub fn accept(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResu
             .filter(invitations::id.eq(id))
             .filter(invitations::accepted.is_null())
             .filter(invitations::superseded.is_null())
+            .filter(invitations::revoked.is_null())
             .filter(invitations::expires.gt(at)),
     )
     .set(invitations::accepted.eq(at))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Takes back an invitation still pending at `at`: true when this call
+/// revoked it (false when it was accepted, replaced, revoked or expired
+/// meanwhile).
+pub fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::id.eq(id))
+            .filter(invitations::accepted.is_null())
+            .filter(invitations::superseded.is_null())
+            .filter(invitations::revoked.is_null())
+            .filter(invitations::expires.gt(at)),
+    )
+    .set(invitations::revoked.eq(at))
     .execute(conn)
     .map(|n| n == 1)
 }
@@ -132,15 +153,21 @@ fn filtered<'a>(
     if let Some((status, now)) = filter.status {
         query = match status {
             InvitationStatus::Accepted => query.filter(invitations::accepted.is_not_null()),
+            InvitationStatus::Revoked => query
+                .filter(invitations::accepted.is_null())
+                .filter(invitations::revoked.is_not_null()),
             InvitationStatus::Superseded => query
                 .filter(invitations::accepted.is_null())
+                .filter(invitations::revoked.is_null())
                 .filter(invitations::superseded.is_not_null()),
             InvitationStatus::Expired => query
                 .filter(invitations::accepted.is_null())
+                .filter(invitations::revoked.is_null())
                 .filter(invitations::superseded.is_null())
                 .filter(invitations::expires.le(now)),
             InvitationStatus::Pending => query
                 .filter(invitations::accepted.is_null())
+                .filter(invitations::revoked.is_null())
                 .filter(invitations::superseded.is_null())
                 .filter(invitations::expires.gt(now)),
         };

@@ -214,6 +214,7 @@ diesel::table! {
         changed_by_id -> Text,
         changed_by_email -> Text,
         changed_by_name -> Text,
+        revoked -> Nullable<Timestamp>,
     }
 }
 

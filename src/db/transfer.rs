@@ -281,6 +281,9 @@ record!(InvitationRecord, invitations, key: |r| r.id.clone(), org: |r| Some(&r.o
     changed_by_id: String,
     changed_by_email: String,
     changed_by_name: String,
+    /// Absent from files written before invitations could be revoked.
+    #[serde(default)]
+    revoked: Option<NaiveDateTime>,
 });
 
 record!(AuditEventRecord, audit_events, key: |r| r.id.clone(), org: |r| Some(&r.organization_id), {

@@ -36,6 +36,7 @@ pub enum AuditAction {
     OrganizationUpdated,
     InvitationCreated,
     InvitationAccepted,
+    InvitationRevoked,
     WebhookCreated,
     WebhookUpdated,
     WebhookDeleted,
@@ -60,7 +61,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 53] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
@@ -92,6 +93,7 @@ impl AuditAction {
         AuditAction::OrganizationUpdated,
         AuditAction::InvitationCreated,
         AuditAction::InvitationAccepted,
+        AuditAction::InvitationRevoked,
         AuditAction::WebhookCreated,
         AuditAction::WebhookUpdated,
         AuditAction::WebhookDeleted,
@@ -148,6 +150,7 @@ impl AuditAction {
             AuditAction::OrganizationUpdated => "organization.updated",
             AuditAction::InvitationCreated => "invitation.created",
             AuditAction::InvitationAccepted => "invitation.accepted",
+            AuditAction::InvitationRevoked => "invitation.revoked",
             AuditAction::WebhookCreated => "webhook.created",
             AuditAction::WebhookUpdated => "webhook.updated",
             AuditAction::WebhookDeleted => "webhook.deleted",

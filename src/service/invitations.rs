@@ -34,6 +34,8 @@ pub const LINK_INVALID: &str = "This link is invalid.";
 pub const LINK_EXPIRED: &str = "This link has expired.";
 pub const LINK_USED: &str = "This link has already been used.";
 pub const LINK_SUPERSEDED: &str = "This invitation was replaced by a newer one.";
+pub const LINK_REVOKED: &str = "This invitation was revoked.";
+pub const NOT_REVOCABLE: &str = "Only a PENDING invitation can be revoked.";
 
 /// Random characters of a link token (Base58: ~250 bits).
 const TOKEN_LEN: usize = 43;
@@ -171,6 +173,7 @@ fn create(
         expires: now + ttl,
         accepted: None,
         superseded: None,
+        revoked: None,
         mail_status: mail_status.to_owned(),
         mail_error: None,
         changed_by_id: actor.id,
@@ -220,6 +223,31 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Invitat
     rows::find_in_org(conn, caller.organization_id(), id.as_str())?.ok_or(Error::NotFound)
 }
 
+/// Takes back a pending invitation: its link stops working, and the user
+/// stays PENDING until invited again. Judged as inviting them is
+/// (`users.manage` over the user and every permission the user holds); an
+/// invitation accepted, replaced, expired or revoked already is a 400.
+/// Audited as `invitation.revoked`.
+pub fn revoke(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<InvitationDetail> {
+    require_view(caller)?;
+    let org = caller.organization_id().to_owned();
+    let id = PublicId::parse(id).ok_or(Error::NotFound)?;
+    let (row, user) = rows::find_in_org(conn, &org, id.as_str())?.ok_or(Error::NotFound)?;
+    let teams = users::teams_of(conn, &user.id)?;
+    caller.require_at(Permission::UsersManage, Scope::Member { teams: &teams })?;
+    authority::require_over_user(conn, caller, &user.id)?;
+    if !rows::revoke(conn, &row.id, time::now())? {
+        return Err(Error::non_field(NOT_REVOCABLE));
+    }
+    caller.audit(
+        conn,
+        AuditAction::InvitationRevoked,
+        audit::object("invitation", &row.id),
+        audit::change("user", user.id.clone().into(), Value::Null),
+    )?;
+    rows::find_in_org(conn, &org, &row.id)?.ok_or(Error::NotFound)
+}
+
 /// A link token and a new password, as posted to accept an invitation or
 /// confirm a reset.
 pub struct LinkInput {
@@ -237,6 +265,8 @@ fn client_of(context: &RequestContext) -> String {
 fn check_invitation(row: &InvitationRow, user: &UserRow, now: NaiveDateTime) -> Result<()> {
     let refusal = if row.accepted.is_some() {
         Some(LINK_USED)
+    } else if row.revoked.is_some() {
+        Some(LINK_REVOKED)
     } else if row.superseded.is_some() {
         Some(LINK_SUPERSEDED)
     } else if row.expires <= now {

@@ -130,6 +130,7 @@ async fn a_stranger_is_sent_to_sign_in_from_every_page_and_form() {
         &format!("/console/api-users/{id}/keys"),
         &format!("/console/api-users/{id}/keys/{id}/revoke"),
         "/console/invitations/resend",
+        &format!("/console/invitations/{id}/revoke"),
         "/console/webhooks",
         &format!("/console/webhooks/{id}"),
         &format!("/console/webhooks/{id}/delete"),
@@ -616,6 +617,39 @@ async fn invitations_are_listed_by_state_and_resent() {
     );
     let listed = app.get("/invitations/?status=PENDING", &owner).await;
     assert_eq!(listed.body["count"], 1, "{}", listed.body);
+
+    // The pending one is revoked from the list.
+    let pending = listed.body["results"][0]["id"].as_str().unwrap().to_owned();
+    let revoke = format!("/console/invitations/{pending}/revoke");
+    let list = open(&mut admin, "/console/invitations?state=PENDING").await;
+    assert!(
+        list.body.contains(&format!(r#"action="{revoke}""#)),
+        "{}",
+        list.body
+    );
+    refused_without_csrf(&mut admin, &revoke, &[]).await;
+    let revoked = send(&mut admin, &revoke, &list.csrf(), &[]).await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    assert_eq!(
+        revoked.location(),
+        Some("/console/invitations?done=revoked")
+    );
+    let list = open(&mut admin, "/console/invitations?state=REVOKED").await;
+    assert!(list.body.contains("inv@example.com"), "{}", list.body);
+    assert!(
+        !list.body.contains(&revoke),
+        "a revoked one is not offered again"
+    );
+    let (_, got) = rest(&app, &owner, &format!("/invitations/{pending}/")).await;
+    assert_eq!(got["status"], "REVOKED");
+    // Twice: the page says why nothing happened.
+    let again = send(&mut admin, &revoke, &list.csrf(), &[]).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(
+        again
+            .body
+            .contains("Only a PENDING invitation can be revoked.")
+    );
 }
 
 #[actix_web::test]

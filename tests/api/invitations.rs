@@ -638,3 +638,109 @@ async fn wrong_tokens_are_throttled() {
         StatusCode::OK
     );
 }
+
+#[actix_web::test]
+async fn a_pending_invitation_is_revoked_and_its_link_dies() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let user = pending_user(&app, &owner, "taken-back@example.com").await;
+    let invited = app
+        .create("/invitations/", &owner, json!({"user": user}))
+        .await;
+    let id = invited["id"].as_str().unwrap().to_owned();
+    let path = format!("/invitations/{id}/revoke/");
+
+    let unauthenticated = app.call(Method::POST, &path, None, None).await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+    let (_, employee) = app.member(&owner, "employee@example.com", "EMPLOYEE").await;
+    let forbidden = app.post(&path, &employee, json!({})).await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    for missing in [
+        "/invitations/1111111111111/revoke/",
+        "/invitations/nope/revoke/",
+    ] {
+        let reply = app.post(missing, &owner, json!({})).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+    // Another organization's OWNER finds nothing here.
+    let other = app.second_organization("other-owner@example.com").await;
+    let elsewhere = app.post(&path, &other, json!({})).await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+
+    let revoked = app.post(&path, &owner, json!({})).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(revoked.body["status"], "REVOKED");
+    assert!(revoked.body["revoked"].is_string(), "{}", revoked.body);
+    let link = accept(
+        &app,
+        &link_token(invited["link"].as_str().unwrap()),
+        NEW_PASSWORD,
+    )
+    .await;
+    assert_eq!(link.status, StatusCode::BAD_REQUEST);
+    assert_eq!(link.body["token"][0], "This invitation was revoked.");
+    let person = app.get(&format!("/users/{user}/"), &owner).await;
+    assert_eq!(person.body["state"], "PENDING");
+    let listed = app.get("/invitations/?status=REVOKED", &owner).await;
+    assert_eq!(listed.body["count"], 1, "{}", listed.body);
+    let pending = app.get("/invitations/?status=PENDING", &owner).await;
+    assert_eq!(pending.body["count"], 0, "{}", pending.body);
+    let events = app
+        .get("/audit-events/?action=invitation.revoked", &owner)
+        .await;
+    assert_eq!(events.body["count"], 1, "{}", events.body);
+
+    // Once is enough: a revoked, accepted or replaced invitation stays as it is.
+    let again = app.post(&path, &owner, json!({})).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        again.body["non_field_errors"][0],
+        "Only a PENDING invitation can be revoked."
+    );
+    let fresh = app
+        .create("/invitations/", &owner, json!({"user": user}))
+        .await;
+    let joined = accept(
+        &app,
+        &link_token(fresh["link"].as_str().unwrap()),
+        NEW_PASSWORD,
+    )
+    .await;
+    assert_eq!(joined.status, StatusCode::NO_CONTENT, "{}", joined.body);
+    let accepted = app
+        .post(
+            &format!("/invitations/{}/revoke/", fresh["id"].as_str().unwrap()),
+            &owner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::BAD_REQUEST);
+}
+
+#[actix_web::test]
+async fn only_whoever_may_invite_someone_revokes_their_invitation() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let (_, admin) = app.member(&owner, "admin@example.com", "ADMIN").await;
+    let pending_owner = app
+        .create(
+            "/users/",
+            &owner,
+            json!({"email": "co-owner@example.com", "name": "Co Owner",
+                   "user_roles": [{"role": "OWNER", "scope": {"tier": "account"}}]}),
+        )
+        .await;
+    let invited = app
+        .create(
+            "/invitations/",
+            &owner,
+            json!({"user": pending_owner["id"]}),
+        )
+        .await;
+    let path = format!("/invitations/{}/revoke/", invited["id"].as_str().unwrap());
+    // An ADMIN lacks what an OWNER holds: it may not take the invitation back.
+    let denied = app.post(&path, &admin, json!({})).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let allowed = app.post(&path, &owner, json!({})).await;
+    assert_eq!(allowed.status, StatusCode::OK, "{}", allowed.body);
+}

@@ -946,6 +946,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/invitations/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke invitation
+         * @description Takes back a PENDING invitation: its link stops working (accepting it
+         *     answers `This invitation was revoked.`) and the user stays PENDING until
+         *     invited again. An invitation accepted, replaced, expired or revoked
+         *     already is a 400 under `non_field_errors`. Needs `users.manage` over the
+         *     invited user and every permission that user holds, as inviting them
+         *     does. Audited as `invitation.revoked`.
+         */
+        post: operations["revoke_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/keys/": {
         parameters: {
             query?: never;
@@ -2467,6 +2492,12 @@ export interface components {
             /** @description Why the mail could not be delivered, when it could not. */
             mail_error?: string | null;
             mail_status: components["schemas"]["MailStatus"];
+            /**
+             * Format: date-time
+             * @description When an administrator revoked it (`POST /invitations/{id}/revoke/`);
+             *     null otherwise.
+             */
+            revoked?: string | null;
             status: components["schemas"]["InvitationStatus"];
             user: components["schemas"]["InvitedUser"];
         };
@@ -2489,7 +2520,7 @@ export interface components {
             results: components["schemas"]["Invitation"][];
         };
         /** @enum {string} */
-        InvitationStatus: "PENDING" | "ACCEPTED" | "SUPERSEDED" | "EXPIRED";
+        InvitationStatus: "PENDING" | "ACCEPTED" | "SUPERSEDED" | "EXPIRED" | "REVOKED";
         /** @description `{"user": "<id>"}` */
         InvitationWrite: {
             /** @description The id of a PENDING or DEACTIVATED user of the organization. */
@@ -6796,7 +6827,10 @@ export interface operations {
                 length?: number | "";
                 /** @description Only the invitations of this user (id). */
                 user?: components["schemas"]["IdParam"];
-                /** @description Only invitations in this status: PENDING, ACCEPTED, SUPERSEDED or EXPIRED. */
+                /**
+                 * @description Only invitations in this status: PENDING, ACCEPTED,
+                 *     SUPERSEDED, EXPIRED or REVOKED.
+                 */
                 status?: components["schemas"]["InvitationStatus"];
             };
             header?: never;
@@ -7105,6 +7139,86 @@ export interface operations {
             };
             /** @description No such invitation in the organization */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+        };
+    };
+    revoke_invitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first successful response to a request with this key is kept 24 hours, and the same request with the same key gets it again (marked `Idempotency-Replayed: true`) without writing twice. Keys belong to the authenticated user, and replay only to valid credentials of that user; without credentials, only an identical request replays. A request that fails keeps nothing. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The invitation's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked invitation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description The invitation is no longer pending */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrors"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description Lacks users.manage over the invited user, or a permission they hold */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description No such invitation in the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description The first request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDetail"];
+                };
+            };
+            /** @description This Idempotency-Key was already used with a different request, or its first request was applied and its response lost (its server stopped or failed before answering; it does not run again) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

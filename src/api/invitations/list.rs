@@ -32,7 +32,8 @@ pub struct InvitationListParams {
     /// Only the invitations of this user (id).
     #[param(value_type = Option<crate::api::common::IdParam>)]
     user: Option<String>,
-    /// Only invitations in this status: PENDING, ACCEPTED, SUPERSEDED or EXPIRED.
+    /// Only invitations in this status: PENDING, ACCEPTED,
+    /// SUPERSEDED, EXPIRED or REVOKED.
     status: Option<InvitationStatus>,
 }
 

@@ -5,6 +5,7 @@ pub mod accept;
 pub mod create;
 pub mod get;
 pub mod list;
+pub mod revoke;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -67,6 +68,11 @@ pub struct Invitation {
     #[serde(serialize_with = "time::serialize_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub accepted: Option<NaiveDateTime>,
+    /// When an administrator revoked it (`POST /invitations/{id}/revoke/`);
+    /// null otherwise.
+    #[serde(serialize_with = "time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked: Option<NaiveDateTime>,
     pub status: InvitationStatus,
     pub mail_status: MailStatus,
     /// Why the mail could not be delivered, when it could not.
@@ -81,6 +87,7 @@ impl From<InvitationDetail> for Invitation {
             status: InvitationStatus::derive(
                 row.accepted,
                 row.superseded,
+                row.revoked,
                 row.expires,
                 time::now(),
             ),
@@ -95,6 +102,7 @@ impl From<InvitationDetail> for Invitation {
             created: row.created,
             expires: row.expires,
             accepted: row.accepted,
+            revoked: row.revoked,
             mail_error: row.mail_error,
         }
     }
