@@ -9,7 +9,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::org::{self, Form, ListParams, Pager, read, write};
+use super::org::{self, Form, ListParams, Pager, read};
 use super::{Chrome, Failure, ROOT, Session, page, see_other};
 use crate::db::invitations::InvitationFilter;
 use crate::domain::invitation::InvitationStatus;
@@ -180,11 +180,13 @@ pub async fn revoke(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Failure> {
-    Form::read(&session, &body)?;
-    let id = id.into_inner();
-    write(&session, move |conn, caller| {
-        service::invitations::revoke(conn, caller, &id)
-    })
-    .await?;
-    Ok(see_other(&format!("{ROOT}/invitations?done=revoked")))
+    org::act_then_list(
+        session,
+        id,
+        body,
+        "invitations",
+        "revoked",
+        service::invitations::revoke,
+    )
+    .await
 }

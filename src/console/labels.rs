@@ -224,11 +224,13 @@ pub async fn delete(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Failure> {
-    Form::read(&session, &body)?;
-    let id = org::id(id);
-    write(&session, move |conn, caller| {
-        service::labels::delete(conn, caller, &id)
-    })
-    .await?;
-    Ok(see_other(&format!("{ROOT}/labels?done=deleted")))
+    org::act_then_list(
+        session,
+        id,
+        body,
+        "labels",
+        "deleted",
+        service::labels::delete,
+    )
+    .await
 }

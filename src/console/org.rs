@@ -270,6 +270,27 @@ where
         .await
 }
 
+/// A form that only says "do it" to one object (delete, revoke): checks
+/// the CSRF token, runs `action` on the object's id through the service
+/// layer, then goes back to the `list` page with `?done=`.
+pub async fn act_then_list<T, F>(
+    session: Session,
+    id: web::Path<String>,
+    body: web::Bytes,
+    list: &'static str,
+    done: &'static str,
+    action: F,
+) -> std::result::Result<HttpResponse, Failure>
+where
+    F: FnOnce(&mut DbConnection, &Caller, &str) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    Form::read(&session, &body)?;
+    let id = id.into_inner();
+    write(&session, move |conn, caller| action(conn, caller, &id)).await?;
+    Ok(super::see_other(&format!("{ROOT}/{list}?done={done}")))
+}
+
 /// The id of a path.
 pub fn id(path: web::Path<String>) -> String {
     path.into_inner()

@@ -518,11 +518,13 @@ pub async fn delete(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Failure> {
-    Form::read(&session, &body)?;
-    let id = org::id(id);
-    write(&session, move |conn, caller| {
-        service::delete(conn, caller, &id)
-    })
-    .await?;
-    Ok(see_other(&format!("{ROOT}/sso-connections?done=deleted")))
+    org::act_then_list(
+        session,
+        id,
+        body,
+        "sso-connections",
+        "deleted",
+        service::delete,
+    )
+    .await
 }

@@ -371,11 +371,13 @@ pub async fn delete(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> std::result::Result<HttpResponse, Failure> {
-    Form::read(&session, &body)?;
-    let id = org::id(id);
-    write(&session, move |conn, caller| {
-        service::targets::delete(conn, caller, &id)
-    })
-    .await?;
-    Ok(see_other(&format!("{ROOT}/targets?done=deleted")))
+    org::act_then_list(
+        session,
+        id,
+        body,
+        "targets",
+        "deleted",
+        service::targets::delete,
+    )
+    .await
 }

@@ -299,11 +299,13 @@ pub async fn delete(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Failure> {
-    Form::read(&session, &body)?;
-    let id = org::id(id);
-    write(&session, move |conn, caller| {
-        service::teams::delete(conn, caller, &id)
-    })
-    .await?;
-    Ok(see_other(&format!("{ROOT}/teams?done=deleted")))
+    org::act_then_list(
+        session,
+        id,
+        body,
+        "teams",
+        "deleted",
+        service::teams::delete,
+    )
+    .await
 }

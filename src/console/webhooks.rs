@@ -345,13 +345,15 @@ pub async fn delete(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Failure> {
-    Form::read(&session, &body)?;
-    let id = org::id(id);
-    write(&session, move |conn, caller| {
-        service::webhooks::delete(conn, caller, &id)
-    })
-    .await?;
-    Ok(see_other(&format!("{ROOT}/webhooks?done=deleted")))
+    org::act_then_list(
+        session,
+        id,
+        body,
+        "webhooks",
+        "deleted",
+        service::webhooks::delete,
+    )
+    .await
 }
 
 #[cfg(test)]
