@@ -6,7 +6,8 @@
 //! discovery document, the IdP's metadata URL) and written exactly as a
 //! REST request would be. Stored secrets (the OIDC client secret, the SAML
 //! signing key) are never shown: only whether one is set. Group mappings
-//! are kept as they are (the REST API edits them).
+//! are edited as text, one rule a line (`group = ROLE` or
+//! `group = ROLE @ team id`), and sent as the REST body's `group_mapping`.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -18,17 +19,18 @@ use crate::db::roles::RoleOrderField;
 use crate::domain::role::BuiltinRole;
 use crate::domain::sso::{Enforcement, NameIdFormat, Protocol};
 use crate::service::fields::Fields;
-use crate::service::sso::{self as service, Connection, ConnectionInput, saml};
+use crate::service::sso::{self as service, Connection, ConnectionInput, GroupMapping, saml};
 use crate::service::{PageRequest, Parsed};
 
 /// The fields the form shows messages beside.
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 18] = [
     "protocol",
     "name",
     "domains",
     "redirect_uri",
     "enforcement",
     "default_role",
+    "group_mapping",
     "oidc.issuer",
     "oidc.client_id",
     "oidc.client_secret",
@@ -117,6 +119,8 @@ pub struct ConnectionValues {
     pub attribute_groups: String,
     pub sign_requests: bool,
     pub allow_idp_initiated: bool,
+    /// The group mapping as the form's text holds it.
+    pub group_mapping: String,
 }
 
 impl ConnectionValues {
@@ -130,6 +134,7 @@ impl ConnectionValues {
             jit: c.row.jit,
             default_role: c.row.default_role.clone(),
             active: c.row.active,
+            group_mapping: mapping_text(&c.group_mapping()),
             ..Self::default()
         };
         if c.row.protocol == Protocol::Saml.as_str() {
@@ -177,8 +182,51 @@ impl ConnectionValues {
             attribute_groups: text("saml.attribute_groups"),
             sign_requests: form.checked("saml.sign_requests"),
             allow_idp_initiated: form.checked("saml.allow_idp_initiated"),
+            group_mapping: text("group_mapping"),
         }
     }
+}
+
+/// The stored rules as the form's text: a built-in role by its name, any
+/// other by its id (as the REST API takes them).
+fn mapping_text(rules: &[GroupMapping]) -> String {
+    rules
+        .iter()
+        .map(|rule| {
+            let role = BuiltinRole::by_id(&rule.role).map_or(rule.role.as_str(), |b| b.name());
+            match &rule.team {
+                Some(team) => format!("{} = {role} @ {team}", rule.group),
+                None => format!("{} = {role}", rule.group),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The form's mapping text as the REST body's `group_mapping`: one rule a
+/// non-blank line, `group = role` or `group = role @ team`; a line without
+/// `=` is a rule without a role, which the service refuses by name.
+fn mapping_body(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let mut rule = Map::new();
+            let (group, rest) = line.split_once('=').unwrap_or((line, ""));
+            rule.insert("group".into(), group.trim().into());
+            let (role, team) = match rest.split_once('@') {
+                Some((role, team)) => (role.trim(), Some(team.trim())),
+                None => (rest.trim(), None),
+            };
+            if !role.is_empty() {
+                rule.insert("role".into(), role.into());
+            }
+            if let Some(team) = team.filter(|t| !t.is_empty()) {
+                rule.insert("team".into(), team.into());
+            }
+            Value::Object(rule)
+        })
+        .collect()
 }
 
 /// The JSON body a REST client would send for this form: blank text
@@ -208,6 +256,10 @@ fn body_of(form: &Form, protocol: Protocol, creating: bool) -> Map<String, Value
     if creating || !domains.is_empty() {
         body.insert("domains".into(), Value::Array(domains));
     }
+    body.insert(
+        "group_mapping".into(),
+        Value::Array(mapping_body(form.text("group_mapping"))),
+    );
     body.insert("jit".into(), form.checked("jit").into());
     body.insert("active".into(), form.checked("active").into());
     let mut settings = Map::new();

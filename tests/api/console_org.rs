@@ -812,6 +812,79 @@ async fn single_sign_on_connections_are_made_edited_switched_and_deleted() {
     assert_eq!(connection["name"], "Corp IdP");
     assert_eq!(connection["enforcement"], "required");
     assert_eq!(connection["jit"], false, "unticked");
+    assert_eq!(connection["group_mapping"], json!([]));
+
+    // Group rules, one a line: a membership role, and a role at a team.
+    let team = app.create("/teams/", &owner, json!({"name": "Ops"})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fn edit_fields(mapping: &str) -> Vec<(&str, &str)> {
+        vec![
+            ("name", "Corp IdP"),
+            ("enforcement", "required"),
+            ("default_role", "RoLemp1oyeeX"),
+            ("active", "on"),
+            ("saml.name_id_format", "persistent"),
+            ("group_mapping", mapping),
+        ]
+    }
+    let rules = format!("engineers = VIEWER\n\n ops = ADMIN @ {team} \n");
+    let mapped = send(
+        &mut admin,
+        &format!("/console/sso-connections/{id}"),
+        &csrf,
+        &edit_fields(&rules),
+    )
+    .await;
+    assert_eq!(mapped.status, StatusCode::SEE_OTHER, "{}", mapped.body);
+    let (_, connection) = rest(&app, &owner, &format!("/sso/connections/{id}/")).await;
+    let mapping = connection["group_mapping"].as_array().unwrap();
+    assert_eq!(mapping.len(), 2, "{connection}");
+    assert_eq!(mapping[0]["group"], "engineers");
+    assert_eq!(mapping[1]["group"], "ops");
+    assert_eq!(mapping[1]["team"], team.as_str());
+    let page = admin.get(&format!("/console/sso-connections/{id}")).await;
+    assert!(page.body.contains("engineers = VIEWER"), "{}", page.body);
+    let edit = admin
+        .get(&format!("/console/sso-connections/{id}/edit"))
+        .await;
+    assert!(
+        edit.body.contains(&format!(
+            "engineers = VIEWER\nops = ADMIN @ {team}</textarea>"
+        )),
+        "{}",
+        edit.body
+    );
+    // A line without a role, or a role that does not exist: said beside the
+    // field, and nothing changes.
+    for bad in ["just-a-group", "people = NO_SUCH_ROLE"] {
+        let refused = send(
+            &mut admin,
+            &format!("/console/sso-connections/{id}"),
+            &csrf,
+            &edit_fields(bad),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains(r#"id="group_mapping-error""#),
+            "{bad}: {}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains(bad),
+            "the text is kept: {}",
+            refused.body
+        );
+    }
+    let (_, connection) = rest(&app, &owner, &format!("/sso/connections/{id}/")).await;
+    assert_eq!(connection["group_mapping"].as_array().unwrap().len(), 2);
     assert_eq!(
         connection["domains"],
         json!(["corp.example", "corp2.example"]),
