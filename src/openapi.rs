@@ -124,6 +124,7 @@ organization's `System` actor."#;
         api::webhooks::update::update_webhook,
         api::webhooks::delete::delete_webhook,
         api::webhooks::deliveries::list_webhook_deliveries,
+        api::webhooks::redeliver::redeliver_webhook_delivery,
         api::sso::list::list_sso_connections,
         api::sso::create::create_sso_connection,
         api::sso::get::get_sso_connection,

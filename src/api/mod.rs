@@ -111,6 +111,9 @@ route_table! {
         delete: webhooks::delete::delete_webhook,
     },
     "/webhooks/{id}/deliveries" => { get: webhooks::deliveries::list_webhook_deliveries },
+    "/webhooks/{id}/deliveries/{delivery_id}/redeliver" => {
+        post: webhooks::redeliver::redeliver_webhook_delivery,
+    },
     "/sso/connections" => {
         get: sso::list::list_sso_connections,
         post: sso::create::create_sso_connection,

@@ -161,6 +161,10 @@ fn org_routes(cfg: &mut web::ServiceConfig) {
         .route("/webhooks/{id}", web::post().to(webhooks::update))
         .route("/webhooks/{id}/edit", web::get().to(webhooks::edit))
         .route("/webhooks/{id}/delete", web::post().to(webhooks::delete))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/redeliver",
+            web::post().to(webhooks::redeliver),
+        )
         .route("/sso-connections", web::get().to(sso::list))
         .route("/sso-connections", web::post().to(sso::create))
         .route("/sso-connections/new", web::get().to(sso::new))

@@ -237,6 +237,7 @@ pub fn notice(done: &str) -> Option<&'static str> {
         "created" => Some("Created."),
         "saved" => Some("Saved."),
         "deleted" => Some("Deleted."),
+        "redelivered" => Some("Queued again: it is sent within seconds."),
         _ => None,
     }
 }

@@ -207,6 +207,7 @@ pub async fn create(session: Session, body: web::Bytes) -> Result<HttpResponse, 
 }
 
 pub struct DeliveryItem {
+    pub id: String,
     pub event_type: String,
     pub status: String,
     pub status_class: &'static str,
@@ -271,6 +272,7 @@ pub async fn show(
                 } else {
                     "—".into()
                 },
+                id: d.id,
                 event_type: d.event_type,
                 status: d.status,
                 attempts: d.attempts,
@@ -354,6 +356,24 @@ pub async fn delete(
         service::webhooks::delete,
     )
     .await
+}
+
+/// `POST /console/webhooks/{id}/deliveries/{delivery}/redeliver`: sends a
+/// delivery's event again (`service::webhooks::redeliver`, as
+/// `POST /webhooks/{id}/deliveries/{delivery_id}/redeliver/`).
+pub async fn redeliver(
+    session: Session,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Failure> {
+    Form::read(&session, &body)?;
+    let (id, delivery) = path.into_inner();
+    let webhook = id.clone();
+    write(&session, move |conn, caller| {
+        service::webhooks::redeliver(conn, caller, &webhook, &delivery)
+    })
+    .await?;
+    Ok(see_other(&format!("{ROOT}/webhooks/{id}?done=redelivered")))
 }
 
 #[cfg(test)]

@@ -225,3 +225,17 @@ pub fn deliveries(
         .limit(limit)
         .load(conn)
 }
+
+/// One delivery of a webhook.
+pub fn find_delivery(
+    conn: &mut DbConnection,
+    webhook_id: &str,
+    id: &str,
+) -> QueryResult<Option<DeliveryRow>> {
+    webhook_deliveries::table
+        .filter(webhook_deliveries::id.eq(id))
+        .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+        .select(DeliveryRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -288,6 +288,43 @@ pub fn deliveries(
     )
 }
 
+/// Sends one delivery's event again: a new delivery of the same event (the
+/// same `id` and body, so receivers that deduplicate by event id see it
+/// once) to the webhook as it is now, due at once. Any delivery may be
+/// sent again, whatever its status, but not to a paused webhook (a 400).
+/// Needs `webhooks.manage`.
+pub fn redeliver(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &str,
+    delivery_id: &str,
+) -> Result<DeliveryRow> {
+    let webhook = get(conn, caller, id)?;
+    let delivery_id = PublicId::parse(delivery_id).ok_or(Error::NotFound)?;
+    let earlier =
+        rows::find_delivery(conn, &webhook.id, delivery_id.as_str())?.ok_or(Error::NotFound)?;
+    if !webhook.active {
+        return Err(Error::non_field(PAUSED));
+    }
+    let now = time::now();
+    let row = DeliveryRow {
+        id: PublicId::random().into_string(),
+        status: rows::PENDING.to_owned(),
+        attempts: 0,
+        next_attempt: now,
+        claimed_until: None,
+        last_status_code: None,
+        last_error: None,
+        created: now,
+        delivered: None,
+        ..earlier
+    };
+    rows::insert_delivery(conn, &row)?;
+    Ok(row)
+}
+
+pub const PAUSED: &str = "This webhook is paused: activate it to send an event again.";
+
 /// The webhook event types an audited action raises.
 fn event_types(action: AuditAction, changes: &audit::Changes) -> Vec<&'static str> {
     // The events a webhook may subscribe to are named as the actions are.

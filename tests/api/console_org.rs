@@ -134,6 +134,7 @@ async fn a_stranger_is_sent_to_sign_in_from_every_page_and_form() {
         "/console/webhooks",
         &format!("/console/webhooks/{id}"),
         &format!("/console/webhooks/{id}/delete"),
+        &format!("/console/webhooks/{id}/deliveries/{id}/redeliver"),
         "/console/sso-connections",
         &format!("/console/sso-connections/{id}"),
         &format!("/console/sso-connections/{id}/active"),
@@ -687,6 +688,28 @@ async fn a_webhook_is_created_with_a_secret_shown_once_edited_and_its_deliveries
     let page = open(&mut admin, &format!("/console/webhooks/{id}")).await;
     assert!(page.body.contains("label.created"), "{}", page.body);
     assert!(page.body.contains("Set (never shown)"));
+    // A delivery is sent again from the page: a second one of the same event.
+    let listed = app
+        .get(&format!("/webhooks/{id}/deliveries/"), &owner)
+        .await;
+    let delivery = listed.body["results"][0]["id"].as_str().unwrap().to_owned();
+    let redeliver = format!("/console/webhooks/{id}/deliveries/{delivery}/redeliver");
+    assert!(page.body.contains(&format!(r#"action="{redeliver}""#)));
+    refused_without_csrf(&mut admin, &redeliver, &[]).await;
+    let again = send(&mut admin, &redeliver, &csrf, &[]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(
+        again.location(),
+        Some(format!("/console/webhooks/{id}?done=redelivered").as_str())
+    );
+    let listed = app
+        .get(&format!("/webhooks/{id}/deliveries/"), &owner)
+        .await;
+    assert_eq!(listed.body["count"], 2, "{}", listed.body);
+    assert_eq!(
+        listed.body["results"][0]["event_id"],
+        listed.body["results"][1]["event_id"]
+    );
     open(&mut admin, &format!("/console/webhooks/{id}/edit")).await;
     refused_without_csrf(
         &mut admin,

@@ -537,3 +537,84 @@ async fn ended_contracts_are_deactivated_once_by_the_system() {
     assert_eq!(got[0].event, "user.deactivated");
     drop(others);
 }
+
+#[actix_web::test]
+async fn a_delivery_is_sent_again_as_the_same_event() {
+    let receiver = Receiver::start(0);
+    let app = app().await;
+    let owner = app.owner_token().await;
+    let hook = subscribe(&app, &owner, &receiver.url, json!(["team.created"])).await;
+    app.create("/teams/", &owner, json!({"name": "Blue"})).await;
+    receiver.wait_for(1).await;
+    let mut first = Value::Null;
+    for _ in 0..100 {
+        first = app
+            .get(&format!("/webhooks/{hook}/deliveries/"), &owner)
+            .await
+            .body["results"][0]
+            .clone();
+        if first["status"] == "DELIVERED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(first["status"], "DELIVERED", "{first}");
+    let path = format!(
+        "/webhooks/{hook}/deliveries/{}/redeliver/",
+        first["id"].as_str().unwrap()
+    );
+
+    let unauthenticated = app.call(Method::POST, &path, None, None).await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+    let (_, employee) = app.member(&owner, "employee@example.com", "EMPLOYEE").await;
+    assert_eq!(
+        app.post(&path, &employee, json!({})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    for missing in [
+        format!("/webhooks/{hook}/deliveries/1111111111111/redeliver/"),
+        format!(
+            "/webhooks/1111111111111/deliveries/{}/redeliver/",
+            first["id"].as_str().unwrap()
+        ),
+        format!("/webhooks/{hook}/deliveries/nope/redeliver/"),
+    ] {
+        let reply = app.post(&missing, &owner, json!({})).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+    let other = app.second_organization("other-owner@example.com").await;
+    assert_eq!(
+        app.post(&path, &other, json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let again = app.post(&path, &owner, json!({})).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_ne!(again.body["id"], first["id"]);
+    assert_eq!(again.body["event_id"], first["event_id"]);
+    assert_eq!(again.body["status"], "PENDING");
+    assert_eq!(again.body["attempts"], 0);
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[0].body, got[1].body, "the same event, byte for byte");
+    assert!(verify(&got[1].signature, &got[1].body, SECRET));
+    let deliveries = app
+        .get(&format!("/webhooks/{hook}/deliveries/"), &owner)
+        .await;
+    assert_eq!(deliveries.body["count"], 2);
+
+    // A paused webhook sends nothing again.
+    let paused = app
+        .patch(
+            &format!("/webhooks/{hook}/"),
+            &owner,
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    let refused = app.post(&path, &owner, json!({})).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.body["non_field_errors"][0],
+        "This webhook is paused: activate it to send an event again."
+    );
+}

@@ -6,6 +6,7 @@ pub mod delete;
 pub mod deliveries;
 pub mod get;
 pub mod list;
+pub mod redeliver;
 pub mod update;
 
 use chrono::NaiveDateTime;
