@@ -949,6 +949,45 @@ async fn single_sign_on_connections_are_made_edited_switched_and_deleted() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// The ids of one object of each kind the organization pages show.
+struct Objects {
+    team: String,
+    target: String,
+    label: String,
+    role: String,
+    api_user: String,
+}
+
+/// Makes a team, a target, a label, a custom role and an API user with
+/// these names, in that order.
+async fn objects(app: &TestApp, owner: &str, names: [&str; 5]) -> Objects {
+    let [team, target, label, role, bot] = names;
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    Objects {
+        team: id(app.create("/teams/", owner, json!({"name": team})).await),
+        target: id(app
+            .create("/targets/", owner, json!({"name": target}))
+            .await),
+        label: id(app
+            .create("/labels/users/", owner, json!({"name": label}))
+            .await),
+        role: id(app
+            .create(
+                "/roles/",
+                owner,
+                json!({"name": role, "permissions": ["users.view"]}),
+            )
+            .await),
+        api_user: id(app
+            .create(
+                "/api-users/",
+                owner,
+                json!({"name": bot, "email": "bot@example.com"}),
+            )
+            .await),
+    }
+}
+
 /// What a VIEWER may read is shown without a single write form; what
 /// they may not read is neither offered nor served; a forged write with
 /// their own valid CSRF token is refused and changes nothing.
@@ -956,42 +995,13 @@ async fn single_sign_on_connections_are_made_edited_switched_and_deleted() {
 async fn a_viewer_sees_the_organization_read_only_and_cannot_write() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
-    let team = app.create("/teams/", &owner, json!({"name": "Ops"})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let target = app
-        .create("/targets/", &owner, json!({"name": "Site"}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let label = app
-        .create("/labels/users/", &owner, json!({"name": "VIP"}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let role = app
-        .create(
-            "/roles/",
-            &owner,
-            json!({"name": "Reader", "permissions": ["users.view"]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let api_user = app
-        .create(
-            "/api-users/",
-            &owner,
-            json!({"name": "Bot", "email": "bot@example.com"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let Objects {
+        team,
+        target,
+        label,
+        role,
+        api_user,
+    } = objects(&app, &owner, ["Ops", "Site", "VIP", "Reader", "Bot"]).await;
     app.create_member(&owner, "viewer@example.com", "VIEWER")
         .await;
     let mut viewer = Browser::signed_in(&app, "viewer@example.com", PASSWORD).await;
@@ -1120,42 +1130,18 @@ async fn a_viewer_sees_the_organization_read_only_and_cannot_write() {
 async fn another_organizations_objects_are_not_found() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
-    let team = app.create("/teams/", &owner, json!({"name": "Ours"})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let target = app
-        .create("/targets/", &owner, json!({"name": "Our site"}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let label = app
-        .create("/labels/users/", &owner, json!({"name": "Our label"}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let role = app
-        .create(
-            "/roles/",
-            &owner,
-            json!({"name": "Our role", "permissions": ["users.view"]}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let api_user = app
-        .create(
-            "/api-users/",
-            &owner,
-            json!({"name": "Our bot", "email": "bot@example.com"}),
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let Objects {
+        team,
+        target,
+        label,
+        role,
+        api_user,
+    } = objects(
+        &app,
+        &owner,
+        ["Ours", "Our site", "Our label", "Our role", "Our bot"],
+    )
+    .await;
     let webhook = app
         .create(
             "/webhooks/",
