@@ -100,6 +100,12 @@ if [[ -z "${BENCH_SKIP_BUILD:-}${BENCH_BIN:-}" ]]; then
 fi
 [[ -x "$BIN" ]] || { log "missing $BIN"; exit 1; }
 
+# The server's anonymous resident memory (kB): the heap and the allocator's
+# arenas, without the executable's file-backed pages that VmRSS also counts.
+rss_anon_kb() {
+    awk '/^RssAnon:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0
+}
+
 # Peak RSS since the last reset (kB), then reset it for the next phase.
 peak_rss_kb() {
     local kb
@@ -142,12 +148,26 @@ run_wrk() {
     curl -fsS -o /dev/null --max-time 120 -H "Authorization: JWT $BENCH_TOKEN" \
         "$BASE/users/?length=1" || log "the server did not drain before $name"
     peak_rss_kb >/dev/null # reset the high-water mark
+    # The kernel keeps no high-water mark of RssAnon: sample it while wrk runs.
+    local anon_file="$WORK/anon-peak"
+    rss_anon_kb >"$anon_file"
+    (
+        peak=0
+        while kill -0 "$SERVER_PID" 2>/dev/null && [[ -e "$anon_file" ]]; do
+            now=$(rss_anon_kb)
+            if (( now > peak )); then peak=$now; echo "$peak" >"$anon_file.tmp" && mv -f "$anon_file.tmp" "$anon_file"; fi
+            sleep 0.2
+        done
+    ) &
+    local sampler=$!
     line=$(BENCH_DIR="$BENCH_DIR" wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s \
         -s "$BENCH_DIR/$script" "$BASE" 2>&1 | tee -a "$WORK/wrk.log" | grep '^BENCH ') || {
-        log "wrk failed for $name"; return 1; }
+        kill "$sampler" 2>/dev/null; log "wrk failed for $name"; return 1; }
     local rss; rss=$(peak_rss_kb)
-    echo "$BACKEND $name $conns $line rss=$rss" >>"$ROWS"
-    log "$name -c$conns: ${line#BENCH } rss=${rss}kB"
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+    local anon; anon=$(cat "$anon_file"); rm -f "$anon_file"
+    echo "$BACKEND $name $conns $line rss=$rss anon=$anon" >>"$ROWS"
+    log "$name -c$conns: ${line#BENCH } rss=${rss}kB anon=${anon}kB"
 }
 
 bench_backend() {
@@ -257,14 +277,15 @@ done
 {
     printf '\nwrk -t2, %ss per run, %s users; %s cores: %s\n' "$DURATION" "$USERS" "$(nproc)" \
         "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-    printf '| backend | endpoint | conns | req/s | p50 ms | p99 ms | vs /healthz | peak RSS MiB | non-2xx | socket errors |\n'
-    printf '|---|---|---|---|---|---|---|---|---|---|\n'
+    printf '| backend | endpoint | conns | req/s | p50 ms | p99 ms | vs /healthz | peak RSS MiB | peak anon MiB | non-2xx | socket errors |\n'
+    printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
     awk '
     {
         for (i = 4; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
         if ($2 == "healthz") ceiling[$1] = v["rps"]
         ratio = ceiling[$1] > 0 ? sprintf("%.1f%%", 100 * v["rps"] / ceiling[$1]) : "-"
-        printf "| %s | %s | %s | %.0f | %.2f | %.2f | %s | %.1f | %d | %d |\n", $1, $2, $3,
-            v["rps"], v["p50"] / 1000, v["p99"] / 1000, ratio, v["rss"] / 1024, v["non2xx"], v["sockerr"]
+        printf "| %s | %s | %s | %.0f | %.2f | %.2f | %s | %.1f | %.1f | %d | %d |\n", $1, $2, $3,
+            v["rps"], v["p50"] / 1000, v["p99"] / 1000, ratio, v["rss"] / 1024, v["anon"] / 1024,
+            v["non2xx"], v["sockerr"]
     }' "$ROWS"
 }
