@@ -214,6 +214,9 @@ bench_backend() {
         BENCH_QUERIES="$WORK/one-query" run_wrk "list_${q%%:*}" list_users.lua 8
     done
     run_wrk list_mixed list_users.lua 64
+    # PATCH at -c8, as issue #25's target reads it (one SQLite writer at a
+    # time: at -c64 the p99 is the queue), then at -c64.
+    run_wrk patch_user patch_user.lua 8
     run_wrk patch_user patch_user.lua 64
     run_wrk obtain_token obtain.lua 8
     # A 10-check permission batch (the OWNER holds authz.check).
