@@ -131,9 +131,7 @@ fn create(
             field: "user",
             id: raw.clone(),
         })?;
-    let teams = users::teams_of(conn, &user.id)?;
-    caller.require_at(Permission::UsersManage, Scope::Member { teams: &teams })?;
-    authority::require_over_user(conn, caller, &user.id)?;
+    require_over_invitee(conn, caller, &user.id)?;
     let now = time::now();
     let actor = caller.actor();
     match State::derive(user.active, user.password_hash.is_some(), false) {
@@ -190,6 +188,15 @@ fn create(
     rows::find_in_org(conn, &org, &row.id)?.ok_or(Error::NotFound)
 }
 
+/// Whether the caller may invite `user_id`, or take its invitation back:
+/// `users.manage` where the user is a member, and every permission the
+/// user holds (`service::authority`).
+fn require_over_invitee(conn: &mut DbConnection, caller: &Caller, user_id: &str) -> Result<()> {
+    let teams = users::teams_of(conn, user_id)?;
+    caller.require_at(Permission::UsersManage, Scope::Member { teams: &teams })?;
+    authority::require_over_user(conn, caller, user_id)
+}
+
 /// Who may see invitations: whoever may invite somewhere (they show who
 /// was invited by whom, and mail failures, which are administrators' business).
 pub fn require_view(caller: &Caller) -> Result<()> {
@@ -233,9 +240,7 @@ pub fn revoke(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Invi
     let org = caller.organization_id().to_owned();
     let id = PublicId::parse(id).ok_or(Error::NotFound)?;
     let (row, user) = rows::find_in_org(conn, &org, id.as_str())?.ok_or(Error::NotFound)?;
-    let teams = users::teams_of(conn, &user.id)?;
-    caller.require_at(Permission::UsersManage, Scope::Member { teams: &teams })?;
-    authority::require_over_user(conn, caller, &user.id)?;
+    require_over_invitee(conn, caller, &user.id)?;
     if !rows::revoke(conn, &row.id, time::now())? {
         return Err(Error::non_field(NOT_REVOCABLE));
     }
