@@ -1,6 +1,7 @@
 //! Invitations and password reset links. Both keep only a hash of their token.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::{And, IsNull};
 use diesel::prelude::*;
 
 use super::DbConnection;
@@ -41,6 +42,20 @@ pub struct InvitationFilter {
     pub status: Option<(InvitationStatus, NaiveDateTime)>,
 }
 
+/// Not accepted, replaced or revoked: an invitation still open, until it
+/// expires.
+type Open = And<
+    And<IsNull<invitations::accepted>, IsNull<invitations::superseded>>,
+    IsNull<invitations::revoked>,
+>;
+
+fn open() -> Open {
+    invitations::accepted
+        .is_null()
+        .and(invitations::superseded.is_null())
+        .and(invitations::revoked.is_null())
+}
+
 pub fn insert(conn: &mut DbConnection, row: &InvitationRow) -> QueryResult<()> {
     diesel::insert_into(invitations::table)
         .values(row)
@@ -57,9 +72,7 @@ pub fn supersede_open(
     diesel::update(
         invitations::table
             .filter(invitations::user_id.eq(user_id))
-            .filter(invitations::accepted.is_null())
-            .filter(invitations::superseded.is_null())
-            .filter(invitations::revoked.is_null()),
+            .filter(open()),
     )
     .set(invitations::superseded.eq(at))
     .execute(conn)
@@ -98,9 +111,7 @@ pub fn accept(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResu
     diesel::update(
         invitations::table
             .filter(invitations::id.eq(id))
-            .filter(invitations::accepted.is_null())
-            .filter(invitations::superseded.is_null())
-            .filter(invitations::revoked.is_null())
+            .filter(open())
             .filter(invitations::expires.gt(at)),
     )
     .set(invitations::accepted.eq(at))
@@ -115,9 +126,7 @@ pub fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResu
     diesel::update(
         invitations::table
             .filter(invitations::id.eq(id))
-            .filter(invitations::accepted.is_null())
-            .filter(invitations::superseded.is_null())
-            .filter(invitations::revoked.is_null())
+            .filter(open())
             .filter(invitations::expires.gt(at)),
     )
     .set(invitations::revoked.eq(at))
@@ -160,16 +169,8 @@ fn filtered<'a>(
                 .filter(invitations::accepted.is_null())
                 .filter(invitations::revoked.is_null())
                 .filter(invitations::superseded.is_not_null()),
-            InvitationStatus::Expired => query
-                .filter(invitations::accepted.is_null())
-                .filter(invitations::revoked.is_null())
-                .filter(invitations::superseded.is_null())
-                .filter(invitations::expires.le(now)),
-            InvitationStatus::Pending => query
-                .filter(invitations::accepted.is_null())
-                .filter(invitations::revoked.is_null())
-                .filter(invitations::superseded.is_null())
-                .filter(invitations::expires.gt(now)),
+            InvitationStatus::Expired => query.filter(open()).filter(invitations::expires.le(now)),
+            InvitationStatus::Pending => query.filter(open()).filter(invitations::expires.gt(now)),
         };
     }
     query
