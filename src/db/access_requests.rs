@@ -114,6 +114,19 @@ pub fn count(
     filtered(organization_id, filter).count().get_result(conn)
 }
 
+/// The list's order: newest first, or oldest with `ascending`; the id
+/// breaks ties, so pages and batches are stable.
+fn in_list_order<'a>(
+    query: access_requests::BoxedQuery<'a, Backend>,
+    ascending: bool,
+) -> access_requests::BoxedQuery<'a, Backend> {
+    if ascending {
+        query.order((access_requests::created.asc(), access_requests::id.asc()))
+    } else {
+        query.order((access_requests::created.desc(), access_requests::id.desc()))
+    }
+}
+
 /// A page of matching requests, newest first (or oldest with `ascending`).
 pub fn page(
     conn: &mut DbConnection,
@@ -123,12 +136,7 @@ pub fn page(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<AccessRequestRow>> {
-    let query = filtered(organization_id, filter);
-    let query = if ascending {
-        query.order((access_requests::created.asc(), access_requests::id.asc()))
-    } else {
-        query.order((access_requests::created.desc(), access_requests::id.desc()))
-    };
+    let query = in_list_order(filtered(organization_id, filter), ascending);
     query
         .offset(offset)
         .limit(limit)
@@ -168,11 +176,7 @@ pub fn batch_after(
             )
         };
     }
-    let query = if ascending {
-        query.order((access_requests::created.asc(), access_requests::id.asc()))
-    } else {
-        query.order((access_requests::created.desc(), access_requests::id.desc()))
-    };
+    let query = in_list_order(query, ascending);
     query
         .limit(limit)
         .select(AccessRequestRow::as_select())
