@@ -33,6 +33,17 @@ async fn pending_user(app: &TestApp, token: &str, email: &str) -> String {
     user["id"].as_str().unwrap().to_owned()
 }
 
+/// A PENDING user who will be an OWNER: the whole user, as created.
+async fn pending_owner(app: &TestApp, token: &str) -> Value {
+    app.create(
+        "/users/",
+        token,
+        json!({"email": "co-owner@example.com", "name": "Co Owner",
+               "user_roles": [{"role": "OWNER", "scope": {"tier": "account"}}]}),
+    )
+    .await
+}
+
 async fn accept(app: &TestApp, token: &str, password: &str) -> crate::helpers::Reply {
     app.call(
         Method::POST,
@@ -547,14 +558,7 @@ async fn an_owner_is_invited_only_by_whoever_may_grant_ownership() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
     let (_, admin) = app.member(&owner, "admin@example.com", "ADMIN").await;
-    let pending_owner = app
-        .create(
-            "/users/",
-            &owner,
-            json!({"email": "co-owner@example.com", "name": "Co Owner",
-                   "user_roles": [{"role": "OWNER", "scope": {"tier": "account"}}]}),
-        )
-        .await;
+    let pending_owner = pending_owner(&app, &owner).await;
     let denied = app
         .post(
             "/invitations/",
@@ -722,14 +726,7 @@ async fn only_whoever_may_invite_someone_revokes_their_invitation() {
     let app = spawn_app().await;
     let owner = app.owner_token().await;
     let (_, admin) = app.member(&owner, "admin@example.com", "ADMIN").await;
-    let pending_owner = app
-        .create(
-            "/users/",
-            &owner,
-            json!({"email": "co-owner@example.com", "name": "Co Owner",
-                   "user_roles": [{"role": "OWNER", "scope": {"tier": "account"}}]}),
-        )
-        .await;
+    let pending_owner = pending_owner(&app, &owner).await;
     let invited = app
         .create(
             "/invitations/",
