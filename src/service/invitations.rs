@@ -239,9 +239,10 @@ pub fn revoke(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Invi
     require_view(caller)?;
     let org = caller.organization_id().to_owned();
     let id = PublicId::parse(id).ok_or(Error::NotFound)?;
-    let (row, user) = rows::find_in_org(conn, &org, id.as_str())?.ok_or(Error::NotFound)?;
+    let (mut row, user) = rows::find_in_org(conn, &org, id.as_str())?.ok_or(Error::NotFound)?;
     require_over_invitee(conn, caller, &user.id)?;
-    if !rows::revoke(conn, &row.id, time::now())? {
+    let now = time::now();
+    if !rows::revoke(conn, &row.id, now)? {
         return Err(Error::non_field(NOT_REVOCABLE));
     }
     caller.audit(
@@ -250,7 +251,9 @@ pub fn revoke(conn: &mut DbConnection, caller: &Caller, id: &str) -> Result<Invi
         audit::object("invitation", &row.id),
         audit::change("user", user.id.clone().into(), Value::Null),
     )?;
-    rows::find_in_org(conn, &org, &row.id)?.ok_or(Error::NotFound)
+    // The conditional update changed exactly this column.
+    row.revoked = Some(now);
+    Ok((row, user))
 }
 
 /// A link token and a new password, as posted to accept an invitation or
