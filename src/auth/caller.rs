@@ -164,14 +164,18 @@ pub async fn token_caller_with_claims(state: &AppState, token: String) -> Result
         .ok_or(Error::InvalidToken)?;
     state
         .db
-        .lookup(move |conn| {
-            let (user, grants) =
-                users::token_holder(conn, &claims.sub, &claims.jti, claims.family())?
-                    .filter(|(user, _)| token_stands(user, &claims))
-                    .ok_or(Error::InvalidToken)?;
-            Ok((caller_with(user, grants), claims))
-        })
+        .lookup(move |conn| Ok((token_holder_caller(conn, &claims)?, claims)))
         .await
+}
+
+/// The caller a verified token's claims stand for, in one statement: 401
+/// unless the token still stands (see `token_stands`) and neither it nor
+/// its refresh family was revoked.
+fn token_holder_caller(conn: &mut DbConnection, claims: &Claims) -> Result<Caller> {
+    let (user, grants) = users::token_holder(conn, &claims.sub, &claims.jti, claims.family())?
+        .filter(|(user, _)| token_stands(user, claims))
+        .ok_or(Error::InvalidToken)?;
+    Ok(caller_with(user, grants))
 }
 
 /// Whether a verified token still stands for `user` (found, and neither
@@ -280,6 +284,75 @@ impl FromRequest for Caller {
                 caller.context = request_context(&req, state);
             }
             Ok(caller)
+        })
+    }
+}
+
+/// A request's credential, checked as far as it can be without the
+/// database: a session token's signature and expiry, ahead of the read that
+/// finds its holder. A handler whose work is one short read resolves it in
+/// that same read (`Db::lookup`), so authenticating costs no pooled
+/// connection, hop to the blocking pool or (on PostgreSQL) round trips of
+/// its own. An API key, whose use may also be written down, and a caller a
+/// middleware already authenticated arrive resolved.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per request and moved into its read, like the `Caller` it becomes"
+)]
+pub enum Credential {
+    Token {
+        claims: Claims,
+        context: RequestContext,
+    },
+    Resolved(Caller),
+}
+
+impl Credential {
+    /// The caller, with the same checks and answers as the `Caller`
+    /// extractor (401 for a token that no longer stands).
+    pub fn caller(self, conn: &mut DbConnection) -> Result<Caller> {
+        match self {
+            Credential::Resolved(caller) => Ok(caller),
+            Credential::Token { claims, context } => {
+                let mut caller = token_holder_caller(conn, &claims)?;
+                caller.context = context;
+                Ok(caller)
+            }
+        }
+    }
+}
+
+impl FromRequest for Credential {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let credential = match credential(req) {
+            Ok(credential)
+                if keys::prefix_of(&credential).is_none()
+                    && !req.extensions().contains::<Caller>() =>
+            {
+                credential
+            }
+            // Already authenticated, an API key, a missing or malformed
+            // header: the `Caller` extractor answers (with its 401s).
+            _ => {
+                let caller = Caller::from_request(req, payload);
+                return Box::pin(async move { Ok(Credential::Resolved(caller.await?)) });
+            }
+        };
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| Error::internal(anyhow::anyhow!("application state missing")))?;
+            let claims = crate::service::signing_keys::verify(state, &credential)
+                .await
+                .ok_or(Error::InvalidToken)?;
+            Ok(Credential::Token {
+                claims,
+                context: request_context(&req, state),
+            })
         })
     }
 }

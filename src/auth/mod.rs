@@ -7,6 +7,7 @@ pub mod password;
 pub mod throttle;
 pub mod token;
 pub mod totp;
+pub mod verified;
 
 pub use caller::Caller;
 pub use grants::Scope;

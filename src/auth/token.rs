@@ -23,11 +23,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
+use super::verified::VerifiedTokens;
 use crate::db::models::UserRow;
 use crate::domain::id::random_secret;
 use crate::domain::token::TokenAlgorithm;
 
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     /// The issuer (`TESSERA_PUBLIC_URL`); absent from HS256 tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,6 +196,8 @@ pub struct TokenKeys {
     issuer: String,
     audience: String,
     ttl: Duration,
+    /// Tokens whose signature already verified (see `auth::verified`).
+    verified: Arc<VerifiedTokens>,
 }
 
 impl TokenKeys {
@@ -206,6 +209,7 @@ impl TokenKeys {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             ttl,
+            verified: Arc::default(),
         }
     }
 
@@ -299,12 +303,19 @@ impl TokenKeys {
     /// `alg: none`, symmetric algorithms other than the legacy one and keys
     /// of another algorithm are refused.
     pub fn verify(&self, token: &str) -> Result<Claims, Rejected> {
+        let keys = self.current();
+        let now = Utc::now().timestamp();
+        if let Some(claims) = self
+            .verified
+            .get(token, now, |kid| keys.iter().any(|k| k.kid == kid))
+        {
+            return Ok(claims);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| Rejected::Invalid)?;
         if header.alg == Algorithm::HS256 {
             return self.verify_legacy(token);
         }
         let kid = header.kid.as_deref().ok_or(Rejected::Invalid)?;
-        let keys = self.current();
         let Some(key) = keys.iter().find(|k| k.kid == kid) else {
             // Ids are 12 characters: anything else names no key of ours.
             return Err(if kid.len() == crate::domain::id::ID_LEN {
@@ -321,9 +332,11 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
-            .map(|data| data.claims)
-            .map_err(|_| Rejected::Invalid)
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+            .map_err(|_| Rejected::Invalid)?
+            .claims;
+        self.verified.insert(token, kid, &claims, now);
+        Ok(claims)
     }
 
     fn verify_legacy(&self, token: &str) -> Result<Claims, Rejected> {

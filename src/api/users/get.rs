@@ -2,7 +2,7 @@ use actix_web::web;
 
 use super::UserView;
 use crate::api::common::ErrorDetail;
-use crate::auth::Caller;
+use crate::auth::caller::Credential;
 use crate::error::Result;
 use crate::service;
 use crate::state::AppState;
@@ -25,14 +25,18 @@ use crate::state::AppState;
     security(("jwt" = []))
 )]
 pub async fn get_user(
-    caller: Caller,
+    credential: Credential,
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<web::Json<UserView>> {
     let id = id.into_inner();
+    // The caller is found in the same read as the answer.
     let detail = state
         .db
-        .lookup(move |conn| service::users::get(conn, &caller, &id, false))
+        .lookup(move |conn| {
+            let caller = credential.caller(conn)?;
+            service::users::get(conn, &caller, &id, false)
+        })
         .await?;
     Ok(web::Json(detail.into()))
 }
