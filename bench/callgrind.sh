@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by valgrind's callgrind: repeatable for the
+# same binary and database whatever else the machine is doing, so a change of
+# code shows through the noise that wrk's figures carry on a shared machine.
+#
+#   bench/callgrind.sh                        # 100,000 users, SQLite
+#   BENCH_BIN=/path/to/other/tessera bench/callgrind.sh   # compare a build
+#
+# Settings (environment):
+#   BENCH_USERS       people to seed (default 100000)
+#   BENCH_BIN         the binary to measure (default target/release/tessera, built)
+#   CALLGRIND_READS   requests per single-read case (default 400)
+#   CALLGRIND_LISTS   requests per list case (default 20)
+#   BENCH_KEEP=1      keep the scratch directory, with one callgrind dump per
+#                     case (read them with callgrind_annotate)
+#
+# SQLite only: its engine runs inside the server, so the count is the whole
+# cost of a request. (On PostgreSQL the server's share would leave out the
+# database's own work.) The server runs with one worker; every thread is
+# counted, the blocking pool's too. Each case is warmed up first, then the
+# counters are zeroed, the requests are sent one after another on one
+# keep-alive connection, and the total is divided by the number of requests.
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+USERS=${BENCH_USERS:-100000}
+READS=${CALLGRIND_READS:-400}
+LISTS=${CALLGRIND_LISTS:-20}
+BIN="${BENCH_BIN:-$ROOT/target/release/tessera}"
+SECRET="bench-secret-key-bench-secret-key-0123456789"
+ENCRYPTION_KEY="0000000000000000000000000000000000000000000000000000000000000001"
+EMAIL="bench-owner@example.com"
+PASSWORD="Bench-Owner-Pass-2026"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-callgrind.XXXXXX")
+DB_URL="sqlite://$WORK/bench.db"
+SERVER_PID=""
+
+log() { printf '[callgrind] %s\n' "$*" >&2; }
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 300); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    stop_server
+    if [[ -n "${BENCH_KEEP:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for tool in valgrind callgrind_control curl jq; do
+    command -v "$tool" >/dev/null || { log "missing $tool (apt-get install valgrind curl jq)"; exit 1; }
+done
+if [[ -z "${BENCH_BIN:-}" ]]; then
+    log "building the release binary"
+    (cd "$ROOT" && cargo build --release --locked --bin tessera)
+fi
+[[ -x "$BIN" ]] || { log "missing $BIN"; exit 1; }
+
+# start_server [WRAPPER...]: the server on a free port, with BASE set.
+start_server() {
+    local out="$WORK/server.out"
+    : >"$out"
+    env TESSERA_DATABASE_URL="$DB_URL" TESSERA_BIND=127.0.0.1:0 TESSERA_SECRET_KEY="$SECRET" \
+        TESSERA_ENCRYPTION_KEY="$ENCRYPTION_KEY" TESSERA_WORKERS=1 \
+        MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 \
+        "$@" "$BIN" serve >"$out" 2>"$WORK/server.err" &
+    SERVER_PID=$!
+    for _ in $(seq 1200); do
+        if grep -q '^Tessera is listening on ' "$out"; then
+            BASE=$(sed -n 's/^Tessera is listening on //p' "$out" | head -1)
+            curl -fsS "$BASE/healthz" >/dev/null && return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; return 1; }
+        sleep 0.1
+    done
+    log "server did not start"
+    return 1
+}
+
+log "bootstrap and seed $USERS users (SQLite)"
+TESSERA_DATABASE_URL="$DB_URL" "$BIN" bootstrap --org Bench --email "$EMAIL" \
+    --password "$PASSWORD" >/dev/null
+TESSERA_DATABASE_URL="$DB_URL" "$BIN" seed --users "$USERS" --labels 50 --teams 20 \
+    --targets 50 >/dev/null
+
+# Under valgrind from the start, but counting nothing until the requests
+# (a token is bound to the server's address, so one server serves both).
+# Background work is off, so that only requests are counted: the lifecycle
+# scheduler (its first round would sweep every user) and the webhook sender.
+log "starting the server under valgrind"
+start_server env TESSERA_SCHEDULER_INTERVAL=0 TESSERA_WEBHOOK_POLL_MS=0 \
+    valgrind --tool=callgrind --instr-atstart=no \
+    --callgrind-out-file="$WORK/callgrind.out" --dump-instr=no
+TOKEN=$(curl -fsS -X POST "$BASE/auth/obtain/" -H 'Content-Type: application/json' \
+    -d "{\"username\": \"$EMAIL\", \"password\": \"$PASSWORD\"}" | jq -r .token)
+AUTH="Authorization: JWT $TOKEN"
+PAGES=$((USERS / 100))
+: >"$WORK/ids"
+for page in 1 $((PAGES / 3)) $((2 * PAGES / 3)) "$PAGES"; do
+    curl -fsS -H "$AUTH" "$BASE/users/?length=100&ordering=email&page=$page" |
+        jq -r '.results[].id' >>"$WORK/ids"
+done
+LABEL=$(curl -fsS -H "$AUTH" "$BASE/labels/users/?length=1&ordering=name" | jq -r '.results[0].id')
+callgrind_control -i on "$SERVER_PID" >/dev/null 2>&1
+
+# urls_file CASE COUNT: COUNT request paths for CASE, one a line.
+urls_file() {
+    local case=$1 count=$2 file="$WORK/urls-$1"
+    : >"$file"
+    case $case in
+    healthz) yes "/healthz" | head -n "$count" >"$file" ;;
+    get_user) while (($(wc -l <"$file") < count)); do sed 's#.*#/users/&/#' "$WORK/ids" >>"$file"; done
+        sed -i "$((count + 1)),\$d" "$file" ;;
+    list_search) yes "/users/?length=100&search=silva&ordering=-created" | head -n "$count" >"$file" ;;
+    list_label) yes "/users/?length=100&label=$LABEL&ordering=name" | head -n "$count" >"$file" ;;
+    list_ordering) yes "/users/?length=100&ordering=email&page=$((PAGES / 2))" | head -n "$count" >"$file" ;;
+    list_combined) yes "/users/?length=100&search=ana&label=$LABEL&ordering=-changed" |
+        head -n "$count" >"$file" ;;
+    esac
+    echo "$file"
+}
+
+# send FILE: every path in FILE, in order, over one keep-alive connection.
+send() {
+    local args=()
+    while read -r path; do args+=("$BASE$path"); done <"$1"
+    curl -fsS -H "$AUTH" "${args[@]}" >/dev/null
+}
+
+printf '\n| request | requests counted | instructions / request |\n|---|---|---|\n' >"$WORK/table"
+dump=0
+for case in healthz get_user list_search list_label list_ordering list_combined; do
+    count=$READS
+    [[ $case == list_* ]] && count=$LISTS
+    send "$(urls_file "$case" 10)"
+    callgrind_control -z "$SERVER_PID" >/dev/null 2>&1
+    send "$(urls_file "$case" "$count")"
+    callgrind_control -d "$case" "$SERVER_PID" >/dev/null 2>&1
+    dump=$((dump + 1))
+    file="$WORK/callgrind.out.$dump"
+    for _ in $(seq 100); do [[ -s $file ]] && break; sleep 0.1; done
+    total=$(awk '/^(summary|totals):/ {print $2; exit}' "$file")
+    per=$((total / count))
+    log "$case: $count requests, $per instructions each"
+    printf '| %s | %d | %s k |\n' "$case" "$count" "$(awk -v n="$per" 'BEGIN {printf "%.0f", n / 1000}')" \
+        >>"$WORK/table"
+done
+cat "$WORK/table"
