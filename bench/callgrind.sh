@@ -9,8 +9,9 @@
 # Settings (environment):
 #   BENCH_USERS       people to seed (default 100000)
 #   BENCH_BIN         the binary to measure (default target/release/tessera, built)
-#   CALLGRIND_READS   requests per single-read case (default 400)
+#   CALLGRIND_READS   requests per single-user case (default 400)
 #   CALLGRIND_LISTS   requests per list case (default 20)
+#   CALLGRIND_ONLY    only these cases, e.g. "get_user patch_user" (names as in the table)
 #   BENCH_KEEP=1      keep the scratch directory, with one callgrind dump per
 #                     case (read them with callgrind_annotate)
 #
@@ -122,7 +123,7 @@ urls_file() {
     : >"$file"
     case $case in
     healthz) yes "/healthz" | head -n "$count" >"$file" ;;
-    get_user) while (($(wc -l <"$file") < count)); do sed 's#.*#/users/&/#' "$WORK/ids" >>"$file"; done
+    get_user | patch_user) while (($(wc -l <"$file") < count)); do sed 's#.*#/users/&/#' "$WORK/ids" >>"$file"; done
         sed -i "$((count + 1)),\$d" "$file" ;;
     list_search) yes "/users/?length=100&search=silva&ordering=-created" | head -n "$count" >"$file" ;;
     list_label) yes "/users/?length=100&label=$LABEL&ordering=name" | head -n "$count" >"$file" ;;
@@ -133,21 +134,26 @@ urls_file() {
     echo "$file"
 }
 
-# send FILE: every path in FILE, in order, over one keep-alive connection.
+# send CASE FILE: every path in FILE, in order, over one keep-alive
+# connection; PATCH /users/{id}/ gives each user a new name.
 send() {
     local args=()
-    while read -r path; do args+=("$BASE$path"); done <"$1"
+    while read -r path; do args+=("$BASE$path"); done <"$2"
+    if [[ $1 == patch_user ]]; then
+        args=(-X PATCH -H 'Content-Type: application/json'
+            -d "{\"name\": \"Callgrind Person $RANDOM\"}" "${args[@]}")
+    fi
     curl -fsS -H "$AUTH" "${args[@]}" >/dev/null
 }
 
 printf '\n| request | requests counted | instructions / request |\n|---|---|---|\n' >"$WORK/table"
 dump=0
-for case in healthz get_user list_search list_label list_ordering list_combined; do
+for case in ${CALLGRIND_ONLY:-healthz get_user patch_user list_search list_label list_ordering list_combined}; do
     count=$READS
     [[ $case == list_* ]] && count=$LISTS
-    send "$(urls_file "$case" 10)"
+    send "$case" "$(urls_file "$case" 10)"
     callgrind_control -z "$SERVER_PID" >/dev/null 2>&1
-    send "$(urls_file "$case" "$count")"
+    send "$case" "$(urls_file "$case" "$count")"
     callgrind_control -d "$case" "$SERVER_PID" >/dev/null 2>&1
     dump=$((dump + 1))
     file="$WORK/callgrind.out.$dump"

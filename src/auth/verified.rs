@@ -14,7 +14,7 @@
 //! and when every remembered token is still live the memo starts over.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use sha2::{Digest, Sha256};
 
@@ -31,7 +31,7 @@ struct Verified {
 
 #[derive(Default)]
 pub struct VerifiedTokens {
-    tokens: Mutex<HashMap<[u8; 32], Verified>>,
+    tokens: RwLock<HashMap<[u8; 32], Verified>>,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -45,7 +45,7 @@ impl VerifiedTokens {
     /// judges it with no leeway).
     pub fn get(&self, token: &str, now: i64, is_ours: impl Fn(&str) -> bool) -> Option<Claims> {
         let key = digest(token);
-        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
         let found = tokens.get(&key)?;
         (found.claims.exp >= now && is_ours(&found.kid)).then(|| found.claims.clone())
     }
@@ -53,7 +53,7 @@ impl VerifiedTokens {
     /// Remembers that `token`, signed with `kid`, verified to `claims`.
     pub fn insert(&self, token: &str, kid: &str, claims: &Claims, now: i64) {
         let key = digest(token);
-        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tokens = self.tokens.write().unwrap_or_else(|e| e.into_inner());
         if tokens.len() >= CAPACITY && !tokens.contains_key(&key) {
             tokens.retain(|_, v| v.claims.exp >= now);
             if tokens.len() >= CAPACITY {
@@ -71,7 +71,7 @@ impl VerifiedTokens {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.tokens.lock().unwrap().len()
+        self.tokens.read().unwrap().len()
     }
 }
 

@@ -3,7 +3,7 @@ use actix_web::{HttpRequest, web};
 use crate::api::common::{ErrorDetail, ValidationErrors};
 use crate::api::users::UserPage;
 use crate::api::users::list::{UserListParams, list};
-use crate::auth::Caller;
+use crate::auth::caller::Credential;
 use crate::error::Result;
 use crate::state::AppState;
 
@@ -25,9 +25,9 @@ use crate::state::AppState;
     security(("jwt" = []))
 )]
 pub async fn list_api_users(
-    caller: Caller,
+    credential: Credential,
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<UserPage>> {
-    list(caller, state, req, true).await
+    list(credential, state, req, true).await
 }

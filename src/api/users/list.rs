@@ -4,7 +4,7 @@ use utoipa::IntoParams;
 use super::UserPage;
 use crate::api::common::{ErrorDetail, IdParam, RoleParam, ValidationErrors};
 use crate::api::extract::{ListRequest, Query};
-use crate::auth::Caller;
+use crate::auth::caller::Credential;
 use crate::db::users::{UserFilter, UserOrderField, UserOrdering};
 use crate::domain::id::PublicId;
 use crate::domain::role::BuiltinRole;
@@ -213,16 +213,16 @@ const ORDERINGS: [(&str, UserOrderField); 5] = [
     security(("jwt" = []))
 )]
 pub async fn list_users(
-    caller: Caller,
+    credential: Credential,
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<web::Json<UserPage>> {
-    list(caller, state, req, false).await
+    list(credential, state, req, false).await
 }
 
 /// Lists people (`is_apiuser = false`) or API users (`true`).
 pub async fn list(
-    caller: Caller,
+    credential: Credential,
     state: web::Data<AppState>,
     req: HttpRequest,
     is_apiuser: bool,
@@ -248,7 +248,10 @@ pub async fn list(
     let (query, page) = (Parsed::new(query, list.errors), list.page);
     let listed = state
         .db
-        .read(move |conn| service::users::list(conn, &caller, query, page))
+        .read(move |conn| {
+            let caller = credential.caller(conn)?;
+            service::users::list(conn, &caller, query, page)
+        })
         .await?;
     Ok(web::Json(listed.into()))
 }
