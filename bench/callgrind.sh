@@ -28,28 +28,11 @@ USERS=${BENCH_USERS:-100000}
 READS=${CALLGRIND_READS:-400}
 LISTS=${CALLGRIND_LISTS:-20}
 BIN="${BENCH_BIN:-$ROOT/target/release/tessera}"
-SECRET="bench-secret-key-bench-secret-key-0123456789"
-ENCRYPTION_KEY="0000000000000000000000000000000000000000000000000000000000000001"
-EMAIL="bench-owner@example.com"
-PASSWORD="Bench-Owner-Pass-2026"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-callgrind.XXXXXX")
 DB_URL="sqlite://$WORK/bench.db"
-SERVER_PID=""
-
-log() { printf '[callgrind] %s\n' "$*" >&2; }
-
-stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 300); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
-}
+LOG_NAME=callgrind
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 cleanup() {
     local status=$?
@@ -70,27 +53,6 @@ if [[ -z "${BENCH_BIN:-}" ]]; then
 fi
 [[ -x "$BIN" ]] || { log "missing $BIN"; exit 1; }
 
-# start_server [WRAPPER...]: the server on a free port, with BASE set.
-start_server() {
-    local out="$WORK/server.out"
-    : >"$out"
-    env TESSERA_DATABASE_URL="$DB_URL" TESSERA_BIND=127.0.0.1:0 TESSERA_SECRET_KEY="$SECRET" \
-        TESSERA_ENCRYPTION_KEY="$ENCRYPTION_KEY" TESSERA_WORKERS=1 \
-        MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 \
-        "$@" "$BIN" serve >"$out" 2>"$WORK/server.err" &
-    SERVER_PID=$!
-    for _ in $(seq 1200); do
-        if grep -q '^Tessera is listening on ' "$out"; then
-            BASE=$(sed -n 's/^Tessera is listening on //p' "$out" | head -1)
-            curl -fsS "$BASE/healthz" >/dev/null && return 0
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; return 1; }
-        sleep 0.1
-    done
-    log "server did not start"
-    return 1
-}
-
 log "bootstrap and seed $USERS users (SQLite)"
 TESSERA_DATABASE_URL="$DB_URL" "$BIN" bootstrap --org Bench --email "$EMAIL" \
     --password "$PASSWORD" >/dev/null
@@ -102,8 +64,8 @@ TESSERA_DATABASE_URL="$DB_URL" "$BIN" seed --users "$USERS" --labels 50 --teams 
 # Background work is off, so that only requests are counted: the lifecycle
 # scheduler (its first round would sweep every user) and the webhook sender.
 log "starting the server under valgrind"
-start_server env TESSERA_SCHEDULER_INTERVAL=0 TESSERA_WEBHOOK_POLL_MS=0 \
-    valgrind --tool=callgrind --instr-atstart=no \
+START_TRIES=1200 start_server "$DB_URL" env TESSERA_WORKERS=1 TESSERA_SCHEDULER_INTERVAL=0 \
+    TESSERA_WEBHOOK_POLL_MS=0 valgrind --tool=callgrind --instr-atstart=no \
     --callgrind-out-file="$WORK/callgrind.out" --dump-instr=no
 TOKEN=$(curl -fsS -X POST "$BASE/auth/obtain/" -H 'Content-Type: application/json' \
     -d "{\"username\": \"$EMAIL\", \"password\": \"$PASSWORD\"}" | jq -r .token)

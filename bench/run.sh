@@ -32,29 +32,11 @@ BENCH_DIR="$ROOT/bench"
 DURATION=${BENCH_DURATION:-10}
 USERS=${BENCH_USERS:-100000}
 BIN="${BENCH_BIN:-$ROOT/target/release/tessera}"
-SECRET="bench-secret-key-bench-secret-key-0123456789"
-ENCRYPTION_KEY="0000000000000000000000000000000000000000000000000000000000000001"
-EMAIL="bench-owner@example.com"
-PASSWORD="Bench-Owner-Pass-2026"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-bench.XXXXXX")
-SERVER_PID=""
 PG_DB=""
 PG_ADMIN_URL="${TESSERA_BENCH_POSTGRES_URL:-}"
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-
-stop_server() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
-}
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
 drop_pg_db() {
     if [[ -n "$PG_DB" ]]; then
@@ -114,28 +96,6 @@ peak_rss_kb() {
     echo "$kb"
 }
 
-start_server() {
-    local url=$1 out="$WORK/server.out"
-    : >"$out"
-    env TESSERA_DATABASE_URL="$url" TESSERA_BIND=127.0.0.1:0 TESSERA_SECRET_KEY="$SECRET" \
-        TESSERA_ENCRYPTION_KEY="$ENCRYPTION_KEY" \
-        TESSERA_LOGIN_MAX_FAILURES=1000000 MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" \
-        MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}" \
-        ${BENCH_WORKERS:+TESSERA_WORKERS=$BENCH_WORKERS} \
-        ${BENCH_POOL_SIZE:+TESSERA_DB_POOL_SIZE=$BENCH_POOL_SIZE} \
-        "$BIN" serve >"$out" 2>"$WORK/server.err" &
-    SERVER_PID=$!
-    for _ in $(seq 300); do
-        if grep -q '^Tessera is listening on ' "$out"; then
-            BASE=$(sed -n 's/^Tessera is listening on //p' "$out" | head -1)
-            curl -fsS "$BASE/healthz" >/dev/null && return 0
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err" >&2; return 1; }
-        sleep 0.1
-    done
-    log "server did not start"; return 1
-}
-
 # run_wrk NAME SCRIPT CONNECTIONS: appends one row to $ROWS.
 run_wrk() {
     local name=$1 script=$2 conns=$3 line
@@ -178,7 +138,8 @@ bench_backend() {
         --password "$PASSWORD" >/dev/null
     TESSERA_DATABASE_URL="$url" "$BIN" seed --users "$USERS" --labels 50 --teams 20 \
         --targets 50 | sed 's/^/[bench]   /' >&2
-    start_server "$url"
+    start_server "$url" env ${BENCH_WORKERS:+TESSERA_WORKERS=$BENCH_WORKERS} \
+        ${BENCH_POOL_SIZE:+TESSERA_DB_POOL_SIZE=$BENCH_POOL_SIZE}
 
     local token
     token=$(curl -fsS -X POST "$BASE/auth/obtain/" -H 'Content-Type: application/json' \
