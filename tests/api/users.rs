@@ -2757,6 +2757,24 @@ async fn search_follows_renames_and_deletions() {
         );
     }
 
+    // The same name again with a new address (the index is rewritten only
+    // when a value changes), then the same values again (nothing changes).
+    for body in [
+        json!({"name": "Rocky Balboa", "email": "adrian@philly.example"}),
+        json!({"name": "Rocky Balboa", "email": "adrian@philly.example"}),
+    ] {
+        let reply = app.patch(&format!("/users/{id}/"), &token, body).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        for (term, expected) in [("rocky%40", 0), ("adrian", 1), ("balboa", 1)] {
+            let reply = app.get(&format!("/users/?search={term}"), &token).await;
+            assert_eq!(
+                reply.body["count"], expected,
+                "search={term}: {}",
+                reply.body
+            );
+        }
+    }
+
     let reply = app.delete(&format!("/users/{id}/"), &token).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
     let reply = app.get("/users/?search=balboa", &token).await;
