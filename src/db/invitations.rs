@@ -56,6 +56,13 @@ fn open() -> Open {
         .and(invitations::revoked.is_null())
 }
 
+/// Open and not yet expired at a time: an invitation still pending.
+type PendingAt = And<Open, diesel::dsl::Gt<invitations::expires, NaiveDateTime>>;
+
+fn pending_at(at: NaiveDateTime) -> PendingAt {
+    open().and(invitations::expires.gt(at))
+}
+
 pub fn insert(conn: &mut DbConnection, row: &InvitationRow) -> QueryResult<()> {
     diesel::insert_into(invitations::table)
         .values(row)
@@ -111,8 +118,7 @@ pub fn accept(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResu
     diesel::update(
         invitations::table
             .filter(invitations::id.eq(id))
-            .filter(open())
-            .filter(invitations::expires.gt(at)),
+            .filter(pending_at(at)),
     )
     .set(invitations::accepted.eq(at))
     .execute(conn)
@@ -126,8 +132,7 @@ pub fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResu
     diesel::update(
         invitations::table
             .filter(invitations::id.eq(id))
-            .filter(open())
-            .filter(invitations::expires.gt(at)),
+            .filter(pending_at(at)),
     )
     .set(invitations::revoked.eq(at))
     .execute(conn)
@@ -170,7 +175,7 @@ fn filtered<'a>(
                 .filter(invitations::revoked.is_null())
                 .filter(invitations::superseded.is_not_null()),
             InvitationStatus::Expired => query.filter(open()).filter(invitations::expires.le(now)),
-            InvitationStatus::Pending => query.filter(open()).filter(invitations::expires.gt(now)),
+            InvitationStatus::Pending => query.filter(pending_at(now)),
         };
     }
     query
