@@ -47,8 +47,12 @@ pub fn start(db: Db, settings: WebhookSettings, secrets: SecretBox) {
     tokio::spawn(async move {
         let every = Duration::from_millis(settings.webhook_poll_ms);
         loop {
-            if let Err(e) = send_due(&db, &settings, &secrets).await {
-                tracing::warn!(error = %e, "webhook outbox round failed");
+            match send_due(&db, &settings, &secrets).await {
+                // A full batch: more may be due, so look again at once
+                // rather than let a backlog drain one batch per interval.
+                Ok(attempted) if attempted as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook outbox round failed"),
             }
             tokio::time::sleep(every).await;
         }
@@ -72,6 +76,9 @@ pub async fn send_due(
         })
         .await?;
     let attempted = claimed.len();
+    if attempted == 0 {
+        return Ok(0);
+    }
     let sends = claimed
         .into_iter()
         .map(|(delivery, url, sealed)| async move {
@@ -99,10 +106,19 @@ pub async fn send_due(
             };
             (delivery, outcome)
         });
-    for (delivery, outcome) in futures_util::future::join_all(sends).await {
-        let record = outcome_record(&delivery, outcome, settings);
-        db.write(move |conn| {
-            Ok(rows::record_attempt(
+    // The batch's outcomes in one transaction: one writer's turn and one
+    // commit, not one per delivery.
+    let records: Vec<(DeliveryRow, Record)> = futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|(delivery, outcome)| {
+            let record = outcome_record(&delivery, outcome, settings);
+            (delivery, record)
+        })
+        .collect();
+    db.write(move |conn| {
+        for (delivery, record) in &records {
+            rows::record_attempt(
                 conn,
                 &delivery.id,
                 record.status,
@@ -110,10 +126,11 @@ pub async fn send_due(
                 record.error.as_deref(),
                 record.next_attempt,
                 record.delivered,
-            )?)
-        })
-        .await?;
-    }
+            )?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(attempted)
 }
 
