@@ -78,6 +78,7 @@ pub async fn run_once(db: &Db) -> Result<Round> {
             return Ok(Round::default());
         }
         crate::service::idempotency::purge_expired(conn)?;
+        users::counts::fold(conn)?;
         let now = time::now();
         let mut systems = Systems::default();
         let ended = users::contract_ended(conn, now)?;

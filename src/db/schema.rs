@@ -55,6 +55,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Kept by triggers (migration 42): see `db::users::counts`.
+    user_counts (id) {
+        id -> BigInt,
+        organization_id -> Text,
+        is_apiuser -> Bool,
+        n -> Integer,
+    }
+}
+
+diesel::table! {
     labels (id) {
         id -> Text,
         organization_id -> Text,

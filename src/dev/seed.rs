@@ -605,6 +605,8 @@ pub fn seed(conn: &mut DbConnection, options: &SeedOptions) -> anyhow::Result<Se
         report.user_labels += user_labels.len();
         next += batch;
     }
+    // What the scheduler would do in time: one count row per kind.
+    crate::db::users::counts::fold_all(conn)?;
     // After a bulk load, what autovacuum would do in time (and never does
     // where it is off): planner statistics, without which both planners
     // guess a handful of rows per organization and probe every user; on

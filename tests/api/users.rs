@@ -3201,3 +3201,64 @@ async fn unknown_json_fields_are_ignored() {
     assert!(user.get("favourite_colour").is_none());
     assert_eq!(user["state"], "PENDING", "password_hash is not writable");
 }
+
+/// The `count` of an unfiltered list of `path` with the number of rows it
+/// pages through (a page of 100 holds them all here).
+async fn counted(app: &TestApp, token: &str, path: &str) -> (i64, usize) {
+    let reply = app.get(&format!("{path}?length=100"), token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    (
+        reply.body["count"].as_i64().expect("count is an integer"),
+        reply.body["results"].as_array().expect("results").len(),
+    )
+}
+
+/// An unfiltered list's `count` is kept by the database, not counted over
+/// the members: it follows creations and deletions of people and API users,
+/// organization by organization, and folding the rows it is kept in (the
+/// scheduler's work) changes nothing.
+#[actix_web::test]
+async fn the_unfiltered_count_follows_writes_and_folds() {
+    let app = spawn_app().await;
+    let token = app.owner_token().await;
+    let other = app.second_organization("counted-other@example.com").await;
+    let ids = create_users(&app, &token, "counted", 4, None).await;
+    create_users(&app, &other, "elsewhere", 2, None).await;
+    let reply = app.delete(&user_path(&ids[0]), &token).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let reply = app
+        .post(
+            "/api-users/",
+            &token,
+            json!({"name": "counted robot", "email": "robot@example.com", "user_roles": [{"role": "VIEWER"}]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    let expected = [
+        ("/users/", &token, 4),
+        ("/api-users/", &token, 1),
+        ("/users/", &other, 3),
+        ("/api-users/", &other, 0),
+    ];
+    for (path, token, n) in expected {
+        assert_eq!(counted(&app, token, path).await, (n, n as usize), "{path}");
+    }
+
+    let url = tessera::db::DatabaseUrl::parse(&app.database_url).unwrap();
+    let mut conn = tessera::db::establish(&url).unwrap();
+    tessera::db::users::counts::fold_all(&mut conn).unwrap();
+    use diesel::prelude::*;
+    use tessera::db::schema::user_counts;
+    let rows: Vec<(String, bool)> = user_counts::table
+        .select((user_counts::organization_id, user_counts::is_apiuser))
+        .load(&mut conn)
+        .unwrap();
+    let mut kinds = rows.clone();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(rows.len(), kinds.len(), "one row per organization and kind");
+    for (path, token, n) in expected {
+        assert_eq!(counted(&app, token, path).await, (n, n as usize), "{path}");
+    }
+}

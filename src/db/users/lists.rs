@@ -67,6 +67,62 @@ pub struct UserFilter {
     pub external_id: Option<String>,
 }
 
+impl UserFilter {
+    /// Whether this asks for every person (or every API user) of the
+    /// organization, whose number is kept (`counts`) rather than counted.
+    pub fn is_unfiltered(&self) -> bool {
+        // Destructured, so a new filter cannot be forgotten here.
+        let UserFilter {
+            is_apiuser: _,
+            search,
+            active,
+            mfa_enabled,
+            state,
+            kind,
+            labels,
+            labels_all: _,
+            roles,
+            teams,
+            targets,
+            exclude_teams,
+            exclude_targets,
+            account,
+            no_access,
+            exclude,
+            ids,
+            query,
+            membership_role,
+            states,
+            user_name,
+            user_name_contains,
+            email_any,
+            external_id,
+        } = self;
+        search.is_none()
+            && active.is_none()
+            && mfa_enabled.is_none()
+            && state.is_none()
+            && kind.is_none()
+            && labels.is_empty()
+            && roles.is_empty()
+            && teams.is_empty()
+            && targets.is_empty()
+            && exclude_teams.is_empty()
+            && exclude_targets.is_empty()
+            && account.is_none()
+            && no_access.is_none()
+            && exclude.is_empty()
+            && ids.is_empty()
+            && query.is_none()
+            && membership_role.is_none()
+            && any_state(states, false).is_none()
+            && user_name.is_none()
+            && user_name_contains.is_none()
+            && email_any.is_none()
+            && external_id.is_none()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserOrderField {
     Name,
@@ -419,6 +475,9 @@ pub fn count(
     organization_id: &str,
     filter: &UserFilter,
 ) -> QueryResult<i64> {
+    if filter.is_unfiltered() {
+        return super::counts::of_kind(conn, organization_id, filter.is_apiuser);
+    }
     filtered(organization_id, filter, SearchIndex::of(conn))
         .count()
         .get_result(conn)

@@ -3,6 +3,7 @@
 //! token authentication).
 
 mod assignments;
+pub mod counts;
 mod detail;
 mod label_links;
 mod lists;
