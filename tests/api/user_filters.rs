@@ -619,6 +619,11 @@ async fn api_users_honour_the_same_filters() {
         fx.names(path, &format!("label={}", fx.red)).await,
         v(&["cd", "ci"])
     );
+    // The label's people, counted apart from its API users.
+    assert_eq!(
+        fx.users(&format!("label={}", fx.red)).await,
+        v(&["ann", "bob", "dee"])
+    );
     assert_eq!(
         fx.names(
             path,

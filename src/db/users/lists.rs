@@ -71,6 +71,19 @@ impl UserFilter {
     /// Whether this asks for every person (or every API user) of the
     /// organization, whose number is kept (`counts`) rather than counted.
     pub fn is_unfiltered(&self) -> bool {
+        self.labels.is_empty() && self.unfiltered_but_labels()
+    }
+
+    /// The one label this asks for the holders of, when it asks for nothing
+    /// else.
+    fn only_label(&self) -> Option<&str> {
+        match self.labels.as_slice() {
+            [label] if self.unfiltered_but_labels() => Some(label),
+            _ => None,
+        }
+    }
+
+    fn unfiltered_but_labels(&self) -> bool {
         // Destructured, so a new filter cannot be forgotten here.
         let UserFilter {
             is_apiuser: _,
@@ -79,7 +92,7 @@ impl UserFilter {
             mfa_enabled,
             state,
             kind,
-            labels,
+            labels: _,
             labels_all: _,
             roles,
             teams,
@@ -103,7 +116,6 @@ impl UserFilter {
             && mfa_enabled.is_none()
             && state.is_none()
             && kind.is_none()
-            && labels.is_empty()
             && roles.is_empty()
             && teams.is_empty()
             && targets.is_empty()
@@ -477,6 +489,21 @@ pub fn count(
 ) -> QueryResult<i64> {
     if filter.is_unfiltered() {
         return super::counts::of_kind(conn, organization_id, filter.is_apiuser);
+    }
+    if let Some(label) = filter.only_label() {
+        // From the label's links to their users, instead of `id IN` the
+        // links: SQLite would first copy the links into a temporary index
+        // (a third of the count's work at 100,000 people).
+        let mut query = user_labels::table
+            .inner_join(users::table)
+            .filter(user_labels::label_id.eq(label))
+            .filter(users::organization_id.eq(organization_id))
+            .filter(users::is_apiuser.eq(filter.is_apiuser))
+            .into_boxed();
+        if filter.is_apiuser {
+            query = query.filter(users::is_system.eq(false));
+        }
+        return query.count().get_result(conn);
     }
     filtered(organization_id, filter, SearchIndex::of(conn))
         .count()
