@@ -87,6 +87,7 @@ urls_file() {
     healthz) yes "/healthz" | head -n "$count" >"$file" ;;
     get_user | patch_user) while (($(wc -l <"$file") < count)); do sed 's#.*#/users/&/#' "$WORK/ids" >>"$file"; done
         sed -i "$((count + 1)),\$d" "$file" ;;
+    list_first) yes "/users/?length=10" | head -n "$count" >"$file" ;;
     list_search) yes "/users/?length=100&search=silva&ordering=-created" | head -n "$count" >"$file" ;;
     list_label) yes "/users/?length=100&label=$LABEL&ordering=name" | head -n "$count" >"$file" ;;
     list_ordering) yes "/users/?length=100&ordering=email&page=$((PAGES / 2))" | head -n "$count" >"$file" ;;
@@ -110,7 +111,7 @@ send() {
 
 printf '\n| request | requests counted | instructions / request |\n|---|---|---|\n' >"$WORK/table"
 dump=0
-for case in ${CALLGRIND_ONLY:-healthz get_user patch_user list_search list_label list_ordering list_combined}; do
+for case in ${CALLGRIND_ONLY:-healthz get_user patch_user list_first list_search list_label list_ordering list_combined}; do
     count=$READS
     [[ $case == list_* ]] && count=$LISTS
     send "$case" "$(urls_file "$case" 10)"

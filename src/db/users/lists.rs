@@ -536,11 +536,15 @@ pub fn page(
             query.order((users::last_login.desc(), users::id.desc()))
         }
     };
-    if offset == 0 {
+    // The page is chosen by id, then its rows are read by id, where that
+    // spares reading rows the page leaves out: a deep page skips `offset`
+    // rows by walking the ordering index alone, and on SQLite a filtered
+    // list picks its first rows from its candidates' sort keys, which the id
+    // index carries (migration 43), instead of sorting whole rows.
+    let by_id = offset > 0 || (matches!(conn, DbConnection::Sqlite(_)) && !filter.is_unfiltered());
+    if !by_id {
         return query.limit(limit).select(UserRow::as_select()).load(conn);
     }
-    // A deep page skips `offset` rows: skipping ids alone walks the ordering
-    // index without touching the table, then the page's rows are read by id.
     let ids: Vec<String> = query
         .offset(offset)
         .limit(limit)
