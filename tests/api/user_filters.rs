@@ -817,3 +817,77 @@ async fn ordering_by_name_or_email_ignores_case_and_accents() {
     unique.dedup();
     assert_eq!((walked.len(), unique.len()), (7, 7));
 }
+
+/// A search alone has a query of its own on SQLite (the search index joined
+/// to the users it matched): it counts, orders and pages as every other
+/// filter does, within the organization and the kind of user asked for,
+/// never listing the System actor.
+#[actix_web::test]
+async fn a_search_alone_counts_orders_and_pages() {
+    let app = spawn_app().await;
+    let owner = app.owner_token().await;
+    let other = app.second_organization("searcher@example.com").await;
+    for (i, name) in ["Ana Silva", "Bruno Silva", "Carla Silvan", "Duarte Costa"]
+        .iter()
+        .enumerate()
+    {
+        created(
+            &app,
+            &owner,
+            "/users/",
+            json!({"email": format!("p{i}@example.com"), "name": name}),
+        )
+        .await;
+    }
+    created(
+        &app,
+        &other,
+        "/users/",
+        json!({"email": "eva@example.com", "name": "Eva Silva"}),
+    )
+    .await;
+    created(
+        &app,
+        &owner,
+        "/api-users/",
+        json!({"email": "robot@example.com", "name": "Silva Robot",
+               "user_roles": [{"role": "VIEWER"}]}),
+    )
+    .await;
+    let page = |path: &'static str, query: &'static str| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            let reply = app.get(&format!("{path}?{query}"), owner).await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+            let names: Vec<String> = reply.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["name"].as_str().unwrap().to_owned())
+                .collect();
+            (reply.body["count"].as_i64().unwrap(), names)
+        }
+    };
+    assert_eq!(
+        page("/users/", "search=SILVA&ordering=-name&length=2").await,
+        (3, v(&["Carla Silvan", "Bruno Silva"]))
+    );
+    assert_eq!(
+        page("/users/", "search=silva&ordering=-name&length=2&page=2").await,
+        (3, v(&["Ana Silva"]))
+    );
+    assert_eq!(
+        page("/users/", "search=silva&ordering=name").await,
+        (3, v(&["Ana Silva", "Bruno Silva", "Carla Silvan"]))
+    );
+    assert_eq!(
+        page("/users/", "search=example.com&ordering=-email&length=1").await,
+        (5, v(&["Duarte Costa"])),
+        "the four and the owner"
+    );
+    assert_eq!(
+        page("/api-users/", "search=silva").await,
+        (1, v(&["Silva Robot"]))
+    );
+    assert_eq!(page("/api-users/", "search=system").await, (0, v(&[])));
+}
