@@ -149,12 +149,7 @@ impl Fixture {
         let url = format!("{path}?length=100{ordering}&{query}");
         let reply = self.app.get(&url, &self.owner).await;
         assert_eq!(reply.status, StatusCode::OK, "{url}: {}", reply.body);
-        let names: Vec<String> = reply.body["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["name"].as_str().unwrap().to_owned())
-            .collect();
+        let names = names_of(&reply.body);
         assert_eq!(reply.body["count"], json!(names.len()), "{url}");
         names
     }
@@ -174,6 +169,16 @@ impl Fixture {
         );
         reply.body
     }
+}
+
+/// The names of a page's results, in order.
+fn names_of(page: &Value) -> Vec<String> {
+    page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn v(names: &[&str]) -> Vec<String> {
@@ -859,13 +864,7 @@ async fn a_search_alone_counts_orders_and_pages() {
         async move {
             let reply = app.get(&format!("{path}?{query}"), owner).await;
             assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
-            let names: Vec<String> = reply.body["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| u["name"].as_str().unwrap().to_owned())
-                .collect();
-            (reply.body["count"].as_i64().unwrap(), names)
+            (reply.body["count"].as_i64().unwrap(), names_of(&reply.body))
         }
     };
     assert_eq!(
