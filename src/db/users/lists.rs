@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
-use diesel::sqlite::SqliteConnection;
+use diesel::sql_types::Bool;
 
 use crate::db::DbConnection;
 use crate::db::lower;
@@ -68,36 +67,10 @@ pub struct UserFilter {
     pub external_id: Option<String>,
 }
 
-/// What `search` is looked for in.
-const SEARCH_COLUMNS: &str = "{name email}";
-/// What `query` is looked for in.
-const QUERY_COLUMNS: &str = "{name email position}";
-
-/// How a filter narrows the organization's people (or API users), where
-/// one form of it is served by a query of its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Narrowing<'a> {
-    /// Not at all: every person (or API user).
-    Nothing,
-    /// To the holders of one label.
-    OneLabel(&'a str),
-    /// To those whose `columns` contain `term`.
-    Term {
-        columns: &'static str,
-        term: &'a str,
-    },
-    /// Any other way.
-    Other,
-}
-
 impl UserFilter {
     /// Whether this asks for every person (or every API user) of the
     /// organization, whose number is kept (`counts`) rather than counted.
     pub fn is_unfiltered(&self) -> bool {
-        self.narrowing() == Narrowing::Nothing
-    }
-
-    fn narrowing(&self) -> Narrowing<'_> {
         // Destructured, so a new filter cannot be forgotten here.
         let UserFilter {
             is_apiuser: _,
@@ -125,10 +98,12 @@ impl UserFilter {
             email_any,
             external_id,
         } = self;
-        let nothing_else = active.is_none()
+        search.is_none()
+            && active.is_none()
             && mfa_enabled.is_none()
             && state.is_none()
             && kind.is_none()
+            && labels.is_empty()
             && roles.is_empty()
             && teams.is_empty()
             && targets.is_empty()
@@ -138,28 +113,13 @@ impl UserFilter {
             && no_access.is_none()
             && exclude.is_empty()
             && ids.is_empty()
+            && query.is_none()
             && membership_role.is_none()
             && any_state(states, false).is_none()
             && user_name.is_none()
             && user_name_contains.is_none()
             && email_any.is_none()
-            && external_id.is_none();
-        if !nothing_else {
-            return Narrowing::Other;
-        }
-        match (search, query, labels.as_slice()) {
-            (None, None, []) => Narrowing::Nothing,
-            (None, None, [label]) => Narrowing::OneLabel(label),
-            (Some(term), None, []) => Narrowing::Term {
-                columns: SEARCH_COLUMNS,
-                term,
-            },
-            (None, Some(term), []) => Narrowing::Term {
-                columns: QUERY_COLUMNS,
-                term,
-            },
-            _ => Narrowing::Other,
-        }
+            && external_id.is_none()
     }
 }
 
@@ -410,7 +370,7 @@ fn filtered<'a>(
     if let Some(term) = &filter.search {
         let pattern = crate::db::contains_pattern(term);
         query = query.filter(
-            indexed_contains(index, SEARCH_COLUMNS, term).unwrap_or_else(|| {
+            indexed_contains(index, "{name email}", term).unwrap_or_else(|| {
                 Box::new(
                     lower(users::name)
                         .like(pattern.clone())
@@ -423,7 +383,7 @@ fn filtered<'a>(
     if let Some(term) = &filter.query {
         let pattern = crate::db::contains_pattern(term);
         query = query.filter(
-            indexed_contains(index, QUERY_COLUMNS, term).unwrap_or_else(|| {
+            indexed_contains(index, "{name email position}", term).unwrap_or_else(|| {
                 Box::new(
                     lower(users::name)
                         .like(pattern.clone())
@@ -510,126 +470,13 @@ pub fn existing_visible(
         .load(conn)
 }
 
-/// The people (or API users) whose name or e-mail (or position) contains a
-/// term, on SQLite: the search index's matches joined to their users, which
-/// the index drives. (The general query asks for `id IN` the matches, which
-/// SQLite first copies into a temporary index: about a quarter of a search
-/// list's work at 100,000 people.) Both the count and the page's ids are
-/// answered from the id index (migration 43) without reading a user's row.
-struct Matched {
-    organization_id: String,
-    is_apiuser: bool,
-    phrase: String,
-}
-
-#[derive(QueryableByName)]
-struct MatchedId {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-}
-
-#[derive(QueryableByName)]
-struct MatchedCount {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-impl Matched {
-    fn new(organization_id: &str, is_apiuser: bool, phrase: String) -> Self {
-        Self {
-            organization_id: organization_id.to_owned(),
-            is_apiuser,
-            phrase,
-        }
-    }
-
-    /// `FROM ... WHERE ...` of both statements, with its three parameters.
-    fn source(&self) -> &'static str {
-        // The System actor is an API user: people need no test for it.
-        if self.is_apiuser {
-            "FROM user_search JOIN user_search_keys k ON k.key = user_search.rowid \
-             JOIN users ON users.id = k.user_id \
-             WHERE user_search MATCH ? AND users.organization_id = ? AND users.is_apiuser = ? \
-             AND NOT users.is_system"
-        } else {
-            "FROM user_search JOIN user_search_keys k ON k.key = user_search.rowid \
-             JOIN users ON users.id = k.user_id \
-             WHERE user_search MATCH ? AND users.organization_id = ? AND users.is_apiuser = ?"
-        }
-    }
-
-    fn count(&self, conn: &mut SqliteConnection) -> QueryResult<i64> {
-        diesel::sql_query(format!("SELECT count(*) AS n {}", self.source()))
-            .bind::<Text, _>(&self.phrase)
-            .bind::<Text, _>(&self.organization_id)
-            .bind::<Bool, _>(self.is_apiuser)
-            .get_result::<MatchedCount>(conn)
-            .map(|c| c.n)
-    }
-
-    fn ids(
-        &self,
-        conn: &mut SqliteConnection,
-        ordering: UserOrdering,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<Vec<String>> {
-        let column = match ordering.field {
-            UserOrderField::Name => "users.name_key",
-            UserOrderField::Email => "users.email_key",
-            UserOrderField::Changed => "users.changed",
-            UserOrderField::Created => "users.created",
-            UserOrderField::LastLogin => "users.last_login",
-        };
-        let direction = if ordering.descending { "DESC" } else { "ASC" };
-        diesel::sql_query(format!(
-            "SELECT users.id AS id {} ORDER BY {column} {direction}, users.id {direction} \
-             LIMIT ? OFFSET ?",
-            self.source()
-        ))
-        .bind::<Text, _>(&self.phrase)
-        .bind::<Text, _>(&self.organization_id)
-        .bind::<Bool, _>(self.is_apiuser)
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
-        .load::<MatchedId>(conn)
-        .map(|rows| rows.into_iter().map(|r| r.id).collect())
-    }
-}
-
 pub fn count(
     conn: &mut DbConnection,
     organization_id: &str,
     filter: &UserFilter,
 ) -> QueryResult<i64> {
-    match filter.narrowing() {
-        Narrowing::Nothing => {
-            return super::counts::of_kind(conn, organization_id, filter.is_apiuser);
-        }
-        Narrowing::OneLabel(label) if matches!(conn, DbConnection::Sqlite(_)) => {
-            // From the label's links to their users, instead of `id IN` the
-            // links: SQLite would first copy the links into a temporary
-            // index (a third of the count's work at 100,000 people).
-            // PostgreSQL plans both forms alike, and the general query keeps
-            // it planning with the label's own statistics.
-            let mut query = user_labels::table
-                .inner_join(users::table)
-                .filter(user_labels::label_id.eq(label))
-                .filter(users::organization_id.eq(organization_id))
-                .filter(users::is_apiuser.eq(filter.is_apiuser))
-                .into_boxed();
-            if filter.is_apiuser {
-                query = query.filter(users::is_system.eq(false));
-            }
-            return query.count().get_result(conn);
-        }
-        Narrowing::Term { columns, term } => {
-            if let (DbConnection::Sqlite(c), Some(phrase)) = (&mut *conn, fts_phrase(columns, term))
-            {
-                return Matched::new(organization_id, filter.is_apiuser, phrase).count(c);
-            }
-        }
-        Narrowing::OneLabel(_) | Narrowing::Other => {}
+    if filter.is_unfiltered() {
+        return super::counts::of_kind(conn, organization_id, filter.is_apiuser);
     }
     filtered(organization_id, filter, SearchIndex::of(conn))
         .count()
@@ -662,32 +509,16 @@ pub fn page(
             query.order((users::last_login.desc(), users::id.desc()))
         }
     };
-    // The page is chosen by id, then its rows are read by id, where that
-    // spares reading rows the page leaves out: a deep page skips `offset`
-    // rows by walking the ordering index alone, and on SQLite a filtered
-    // list picks its first rows from its candidates' sort keys, which the id
-    // index carries (migration 43), instead of sorting whole rows.
-    let by_id = offset > 0 || (matches!(conn, DbConnection::Sqlite(_)) && !filter.is_unfiltered());
-    if !by_id {
+    if offset == 0 {
         return query.limit(limit).select(UserRow::as_select()).load(conn);
     }
-    let matched = match (&mut *conn, filter.narrowing()) {
-        (DbConnection::Sqlite(c), Narrowing::Term { columns, term }) => fts_phrase(columns, term)
-            .map(|phrase| {
-                Matched::new(organization_id, filter.is_apiuser, phrase)
-                    .ids(c, ordering, offset, limit)
-            })
-            .transpose()?,
-        _ => None,
-    };
-    let ids: Vec<String> = match matched {
-        Some(ids) => ids,
-        None => query
-            .offset(offset)
-            .limit(limit)
-            .select(users::id)
-            .load(conn)?,
-    };
+    // A deep page skips `offset` rows: skipping ids alone walks the ordering
+    // index without touching the table, then the page's rows are read by id.
+    let ids: Vec<String> = query
+        .offset(offset)
+        .limit(limit)
+        .select(users::id)
+        .load(conn)?;
     let mut rows: Vec<UserRow> = users::table
         .filter(users::id.eq_any(&ids))
         .select(UserRow::as_select())
