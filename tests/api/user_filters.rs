@@ -823,10 +823,9 @@ async fn ordering_by_name_or_email_ignores_case_and_accents() {
     assert_eq!((walked.len(), unique.len()), (7, 7));
 }
 
-/// A search alone has a query of its own on SQLite (the search index joined
-/// to the users it matched): it counts, orders and pages as every other
-/// filter does, within the organization and the kind of user asked for,
-/// never listing the System actor.
+/// A search alone counts, orders and pages as every other filter does,
+/// within the organization and the kind of user asked for, never listing
+/// the System actor.
 #[actix_web::test]
 async fn a_search_alone_counts_orders_and_pages() {
     let app = spawn_app().await;

@@ -7,9 +7,9 @@
 -- The table has the same columns on both backends, and is read the same
 -- way: the sum of `n` over an organization's rows of a kind. On SQLite,
 -- where one writer at a time is the rule, the triggers keep one row per
--- organization and kind; PostgreSQL appends rows of +1 and -1 instead (one
--- row would make concurrent writers of an organization wait on one
--- another), which the scheduler folds together.
+-- organization and kind; PostgreSQL appends a row of +n or -n per writing
+-- statement instead (one row would make concurrent writers of an
+-- organization wait on one another), which the scheduler folds together.
 CREATE TABLE user_counts (
     id INTEGER PRIMARY KEY,
     organization_id TEXT NOT NULL,
