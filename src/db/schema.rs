@@ -82,6 +82,8 @@ diesel::table! {
     user_labels (user_id, label_id) {
         user_id -> Text,
         label_id -> Text,
+        is_apiuser -> Bool,
+        is_system -> Bool,
     }
 }
 
