@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::*;
+use super::stored::StoredTime;
 
 /// Who made the last change to an object, as recorded on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +77,9 @@ pub struct UserRow {
     pub additional_email_addresses: String,
     pub contract_start_date: Option<NaiveDateTime>,
     pub contract_end_date: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub changed: NaiveDateTime,
     pub changed_by_id: String,
     pub changed_by_email: String,
@@ -163,7 +166,9 @@ pub struct LabelRow {
     pub organization_id: String,
     pub name: String,
     pub color: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub changed: NaiveDateTime,
     pub changed_by_id: String,
     pub changed_by_email: String,
@@ -205,6 +210,7 @@ pub struct UserRoleDetail {
     pub id: String,
     pub user_id: String,
     pub tier: Tier,
+    #[diesel(deserialize_as = StoredTime)]
     pub created: NaiveDateTime,
     pub role_id: String,
     pub role_name: String,

@@ -189,6 +189,13 @@ record!(LabelRecord, labels, key: |r| r.id.clone(), org: |r| Some(&r.organizatio
 record!(UserLabelRecord, user_labels, key: |r| format!("{}/{}", r.user_id, r.label_id), org: |_r| None, {
     user_id: String,
     label_id: String,
+    /// A copy of the user's kind (migration 43): the target's triggers set
+    /// it from the imported user whatever the file says, and files written
+    /// before it have none.
+    #[serde(default)]
+    is_apiuser: bool,
+    #[serde(default)]
+    is_system: bool,
 });
 
 record!(

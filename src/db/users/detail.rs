@@ -25,7 +25,7 @@ use crate::db::DbConnection;
 use crate::db::direct::on_backend;
 use crate::db::models::{LabelRow, UserDetail, UserRoleDetail, UserRow};
 use crate::db::schema::users;
-use crate::db::stored::StoredText;
+use crate::db::stored::{StoredText, written_time};
 use crate::domain::role::{PermissionSet, Tier};
 
 /// The user's role assignments as a JSON array of
@@ -175,9 +175,13 @@ fn decoded(
 /// A timestamp as SQLite stores it (`2026-12-07 06:05:40.123`, as diesel
 /// writes it) or as PostgreSQL's JSON writes it (`2026-12-07T06:05:40.123456`).
 fn timestamp(raw: &str) -> Option<NaiveDateTime> {
-    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
-        .into_iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+    written_time(raw, b' ')
+        .or_else(|| written_time(raw, b'T'))
+        .or_else(|| {
+            ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+                .into_iter()
+                .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+        })
 }
 
 fn optional_timestamp(raw: Option<String>) -> Option<Option<NaiveDateTime>> {
