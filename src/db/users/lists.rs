@@ -903,6 +903,18 @@ mod tests {
                 }
             }
         }
+        // A user's kind, were it ever changed, moves its links' copies.
+        let labelled = |conn: &mut DbConnection, is_apiuser| {
+            label_members(conn, "o", is_apiuser, "red").unwrap()
+        };
+        let (people, api_users) = (labelled(&mut conn, false), labelled(&mut conn, true));
+        diesel::sql_query("UPDATE users SET is_apiuser = TRUE WHERE id = 'u01'")
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(
+            (labelled(&mut conn, false), labelled(&mut conn, true)),
+            (people - 1, api_users + 1)
+        );
         assert_eq!(
             count(
                 &mut conn,
