@@ -220,6 +220,8 @@ enum LabelForm {
     /// Each user in the ordering's index tested for the label, until the
     /// page is full: the cheap form for a common label, whose pages it
     /// finds after a few entries per row whatever the organization's size.
+    /// Only for a filter of one label (`UserFilter::label_only`); any
+    /// other filter takes the members form.
     Ordered,
 }
 
@@ -252,7 +254,7 @@ fn label_form_for(
     let Some(label) = filter.label_only() else {
         return Ok(LabelForm::Members);
     };
-    if SearchIndex::of(conn) != SearchIndex::Fts5 {
+    if let DbConnection::Postgresql(_) = conn {
         return Ok(LabelForm::Members);
     }
     let members = super::counts::of_kind(conn, organization_id, filter.is_apiuser)?;
@@ -341,17 +343,8 @@ fn filtered<'a>(
     if let Some(kind) = filter.kind {
         query = query.filter(users::kind.eq(kind.as_str()));
     }
-    if label_form == LabelForm::Ordered {
-        if filter.labels_all || filter.labels.len() == 1 {
-            for label in &filter.labels {
-                query = query.filter(holds_label(label));
-            }
-        } else {
-            let any = filter.labels.iter().map(|l| holds_label(l));
-            if let Some(any) = any.reduce(|acc, c| Box::new(acc.or(c))) {
-                query = query.filter(any);
-            }
-        }
+    if let (LabelForm::Ordered, Some(label)) = (label_form, filter.label_only()) {
+        query = query.filter(holds_label(label));
     } else if !filter.labels.is_empty() {
         if filter.labels_all {
             for label in &filter.labels {
