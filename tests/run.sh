@@ -63,6 +63,10 @@ fi
 # missing, and fail (never skip) without Node.
 npm ci --prefix tests/oidc --no-audit --no-fund --silent
 
+# A failing test prints its message and where, not forty frames of
+# backtrace after it: the end of a CI log is what gets read.
+export RUST_BACKTRACE=0
+
 pg_url="${TESSERA_TEST_POSTGRES_URL:-}"
 echo "== tests on SQLite"
 env -u TESSERA_TEST_POSTGRES_URL cargo test --locked --all-targets
