@@ -51,40 +51,62 @@ pub fn format(t: &NaiveDateTime) -> String {
     Shown(t).to_string()
 }
 
-/// A time as the API shows it. Written field by field: every user view
-/// carries several times, and chrono's `format` parses its pattern each call.
+/// A time as the API shows it.
 struct Shown<'a>(&'a NaiveDateTime);
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.0;
-        // chrono writes years past 9999 with a sign, and leap seconds with a
-        // nanosecond count past one second: leave those to it.
-        if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
-            return write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        match shown_bytes(self.0) {
+            Some(bytes) => f.write_str(ascii(&bytes)),
+            None => write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
         }
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.nanosecond() / 1000
-        )
     }
+}
+
+/// `YYYY-MM-DDThh:mm:ss.uuuuuuZ`, written digit by digit into a fixed buffer:
+/// a page of users carries hundreds of times, and both chrono's `format`
+/// and `write!` with padded fields cost thousands of instructions each.
+/// `None` where chrono must write it: years past 9999 (with a sign) and leap
+/// seconds (a nanosecond count past one second).
+fn shown_bytes(t: &NaiveDateTime) -> Option<[u8; 27]> {
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    if t.nanosecond() >= 1_000_000_000 {
+        return None;
+    }
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    for (range, value) in [
+        (0..4, year),
+        (5..7, t.month()),
+        (8..10, t.day()),
+        (11..13, t.hour()),
+        (14..16, t.minute()),
+        (17..19, t.second()),
+        (20..26, t.nanosecond() / 1000),
+    ] {
+        let mut rest = value;
+        for digit in out[range].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+    }
+    Some(out)
+}
+
+fn ascii(bytes: &[u8; 27]) -> &str {
+    std::str::from_utf8(bytes).expect("digits and separators are ASCII")
 }
 
 /// Serde helpers for `NaiveDateTime` fields of API views.
 pub fn serialize<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&Shown(t))
+    match shown_bytes(t) {
+        Some(bytes) => s.serialize_str(ascii(&bytes)),
+        None => s.collect_str(&Shown(t)),
+    }
 }
 
 pub fn serialize_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.collect_str(&Shown(t)),
+        Some(t) => serialize(t, s),
         None => s.serialize_none(),
     }
 }
@@ -154,6 +176,22 @@ mod tests {
         maybe: Option<NaiveDateTime>,
         #[serde(serialize_with = "serialize_opt")]
         never: Option<NaiveDateTime>,
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_time_is_shown_as_chrono_formats_it(
+            days in -800_000i64..4_000_000,
+            nanos in 0u64..86_401_000_000_000,
+        ) {
+            let t = NaiveDate::from_ymd_opt(1, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap()
+                + chrono::Duration::days(days)
+                + chrono::Duration::nanoseconds(nanos as i64);
+            let chrono = t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+            proptest::prop_assert_eq!(format(&t), chrono.clone());
+            let json = serde_json::to_string(&Times { at: t, maybe: Some(t), never: None }).unwrap();
+            proptest::prop_assert_eq!(json, format!(r#"{{"at":"{0}","maybe":"{0}","never":null}}"#, chrono));
+        }
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! A user's role assignments: reading them (with their role, team and
 //! target), writing them, and the questions the rules ask of them.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::label_links::distinct;
 use crate::db::DbConnection;
 use crate::db::direct::on_backend;
 use crate::db::models::{NewUserRole, UserRoleDetail};
 use crate::db::schema::{roles, targets, teams, user_roles, users};
-use crate::domain::role::{BuiltinRole, Tier};
+use crate::db::stored::StoredTime;
+use crate::domain::role::{BuiltinRole, PermissionSet, Tier};
 
 /// The teams a user is a member of (holds a role at).
 pub fn teams_of(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
@@ -58,15 +63,109 @@ macro_rules! roles_query {
     };
 }
 
+/// An assignment's own columns, its role, team and target by id.
+#[derive(Queryable)]
+struct AssignmentRow {
+    id: String,
+    user_id: String,
+    tier: Tier,
+    #[diesel(deserialize_as = StoredTime)]
+    created: NaiveDateTime,
+    role_id: String,
+    team_id: Option<String>,
+    target_id: Option<String>,
+    starts: Option<NaiveDateTime>,
+    expires: Option<NaiveDateTime>,
+}
+
 pub fn roles_of(conn: &mut DbConnection, user_ids: &[String]) -> QueryResult<Vec<UserRoleDetail>> {
     // One user (the caller of every authenticated request, a user's detail)
     // is compared with `=`: a query of fixed shape is prepared once per
     // connection, whereas SQLite cannot keep a prepared `IN (...)`, whose
     // number of parameters varies, and would parse and plan it every time.
-    match user_ids {
-        [id] => on_backend!(conn, |c| roles_query!(user_roles::user_id.eq(id)).load(c)),
-        ids => roles_query!(user_roles::user_id.eq_any(ids)).load(conn),
+    let ids = match user_ids {
+        [id] => return on_backend!(conn, |c| roles_query!(user_roles::user_id.eq(id)).load(c)),
+        ids => ids,
+    };
+    // Many users (a page): the assignments, then each distinct role, team
+    // and target once, however many of the users hold it. A join decoded
+    // the role's name and permissions for every holder.
+    let rows: Vec<AssignmentRow> = user_roles::table
+        .filter(user_roles::user_id.eq_any(ids))
+        .select((
+            user_roles::id,
+            user_roles::user_id,
+            user_roles::tier,
+            user_roles::created,
+            user_roles::role_id,
+            user_roles::team_id,
+            user_roles::target_id,
+            user_roles::starts,
+            user_roles::expires,
+        ))
+        .order((user_roles::user_id, user_roles::created, user_roles::id))
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
+    let role_ids = distinct(rows.iter().map(|r| r.role_id.as_str()));
+    let roles: HashMap<String, (String, PermissionSet)> = roles::table
+        .filter(roles::id.eq_any(&role_ids))
+        .select((roles::id, (roles::name, roles::permissions)))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let team_ids = distinct(rows.iter().filter_map(|r| r.team_id.as_deref()));
+    let teams: HashMap<String, String> = if team_ids.is_empty() {
+        HashMap::new()
+    } else {
+        teams::table
+            .filter(teams::id.eq_any(&team_ids))
+            .select((teams::id, teams::name))
+            .load(conn)?
+            .into_iter()
+            .collect()
+    };
+    let target_ids = distinct(rows.iter().filter_map(|r| r.target_id.as_deref()));
+    let targets: HashMap<String, String> = if target_ids.is_empty() {
+        HashMap::new()
+    } else {
+        targets::table
+            .filter(targets::id.eq_any(&target_ids))
+            .select((targets::id, targets::name))
+            .load(conn)?
+            .into_iter()
+            .collect()
+    };
+    // As the inner join: an assignment whose role went between the reads is
+    // left out (the left joins keep a team or target that went, unnamed).
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let (role_name, role_permissions) = roles.get(&row.role_id)?.clone();
+            let named = |names: &HashMap<String, String>, id: &Option<String>| {
+                let name = id.as_ref().and_then(|id| names.get(id).cloned());
+                (id.as_ref().filter(|_| name.is_some()).cloned(), name)
+            };
+            let (team_id, team_name) = named(&teams, &row.team_id);
+            let (target_id, target_name) = named(&targets, &row.target_id);
+            Some(UserRoleDetail {
+                id: row.id,
+                user_id: row.user_id,
+                tier: row.tier,
+                created: row.created,
+                role_id: row.role_id,
+                role_name,
+                role_permissions,
+                team_id,
+                team_name,
+                target_id,
+                target_name,
+                starts: row.starts,
+                expires: row.expires,
+            })
+        })
+        .collect())
 }
 
 pub fn insert_role(conn: &mut DbConnection, row: &NewUserRole) -> QueryResult<()> {

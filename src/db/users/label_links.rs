@@ -1,5 +1,7 @@
 //! The labels a user carries.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
@@ -19,15 +21,56 @@ macro_rules! labels_query {
     };
 }
 
+/// For many users (a page of them), each label is read once however many of
+/// them hold it: the links come from `user_labels`' own key, then the
+/// distinct labels in name order, and each user's labels keep that order.
+/// (Joining decoded a label per holder: on a label's page, every user.)
 pub fn labels_of(
     conn: &mut DbConnection,
     user_ids: &[String],
 ) -> QueryResult<Vec<(String, LabelRow)>> {
     // `=` for one user, as in `roles_of`.
-    match user_ids {
-        [id] => on_backend!(conn, |c| labels_query!(user_labels::user_id.eq(id)).load(c)),
-        ids => labels_query!(user_labels::user_id.eq_any(ids)).load(conn),
+    let ids = match user_ids {
+        [id] => return on_backend!(conn, |c| labels_query!(user_labels::user_id.eq(id)).load(c)),
+        ids => ids,
+    };
+    let links: Vec<(String, String)> = user_labels::table
+        .filter(user_labels::user_id.eq_any(ids))
+        .select((user_labels::user_id, user_labels::label_id))
+        .load(conn)?;
+    let held = distinct(links.iter().map(|(_, label)| label.as_str()));
+    if held.is_empty() {
+        return Ok(Vec::new());
     }
+    let labels: Vec<LabelRow> = labels::table
+        .filter(labels::id.eq_any(&held))
+        .order((lower(labels::name), labels::id))
+        .select(LabelRow::as_select())
+        .load(conn)?;
+    let rank: HashMap<&str, usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(at, label)| (label.id.as_str(), at))
+        .collect();
+    // A link whose label went between the two reads is left out, as the
+    // join would have.
+    let mut ranked: Vec<(String, usize)> = links
+        .into_iter()
+        .filter_map(|(user, label)| Some((user, *rank.get(label.as_str())?)))
+        .collect();
+    ranked.sort_unstable();
+    Ok(ranked
+        .into_iter()
+        .map(|(user, at)| (user, labels[at].clone()))
+        .collect())
+}
+
+/// The distinct values of `values`, sorted.
+pub(crate) fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = values.collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Makes the user's labels exactly `label_ids`.

@@ -304,3 +304,111 @@ pub(super) mod test_support {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::role::BuiltinRole;
+
+    /// A page's embed reads each role, team, target and label once for all
+    /// its users; each user's share must be what its own detail (one joined
+    /// statement per kind) holds, in the same order.
+    #[test]
+    fn a_page_embeds_for_each_user_what_its_detail_holds() {
+        let mut conn = DbConnection::Sqlite(test_support::migrated());
+        let mut exec = |sql: &str| diesel::sql_query(sql).execute(&mut conn).unwrap();
+        exec("INSERT INTO organizations (id, name, created, changed) VALUES ('o', 'O', 0, 0)");
+        // Ids in the opposite order of the names, one name differing in case.
+        for (id, name) in [
+            ("l1", "gamma"),
+            ("l2", "Beta"),
+            ("l3", "alpha"),
+            ("l4", "Delta"),
+        ] {
+            exec(&format!(
+                "INSERT INTO labels (id, organization_id, name, color, created, changed, \
+                 changed_by_id, changed_by_email, changed_by_name) \
+                 VALUES ('{id}', 'o', '{name}', '', '2026-01-01 00:00:00', \
+                 '2026-01-02 00:00:00.5', 's', 's', 's')"
+            ));
+        }
+        exec(
+            "INSERT INTO teams (id, organization_id, name, description, created, changed, \
+             changed_by_id, changed_by_email, changed_by_name) \
+             VALUES ('t1', 'o', 'Blue', '', 0, 0, 's', 's', 's')",
+        );
+        exec(
+            "INSERT INTO targets (id, organization_id, name, url, created, changed, \
+             changed_by_id, changed_by_email, changed_by_name) \
+             VALUES ('g1', 'o', 'Shop', 'https://shop.example', 0, 0, 's', 's', 's')",
+        );
+        for user in ["u1", "u2", "u3", "u4"] {
+            exec(&format!(
+                "INSERT INTO users (id, organization_id, email, name, created, changed, \
+                 changed_by_id, changed_by_email, changed_by_name, name_key, email_key) \
+                 VALUES ('{user}', 'o', '{user}@x.org', '{user}', 0, 0, 's', 's', 's', \
+                 '{user}', '{user}@x.org')"
+            ));
+        }
+        for (user, label) in [
+            ("u1", "l1"),
+            ("u1", "l2"),
+            ("u1", "l3"),
+            ("u1", "l4"),
+            ("u2", "l2"),
+            ("u3", "l1"),
+            ("u3", "l4"),
+        ] {
+            exec(&format!(
+                "INSERT INTO user_labels (user_id, label_id) VALUES ('{user}', '{label}')"
+            ));
+        }
+        let (owner, admin, viewer) = (
+            BuiltinRole::Owner.id(),
+            BuiltinRole::Admin.id(),
+            BuiltinRole::Viewer.id(),
+        );
+        for (id, user, role, tier, team, target, created) in [
+            ("a3", "u1", owner, "account", "NULL", "NULL", "2026-01-03"),
+            ("a1", "u1", viewer, "team", "'t1'", "NULL", "2026-01-05"),
+            ("a2", "u1", admin, "scope", "NULL", "'g1'", "2026-01-05"),
+            ("a4", "u2", viewer, "account", "NULL", "NULL", "2026-01-01"),
+            ("a5", "u3", viewer, "team", "'t1'", "NULL", "2026-01-02"),
+            ("a6", "u3", admin, "scope", "NULL", "'g1'", "2026-01-01"),
+        ] {
+            exec(&format!(
+                "INSERT INTO user_roles (id, user_id, role_id, tier, team_id, target_id, \
+                 created, expires) VALUES ('{id}', '{user}', '{role}', '{tier}', {team}, \
+                 {target}, '{created} 00:00:00', NULL)"
+            ));
+        }
+        let rows: Vec<UserRow> = users::table
+            .order(users::id)
+            .select(UserRow::as_select())
+            .load(&mut conn)
+            .unwrap();
+        let page = with_details(&mut conn, rows.clone()).unwrap();
+        let shown = |d: &UserDetail| {
+            (
+                d.labels
+                    .iter()
+                    .map(|l| format!("{} {} {}", l.id, l.name, l.changed))
+                    .collect::<Vec<_>>(),
+                d.roles.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>(),
+            )
+        };
+        for (row, in_page) in rows.into_iter().zip(&page) {
+            let alone = detail(&mut conn, row).unwrap();
+            assert_eq!(shown(in_page), shown(&alone), "{}", alone.user.id);
+        }
+        let first = shown(&page[0]);
+        assert_eq!(
+            first.0.iter().map(|l| &l[..2]).collect::<Vec<_>>(),
+            ["l3", "l2", "l4", "l1"],
+            "by name without case, then id"
+        );
+        assert_eq!(first.1.len(), 3);
+        assert!(first.1[1].contains("\"Blue\"") && first.1[2].contains("\"Shop\""));
+        assert_eq!(shown(&page[3]), (vec![], vec![]), "u4 holds nothing");
+    }
+}
