@@ -213,12 +213,19 @@ pub fn list(
             });
         }
     }
+    // The count is handed to the page, which may need it to choose a form.
+    let counted = std::cell::Cell::new(None);
     Page::load(
         conn,
         page,
-        |c| users::count(c, org, filter),
+        |c| {
+            let count = users::count(c, org, filter)?;
+            counted.set(Some(count));
+            Ok::<_, diesel::result::Error>(count)
+        },
         |c, offset, limit| {
-            let rows = users::page(c, org, filter, query.ordering, offset, limit)?;
+            let window = (offset, limit);
+            let rows = users::page_counted(c, org, filter, query.ordering, window, counted.get())?;
             Ok(users::with_details(c, rows)?)
         },
     )

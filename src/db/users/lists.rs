@@ -250,6 +250,7 @@ fn label_form_for(
     organization_id: &str,
     filter: &UserFilter,
     end: i64,
+    counted: Option<i64>,
 ) -> QueryResult<LabelForm> {
     let Some(label) = filter.label_only() else {
         return Ok(LabelForm::Members);
@@ -258,7 +259,11 @@ fn label_form_for(
         return Ok(LabelForm::Members);
     }
     let members = super::counts::of_kind(conn, organization_id, filter.is_apiuser)?;
-    let labelled = label_members(conn, organization_id, filter.is_apiuser, label)?;
+    // For a single label, `count` is the label's members.
+    let labelled = match counted {
+        Some(labelled) => labelled,
+        None => label_members(conn, organization_id, filter.is_apiuser, label)?,
+    };
     Ok(label_form(members, labelled, end))
 }
 
@@ -605,7 +610,29 @@ pub fn page(
     offset: i64,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
-    let form = label_form_for(conn, organization_id, filter, offset.saturating_add(limit))?;
+    page_counted(
+        conn,
+        organization_id,
+        filter,
+        ordering,
+        (offset, limit),
+        None,
+    )
+}
+
+/// `page`, given what `count` just answered for the same filter (a list's
+/// envelope reads it first): a single label's page then chooses its form
+/// without counting the label's entries again.
+pub fn page_counted(
+    conn: &mut DbConnection,
+    organization_id: &str,
+    filter: &UserFilter,
+    ordering: UserOrdering,
+    (offset, limit): (i64, i64),
+    counted: Option<i64>,
+) -> QueryResult<Vec<UserRow>> {
+    let end = offset.saturating_add(limit);
+    let form = label_form_for(conn, organization_id, filter, end, counted)?;
     page_in_form(
         conn,
         organization_id,
@@ -708,7 +735,7 @@ pub fn keyset_page(
     after: Option<&KeysetAfter>,
     limit: i64,
 ) -> QueryResult<Vec<UserRow>> {
-    let form = label_form_for(conn, organization_id, filter, limit)?;
+    let form = label_form_for(conn, organization_id, filter, limit, None)?;
     let mut query = filtered(organization_id, filter, SearchIndex::of(conn), form);
     if let Some(after) = after {
         let id = after.id.clone();
