@@ -235,11 +235,19 @@ fn seeds_an_organization_and_lists_it_in_constant_queries() {
     assert_eq!(ten.len(), 10);
     assert!(hundred.iter().all(|u| !u.roles.is_empty()));
     assert!(hundred.iter().any(|u| !u.labels.is_empty()));
-    assert!(
-        (1..=4).contains(&queries_100),
-        "a page of 100 took {queries_100} queries"
-    );
-    assert_eq!(queries_10, queries_100, "queries grow with the page size");
+    // The page, then its embeds. PostgreSQL joins each assignment with its
+    // role, team and target (every statement there is a round trip): four
+    // statements. SQLite's statements cost no round trip, so it reads each
+    // distinct role, team, target and label once for the page instead of
+    // once per holder: at most seven (fewer when nobody on the page holds a
+    // role at a team or a target, or a label).
+    let most = if url.starts_with("postgres") { 4 } else { 7 };
+    for (size, queries) in [(100, queries_100), (10, queries_10)] {
+        assert!(
+            (1..=most).contains(&queries),
+            "a page of {size} took {queries} queries"
+        );
+    }
 }
 
 #[test]
