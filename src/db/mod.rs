@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 mod direct;
 pub mod idempotency;
+pub mod in_ids;
 pub mod invitations;
 pub mod keys;
 pub mod labels;

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::label_links::distinct;
 use crate::db::DbConnection;
 use crate::db::direct::on_backend;
+use crate::db::in_ids::InIds;
 use crate::db::models::{NewUserRole, UserRoleDetail};
 use crate::db::schema::{roles, targets, teams, user_roles, users};
 use crate::db::stored::StoredTime;
@@ -78,6 +79,29 @@ struct AssignmentRow {
     expires: Option<NaiveDateTime>,
 }
 
+/// The own columns of the assignments of `$ids`, by user, oldest first.
+macro_rules! assignments_query {
+    ($ids:expr) => {
+        user_roles::table
+            .filter(InIds::new(
+                user_roles::user_id,
+                $ids.iter().map(String::as_str),
+            ))
+            .select((
+                user_roles::id,
+                user_roles::user_id,
+                user_roles::tier,
+                user_roles::created,
+                user_roles::role_id,
+                user_roles::team_id,
+                user_roles::target_id,
+                user_roles::starts,
+                user_roles::expires,
+            ))
+            .order((user_roles::user_id, user_roles::created, user_roles::id))
+    };
+}
+
 /// `id → name` of the rows of `$table` whose ids `$ids` yields, each read
 /// once (nothing read when it yields none).
 macro_rules! names_of {
@@ -86,12 +110,14 @@ macro_rules! names_of {
         if ids.is_empty() {
             HashMap::new()
         } else {
-            $table::table
-                .filter($table::id.eq_any(&ids))
-                .select(($table::id, $table::name))
-                .load::<(String, String)>($conn)?
-                .into_iter()
-                .collect::<HashMap<String, String>>()
+            on_backend!($conn, |c| {
+                $table::table
+                    .filter(InIds::new($table::id, ids.iter().copied()))
+                    .select(($table::id, $table::name))
+                    .load::<(String, String)>(c)
+            })?
+            .into_iter()
+            .collect::<HashMap<String, String>>()
         }
     }};
 }
@@ -113,31 +139,19 @@ pub fn roles_of(conn: &mut DbConnection, user_ids: &[String]) -> QueryResult<Vec
     // Many users (a page) on SQLite: the assignments, then each distinct
     // role, team and target once, however many of the users hold it. The
     // join decoded the role's name and permissions for every holder.
-    let rows: Vec<AssignmentRow> = user_roles::table
-        .filter(user_roles::user_id.eq_any(ids))
-        .select((
-            user_roles::id,
-            user_roles::user_id,
-            user_roles::tier,
-            user_roles::created,
-            user_roles::role_id,
-            user_roles::team_id,
-            user_roles::target_id,
-            user_roles::starts,
-            user_roles::expires,
-        ))
-        .order((user_roles::user_id, user_roles::created, user_roles::id))
-        .load(conn)?;
+    let rows: Vec<AssignmentRow> = on_backend!(conn, |c| assignments_query!(ids).load(c))?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let role_ids = distinct(rows.iter().map(|r| r.role_id.as_str()));
-    let roles: HashMap<String, (String, PermissionSet)> = roles::table
-        .filter(roles::id.eq_any(&role_ids))
-        .select((roles::id, (roles::name, roles::permissions)))
-        .load(conn)?
-        .into_iter()
-        .collect();
+    let roles: HashMap<String, (String, PermissionSet)> = on_backend!(conn, |c| {
+        roles::table
+            .filter(InIds::new(roles::id, role_ids.iter().copied()))
+            .select((roles::id, (roles::name, roles::permissions)))
+            .load(c)
+    })?
+    .into_iter()
+    .collect();
     let teams = names_of!(
         conn,
         teams,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::direct::on_backend;
+use crate::db::in_ids::InIds;
 use crate::db::lower;
 use crate::db::models::LabelRow;
 use crate::db::schema::{labels, user_labels};
@@ -34,19 +35,26 @@ pub fn labels_of(
         [id] => return on_backend!(conn, |c| labels_query!(user_labels::user_id.eq(id)).load(c)),
         ids => ids,
     };
-    let links: Vec<(String, String)> = user_labels::table
-        .filter(user_labels::user_id.eq_any(ids))
-        .select((user_labels::user_id, user_labels::label_id))
-        .load(conn)?;
+    let links: Vec<(String, String)> = on_backend!(conn, |c| {
+        user_labels::table
+            .filter(InIds::new(
+                user_labels::user_id,
+                ids.iter().map(String::as_str),
+            ))
+            .select((user_labels::user_id, user_labels::label_id))
+            .load(c)
+    })?;
     let held = distinct(links.iter().map(|(_, label)| label.as_str()));
     if held.is_empty() {
         return Ok(Vec::new());
     }
-    let labels: Vec<LabelRow> = labels::table
-        .filter(labels::id.eq_any(&held))
-        .order((lower(labels::name), labels::id))
-        .select(LabelRow::as_select())
-        .load(conn)?;
+    let labels: Vec<LabelRow> = on_backend!(conn, |c| {
+        labels::table
+            .filter(InIds::new(labels::id, held.iter().copied()))
+            .order((lower(labels::name), labels::id))
+            .select(LabelRow::as_select())
+            .load(c)
+    })?;
     let rank: HashMap<&str, usize> = labels
         .iter()
         .enumerate()
