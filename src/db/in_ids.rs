@@ -69,3 +69,11 @@ impl<C: QueryFragment<Pg>> QueryFragment<Pg> for InIds<'_, C> {
         Ok(())
     }
 }
+
+/// The distinct values of `values`, sorted: each id bound once.
+pub fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = values.collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::direct::on_backend;
-use crate::db::in_ids::InIds;
+use crate::db::in_ids::{InIds, distinct};
 use crate::db::lower;
 use crate::db::models::LabelRow;
 use crate::db::schema::{labels, user_labels};
@@ -71,14 +71,6 @@ pub fn labels_of(
         .into_iter()
         .map(|(user, at)| (user, labels[at].clone()))
         .collect())
-}
-
-/// The distinct values of `values`, sorted.
-pub(crate) fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut out: Vec<&str> = values.collect();
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
 /// Makes the user's labels exactly `label_ids`.
